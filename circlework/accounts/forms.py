@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from circlework.accounts.models import TIME_ZONE_CHOICES, Credential, Practitioner
+from circlework.core.visibility import Visibility
+
+
+class SignupForm(AllauthSignupForm):  # type: ignore[misc]
+    display_name = forms.CharField(
+        label=_("Your name as colleagues will see it"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    field_order = ["display_name", "email", "password1", "password2"]
+
+
+class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=TIME_ZONE_CHOICES)
+
+    class Meta:
+        model = Practitioner
+        fields = [
+            "display_name", "display_name_visibility",
+            "pronouns", "pronouns_visibility",
+            "modalities", "modalities_visibility",
+            "languages", "languages_visibility",
+            "location", "location_visibility",
+            "statement", "statement_visibility",
+            "time_zone",
+        ]  # fmt: skip
+        widgets = {"statement": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in Practitioner.PROFILE_FIELDS:
+            self.fields[f"{name}_visibility"].label = _("Who can see this")
+
+
+class CredentialForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("e.g. Diploma in Humanistic Counselling"))
+    issuer = forms.CharField(label=_("Issued by"), max_length=200)
+    year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2100)
+    visibility = forms.ChoiceField(label=_("Who can see this"), choices=Visibility.choices, initial=Visibility.FEDERATION)
+    document = forms.FileField(
+        label=_("Document (optional)"),
+        required=False,
+        help_text=_("PDF, PNG or JPEG, at most 5 MB. Only people who can see the credential can open it."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+
+class CredentialEditForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Credential
+        fields = ["title", "issuer", "year", "visibility"]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("What is this token for?"), max_length=80)
+
+
+class AccountDeleteForm(forms.Form):
+    confirm_email = forms.CharField(
+        label=_("Type your e-mail address to confirm"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

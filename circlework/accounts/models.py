@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circlework.core.models import TimeStamped
+from circlework.core.visibility import Visibility
+
+TIME_ZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones())
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """The log-in. Everything a person is in Circlework lives on their `Practitioner`."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    is_active = models.BooleanField(default=True)
+    # Operators only (Django admin, documented in docs/operations.md); grants nothing in the product.
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Practitioner(TimeStamped):
+    """A practitioner's profile. Each field carries its own visibility level."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="practitioner")
+    display_name = models.CharField(_("display name"), max_length=120)
+    display_name_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.FEDERATION
+    )
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    pronouns_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.CIRCLE
+    )
+    modalities = models.CharField(
+        _("modalities and approaches"),
+        max_length=300,
+        blank=True,
+        help_text=_("Comma-separated, e.g. person-centred, gestalt, body psychotherapy."),
+    )
+    modalities_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.FEDERATION
+    )
+    languages = models.CharField(
+        _("languages"), max_length=200, blank=True, help_text=_("Comma-separated.")
+    )
+    languages_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.FEDERATION
+    )
+    location = models.CharField(
+        _("town or region"),
+        max_length=120,
+        blank=True,
+        help_text=_("A town or region only — never a street address."),
+    )
+    location_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.CIRCLE
+    )
+    statement = models.TextField(
+        _("professional statement"),
+        blank=True,
+        max_length=5000,
+        help_text=_("How you work and what you offer. Markdown allowed."),
+    )
+    statement_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.CIRCLE
+    )
+    # Validated against the zone database in clean(); choices live on the form so that a tzdata
+    # update does not need a migration.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
+
+    PROFILE_FIELDS = ("display_name", "pronouns", "modalities", "languages", "location", "statement")
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("Choose a time zone from the list.")})
+        if self.location and any(ch.isdigit() for ch in self.location):
+            raise ValidationError(
+                {"location": _("Give a town or region, not an address or postcode.")}
+            )
+
+    def visibility_of(self, field_name: str) -> str:
+        return str(getattr(self, f"{field_name}_visibility"))
+
+    @property
+    def modality_list(self) -> list[str]:
+        return [m.strip() for m in self.modalities.split(",") if m.strip()]
+
+    @property
+    def language_list(self) -> list[str]:
+        return [m.strip() for m in self.languages.split(",") if m.strip()]
+
+
+def credential_upload_to(instance: Credential, filename: str) -> str:
+    # The stored name never carries the uploader's file name (it may hold client details).
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"credentials/{instance.practitioner_id}/{timezone.now():%Y%m%d%H%M%S%f}.{suffix}"
+
+
+class Credential(TimeStamped):
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="credentials"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    issuer = models.CharField(_("issued by"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    document = models.FileField(_("document"), upload_to=credential_upload_to, blank=True)
+    document_content_type = models.CharField(max_length=100, blank=True)
+    visibility = models.CharField(
+        _("who can see this"),
+        max_length=12,
+        choices=Visibility.choices,
+        default=Visibility.FEDERATION,
+    )
+
+    class Meta:
+        ordering = ["-year", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.issuer}, {self.year})"
+
+    def clean(self) -> None:
+        this_year = timezone.now().year
+        if self.year is not None and not (1900 <= self.year <= this_year):
+            raise ValidationError({"year": _("Give a year between 1900 and %(y)s.") % {"y": this_year}})
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash is stored; the secret is shown once at creation."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=12, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,185 @@
+"""Writes for practitioners, credentials and API tokens. Every function is atomic and audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import ApiToken, Credential, Practitioner, User
+from circlework.core import audit
+from circlework.core.errors import InvalidInput
+from circlework.core.permissions import require
+from circlework.core.services import validate
+
+EDITABLE_PROFILE_FIELDS = frozenset(
+    [
+        *Practitioner.PROFILE_FIELDS,
+        *(f"{f}_visibility" for f in Practitioner.PROFILE_FIELDS),
+        "time_zone",
+    ]
+)
+
+# Magic numbers for the document types we accept; the declared type is not trusted.
+DOCUMENT_SIGNATURES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "application/pdf": (b"%PDF-", ("pdf",)),
+    "image/png": (b"\x89PNG\r\n\x1a\n", ("png",)),
+    "image/jpeg": (b"\xff\xd8\xff", ("jpg", "jpeg")),
+}
+
+
+@transaction.atomic
+def practitioner_register(*, user: User, display_name: str = "") -> Practitioner:
+    """Create the profile for a new account (called by the allauth adapter at sign-up)."""
+    name = display_name.strip() or user.email.split("@", 1)[0]
+    practitioner = Practitioner(user=user, display_name=name[:120])
+    validate(practitioner, exclude=["user"])
+    practitioner.save()
+    audit.record(actor=practitioner, verb="practitioner.registered", target=practitioner, summary=_("Joined Circlework"))
+    return practitioner
+
+
+@transaction.atomic
+def practitioner_update(*, actor: Practitioner, practitioner: Practitioner, changes: Mapping[str, Any]) -> Practitioner:
+    require("accounts.change_practitioner", actor, practitioner)
+    unknown = set(changes) - EDITABLE_PROFILE_FIELDS
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+    practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+    for key, value in changes.items():
+        setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
+    validate(practitioner, exclude=["user"])
+    practitioner.save(update_fields=[*changes.keys(), "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="practitioner.updated",
+        target=practitioner,
+        summary=_("Updated their profile"),
+        data={"fields": sorted(changes)},
+    )
+    return practitioner
+
+
+def _check_document(document: UploadedFile) -> str:
+    limit = settings.CREDENTIAL_DOCUMENT_MAX_BYTES
+    if document.size is None or document.size > limit:
+        raise InvalidInput(
+            _("The document is too large."),
+            fields={"document": [_("Documents may be at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]},
+        )
+    if document.size == 0:
+        raise InvalidInput(_("The document is empty."), fields={"document": [_("The file is empty.")]})
+    head = document.read(16)
+    document.seek(0)
+    extension = (document.name or "").rsplit(".", 1)[-1].lower()
+    for content_type, (magic, extensions) in DOCUMENT_SIGNATURES.items():
+        if head.startswith(magic) and extension in extensions:
+            return content_type
+    raise InvalidInput(
+        _("That kind of file is not accepted."),
+        fields={"document": [_("Upload a PDF, PNG or JPEG file.")]},
+    )
+
+
+@transaction.atomic
+def credential_add(
+    *,
+    actor: Practitioner,
+    title: str,
+    issuer: str,
+    year: int,
+    visibility: str,
+    document: UploadedFile | None = None,
+) -> Credential:
+    credential = Credential(
+        practitioner=actor, title=title.strip(), issuer=issuer.strip(), year=year, visibility=visibility
+    )
+    if document is not None:
+        credential.document_content_type = _check_document(document)
+    validate(credential, exclude=["document"])
+    if document is not None:
+        credential.document.save(document.name or "document", document, save=False)
+    credential.save()
+    audit.record(actor=actor, verb="credential.added", target=credential, summary=_("Added a credential: %(t)s") % {"t": credential.title})
+    return credential
+
+
+@transaction.atomic
+def credential_update(*, actor: Practitioner, credential: Credential, changes: Mapping[str, Any]) -> Credential:
+    require("accounts.change_credential", actor, credential)
+    allowed = {"title", "issuer", "year", "visibility"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+    for key, value in changes.items():
+        setattr(credential, key, value.strip() if isinstance(value, str) else value)
+    validate(credential, exclude=["document"])
+    credential.save(update_fields=[*changes.keys(), "updated_at"])
+    audit.record(actor=actor, verb="credential.updated", target=credential, summary=_("Updated a credential: %(t)s") % {"t": credential.title})
+    return credential
+
+
+@transaction.atomic
+def credential_remove(*, actor: Practitioner, credential: Credential) -> None:
+    require("accounts.change_credential", actor, credential)
+    title = credential.title
+    document_name = credential.document.name if credential.document else ""
+    storage = credential.document.storage if credential.document else None
+    audit.record(actor=actor, verb="credential.removed", target=credential, summary=_("Removed a credential: %(t)s") % {"t": title})
+    credential.delete()
+    if storage is not None and document_name:
+        transaction.on_commit(lambda: storage.delete(document_name))
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: Practitioner, name: str) -> tuple[ApiToken, str]:
+    """Returns the token and its secret; the secret is never stored or shown again."""
+    secret = "cw_" + secrets.token_urlsafe(32)
+    token = ApiToken(practitioner=actor, name=name.strip(), prefix=secret[:10], token_hash=hash_token(secret))
+    validate(token)
+    token.save()
+    audit.record(actor=actor, verb="api_token.created", target=token, summary=_("Created an API token: %(n)s") % {"n": token.name})
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Practitioner, token: ApiToken) -> ApiToken:
+    require("accounts.change_apitoken", actor, token)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, verb="api_token.revoked", target=token, summary=_("Revoked an API token: %(n)s") % {"n": token.name})
+    return token
+
+
+@transaction.atomic
+def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
+    """Delete the account and every private record. Circle contributions stay, as "a former member".
+
+    Memberships are ended (their dates stay in the circle's history, unattributed), pending
+    invitations the practitioner sent are revoked, and audit events lose their actor.
+    """
+    from circlework.circles import services as circle_services
+
+    if confirm_email.strip().lower() != actor.user.email.lower():
+        raise InvalidInput(
+            _("Type your e-mail address exactly to confirm."),
+            fields={"confirm_email": [_("This does not match your e-mail address.")]},
+        )
+    circle_services.practitioner_withdraw_everywhere(actor=actor)
+    documents = [(c.document.storage, c.document.name) for c in actor.credentials.all() if c.document]
+    audit.record(actor=actor, verb="account.deleted", target=actor, summary=_("Deleted their account"))
+    actor.user.delete()
+    for storage, name in documents:
+        transaction.on_commit(lambda s=storage, n=name: s.delete(n))  # type: ignore[misc]

@@ -1,0 +1,198 @@
+"""My practice: profile, credentials, API tokens, export and account deletion; profile pages."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circlework.accounts import selectors, services
+from circlework.accounts.forms import (
+    AccountDeleteForm,
+    ApiTokenForm,
+    CredentialEditForm,
+    CredentialForm,
+    ProfileForm,
+)
+from circlework.accounts.models import ApiToken, Credential, Practitioner
+from circlework.circles.selectors import circles_of
+from circlework.core.errors import ApplicationError
+from circlework.core.http import form_error, require_perm
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    form = ProfileForm(request.POST or None, instance=Practitioner.objects.get(pk=practitioner.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.practitioner_update(
+                actor=practitioner,
+                practitioner=practitioner,
+                changes={k: form.cleaned_data[k] for k in ProfileForm.Meta.fields},
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:profile_edit")
+    return render(request, "accounts/profile_edit.html", {"form": form, "section": "profile"}, status=400 if form.errors else 200)
+
+
+def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    practitioner = get_object_or_404(Practitioner, pk=pk)
+    require_perm(request, "accounts.view_practitioner", practitioner)
+    return render(
+        request,
+        "accounts/practitioner_detail.html",
+        {
+            "practitioner": practitioner,
+            "fields": selectors.visible_profile_fields(user=request.user, practitioner=practitioner),
+            "credentials": selectors.visible_credentials(user=request.user, practitioner=practitioner),
+            "circles": [c for c in circles_of(practitioner=practitioner) if _can_view_circle(request, c)],
+            "is_self": request.user.is_authenticated and practitioner.user_id == request.user.pk,
+        },
+    )
+
+
+def _can_view_circle(request: HttpRequest, circle: object) -> bool:
+    from circlework.core.permissions import allowed
+
+    return allowed("circles.view_circle", request.user, circle)
+
+
+@login_required
+def credential_list(request: HttpRequest) -> HttpResponse:
+    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    form = CredentialForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.credential_add(
+                actor=practitioner,
+                title=form.cleaned_data["title"],
+                issuer=form.cleaned_data["issuer"],
+                year=form.cleaned_data["year"],
+                visibility=form.cleaned_data["visibility"],
+                document=form.cleaned_data.get("document"),
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Credential added."))
+            return redirect("accounts:credential_list")
+    return render(
+        request,
+        "accounts/credential_list.html",
+        {"form": form, "credentials": practitioner.credentials.all(), "section": "credentials"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    credential = get_object_or_404(Credential, pk=pk)
+    require_perm(request, "accounts.change_credential", credential)
+    form = CredentialEditForm(request.POST or None, instance=Credential.objects.get(pk=pk))
+    if request.method == "POST":
+        if request.POST.get("action") == "delete":
+            services.credential_remove(actor=request.user.practitioner, credential=credential)  # type: ignore[union-attr]
+            messages.success(request, _("Credential removed."))
+            return redirect("accounts:credential_list")
+        if form.is_valid():
+            try:
+                services.credential_update(
+                    actor=request.user.practitioner,  # type: ignore[union-attr]
+                    credential=credential,
+                    changes={k: form.cleaned_data[k] for k in CredentialEditForm.Meta.fields},
+                )
+            except ApplicationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, _("Credential saved."))
+                return redirect("accounts:credential_list")
+    return render(request, "accounts/credential_edit.html", {"form": form, "credential": credential, "section": "credentials"}, status=400 if form.errors else 200)
+
+
+def credential_document(request: HttpRequest, pk: int) -> FileResponse:
+    """Documents are never served from a public path: the credential's visibility applies."""
+    credential = get_object_or_404(Credential.objects.select_related("practitioner"), pk=pk)
+    require_perm(request, "accounts.view_credential", credential)
+    if not credential.document:
+        raise Http404
+    response = FileResponse(
+        credential.document.open("rb"),
+        content_type=credential.document_content_type or "application/octet-stream",
+        as_attachment=credential.document_content_type == "application/pdf",
+        filename=f"credential-{credential.pk}.{credential.document.name.rsplit('.', 1)[-1]}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    form = ApiTokenForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, new_secret = services.api_token_create(actor=practitioner, name=form.cleaned_data["name"])
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            form = ApiTokenForm()
+    return render(
+        request,
+        "accounts/token_list.html",
+        {"form": form, "tokens": practitioner.api_tokens.all(), "new_secret": new_secret, "section": "tokens"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk)
+    require_perm(request, "accounts.change_apitoken", token)
+    services.api_token_revoke(actor=request.user.practitioner, token=token)  # type: ignore[union-attr]
+    messages.success(request, _("Token “%(n)s” revoked.") % {"n": token.name})
+    return redirect("accounts:token_list")
+
+
+@login_required
+def data_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/data.html", {"section": "data", "delete_form": AccountDeleteForm()})
+
+
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    data = selectors.practitioner_export(practitioner=request.user.practitioner)  # type: ignore[union-attr]
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="circlework-export-{timezone.now():%Y-%m-%d}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def account_delete(request: HttpRequest) -> HttpResponse:
+    form = AccountDeleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.account_delete(actor=request.user.practitioner, confirm_email=form.cleaned_data["confirm_email"])  # type: ignore[union-attr]
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            logout(request)
+            messages.success(request, _("Your account and your private records are deleted."))
+            return redirect("home")
+    return render(request, "accounts/data.html", {"section": "data", "delete_form": form}, status=400)

@@ -1,0 +1,279 @@
+"""Writes for federations, circles, memberships and invitations. Atomic, checked, audited."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.accounts.services import hash_token
+from circlework.circles.models import (
+    Circle,
+    Federation,
+    Invitation,
+    InvitationStatus,
+    Membership,
+)
+from circlework.core import audit
+from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from circlework.core.permissions import require
+from circlework.core.services import validate
+from circlework.notifications.models import NotificationKind
+from circlework.notifications.services import notify, queue_mail
+
+
+RESERVED_SLUGS = frozenset({"new"})  # path words under /circles/
+
+
+def _unique_slug(model: type[Circle] | type[Federation], name: str) -> str:
+    base = slugify(name)[:60] or "circle"
+    slug, n = base, 2
+    while slug in RESERVED_SLUGS or model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def federation_create(
+    *, actor: Practitioner | None, name: str, covenant: str, description: str = "", min_circle_size: int = 4
+) -> Federation:
+    """Operators create federations (management command / seed); there is no federation owner."""
+    federation = Federation(
+        name=name.strip(), slug=_unique_slug(Federation, name), covenant=covenant,
+        description=description, min_circle_size=min_circle_size,
+    )
+    validate(federation)
+    federation.save()
+    audit.record(actor=actor, verb="federation.created", target=federation, federation=federation, summary=_("Federation created: %(n)s") % {"n": federation.name})
+    return federation
+
+
+@transaction.atomic
+def circle_found(
+    *,
+    actor: Practitioner,
+    federation: Federation,
+    name: str,
+    purpose: str,
+    locality: str = "",
+    meeting_pattern: str = "",
+    open_to_new_members: bool = True,
+    visibility: str = "public",
+) -> Circle:
+    """Any practitioner may found a circle; the founder is its first member."""
+    require("circles.add_circle", actor)
+    circle = Circle(
+        federation=federation,
+        name=name.strip(),
+        slug=_unique_slug(Circle, name),
+        purpose=purpose.strip(),
+        locality=locality.strip(),
+        meeting_pattern=meeting_pattern.strip(),
+        open_to_new_members=open_to_new_members,
+        visibility=visibility,
+        founded_by=actor,
+    )
+    validate(circle)
+    if visibility == "private":
+        raise InvalidInput(_("A circle cannot be private."), fields={"visibility": [_("Choose circle, federation or public.")]})
+    circle.save()
+    Membership.objects.create(circle=circle, practitioner=actor)
+    audit.record(actor=actor, verb="circle.founded", target=circle, circle=circle, summary=_("Founded the circle %(n)s") % {"n": circle.name})
+    return circle
+
+
+CIRCLE_EDITABLE = frozenset(["name", "purpose", "locality", "meeting_pattern", "open_to_new_members", "visibility"])
+
+
+@transaction.atomic
+def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, Any]) -> Circle:
+    require("circles.change_circle", actor, circle)
+    unknown = set(changes) - CIRCLE_EDITABLE
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+    if changes.get("visibility") == "private":
+        raise InvalidInput(_("A circle cannot be private."), fields={"visibility": [_("Choose circle, federation or public.")]})
+    circle = Circle.objects.select_for_update().get(pk=circle.pk)
+    changed = []
+    for key, value in changes.items():
+        value = value.strip() if isinstance(value, str) else value
+        if getattr(circle, key) != value:
+            setattr(circle, key, value)
+            changed.append(key)
+    if not changed:
+        return circle
+    validate(circle)
+    circle.save(update_fields=[*changed, "updated_at"])
+    audit.record(actor=actor, verb="circle.updated", target=circle, circle=circle, summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)}, data={"fields": changed})
+    for member in _current_members(circle, exclude=actor):
+        notify(recipient=member, kind=NotificationKind.CIRCLE, title=_("%(c)s's details changed") % {"c": circle.name}, body=_("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)}, url=circle.get_absolute_url())
+    return circle
+
+
+def _current_members(circle: Circle, *, exclude: Practitioner | None = None) -> list[Practitioner]:
+    qs = Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs.select_related("user"))
+
+
+def invitation_link(secret: str) -> str:
+    return reverse("circles:invitation_respond", kwargs={"secret": secret})
+
+
+@transaction.atomic
+def invitation_create(*, actor: Practitioner, circle: Circle, email: str, message: str = "", base_url: str = "") -> tuple[Invitation, str]:
+    """Invite someone by e-mail. Returns the invitation and its link secret (sent in the e-mail only)."""
+    require("circles.invite", actor, circle)
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput(_("Enter a valid e-mail address."), fields={"email": [_("Enter a valid e-mail address.")]}) from exc
+    if Membership.objects.current().filter(circle=circle, practitioner__user__email__iexact=email).exists():
+        raise InvalidInput(_("%(e)s is already a member of this circle.") % {"e": email}, fields={"email": [_("Already a member.")]})
+    existing = Invitation.objects.select_for_update().filter(circle=circle, email=email, status=InvitationStatus.PENDING).first()
+    if existing is not None:
+        if not existing.is_expired:
+            raise Conflict(_("%(e)s already has an open invitation. Revoke it first to send a new one.") % {"e": email}, fields={"email": [_("Already invited.")]})
+        # An expired pending invitation gives way to the new one.
+        existing.status = InvitationStatus.REVOKED
+        existing.save(update_fields=["status", "updated_at"])
+    secret = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        circle=circle,
+        email=email,
+        invited_by=actor,
+        message=message.strip(),
+        token_hash=hash_token(secret),
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_LIFETIME_DAYS),
+    )
+    validate(invitation)
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError as exc:
+        raise Conflict(_("%(e)s already has an open invitation.") % {"e": email}, fields={"email": [_("Already invited.")]}) from exc
+    audit.record(actor=actor, verb="invitation.created", target=invitation, circle=circle, summary=_("Invited %(e)s") % {"e": email})
+    link = base_url + invitation_link(secret)
+    body = _(
+        "%(a)s invites you to join %(c)s, a peer circle in %(f)s on Circlework.\n\n%(m)s"
+        "Accept or decline here (the link works once and expires on %(d)s):\n%(l)s\n"
+    ) % {
+        "a": actor.display_name,
+        "c": circle.name,
+        "f": circle.federation.name,
+        "m": (invitation.message + "\n\n") if invitation.message else "",
+        "d": f"{invitation.expires_at:%d %B %Y}",
+        "l": link,
+    }
+    queue_mail(to=email, subject=_("An invitation to join %(c)s") % {"c": circle.name}, body=body)
+    invitee = Practitioner.objects.filter(user__email__iexact=email).first()
+    if invitee is not None:
+        notify(recipient=invitee, kind=NotificationKind.INVITATION, title=_("You are invited to join %(c)s") % {"c": circle.name}, body=_("From %(a)s. The link is in your e-mail; you can also answer from your home page.") % {"a": actor.display_name}, url=reverse("home"), email=False)
+    return invitation, secret
+
+
+def invitation_for_secret(secret: str) -> Invitation:
+    try:
+        return Invitation.objects.select_related("circle", "circle__federation", "invited_by").get(token_hash=hash_token(secret))
+    except Invitation.DoesNotExist as exc:
+        raise NotFound(_("This invitation link is not valid.")) from exc
+
+
+def _check_open(invitation: Invitation) -> None:
+    if invitation.status == InvitationStatus.REVOKED:
+        raise Conflict(_("This invitation was withdrawn."))
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(_("This invitation has already been used."))
+    if invitation.is_expired:
+        raise Conflict(_("This invitation has expired. Ask the circle for a new one."))
+
+
+@transaction.atomic
+def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
+    invitation = invitation_for_secret(secret)
+    invitation = Invitation.objects.select_for_update().select_related("circle").get(pk=invitation.pk)
+    _check_open(invitation)
+    if invitation.email.lower() != actor.user.email.lower():
+        raise NotAllowed(_("This invitation was sent to a different e-mail address. Log in with that address to accept it."))
+    circle = invitation.circle
+    if Membership.objects.current().filter(circle=circle, practitioner=actor).exists():
+        raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.responded_at = timezone.now()
+    invitation.responded_by = actor
+    invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
+    membership = Membership.objects.create(circle=circle, practitioner=actor)
+    audit.record(actor=actor, verb="membership.joined", target=membership, circle=circle, summary=_("Joined the circle"))
+    for member in _current_members(circle, exclude=actor):
+        notify(recipient=member, kind=NotificationKind.MEMBERSHIP, title=_("%(p)s joined %(c)s") % {"p": actor.display_name, "c": circle.name}, url=circle.get_absolute_url())
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation:
+    """Declining needs no account: the link's secret is proof enough that it reached its address."""
+    invitation = invitation_for_secret(secret)
+    invitation = Invitation.objects.select_for_update().select_related("circle", "invited_by").get(pk=invitation.pk)
+    _check_open(invitation)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.responded_at = timezone.now()
+    invitation.responded_by = actor
+    invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
+    audit.record(actor=actor, verb="invitation.declined", target=invitation, circle=invitation.circle, summary=_("%(e)s declined the invitation") % {"e": invitation.email})
+    if invitation.invited_by is not None:
+        notify(recipient=invitation.invited_by, kind=NotificationKind.INVITATION_ANSWERED, title=_("%(e)s declined to join %(c)s") % {"e": invitation.email, "c": invitation.circle.name}, url=invitation.circle.get_absolute_url())
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitation:
+    require("circles.revoke_invitation", actor, invitation)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(_("Only a pending invitation can be revoked."))
+    invitation.status = InvitationStatus.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    audit.record(actor=actor, verb="invitation.revoked", target=invitation, circle=invitation.circle, summary=_("Revoked the invitation to %(e)s") % {"e": invitation.email})
+    return invitation
+
+
+@transaction.atomic
+def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
+    """A member may leave at any time; the membership row keeps the dates."""
+    require("circles.leave", actor, circle)
+    membership = Membership.objects.select_for_update().current().filter(circle=circle, practitioner=actor).first()
+    if membership is None:
+        raise Conflict(_("You are not a member of this circle."))
+    membership.left_at = timezone.now()
+    membership.save(update_fields=["left_at"])
+    audit.record(actor=actor, verb="membership.left", target=membership, circle=circle, summary=_("Left the circle"))
+    for member in _current_members(circle, exclude=actor):
+        notify(recipient=member, kind=NotificationKind.MEMBERSHIP, title=_("%(p)s left %(c)s") % {"p": actor.display_name, "c": circle.name}, url=circle.get_absolute_url())
+    return membership
+
+
+def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
+    """On account deletion: end memberships, revoke pending invitations this person sent."""
+    for membership in Membership.objects.select_for_update().current().filter(practitioner=actor).select_related("circle"):
+        membership.left_at = timezone.now()
+        membership.save(update_fields=["left_at"])
+        audit.record(actor=actor, verb="membership.left", target=membership, circle=membership.circle, summary=_("Left the circle (account deleted)"))
+    for invitation in Invitation.objects.select_for_update().filter(invited_by=actor, status=InvitationStatus.PENDING).select_related("circle"):
+        invitation.status = InvitationStatus.REVOKED
+        invitation.responded_at = timezone.now()
+        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+        audit.record(actor=actor, verb="invitation.revoked", target=invitation, circle=invitation.circle, summary=_("Invitation withdrawn (account deleted)"))

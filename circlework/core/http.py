@@ -1,0 +1,34 @@
+"""Small helpers shared by views: asking the rules, and showing service errors on forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from circlework.core.errors import ApplicationError
+from circlework.core.permissions import allowed
+
+
+def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not allowed(perm, request.user, obj):
+        raise PermissionDenied
+
+
+def form_error(form: forms.BaseForm, exc: ApplicationError) -> None:
+    """Put a service's error on the form: field messages where the field exists, else general."""
+    placed = False
+    for field, msgs in exc.fields.items():
+        for msg in msgs:
+            if field in form.fields:
+                form.add_error(field, msg)
+                placed = True
+    if not placed or not exc.fields:
+        form.add_error(None, exc.message)
+
+
+def flash_error(request: HttpRequest, exc: ApplicationError) -> None:
+    messages.error(request, exc.message)

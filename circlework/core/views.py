@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed in: "what needs me". Signed out: what Circlework is."""
+    if not request.user.is_authenticated or not hasattr(request.user, "practitioner"):
+        from circlework.circles.selectors import federations
+
+        return render(request, "core/landing.html", {"federations": federations()})
+    from circlework.circles.selectors import circles_of, pending_invitations_for
+    from circlework.notifications.selectors import inbox
+
+    practitioner = request.user.practitioner
+    context: dict[str, Any] = {
+        "practitioner": practitioner,
+        "circles": circles_of(practitioner=practitioner),
+        "invitations": pending_invitations_for(practitioner=practitioner),
+        "notifications": inbox(practitioner=practitioner, limit=50).filter(read_at__isnull=True)[:8],
+    }
+    return render(request, "core/home.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)

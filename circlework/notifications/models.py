@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    """Every kind a practitioner can set a delivery for. Later capabilities add theirs here."""
+
+    INVITATION = "invitation", _("Invitations to join a circle")
+    INVITATION_ANSWERED = "invitation_answered", _("Answers to invitations you sent")
+    MEMBERSHIP = "membership", _("Members joining or leaving your circles")
+    CIRCLE = "circle", _("Changes to your circles' details")
+    ACCOUNT = "account", _("Your account and security")
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate", _("E-mail me at once")
+    DAILY = "daily", _("Daily digest e-mail")
+    OFF = "off", _("In Circlework only (no e-mail)")
+
+
+DEFAULT_DELIVERY = {
+    NotificationKind.INVITATION: Delivery.IMMEDIATE,
+    NotificationKind.ACCOUNT: Delivery.IMMEDIATE,
+}
+
+
+class EmailState(models.TextChoices):
+    """Explicit state on the row: the e-mail task is idempotent because it moves this forward."""
+
+    NOT_WANTED = "not_wanted", _("Not wanted")
+    PENDING_NOW = "pending_now", _("To send now")
+    PENDING_DIGEST = "pending_digest", _("Waiting for the daily digest")
+    SENT = "sent", _("Sent")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        "accounts.Practitioner", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, max_length=2000)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(
+        max_length=16, choices=EmailState.choices, default=EmailState.NOT_WANTED
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["email_state"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    practitioner = models.ForeignKey(
+        "accounts.Practitioner", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    delivery = models.CharField(max_length=12, choices=Delivery.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practitioner", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.delivery}"

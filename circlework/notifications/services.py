@@ -1,0 +1,94 @@
+"""The one notification service: an in-app inbox plus e-mail, by each practitioner's choice.
+
+E-mail goes out through background tasks. With the database task backend the queued task is a
+row written in the caller's transaction, so a rolled-back write never sends mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.core import audit
+from circlework.core.errors import InvalidInput, NotAllowed
+from circlework.notifications.models import (
+    DEFAULT_DELIVERY,
+    Delivery,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+
+
+def delivery_for(practitioner: Practitioner, kind: str) -> str:
+    pref = NotificationPreference.objects.filter(practitioner=practitioner, kind=kind).values_list("delivery", flat=True).first()
+    if pref:
+        return pref
+    return DEFAULT_DELIVERY.get(kind, Delivery.DAILY)  # type: ignore[call-overload, no-any-return]
+
+
+def notify(
+    *,
+    recipient: Practitioner,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+) -> Notification:
+    """Put a notification in the recipient's inbox and queue e-mail as they chose.
+
+    `email=False` when the same news already went out by e-mail some other way.
+    """
+    from circlework.notifications import tasks
+
+    delivery = delivery_for(recipient, kind) if email else Delivery.OFF
+    state = {
+        Delivery.IMMEDIATE: EmailState.PENDING_NOW,
+        Delivery.DAILY: EmailState.PENDING_DIGEST,
+    }.get(delivery, EmailState.NOT_WANTED)  # type: ignore[call-overload]
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title[:200], body=body, url=url, email_state=state
+    )
+    if state == EmailState.PENDING_NOW:
+        tasks.send_notification_email.enqueue(notification.pk)
+    return notification
+
+
+def queue_mail(*, to: str, subject: str, body: str) -> None:
+    from circlework.notifications import tasks
+
+    tasks.send_email.enqueue(to, subject, body)
+
+
+@transaction.atomic
+def notification_mark_read(*, actor: Practitioner, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        raise NotAllowed()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, actor: Practitioner) -> int:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, actor: Practitioner, choices: Mapping[str, str]) -> None:
+    valid_kinds = set(NotificationKind.values)
+    valid_deliveries = set(Delivery.values)
+    errors = {k: [_("Unknown kind of notification.")] for k in choices if k not in valid_kinds}
+    errors.update({k: [_("Choose immediate, daily or off.")] for k, v in choices.items() if k in valid_kinds and v not in valid_deliveries})
+    if errors:
+        raise InvalidInput(_("Please correct the choices below."), fields=errors)
+    for kind, delivery in choices.items():
+        NotificationPreference.objects.update_or_create(practitioner=actor, kind=kind, defaults={"delivery": delivery})
+    audit.record(actor=actor, verb="notification_preferences.updated", target=actor, summary=_("Changed notification settings"), data=dict(choices))

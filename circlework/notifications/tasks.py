@@ -1,0 +1,104 @@
+"""Background work for notifications. Each task is idempotent: it moves state on the row forward."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from circlework.core.scheduling import recurring
+from circlework.notifications.models import EmailState, Notification
+
+logger = logging.getLogger("circlework.notifications")
+
+DIGEST_LOCAL_HOUR = 7  # a digest arrives at seven in the morning, the practitioner's time
+
+
+@task()
+def send_email(to: str, subject: str, body: str) -> None:
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def _site_url(path: str) -> str:
+    return (settings.SITE_URL.rstrip("/") + path) if path else settings.SITE_URL
+
+
+@task()
+def send_notification_email(notification_id: int) -> bool:
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("recipient__user")
+            .filter(pk=notification_id, email_state=EmailState.PENDING_NOW)
+            .first()
+        )
+        if notification is None:
+            return False  # already sent, or no longer wanted
+        body = notification.body + ("\n\n" + _site_url(notification.url) if notification.url else "")
+        body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {"u": _site_url("/me/notifications/settings/")}
+        send_mail(
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title,
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient.user.email],
+        )
+        notification.email_state = EmailState.SENT
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["email_state", "emailed_at"])
+    return True
+
+
+def digest_due(tz_name: str, now: timezone.datetime, oldest: timezone.datetime) -> bool:
+    """Send at the practitioner's 07:00 hour, or at once if something has waited over a day."""
+    try:
+        local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = now
+    return local.hour == DIGEST_LOCAL_HOUR or now - oldest > timedelta(hours=25)
+
+
+@recurring(every=timedelta(hours=1))
+@task()
+def send_daily_digests() -> int:
+    """Hourly: one e-mail per practitioner whose morning it is, listing what waited for the digest."""
+    now = timezone.now()
+    pending = (
+        Notification.objects.filter(email_state=EmailState.PENDING_DIGEST)
+        .select_related("recipient__user")
+        .order_by("recipient_id", "created_at")
+    )
+    by_recipient: dict[int, list[Notification]] = {}
+    for n in pending:
+        by_recipient.setdefault(n.recipient_id, []).append(n)
+    sent = 0
+    for items in by_recipient.values():
+        recipient = items[0].recipient
+        if not digest_due(recipient.time_zone, now, items[0].created_at):
+            continue
+        with transaction.atomic():
+            ids = list(
+                Notification.objects.select_for_update()
+                .filter(pk__in=[n.pk for n in items], email_state=EmailState.PENDING_DIGEST)
+                .values_list("pk", flat=True)
+            )
+            if not ids:
+                continue
+            lines = [f"- {n.title}" + (f"\n  {_site_url(n.url)}" if n.url else "") for n in items if n.pk in ids]
+            body = _("Here is what happened in your circles since your last digest:") + "\n\n" + "\n".join(lines)
+            body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {"u": _site_url("/me/notifications/settings/")}
+            send_mail(
+                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your daily digest (%(n)s)") % {"n": len(ids)},
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient.user.email],
+            )
+            Notification.objects.filter(pk__in=ids).update(email_state=EmailState.SENT, emailed_at=now)
+            sent += 1
+    return sent

@@ -1,0 +1,19 @@
+"""The test suite. Runs on SQLite unless DATABASE_URL points at PostgreSQL (as CI does)."""
+
+from .base import *  # noqa: F403
+from .base import TASKS
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Fast hashing in tests only; production and dev use Argon2 (tested in tests/accounts).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+# Tasks run at once in tests unless a test asks for the database backend explicitly.
+TASKS = {**TASKS, "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.urls import include, path
+
+from circlework.api.router import api
+from circlework.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("circlework.accounts.urls")),
+    path("", include("circlework.circles.urls")),
+    path("", include("circlework.notifications.urls")),
+    path("api/v1/", api.urls),
+]
+
+if getattr(settings, "ADMIN_ENABLED", False):  # operators only; see docs/operations.md
+    from django.contrib import admin
+
+    urlpatterns.append(path("operator-admin/", admin.site.urls))
+
+handler403 = "circlework.core.views.permission_denied"
+handler404 = "circlework.core.views.page_not_found"
