@@ -14,6 +14,8 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            display_name = form.cleaned_data.get("display_name", "") if hasattr(form, "cleaned_data") else ""
+            display_name = (
+                form.cleaned_data.get("display_name", "") if hasattr(form, "cleaned_data") else ""
+            )
             practitioner_register(user=user, display_name=display_name)
         return user

@@ -42,14 +42,20 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class CredentialForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("e.g. Diploma in Humanistic Counselling"))
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("e.g. Diploma in Humanistic Counselling")
+    )
     issuer = forms.CharField(label=_("Issued by"), max_length=200)
     year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2100)
-    visibility = forms.ChoiceField(label=_("Who can see this"), choices=Visibility.choices, initial=Visibility.FEDERATION)
+    visibility = forms.ChoiceField(
+        label=_("Who can see this"), choices=Visibility.choices, initial=Visibility.FEDERATION
+    )
     document = forms.FileField(
         label=_("Document (optional)"),
         required=False,
-        help_text=_("PDF, PNG or JPEG, at most 5 MB. Only people who can see the credential can open it."),
+        help_text=_(
+            "PDF, PNG or JPEG, at most 5 MB. Only people who can see the credential can open it."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 

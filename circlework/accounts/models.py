@@ -44,7 +44,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     def __str__(self) -> str:
         return self.email
@@ -99,7 +99,14 @@ class Practitioner(TimeStamped):
     # update does not need a migration.
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
 
-    PROFILE_FIELDS = ("display_name", "pronouns", "modalities", "languages", "location", "statement")
+    PROFILE_FIELDS = (
+        "display_name",
+        "pronouns",
+        "modalities",
+        "languages",
+        "location",
+        "statement",
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -158,7 +165,9 @@ class Credential(TimeStamped):
     def clean(self) -> None:
         this_year = timezone.now().year
         if self.year is not None and not (1900 <= self.year <= this_year):
-            raise ValidationError({"year": _("Give a year between 1900 and %(y)s.") % {"y": this_year}})
+            raise ValidationError(
+                {"year": _("Give a year between 1900 and %(y)s.") % {"y": this_year}}
+            )
 
 
 class ApiToken(models.Model):

@@ -16,12 +16,16 @@ def has_practitioner(user: Any) -> bool:
 
 @rules.predicate
 def is_self(user: Any, practitioner: Any) -> bool:
-    return bool(user.is_authenticated and practitioner is not None and practitioner.user_id == user.pk)
+    return bool(
+        user.is_authenticated and practitioner is not None and practitioner.user_id == user.pk
+    )
 
 
 @rules.predicate
 def owns_record(user: Any, record: Any) -> bool:
-    return bool(user.is_authenticated and record is not None and record.practitioner.user_id == user.pk)
+    return bool(
+        user.is_authenticated and record is not None and record.practitioner.user_id == user.pk
+    )
 
 
 def practitioner_reach(practitioner: Any) -> tuple[set[int], set[int]]:

@@ -17,7 +17,13 @@ def visible_credentials(*, user: Any, practitioner: Practitioner) -> list[Creden
     return [
         c
         for c in practitioner.credentials.all()
-        if can_see(audience, level=c.visibility, owner_id=practitioner.pk, circle_ids=circles, federation_ids=federations)
+        if can_see(
+            audience,
+            level=c.visibility,
+            owner_id=practitioner.pk,
+            circle_ids=circles,
+            federation_ids=federations,
+        )
     ]
 
 
@@ -75,21 +81,41 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
                 "joined_at": m.joined_at.isoformat(),
                 "left_at": m.left_at.isoformat() if m.left_at else None,
             }
-            for m in Membership.objects.filter(practitioner=practitioner).select_related("circle__federation")
+            for m in Membership.objects.filter(practitioner=practitioner).select_related(
+                "circle__federation"
+            )
         ],
         "invitations_sent": [
-            {"circle": i.circle.name, "email": i.email, "status": i.status, "created_at": i.created_at.isoformat()}
+            {
+                "circle": i.circle.name,
+                "email": i.email,
+                "status": i.status,
+                "created_at": i.created_at.isoformat(),
+            }
             for i in Invitation.objects.filter(invited_by=practitioner).select_related("circle")
         ],
         "notifications": [
-            {"kind": n.kind, "title": n.title, "body": n.body, "created_at": n.created_at.isoformat(), "read": n.read_at is not None}
+            {
+                "kind": n.kind,
+                "title": n.title,
+                "body": n.body,
+                "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None,
+            }
             for n in Notification.objects.filter(recipient=practitioner)
         ],
         "notification_preferences": dict(
-            NotificationPreference.objects.filter(practitioner=practitioner).values_list("kind", "delivery")
+            NotificationPreference.objects.filter(practitioner=practitioner).values_list(
+                "kind", "delivery"
+            )
         ),
         "api_tokens": [
-            {"name": t.name, "prefix": t.prefix, "created_at": t.created_at.isoformat(), "revoked": t.revoked_at is not None}
+            {
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": t.created_at.isoformat(),
+                "revoked": t.revoked_at is not None,
+            }
             for t in practitioner.api_tokens.all()
         ],
         "activity": [

@@ -42,16 +42,26 @@ def practitioner_register(*, user: User, display_name: str = "") -> Practitioner
     practitioner = Practitioner(user=user, display_name=name[:120])
     validate(practitioner, exclude=["user"])
     practitioner.save()
-    audit.record(actor=practitioner, verb="practitioner.registered", target=practitioner, summary=_("Joined Circlework"))
+    audit.record(
+        actor=practitioner,
+        verb="practitioner.registered",
+        target=practitioner,
+        summary=_("Joined Circlework"),
+    )
     return practitioner
 
 
 @transaction.atomic
-def practitioner_update(*, actor: Practitioner, practitioner: Practitioner, changes: Mapping[str, Any]) -> Practitioner:
+def practitioner_update(
+    *, actor: Practitioner, practitioner: Practitioner, changes: Mapping[str, Any]
+) -> Practitioner:
     require("accounts.change_practitioner", actor, practitioner)
     unknown = set(changes) - EDITABLE_PROFILE_FIELDS
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+        raise InvalidInput(
+            _("These fields cannot be changed here."),
+            fields={k: [_("Unknown field.")] for k in sorted(unknown)},
+        )
     practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
     for key, value in changes.items():
         setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
@@ -67,15 +77,21 @@ def practitioner_update(*, actor: Practitioner, practitioner: Practitioner, chan
     return practitioner
 
 
-def _check_document(document: UploadedFile) -> str:
+def _check_document(document: UploadedFile[Any]) -> str:
     limit = settings.CREDENTIAL_DOCUMENT_MAX_BYTES
     if document.size is None or document.size > limit:
         raise InvalidInput(
             _("The document is too large."),
-            fields={"document": [_("Documents may be at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]},
+            fields={
+                "document": [
+                    _("Documents may be at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
+                ]
+            },
         )
     if document.size == 0:
-        raise InvalidInput(_("The document is empty."), fields={"document": [_("The file is empty.")]})
+        raise InvalidInput(
+            _("The document is empty."), fields={"document": [_("The file is empty.")]}
+        )
     head = document.read(16)
     document.seek(0)
     extension = (document.name or "").rsplit(".", 1)[-1].lower()
@@ -96,10 +112,14 @@ def credential_add(
     issuer: str,
     year: int,
     visibility: str,
-    document: UploadedFile | None = None,
+    document: UploadedFile[Any] | None = None,
 ) -> Credential:
     credential = Credential(
-        practitioner=actor, title=title.strip(), issuer=issuer.strip(), year=year, visibility=visibility
+        practitioner=actor,
+        title=title.strip(),
+        issuer=issuer.strip(),
+        year=year,
+        visibility=visibility,
     )
     if document is not None:
         credential.document_content_type = _check_document(document)
@@ -107,22 +127,37 @@ def credential_add(
     if document is not None:
         credential.document.save(document.name or "document", document, save=False)
     credential.save()
-    audit.record(actor=actor, verb="credential.added", target=credential, summary=_("Added a credential: %(t)s") % {"t": credential.title})
+    audit.record(
+        actor=actor,
+        verb="credential.added",
+        target=credential,
+        summary=_("Added a credential: %(t)s") % {"t": credential.title},
+    )
     return credential
 
 
 @transaction.atomic
-def credential_update(*, actor: Practitioner, credential: Credential, changes: Mapping[str, Any]) -> Credential:
+def credential_update(
+    *, actor: Practitioner, credential: Credential, changes: Mapping[str, Any]
+) -> Credential:
     require("accounts.change_credential", actor, credential)
     allowed = {"title", "issuer", "year", "visibility"}
     unknown = set(changes) - allowed
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+        raise InvalidInput(
+            _("These fields cannot be changed here."),
+            fields={k: [_("Unknown field.")] for k in sorted(unknown)},
+        )
     for key, value in changes.items():
         setattr(credential, key, value.strip() if isinstance(value, str) else value)
     validate(credential, exclude=["document"])
     credential.save(update_fields=[*changes.keys(), "updated_at"])
-    audit.record(actor=actor, verb="credential.updated", target=credential, summary=_("Updated a credential: %(t)s") % {"t": credential.title})
+    audit.record(
+        actor=actor,
+        verb="credential.updated",
+        target=credential,
+        summary=_("Updated a credential: %(t)s") % {"t": credential.title},
+    )
     return credential
 
 
@@ -132,7 +167,12 @@ def credential_remove(*, actor: Practitioner, credential: Credential) -> None:
     title = credential.title
     document_name = credential.document.name if credential.document else ""
     storage = credential.document.storage if credential.document else None
-    audit.record(actor=actor, verb="credential.removed", target=credential, summary=_("Removed a credential: %(t)s") % {"t": title})
+    audit.record(
+        actor=actor,
+        verb="credential.removed",
+        target=credential,
+        summary=_("Removed a credential: %(t)s") % {"t": title},
+    )
     credential.delete()
     if storage is not None and document_name:
         transaction.on_commit(lambda: storage.delete(document_name))
@@ -146,10 +186,17 @@ def hash_token(secret: str) -> str:
 def api_token_create(*, actor: Practitioner, name: str) -> tuple[ApiToken, str]:
     """Returns the token and its secret; the secret is never stored or shown again."""
     secret = "cw_" + secrets.token_urlsafe(32)
-    token = ApiToken(practitioner=actor, name=name.strip(), prefix=secret[:10], token_hash=hash_token(secret))
+    token = ApiToken(
+        practitioner=actor, name=name.strip(), prefix=secret[:10], token_hash=hash_token(secret)
+    )
     validate(token)
     token.save()
-    audit.record(actor=actor, verb="api_token.created", target=token, summary=_("Created an API token: %(n)s") % {"n": token.name})
+    audit.record(
+        actor=actor,
+        verb="api_token.created",
+        target=token,
+        summary=_("Created an API token: %(n)s") % {"n": token.name},
+    )
     return token, secret
 
 
@@ -159,7 +206,12 @@ def api_token_revoke(*, actor: Practitioner, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, verb="api_token.revoked", target=token, summary=_("Revoked an API token: %(n)s") % {"n": token.name})
+        audit.record(
+            actor=actor,
+            verb="api_token.revoked",
+            target=token,
+            summary=_("Revoked an API token: %(n)s") % {"n": token.name},
+        )
     return token
 
 
@@ -178,8 +230,12 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
             fields={"confirm_email": [_("This does not match your e-mail address.")]},
         )
     circle_services.practitioner_withdraw_everywhere(actor=actor)
-    documents = [(c.document.storage, c.document.name) for c in actor.credentials.all() if c.document]
-    audit.record(actor=actor, verb="account.deleted", target=actor, summary=_("Deleted their account"))
+    documents = [
+        (c.document.storage, c.document.name) for c in actor.credentials.all() if c.document
+    ]
+    audit.record(
+        actor=actor, verb="account.deleted", target=actor, summary=_("Deleted their account")
+    )
     actor.user.delete()
     for storage, name in documents:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))  # type: ignore[misc]

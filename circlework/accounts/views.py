@@ -24,12 +24,12 @@ from circlework.accounts.forms import (
 from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, require_perm
+from circlework.core.http import form_error, me, require_perm
 
 
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    practitioner = me(request)
     form = ProfileForm(request.POST or None, instance=Practitioner.objects.get(pk=practitioner.pk))
     if request.method == "POST" and form.is_valid():
         try:
@@ -43,7 +43,12 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile_edit")
-    return render(request, "accounts/profile_edit.html", {"form": form, "section": "profile"}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/profile_edit.html",
+        {"form": form, "section": "profile"},
+        status=400 if form.errors else 200,
+    )
 
 
 def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -54,9 +59,15 @@ def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "accounts/practitioner_detail.html",
         {
             "practitioner": practitioner,
-            "fields": selectors.visible_profile_fields(user=request.user, practitioner=practitioner),
-            "credentials": selectors.visible_credentials(user=request.user, practitioner=practitioner),
-            "circles": [c for c in circles_of(practitioner=practitioner) if _can_view_circle(request, c)],
+            "fields": selectors.visible_profile_fields(
+                user=request.user, practitioner=practitioner
+            ),
+            "credentials": selectors.visible_credentials(
+                user=request.user, practitioner=practitioner
+            ),
+            "circles": [
+                c for c in circles_of(practitioner=practitioner) if _can_view_circle(request, c)
+            ],
             "is_self": request.user.is_authenticated and practitioner.user_id == request.user.pk,
         },
     )
@@ -70,7 +81,7 @@ def _can_view_circle(request: HttpRequest, circle: object) -> bool:
 
 @login_required
 def credential_list(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    practitioner = me(request)
     form = CredentialForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,13 +113,13 @@ def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CredentialEditForm(request.POST or None, instance=Credential.objects.get(pk=pk))
     if request.method == "POST":
         if request.POST.get("action") == "delete":
-            services.credential_remove(actor=request.user.practitioner, credential=credential)  # type: ignore[union-attr]
+            services.credential_remove(actor=me(request), credential=credential)
             messages.success(request, _("Credential removed."))
             return redirect("accounts:credential_list")
         if form.is_valid():
             try:
                 services.credential_update(
-                    actor=request.user.practitioner,  # type: ignore[union-attr]
+                    actor=me(request),
                     credential=credential,
                     changes={k: form.cleaned_data[k] for k in CredentialEditForm.Meta.fields},
                 )
@@ -117,7 +128,12 @@ def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Credential saved."))
                 return redirect("accounts:credential_list")
-    return render(request, "accounts/credential_edit.html", {"form": form, "credential": credential, "section": "credentials"}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/credential_edit.html",
+        {"form": form, "credential": credential, "section": "credentials"},
+        status=400 if form.errors else 200,
+    )
 
 
 def credential_document(request: HttpRequest, pk: int) -> FileResponse:
@@ -130,7 +146,7 @@ def credential_document(request: HttpRequest, pk: int) -> FileResponse:
         credential.document.open("rb"),
         content_type=credential.document_content_type or "application/octet-stream",
         as_attachment=credential.document_content_type == "application/pdf",
-        filename=f"credential-{credential.pk}.{credential.document.name.rsplit('.', 1)[-1]}",
+        filename=f"credential-{credential.pk}.{(credential.document.name or '').rsplit('.', 1)[-1]}",
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -140,12 +156,14 @@ def credential_document(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    practitioner = me(request)
     form = ApiTokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            _token, new_secret = services.api_token_create(actor=practitioner, name=form.cleaned_data["name"])
+            _token, new_secret = services.api_token_create(
+                actor=practitioner, name=form.cleaned_data["name"]
+            )
         except ApplicationError as exc:
             form_error(form, exc)
         else:
@@ -153,7 +171,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/token_list.html",
-        {"form": form, "tokens": practitioner.api_tokens.all(), "new_secret": new_secret, "section": "tokens"},
+        {
+            "form": form,
+            "tokens": practitioner.api_tokens.all(),
+            "new_secret": new_secret,
+            "section": "tokens",
+        },
         status=400 if form.errors else 200,
     )
 
@@ -163,21 +186,27 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk)
     require_perm(request, "accounts.change_apitoken", token)
-    services.api_token_revoke(actor=request.user.practitioner, token=token)  # type: ignore[union-attr]
+    services.api_token_revoke(actor=me(request), token=token)
     messages.success(request, _("Token “%(n)s” revoked.") % {"n": token.name})
     return redirect("accounts:token_list")
 
 
 @login_required
 def data_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/data.html", {"section": "data", "delete_form": AccountDeleteForm()})
+    return render(
+        request, "accounts/data.html", {"section": "data", "delete_form": AccountDeleteForm()}
+    )
 
 
 @login_required
 def data_export(request: HttpRequest) -> HttpResponse:
-    data = selectors.practitioner_export(practitioner=request.user.practitioner)  # type: ignore[union-attr]
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="circlework-export-{timezone.now():%Y-%m-%d}.json"'
+    data = selectors.practitioner_export(practitioner=me(request))
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="circlework-export-{timezone.now():%Y-%m-%d}.json"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -188,11 +217,15 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST)
     if form.is_valid():
         try:
-            services.account_delete(actor=request.user.practitioner, confirm_email=form.cleaned_data["confirm_email"])  # type: ignore[union-attr]
+            services.account_delete(
+                actor=me(request), confirm_email=form.cleaned_data["confirm_email"]
+            )  # type: ignore[union-attr]
         except ApplicationError as exc:
             form_error(form, exc)
         else:
             logout(request)
             messages.success(request, _("Your account and your private records are deleted."))
             return redirect("home")
-    return render(request, "accounts/data.html", {"section": "data", "delete_form": form}, status=400)
+    return render(
+        request, "accounts/data.html", {"section": "data", "delete_form": form}, status=400
+    )

@@ -37,10 +37,19 @@ api = NinjaAPI(
     auth=[TokenAuth(), PractitionerSession()],
 )
 
-ERRORS: dict[int, Any] = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: s.ErrorOut,
+    401: s.ErrorOut,
+    403: s.ErrorOut,
+    404: s.ErrorOut,
+    409: s.ErrorOut,
+    422: s.ErrorOut,
+}
 
 
-def _error(request: HttpRequest, status: int, message: str, fields: dict[str, list[str]] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, message: str, fields: dict[str, list[str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"error": message, "fields": fields or {}}, status=status)
 
 
@@ -54,7 +63,9 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
-        fields.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "Invalid value.")))
+        fields.setdefault(".".join(loc) or "__all__", []).append(
+            str(err.get("msg", "Invalid value."))
+        )
     return _error(request, 422, "The request has invalid or missing fields.", fields)
 
 
@@ -109,7 +120,12 @@ def _profile_out(p: Practitioner) -> dict[str, Any]:
 @api.get("/me", response={200: s.MeOut, **ERRORS}, tags=["me"])
 def me(request: HttpRequest) -> dict[str, Any]:
     p = _me(request)
-    return {"id": p.pk, "email": p.user.email, "display_name": p.display_name, "time_zone": p.time_zone}
+    return {
+        "id": p.pk,
+        "email": p.user.email,
+        "display_name": p.display_name,
+        "time_zone": p.time_zone,
+    }
 
 
 @api.get("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
@@ -120,7 +136,9 @@ def profile_get(request: HttpRequest) -> dict[str, Any]:
 @api.patch("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
 def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> dict[str, Any]:
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    p = account_services.practitioner_update(actor=_me(request), practitioner=_me(request), changes=changes)
+    p = account_services.practitioner_update(
+        actor=_me(request), practitioner=_me(request), changes=changes
+    )
     return _profile_out(p)
 
 
@@ -130,7 +148,14 @@ def credentials_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _credential_out(c: Credential) -> dict[str, Any]:
-    return {"id": c.pk, "title": c.title, "issuer": c.issuer, "year": c.year, "visibility": c.visibility, "has_document": bool(c.document)}
+    return {
+        "id": c.pk,
+        "title": c.title,
+        "issuer": c.issuer,
+        "year": c.year,
+        "visibility": c.visibility,
+        "has_document": bool(c.document),
+    }
 
 
 @api.post("/me/credentials", response={201: s.CredentialOut, **ERRORS}, tags=["me"])
@@ -150,13 +175,24 @@ def credentials_remove(request: HttpRequest, credential_id: int) -> tuple[int, N
 
 @api.get("/me/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"])
 def my_invitations(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_invitation_out(i) for i in circle_selectors.pending_invitations_for(practitioner=_me(request))]
+    return [
+        _invitation_out(i)
+        for i in circle_selectors.pending_invitations_for(practitioner=_me(request))
+    ]
 
 
 @api.get("/me/notifications", response={200: list[s.NotificationOut], **ERRORS}, tags=["me"])
 def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        {"id": n.pk, "kind": n.kind, "title": n.title, "body": n.body, "url": n.url, "created_at": n.created_at, "read": n.read_at is not None}
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "url": n.url,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        }
         for n in notification_selectors.inbox(practitioner=_me(request))
     ]
 
@@ -164,18 +200,28 @@ def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
 # --- practitioners --------------------------------------------------------------------------
 
 
-@api.get("/practitioners/{practitioner_id}", response={200: s.PublicProfileOut, **ERRORS}, auth=None, tags=["practitioners"])
+@api.get(
+    "/practitioners/{practitioner_id}",
+    response={200: s.PublicProfileOut, **ERRORS},
+    auth=None,
+    tags=["practitioners"],
+)
 def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, Any]:
     p = Practitioner.objects.filter(pk=practitioner_id).first()
     if p is None or not allowed("accounts.view_practitioner", request.user, p):
         raise NotFound()
-    return {"id": p.pk, "fields": account_selectors.visible_profile_fields(user=request.user, practitioner=p)}
+    return {
+        "id": p.pk,
+        "fields": account_selectors.visible_profile_fields(user=request.user, practitioner=p),
+    }
 
 
 # --- federations and circles ------------------------------------------------------------------
 
 
-@api.get("/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"])
+@api.get(
+    "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
+)
 def federation_list(request: HttpRequest) -> list[Federation]:
     return list(circle_selectors.federations())
 
@@ -189,7 +235,9 @@ def circle_list(request: HttpRequest) -> list[dict[str, Any]]:
 def circle_found(request: HttpRequest, payload: s.CircleIn) -> tuple[int, dict[str, Any]]:
     federation = Federation.objects.filter(slug=payload.federation).first()
     if federation is None:
-        raise ApplicationError("No such federation.", fields={"federation": ["Unknown federation."]})
+        raise ApplicationError(
+            "No such federation.", fields={"federation": ["Unknown federation."]}
+        )
     data = payload.model_dump(exclude={"federation"})
     circle = circle_services.circle_found(actor=_me(request), federation=federation, **data)
     forget_audience(request.user)
@@ -209,11 +257,21 @@ def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dic
     return _circle_out(request, circle)
 
 
-@api.get("/circles/{slug}/memberships", response={200: list[s.MembershipOut], **ERRORS}, auth=None, tags=["memberships"])
+@api.get(
+    "/circles/{slug}/memberships",
+    response={200: list[s.MembershipOut], **ERRORS},
+    auth=None,
+    tags=["memberships"],
+)
 def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     circle = _visible_circle(request, slug)
     return [
-        {"practitioner_id": r.practitioner_id, "name": r.name, "joined_at": r.membership.joined_at, "left_at": r.membership.left_at}
+        {
+            "practitioner_id": r.practitioner_id,
+            "name": r.name,
+            "joined_at": r.membership.joined_at,
+            "left_at": r.membership.left_at,
+        }
         for r in circle_selectors.circle_members(user=request.user, circle=circle)
     ]
 
@@ -223,14 +281,30 @@ def circle_leave(request: HttpRequest, slug: str) -> dict[str, Any]:
     circle = _visible_circle(request, slug)
     m = circle_services.membership_leave(actor=_me(request), circle=circle)
     forget_audience(request.user)
-    return {"practitioner_id": _me(request).pk, "name": _me(request).display_name, "joined_at": m.joined_at, "left_at": m.left_at}
+    return {
+        "practitioner_id": _me(request).pk,
+        "name": _me(request).display_name,
+        "joined_at": m.joined_at,
+        "left_at": m.left_at,
+    }
 
 
 def _invitation_out(i: Invitation) -> dict[str, Any]:
-    return {"id": i.pk, "circle": i.circle.slug, "email": i.email, "status": i.status, "expires_at": i.expires_at, "created_at": i.created_at}
+    return {
+        "id": i.pk,
+        "circle": i.circle.slug,
+        "email": i.email,
+        "status": i.status,
+        "expires_at": i.expires_at,
+        "created_at": i.created_at,
+    }
 
 
-@api.get("/circles/{slug}/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"])
+@api.get(
+    "/circles/{slug}/invitations",
+    response={200: list[s.InvitationOut], **ERRORS},
+    tags=["invitations"],
+)
 def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     circle = _visible_circle(request, slug)
     if not allowed("circles.view_invitations", request.user, circle):
@@ -238,30 +312,58 @@ def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     return [_invitation_out(i) for i in circle_selectors.circle_invitations(circle=circle)]
 
 
-@api.post("/circles/{slug}/invitations", response={201: s.InvitationCreatedOut, **ERRORS}, tags=["invitations"])
-def invitation_create(request: HttpRequest, slug: str, payload: s.InvitationIn) -> tuple[int, dict[str, Any]]:
+@api.post(
+    "/circles/{slug}/invitations",
+    response={201: s.InvitationCreatedOut, **ERRORS},
+    tags=["invitations"],
+)
+def invitation_create(
+    request: HttpRequest, slug: str, payload: s.InvitationIn
+) -> tuple[int, dict[str, Any]]:
     circle = _visible_circle(request, slug)
     base = request.build_absolute_uri("/").rstrip("/")
     invitation, secret = circle_services.invitation_create(
-        actor=_me(request), circle=circle, email=payload.email, message=payload.message, base_url=base
+        actor=_me(request),
+        circle=circle,
+        email=payload.email,
+        message=payload.message,
+        base_url=base,
     )
-    return 201, {**_invitation_out(invitation), "link": base + circle_services.invitation_link(secret)}
+    return 201, {
+        **_invitation_out(invitation),
+        "link": base + circle_services.invitation_link(secret),
+    }
 
 
-@api.post("/circles/{slug}/invitations/{invitation_id}/revoke", response={200: s.InvitationOut, **ERRORS}, tags=["invitations"])
+@api.post(
+    "/circles/{slug}/invitations/{invitation_id}/revoke",
+    response={200: s.InvitationOut, **ERRORS},
+    tags=["invitations"],
+)
 def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> dict[str, Any]:
     circle = _visible_circle(request, slug)
-    invitation = get_object_or_404(Invitation.objects.select_related("circle"), pk=invitation_id, circle=circle)
-    return _invitation_out(circle_services.invitation_revoke(actor=_me(request), invitation=invitation))
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("circle"), pk=invitation_id, circle=circle
+    )
+    return _invitation_out(
+        circle_services.invitation_revoke(actor=_me(request), invitation=invitation)
+    )
 
 
 @api.post("/invitations/accept", response={200: s.MembershipOut, **ERRORS}, tags=["invitations"])
 def invitation_accept(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
     m = circle_services.invitation_accept(actor=_me(request), secret=payload.secret)
     forget_audience(request.user)
-    return {"practitioner_id": _me(request).pk, "name": _me(request).display_name, "joined_at": m.joined_at, "left_at": m.left_at}
+    return {
+        "practitioner_id": _me(request).pk,
+        "name": _me(request).display_name,
+        "joined_at": m.joined_at,
+        "left_at": m.left_at,
+    }
 
 
 @api.post("/invitations/decline", response={200: s.InvitationOut, **ERRORS}, tags=["invitations"])
 def invitation_decline(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
-    return _invitation_out(circle_services.invitation_decline(actor=_me(request), secret=payload.secret))
+    return _invitation_out(
+        circle_services.invitation_decline(actor=_me(request), secret=payload.secret)
+    )

@@ -14,12 +14,21 @@ class CircleForm(forms.ModelForm):  # type: ignore[type-arg]
         label=_("Who can see this circle's page"),
         choices=CIRCLE_VISIBILITY_CHOICES,
         initial=Visibility.PUBLIC,
-        help_text=_("Members' names follow each member's own choice; history and invitations are for members only."),
+        help_text=_(
+            "Members' names follow each member's own choice; history and invitations are for members only."
+        ),
     )
 
     class Meta:
         model = Circle
-        fields = ["name", "purpose", "locality", "meeting_pattern", "open_to_new_members", "visibility"]
+        fields = [
+            "name",
+            "purpose",
+            "locality",
+            "meeting_pattern",
+            "open_to_new_members",
+            "visibility",
+        ]
         widgets = {"purpose": forms.Textarea(attrs={"rows": 5})}
 
 

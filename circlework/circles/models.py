@@ -53,7 +53,9 @@ class Circle(TimeStamped):
         help_text=_("e.g. every other Wednesday evening, plus a weekend each spring."),
     )
     open_to_new_members = models.BooleanField(_("open to new members"), default=True)
-    status = models.CharField(max_length=12, choices=CircleStatus.choices, default=CircleStatus.FORMING)
+    status = models.CharField(
+        max_length=12, choices=CircleStatus.choices, default=CircleStatus.FORMING
+    )
     visibility = models.CharField(
         _("who can see this circle's page"),
         max_length=12,
@@ -72,7 +74,9 @@ class Circle(TimeStamped):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["federation", "name"], name="circle_name_unique_in_federation"),
+            models.UniqueConstraint(
+                fields=["federation", "name"], name="circle_name_unique_in_federation"
+            ),
             models.CheckConstraint(
                 condition=~Q(visibility=Visibility.PRIVATE), name="circle_visibility_not_private"
             ),

@@ -17,7 +17,9 @@ from circlework.core.visibility import audience_for, can_see, visible_q
 def circles_visible_to(*, user: Any, federation: Federation | None = None) -> QuerySet[Circle]:
     audience = audience_for(user)
     qs = Circle.objects.filter(
-        visible_q(audience, level_field="visibility", circle_field="pk", federation_field="federation_id")
+        visible_q(
+            audience, level_field="visibility", circle_field="pk", federation_field="federation_id"
+        )
     ).select_related("federation")
     if federation is not None:
         qs = qs.filter(federation=federation)
@@ -26,7 +28,9 @@ def circles_visible_to(*, user: Any, federation: Federation | None = None) -> Qu
 
 def circles_of(*, practitioner: Practitioner) -> QuerySet[Circle]:
     return (
-        Circle.objects.filter(memberships__practitioner=practitioner, memberships__left_at__isnull=True)
+        Circle.objects.filter(
+            memberships__practitioner=practitioner, memberships__left_at__isnull=True
+        )
         .select_related("federation")
         .order_by("name")
     )
@@ -64,7 +68,11 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
             circle_ids=[circle.pk],
             federation_ids=[circle.federation_id],
         )
-        rows.append(MemberRow(m, p.display_name if visible else "a member", p.pk if visible else None, visible))
+        rows.append(
+            MemberRow(
+                m, p.display_name if visible else "a member", p.pk if visible else None, visible
+            )
+        )
     return rows
 
 
@@ -91,6 +99,8 @@ def circle_history(*, circle: Circle, limit: int = 200) -> QuerySet[AuditEvent]:
 def federation_with_circles(*, user: Any, slug: str) -> tuple[Federation, QuerySet[Circle]]:
     federation = Federation.objects.get(slug=slug)
     circles = circles_visible_to(user=user, federation=federation).prefetch_related(
-        Prefetch("memberships", queryset=Membership.objects.current(), to_attr="current_memberships")
+        Prefetch(
+            "memberships", queryset=Membership.objects.current(), to_attr="current_memberships"
+        )
     )
     return federation, circles

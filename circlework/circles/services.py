@@ -32,7 +32,6 @@ from circlework.core.services import validate
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify, queue_mail
 
-
 RESERVED_SLUGS = frozenset({"new"})  # path words under /circles/
 
 
@@ -46,16 +45,30 @@ def _unique_slug(model: type[Circle] | type[Federation], name: str) -> str:
 
 @transaction.atomic
 def federation_create(
-    *, actor: Practitioner | None, name: str, covenant: str, description: str = "", min_circle_size: int = 4
+    *,
+    actor: Practitioner | None,
+    name: str,
+    covenant: str,
+    description: str = "",
+    min_circle_size: int = 4,
 ) -> Federation:
     """Operators create federations (management command / seed); there is no federation owner."""
     federation = Federation(
-        name=name.strip(), slug=_unique_slug(Federation, name), covenant=covenant,
-        description=description, min_circle_size=min_circle_size,
+        name=name.strip(),
+        slug=_unique_slug(Federation, name),
+        covenant=covenant,
+        description=description,
+        min_circle_size=min_circle_size,
     )
     validate(federation)
     federation.save()
-    audit.record(actor=actor, verb="federation.created", target=federation, federation=federation, summary=_("Federation created: %(n)s") % {"n": federation.name})
+    audit.record(
+        actor=actor,
+        verb="federation.created",
+        target=federation,
+        federation=federation,
+        summary=_("Federation created: %(n)s") % {"n": federation.name},
+    )
     return federation
 
 
@@ -86,14 +99,25 @@ def circle_found(
     )
     validate(circle)
     if visibility == "private":
-        raise InvalidInput(_("A circle cannot be private."), fields={"visibility": [_("Choose circle, federation or public.")]})
+        raise InvalidInput(
+            _("A circle cannot be private."),
+            fields={"visibility": [_("Choose circle, federation or public.")]},
+        )
     circle.save()
     Membership.objects.create(circle=circle, practitioner=actor)
-    audit.record(actor=actor, verb="circle.founded", target=circle, circle=circle, summary=_("Founded the circle %(n)s") % {"n": circle.name})
+    audit.record(
+        actor=actor,
+        verb="circle.founded",
+        target=circle,
+        circle=circle,
+        summary=_("Founded the circle %(n)s") % {"n": circle.name},
+    )
     return circle
 
 
-CIRCLE_EDITABLE = frozenset(["name", "purpose", "locality", "meeting_pattern", "open_to_new_members", "visibility"])
+CIRCLE_EDITABLE = frozenset(
+    ["name", "purpose", "locality", "meeting_pattern", "open_to_new_members", "visibility"]
+)
 
 
 @transaction.atomic
@@ -101,9 +125,15 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
     require("circles.change_circle", actor, circle)
     unknown = set(changes) - CIRCLE_EDITABLE
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed here."), fields={k: [_("Unknown field.")] for k in sorted(unknown)})
+        raise InvalidInput(
+            _("These fields cannot be changed here."),
+            fields={k: [_("Unknown field.")] for k in sorted(unknown)},
+        )
     if changes.get("visibility") == "private":
-        raise InvalidInput(_("A circle cannot be private."), fields={"visibility": [_("Choose circle, federation or public.")]})
+        raise InvalidInput(
+            _("A circle cannot be private."),
+            fields={"visibility": [_("Choose circle, federation or public.")]},
+        )
     circle = Circle.objects.select_for_update().get(pk=circle.pk)
     changed = []
     for key, value in changes.items():
@@ -115,9 +145,22 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
         return circle
     validate(circle)
     circle.save(update_fields=[*changed, "updated_at"])
-    audit.record(actor=actor, verb="circle.updated", target=circle, circle=circle, summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)}, data={"fields": changed})
+    audit.record(
+        actor=actor,
+        verb="circle.updated",
+        target=circle,
+        circle=circle,
+        summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)},
+        data={"fields": changed},
+    )
     for member in _current_members(circle, exclude=actor):
-        notify(recipient=member, kind=NotificationKind.CIRCLE, title=_("%(c)s's details changed") % {"c": circle.name}, body=_("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)}, url=circle.get_absolute_url())
+        notify(
+            recipient=member,
+            kind=NotificationKind.CIRCLE,
+            title=_("%(c)s's details changed") % {"c": circle.name},
+            body=_("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)},
+            url=circle.get_absolute_url(),
+        )
     return circle
 
 
@@ -133,20 +176,40 @@ def invitation_link(secret: str) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, actor: Practitioner, circle: Circle, email: str, message: str = "", base_url: str = "") -> tuple[Invitation, str]:
+def invitation_create(
+    *, actor: Practitioner, circle: Circle, email: str, message: str = "", base_url: str = ""
+) -> tuple[Invitation, str]:
     """Invite someone by e-mail. Returns the invitation and its link secret (sent in the e-mail only)."""
     require("circles.invite", actor, circle)
     email = email.strip().lower()
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise InvalidInput(_("Enter a valid e-mail address."), fields={"email": [_("Enter a valid e-mail address.")]}) from exc
-    if Membership.objects.current().filter(circle=circle, practitioner__user__email__iexact=email).exists():
-        raise InvalidInput(_("%(e)s is already a member of this circle.") % {"e": email}, fields={"email": [_("Already a member.")]})
-    existing = Invitation.objects.select_for_update().filter(circle=circle, email=email, status=InvitationStatus.PENDING).first()
+        raise InvalidInput(
+            _("Enter a valid e-mail address."),
+            fields={"email": [_("Enter a valid e-mail address.")]},
+        ) from exc
+    if (
+        Membership.objects.current()
+        .filter(circle=circle, practitioner__user__email__iexact=email)
+        .exists()
+    ):
+        raise InvalidInput(
+            _("%(e)s is already a member of this circle.") % {"e": email},
+            fields={"email": [_("Already a member.")]},
+        )
+    existing = (
+        Invitation.objects.select_for_update()
+        .filter(circle=circle, email=email, status=InvitationStatus.PENDING)
+        .first()
+    )
     if existing is not None:
         if not existing.is_expired:
-            raise Conflict(_("%(e)s already has an open invitation. Revoke it first to send a new one.") % {"e": email}, fields={"email": [_("Already invited.")]})
+            raise Conflict(
+                _("%(e)s already has an open invitation. Revoke it first to send a new one.")
+                % {"e": email},
+                fields={"email": [_("Already invited.")]},
+            )
         # An expired pending invitation gives way to the new one.
         existing.status = InvitationStatus.REVOKED
         existing.save(update_fields=["status", "updated_at"])
@@ -164,8 +227,17 @@ def invitation_create(*, actor: Practitioner, circle: Circle, email: str, messag
         with transaction.atomic():
             invitation.save()
     except IntegrityError as exc:
-        raise Conflict(_("%(e)s already has an open invitation.") % {"e": email}, fields={"email": [_("Already invited.")]}) from exc
-    audit.record(actor=actor, verb="invitation.created", target=invitation, circle=circle, summary=_("Invited %(e)s") % {"e": email})
+        raise Conflict(
+            _("%(e)s already has an open invitation.") % {"e": email},
+            fields={"email": [_("Already invited.")]},
+        ) from exc
+    audit.record(
+        actor=actor,
+        verb="invitation.created",
+        target=invitation,
+        circle=circle,
+        summary=_("Invited %(e)s") % {"e": email},
+    )
     link = base_url + invitation_link(secret)
     body = _(
         "%(a)s invites you to join %(c)s, a peer circle in %(f)s on Circlework.\n\n%(m)s"
@@ -181,13 +253,25 @@ def invitation_create(*, actor: Practitioner, circle: Circle, email: str, messag
     queue_mail(to=email, subject=_("An invitation to join %(c)s") % {"c": circle.name}, body=body)
     invitee = Practitioner.objects.filter(user__email__iexact=email).first()
     if invitee is not None:
-        notify(recipient=invitee, kind=NotificationKind.INVITATION, title=_("You are invited to join %(c)s") % {"c": circle.name}, body=_("From %(a)s. The link is in your e-mail; you can also answer from your home page.") % {"a": actor.display_name}, url=reverse("home"), email=False)
+        notify(
+            recipient=invitee,
+            kind=NotificationKind.INVITATION,
+            title=_("You are invited to join %(c)s") % {"c": circle.name},
+            body=_(
+                "From %(a)s. The link is in your e-mail; you can also answer from your home page."
+            )
+            % {"a": actor.display_name},
+            url=reverse("home"),
+            email=False,
+        )
     return invitation, secret
 
 
 def invitation_for_secret(secret: str) -> Invitation:
     try:
-        return Invitation.objects.select_related("circle", "circle__federation", "invited_by").get(token_hash=hash_token(secret))
+        return Invitation.objects.select_related("circle", "circle__federation", "invited_by").get(
+            token_hash=hash_token(secret)
+        )
     except Invitation.DoesNotExist as exc:
         raise NotFound(_("This invitation link is not valid.")) from exc
 
@@ -204,10 +288,16 @@ def _check_open(invitation: Invitation) -> None:
 @transaction.atomic
 def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation = invitation_for_secret(secret)
-    invitation = Invitation.objects.select_for_update().select_related("circle").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update().select_related("circle").get(pk=invitation.pk)
+    )
     _check_open(invitation)
     if invitation.email.lower() != actor.user.email.lower():
-        raise NotAllowed(_("This invitation was sent to a different e-mail address. Log in with that address to accept it."))
+        raise NotAllowed(
+            _(
+                "This invitation was sent to a different e-mail address. Log in with that address to accept it."
+            )
+        )
     circle = invitation.circle
     if Membership.objects.current().filter(circle=circle, practitioner=actor).exists():
         raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
@@ -216,9 +306,20 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation.responded_by = actor
     invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
     membership = Membership.objects.create(circle=circle, practitioner=actor)
-    audit.record(actor=actor, verb="membership.joined", target=membership, circle=circle, summary=_("Joined the circle"))
+    audit.record(
+        actor=actor,
+        verb="membership.joined",
+        target=membership,
+        circle=circle,
+        summary=_("Joined the circle"),
+    )
     for member in _current_members(circle, exclude=actor):
-        notify(recipient=member, kind=NotificationKind.MEMBERSHIP, title=_("%(p)s joined %(c)s") % {"p": actor.display_name, "c": circle.name}, url=circle.get_absolute_url())
+        notify(
+            recipient=member,
+            kind=NotificationKind.MEMBERSHIP,
+            title=_("%(p)s joined %(c)s") % {"p": actor.display_name, "c": circle.name},
+            url=circle.get_absolute_url(),
+        )
     return membership
 
 
@@ -226,15 +327,31 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
 def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation:
     """Declining needs no account: the link's secret is proof enough that it reached its address."""
     invitation = invitation_for_secret(secret)
-    invitation = Invitation.objects.select_for_update().select_related("circle", "invited_by").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("circle", "invited_by")
+        .get(pk=invitation.pk)
+    )
     _check_open(invitation)
     invitation.status = InvitationStatus.DECLINED
     invitation.responded_at = timezone.now()
     invitation.responded_by = actor
     invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
-    audit.record(actor=actor, verb="invitation.declined", target=invitation, circle=invitation.circle, summary=_("%(e)s declined the invitation") % {"e": invitation.email})
+    audit.record(
+        actor=actor,
+        verb="invitation.declined",
+        target=invitation,
+        circle=invitation.circle,
+        summary=_("%(e)s declined the invitation") % {"e": invitation.email},
+    )
     if invitation.invited_by is not None:
-        notify(recipient=invitation.invited_by, kind=NotificationKind.INVITATION_ANSWERED, title=_("%(e)s declined to join %(c)s") % {"e": invitation.email, "c": invitation.circle.name}, url=invitation.circle.get_absolute_url())
+        notify(
+            recipient=invitation.invited_by,
+            kind=NotificationKind.INVITATION_ANSWERED,
+            title=_("%(e)s declined to join %(c)s")
+            % {"e": invitation.email, "c": invitation.circle.name},
+            url=invitation.circle.get_absolute_url(),
+        )
     return invitation
 
 
@@ -247,7 +364,13 @@ def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitat
     invitation.status = InvitationStatus.REVOKED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at", "updated_at"])
-    audit.record(actor=actor, verb="invitation.revoked", target=invitation, circle=invitation.circle, summary=_("Revoked the invitation to %(e)s") % {"e": invitation.email})
+    audit.record(
+        actor=actor,
+        verb="invitation.revoked",
+        target=invitation,
+        circle=invitation.circle,
+        summary=_("Revoked the invitation to %(e)s") % {"e": invitation.email},
+    )
     return invitation
 
 
@@ -255,25 +378,62 @@ def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitat
 def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
     """A member may leave at any time; the membership row keeps the dates."""
     require("circles.leave", actor, circle)
-    membership = Membership.objects.select_for_update().current().filter(circle=circle, practitioner=actor).first()
+    membership = (
+        Membership.objects.select_for_update()
+        .current()
+        .filter(circle=circle, practitioner=actor)
+        .first()
+    )
     if membership is None:
         raise Conflict(_("You are not a member of this circle."))
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
-    audit.record(actor=actor, verb="membership.left", target=membership, circle=circle, summary=_("Left the circle"))
+    audit.record(
+        actor=actor,
+        verb="membership.left",
+        target=membership,
+        circle=circle,
+        summary=_("Left the circle"),
+    )
     for member in _current_members(circle, exclude=actor):
-        notify(recipient=member, kind=NotificationKind.MEMBERSHIP, title=_("%(p)s left %(c)s") % {"p": actor.display_name, "c": circle.name}, url=circle.get_absolute_url())
+        notify(
+            recipient=member,
+            kind=NotificationKind.MEMBERSHIP,
+            title=_("%(p)s left %(c)s") % {"p": actor.display_name, "c": circle.name},
+            url=circle.get_absolute_url(),
+        )
     return membership
 
 
 def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     """On account deletion: end memberships, revoke pending invitations this person sent."""
-    for membership in Membership.objects.select_for_update().current().filter(practitioner=actor).select_related("circle"):
+    for membership in (
+        Membership.objects.select_for_update()
+        .current()
+        .filter(practitioner=actor)
+        .select_related("circle")
+    ):
         membership.left_at = timezone.now()
         membership.save(update_fields=["left_at"])
-        audit.record(actor=actor, verb="membership.left", target=membership, circle=membership.circle, summary=_("Left the circle (account deleted)"))
-    for invitation in Invitation.objects.select_for_update().filter(invited_by=actor, status=InvitationStatus.PENDING).select_related("circle"):
+        audit.record(
+            actor=actor,
+            verb="membership.left",
+            target=membership,
+            circle=membership.circle,
+            summary=_("Left the circle (account deleted)"),
+        )
+    for invitation in (
+        Invitation.objects.select_for_update()
+        .filter(invited_by=actor, status=InvitationStatus.PENDING)
+        .select_related("circle")
+    ):
         invitation.status = InvitationStatus.REVOKED
         invitation.responded_at = timezone.now()
         invitation.save(update_fields=["status", "responded_at", "updated_at"])
-        audit.record(actor=actor, verb="invitation.revoked", target=invitation, circle=invitation.circle, summary=_("Invitation withdrawn (account deleted)"))
+        audit.record(
+            actor=actor,
+            verb="invitation.revoked",
+            target=invitation,
+            circle=invitation.circle,
+            summary=_("Invitation withdrawn (account deleted)"),
+        )

@@ -12,7 +12,11 @@ urlpatterns = [
     path("circles/<slug:slug>/", views.circle_detail, name="circle_detail"),
     path("circles/<slug:slug>/edit/", views.circle_edit, name="circle_edit"),
     path("circles/<slug:slug>/invitations/", views.circle_invitations, name="circle_invitations"),
-    path("circles/<slug:slug>/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path(
+        "circles/<slug:slug>/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("circles/<slug:slug>/leave/", views.circle_leave, name="circle_leave"),
     path("circles/<slug:slug>/history/", views.circle_history, name="circle_history"),
     path("invitations/<str:secret>/", views.invitation_respond, name="invitation_respond"),

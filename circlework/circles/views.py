@@ -13,7 +13,7 @@ from circlework.circles import selectors, services
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError
-from circlework.core.http import flash_error, form_error, require_perm
+from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
 
@@ -26,12 +26,14 @@ def federation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "circles.view_federation", federation)
     _fed, circles = selectors.federation_with_circles(user=request.user, slug=slug)
-    return render(request, "circles/federation_detail.html", {"federation": federation, "circles": circles})
+    return render(
+        request, "circles/federation_detail.html", {"federation": federation, "circles": circles}
+    )
 
 
 @login_required
 def circle_list(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    practitioner = me(request)
     return render(
         request,
         "circles/circle_list.html",
@@ -47,11 +49,13 @@ def circle_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def circle_found(request: HttpRequest) -> HttpResponse:
     require_perm(request, "circles.add_circle")
-    form = CircleFoundForm(request.POST or None, initial={"federation": selectors.federations().first()})
+    form = CircleFoundForm(
+        request.POST or None, initial={"federation": selectors.federations().first()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             circle = services.circle_found(
-                actor=request.user.practitioner,  # type: ignore[union-attr]
+                actor=me(request),
                 federation=form.cleaned_data["federation"],
                 name=form.cleaned_data["name"],
                 purpose=form.cleaned_data["purpose"],
@@ -64,9 +68,13 @@ def circle_found(request: HttpRequest) -> HttpResponse:
             form_error(form, exc)
         else:
             forget_audience(request.user)
-            messages.success(request, _("You founded %(c)s. Invite your colleagues next.") % {"c": circle.name})
+            messages.success(
+                request, _("You founded %(c)s. Invite your colleagues next.") % {"c": circle.name}
+            )
             return redirect(circle)
-    return render(request, "circles/circle_found.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "circles/circle_found.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def circle_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -93,7 +101,7 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             circle = services.circle_update(
-                actor=request.user.practitioner,  # type: ignore[union-attr]
+                actor=me(request),
                 circle=Circle.objects.get(pk=circle.pk),
                 changes={k: form.cleaned_data[k] for k in CircleForm.Meta.fields},
             )
@@ -103,7 +111,12 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("The circle's details are saved."))
             return redirect(circle)
     circle.refresh_from_db()
-    return render(request, "circles/circle_edit.html", {"circle": circle, "form": form, "tab": "overview", "is_member": True}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "circles/circle_edit.html",
+        {"circle": circle, "form": form, "tab": "overview", "is_member": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -116,7 +129,7 @@ def circle_invitations(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 invitation, _secret = services.invitation_create(
-                    actor=request.user.practitioner,  # type: ignore[union-attr]
+                    actor=me(request),
                     circle=circle,
                     email=form.cleaned_data["email"],
                     message=form.cleaned_data["message"],
@@ -130,7 +143,13 @@ def circle_invitations(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "circles/circle_invitations.html",
-        {"circle": circle, "form": form, "invitations": selectors.circle_invitations(circle=circle), "tab": "invitations", "is_member": True},
+        {
+            "circle": circle,
+            "form": form,
+            "invitations": selectors.circle_invitations(circle=circle),
+            "tab": "invitations",
+            "is_member": True,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -138,17 +157,25 @@ def circle_invitations(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    invitation = get_object_or_404(Invitation.objects.select_related("circle"), pk=pk, circle__slug=slug)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("circle"), pk=pk, circle__slug=slug
+    )
     require_perm(request, "circles.revoke_invitation", invitation)
     try:
-        services.invitation_revoke(actor=request.user.practitioner, invitation=invitation)  # type: ignore[union-attr]
+        services.invitation_revoke(actor=me(request), invitation=invitation)
     except ApplicationError as exc:
         flash_error(request, exc)
     else:
-        messages.success(request, _("The invitation to %(e)s is revoked.") % {"e": invitation.email})
+        messages.success(
+            request, _("The invitation to %(e)s is revoked.") % {"e": invitation.email}
+        )
     if request.htmx:  # type: ignore[attr-defined]
         invitation.refresh_from_db()
-        return render(request, "circles/circle_invitations.html#invitation-row", {"invitation": invitation, "circle": invitation.circle})
+        return render(
+            request,
+            "circles/circle_invitations.html#invitation-row",
+            {"invitation": invitation, "circle": invitation.circle},
+        )
     return redirect("circles:circle_invitations", slug=slug)
 
 
@@ -157,30 +184,54 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_secret(secret)
     except ApplicationError as exc:
-        return render(request, "circles/invitation_respond.html", {"error": exc.message}, status=404)
+        return render(
+            request, "circles/invitation_respond.html", {"error": exc.message}, status=404
+        )
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "accept":
                 if not request.user.is_authenticated:
                     return redirect(f"/accounts/login/?next={request.path}")
-                services.invitation_accept(actor=request.user.practitioner, secret=secret)  # type: ignore[union-attr]
+                services.invitation_accept(actor=me(request), secret=secret)
                 forget_audience(request.user)
                 messages.success(request, _("Welcome to %(c)s.") % {"c": invitation.circle.name})
                 return redirect(invitation.circle)
             if action == "decline":
-                actor = request.user.practitioner if request.user.is_authenticated else None  # type: ignore[union-attr]
+                actor = me(request) if request.user.is_authenticated else None
                 services.invitation_decline(actor=actor, secret=secret)
-                messages.info(request, _("You declined the invitation to %(c)s.") % {"c": invitation.circle.name})
+                messages.info(
+                    request,
+                    _("You declined the invitation to %(c)s.") % {"c": invitation.circle.name},
+                )
                 return redirect("home")
         except ApplicationError as exc:
             invitation.refresh_from_db()
-            return render(request, "circles/invitation_respond.html", {"invitation": invitation, "error": exc.message}, status=exc.status_code)
-        return render(request, "circles/invitation_respond.html", {"invitation": invitation, "error": _("Choose accept or decline.")}, status=400)
+            return render(
+                request,
+                "circles/invitation_respond.html",
+                {"invitation": invitation, "error": exc.message},
+                status=exc.status_code,
+            )
+        return render(
+            request,
+            "circles/invitation_respond.html",
+            {"invitation": invitation, "error": _("Choose accept or decline.")},
+            status=400,
+        )
     error = None
     if not invitation.is_open:
-        error = _("This invitation can no longer be used (%(s)s).") % {"s": _("expired") if invitation.status == "pending" else invitation.get_status_display().lower()}
-    return render(request, "circles/invitation_respond.html", {"invitation": invitation, "error": error}, status=410 if error else 200)
+        error = _("This invitation can no longer be used (%(s)s).") % {
+            "s": _("expired")
+            if invitation.status == "pending"
+            else invitation.get_status_display().lower()
+        }
+    return render(
+        request,
+        "circles/invitation_respond.html",
+        {"invitation": invitation, "error": error},
+        status=410 if error else 200,
+    )
 
 
 @login_required
@@ -189,14 +240,18 @@ def circle_leave(request: HttpRequest, slug: str) -> HttpResponse:
     require_perm(request, "circles.leave", circle)
     if request.method == "POST":
         try:
-            services.membership_leave(actor=request.user.practitioner, circle=circle)  # type: ignore[union-attr]
+            services.membership_leave(actor=me(request), circle=circle)
         except ApplicationError as exc:
             flash_error(request, exc)
             return redirect(circle)
         forget_audience(request.user)
         messages.success(request, _("You have left %(c)s.") % {"c": circle.name})
         return redirect("home")
-    return render(request, "circles/circle_leave.html", {"circle": circle, "tab": "overview", "is_member": True})
+    return render(
+        request,
+        "circles/circle_leave.html",
+        {"circle": circle, "tab": "overview", "is_member": True},
+    )
 
 
 @login_required
@@ -209,7 +264,13 @@ def circle_history(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "circle": circle,
             "events": selectors.circle_history(circle=circle),
-            "former": [m for m in selectors.circle_members(user=request.user, circle=circle, include_former=True) if m.membership.left_at],
+            "former": [
+                m
+                for m in selectors.circle_members(
+                    user=request.user, circle=circle, include_former=True
+                )
+                if m.membership.left_at
+            ],
             "tab": "history",
             "is_member": True,
         },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +11,15 @@ from django.http import HttpRequest
 
 from circlework.core.errors import ApplicationError
 from circlework.core.permissions import allowed
+
+if TYPE_CHECKING:
+    from circlework.accounts.models import Practitioner
+
+
+def me(request: HttpRequest) -> Practitioner:
+    """The signed-in practitioner (views that call this are behind login_required)."""
+    practitioner: Practitioner = request.user.practitioner  # type: ignore[union-attr]
+    return practitioner
 
 
 def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:

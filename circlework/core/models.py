@@ -43,10 +43,18 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=400)
     circle = models.ForeignKey(
-        "circles.Circle", null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        "circles.Circle",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
     )
     federation = models.ForeignKey(
-        "circles.Federation", null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        "circles.Federation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
     )
     data = models.JSONField(default=dict, blank=True)
 
@@ -59,14 +67,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_display} {self.verb}"
 
-    @property
-    def actor_display(self) -> str:
-        if self.by_system:
-            return str(_("Circlework (scheduled)"))
-        if self.actor is None:
-            return str(_("a former member"))
-        return self.actor.display_name
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise TypeError("Audit events are append-only.")
@@ -75,3 +75,10 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
 
+    @property
+    def actor_display(self) -> str:
+        if self.by_system:
+            return str(_("Circlework (scheduled)"))
+        if self.actor is None:
+            return str(_("a former member"))
+        return self.actor.display_name

@@ -47,7 +47,12 @@ def ensure_scheduled() -> list[str]:
         rows = DBTaskResult.objects.filter(task_path=path)
         if rows.filter(status__in=["READY", "RUNNING"]).exists():
             continue
-        last = rows.exclude(finished_at=None).order_by("-finished_at").values_list("finished_at", flat=True).first()
+        last = (
+            rows.exclude(finished_at=None)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
         due = now if last is None else max(now, last + item.every)
         item.task.using(run_after=due).enqueue()
         queued.append(path)

@@ -20,7 +20,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "practitioner": practitioner,
         "circles": circles_of(practitioner=practitioner),
         "invitations": pending_invitations_for(practitioner=practitioner),
-        "notifications": inbox(practitioner=practitioner, limit=50).filter(read_at__isnull=True)[:8],
+        "notifications": inbox(practitioner=practitioner, limit=50).filter(read_at__isnull=True)[
+            :8
+        ],
     }
     return render(request, "core/home.html", context)
 

@@ -111,7 +111,12 @@ def visible_q(
     if owner_field:
         q |= Q(**{owner_field: audience.practitioner_id})
     if federation_field:
-        q |= Q(**{level_field: Visibility.FEDERATION, f"{federation_field}__in": audience.federation_ids})
+        q |= Q(
+            **{
+                level_field: Visibility.FEDERATION,
+                f"{federation_field}__in": audience.federation_ids,
+            }
+        )
     if circle_field:
         q |= Q(**{level_field: Visibility.CIRCLE, f"{circle_field}__in": audience.circle_ids})
     return q

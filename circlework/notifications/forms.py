@@ -12,5 +12,8 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind, label in NotificationKind.choices:
             self.fields[kind] = forms.ChoiceField(
-                label=label, choices=Delivery.choices, initial=initial_choices.get(kind), widget=forms.RadioSelect
+                label=label,
+                choices=Delivery.choices,
+                initial=initial_choices.get(kind),
+                widget=forms.RadioSelect,
             )

@@ -22,9 +22,11 @@ def inbox(*, practitioner: Practitioner, limit: int = 50) -> QuerySet[Notificati
 
 def preferences(*, practitioner: Practitioner) -> dict[str, str]:
     chosen = dict(
-        NotificationPreference.objects.filter(practitioner=practitioner).values_list("kind", "delivery")
+        NotificationPreference.objects.filter(practitioner=practitioner).values_list(
+            "kind", "delivery"
+        )
     )
     return {
-        kind: chosen.get(kind, DEFAULT_DELIVERY.get(kind, Delivery.DAILY))  # type: ignore[call-overload]
+        kind: str(chosen.get(kind) or DEFAULT_DELIVERY.get(kind, Delivery.DAILY))  # type: ignore[call-overload]
         for kind in NotificationKind.values
     }

@@ -26,7 +26,11 @@ from circlework.notifications.models import (
 
 
 def delivery_for(practitioner: Practitioner, kind: str) -> str:
-    pref = NotificationPreference.objects.filter(practitioner=practitioner, kind=kind).values_list("delivery", flat=True).first()
+    pref = (
+        NotificationPreference.objects.filter(practitioner=practitioner, kind=kind)
+        .values_list("delivery", flat=True)
+        .first()
+    )
     if pref:
         return pref
     return DEFAULT_DELIVERY.get(kind, Delivery.DAILY)  # type: ignore[call-overload, no-any-return]
@@ -78,7 +82,9 @@ def notification_mark_read(*, actor: Practitioner, notification: Notification) -
 
 @transaction.atomic
 def notification_mark_all_read(*, actor: Practitioner) -> int:
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -86,9 +92,23 @@ def notification_preferences_set(*, actor: Practitioner, choices: Mapping[str, s
     valid_kinds = set(NotificationKind.values)
     valid_deliveries = set(Delivery.values)
     errors = {k: [_("Unknown kind of notification.")] for k in choices if k not in valid_kinds}
-    errors.update({k: [_("Choose immediate, daily or off.")] for k, v in choices.items() if k in valid_kinds and v not in valid_deliveries})
+    errors.update(
+        {
+            k: [_("Choose immediate, daily or off.")]
+            for k, v in choices.items()
+            if k in valid_kinds and v not in valid_deliveries
+        }
+    )
     if errors:
         raise InvalidInput(_("Please correct the choices below."), fields=errors)
     for kind, delivery in choices.items():
-        NotificationPreference.objects.update_or_create(practitioner=actor, kind=kind, defaults={"delivery": delivery})
-    audit.record(actor=actor, verb="notification_preferences.updated", target=actor, summary=_("Changed notification settings"), data=dict(choices))
+        NotificationPreference.objects.update_or_create(
+            practitioner=actor, kind=kind, defaults={"delivery": delivery}
+        )
+    audit.record(
+        actor=actor,
+        verb="notification_preferences.updated",
+        target=actor,
+        summary=_("Changed notification settings"),
+        data=dict(choices),
+    )

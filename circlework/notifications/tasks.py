@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -41,8 +41,12 @@ def send_notification_email(notification_id: int) -> bool:
         )
         if notification is None:
             return False  # already sent, or no longer wanted
-        body = notification.body + ("\n\n" + _site_url(notification.url) if notification.url else "")
-        body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {"u": _site_url("/me/notifications/settings/")}
+        body = notification.body + (
+            "\n\n" + _site_url(notification.url) if notification.url else ""
+        )
+        body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {
+            "u": _site_url("/me/notifications/settings/")
+        }
         send_mail(
             settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title,
             body,
@@ -55,7 +59,7 @@ def send_notification_email(notification_id: int) -> bool:
     return True
 
 
-def digest_due(tz_name: str, now: timezone.datetime, oldest: timezone.datetime) -> bool:
+def digest_due(tz_name: str, now: datetime, oldest: datetime) -> bool:
     """Send at the practitioner's 07:00 hour, or at once if something has waited over a day."""
     try:
         local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
@@ -90,15 +94,28 @@ def send_daily_digests() -> int:
             )
             if not ids:
                 continue
-            lines = [f"- {n.title}" + (f"\n  {_site_url(n.url)}" if n.url else "") for n in items if n.pk in ids]
-            body = _("Here is what happened in your circles since your last digest:") + "\n\n" + "\n".join(lines)
-            body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {"u": _site_url("/me/notifications/settings/")}
+            lines = [
+                f"- {n.title}" + (f"\n  {_site_url(n.url)}" if n.url else "")
+                for n in items
+                if n.pk in ids
+            ]
+            body = (
+                _("Here is what happened in your circles since your last digest:")
+                + "\n\n"
+                + "\n".join(lines)
+            )
+            body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {
+                "u": _site_url("/me/notifications/settings/")
+            }
             send_mail(
-                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your daily digest (%(n)s)") % {"n": len(ids)},
+                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+                + _("Your daily digest (%(n)s)") % {"n": len(ids)},
                 body,
                 settings.DEFAULT_FROM_EMAIL,
                 [recipient.user.email],
             )
-            Notification.objects.filter(pk__in=ids).update(email_state=EmailState.SENT, emailed_at=now)
+            Notification.objects.filter(pk__in=ids).update(
+                email_state=EmailState.SENT, emailed_at=now
+            )
             sent += 1
     return sent

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error
+from circlework.core.http import form_error, me
 from circlework.notifications import selectors, services
 from circlework.notifications.forms import PreferencesForm
 from circlework.notifications.models import Notification
@@ -17,16 +17,20 @@ from circlework.notifications.models import Notification
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
-    return render(request, "notifications/inbox.html", {"notifications": selectors.inbox(practitioner=practitioner, limit=200)})
+    practitioner = me(request)
+    return render(
+        request,
+        "notifications/inbox.html",
+        {"notifications": selectors.inbox(practitioner=practitioner, limit=200)},
+    )
 
 
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     # Looked up within the viewer's own inbox: another person's notification is simply not found.
-    notification = get_object_or_404(Notification, pk=pk, recipient=request.user.practitioner)  # type: ignore[union-attr]
-    services.notification_mark_read(actor=request.user.practitioner, notification=notification)  # type: ignore[union-attr]
+    notification = get_object_or_404(Notification, pk=pk, recipient=me(request))
+    services.notification_mark_read(actor=me(request), notification=notification)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "notifications/inbox.html#notification", {"n": notification})
     target = request.POST.get("next", "")
@@ -38,15 +42,17 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = services.notification_mark_all_read(actor=request.user.practitioner)  # type: ignore[union-attr]
+    count = services.notification_mark_all_read(actor=me(request))
     messages.success(request, _("%(n)s notifications marked as read.") % {"n": count})
     return redirect("notifications:inbox")
 
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    practitioner = request.user.practitioner  # type: ignore[union-attr]
-    form = PreferencesForm(request.POST or None, initial_choices=selectors.preferences(practitioner=practitioner))
+    practitioner = me(request)
+    form = PreferencesForm(
+        request.POST or None, initial_choices=selectors.preferences(practitioner=practitioner)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.notification_preferences_set(actor=practitioner, choices=form.cleaned_data)
@@ -55,4 +61,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your notification settings are saved."))
             return redirect("notifications:preferences")
-    return render(request, "notifications/preferences.html", {"form": form, "section": "notifications"}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"form": form, "section": "notifications"},
+        status=400 if form.errors else 200,
+    )

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+SECRET_KEY = os.environ.get(
+    "DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
+)
 DEBUG = False
 ALLOWED_HOSTS: list[str] = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
 
@@ -102,7 +104,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -175,7 +180,7 @@ TASKS = {
 # Keys for sensitive text at rest (comma-separated Fernet keys, newest first). See docs/operations.md.
 FIELD_ENCRYPTION_KEYS = [
     k for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k
-] or ["ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbi0=" ]
+] or ["ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbi0="]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

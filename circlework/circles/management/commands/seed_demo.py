@@ -1,7 +1,7 @@
 """Build the demo federation (../shared/DEMO.md): deterministic, through the real services.
 
-    python manage.py seed_demo            # only if the database has no federation yet
-    python manage.py seed_demo --force    # add it even if other data exists
+python manage.py seed_demo            # only if the database has no federation yet
+python manage.py seed_demo --force    # add it even if other data exists
 """
 
 from __future__ import annotations
@@ -36,44 +36,244 @@ and plan how their role will be reduced or handed on.
 
 PRACTITIONERS: list[dict[str, Any]] = [
     # Leeds Wednesday Circle
-    {"key": "ruth", "name": "Ruth Okafor", "pronouns": "she/her", "modalities": "person-centred, focusing", "languages": "English, Yoruba", "location": "Leeds", "credentials": [("Diploma in Person-Centred Counselling", "Metanoia Institute", 2009), ("Focusing Trainer", "The Focusing Institute", 2015)]},
-    {"key": "tom", "name": "Tom Hargreaves", "pronouns": "he/him", "modalities": "gestalt, group work", "languages": "English", "location": "Leeds", "credentials": [("MSc Gestalt Psychotherapy", "Sherwood Institute", 2012)]},
-    {"key": "amira", "name": "Amira Haddad", "pronouns": "she/her", "modalities": "integrative, trauma-informed", "languages": "English, Arabic", "location": "Bradford", "credentials": [("Postgraduate Diploma in Integrative Counselling", "University of Leeds", 2014), ("Certificate in Trauma-Focused Practice", "Leeds Trinity University", 2019)]},
-    {"key": "dev", "name": "Dev Raman", "pronouns": "he/him", "modalities": "transpersonal, psychosynthesis", "languages": "English, Tamil", "location": "Harrogate", "credentials": [("Diploma in Psychosynthesis Counselling", "Psychosynthesis Trust", 2007)]},
-    {"key": "helen", "name": "Helen Marsh", "pronouns": "she/her", "modalities": "coaching, solution-focused", "languages": "English, French", "location": "Wakefield", "credentials": [("Professional Certificate in Coaching", "Oxford Brookes University", 2016)]},
+    {
+        "key": "ruth",
+        "name": "Ruth Okafor",
+        "pronouns": "she/her",
+        "modalities": "person-centred, focusing",
+        "languages": "English, Yoruba",
+        "location": "Leeds",
+        "credentials": [
+            ("Diploma in Person-Centred Counselling", "Metanoia Institute", 2009),
+            ("Focusing Trainer", "The Focusing Institute", 2015),
+        ],
+    },
+    {
+        "key": "tom",
+        "name": "Tom Hargreaves",
+        "pronouns": "he/him",
+        "modalities": "gestalt, group work",
+        "languages": "English",
+        "location": "Leeds",
+        "credentials": [("MSc Gestalt Psychotherapy", "Sherwood Institute", 2012)],
+    },
+    {
+        "key": "amira",
+        "name": "Amira Haddad",
+        "pronouns": "she/her",
+        "modalities": "integrative, trauma-informed",
+        "languages": "English, Arabic",
+        "location": "Bradford",
+        "credentials": [
+            ("Postgraduate Diploma in Integrative Counselling", "University of Leeds", 2014),
+            ("Certificate in Trauma-Focused Practice", "Leeds Trinity University", 2019),
+        ],
+    },
+    {
+        "key": "dev",
+        "name": "Dev Raman",
+        "pronouns": "he/him",
+        "modalities": "transpersonal, psychosynthesis",
+        "languages": "English, Tamil",
+        "location": "Harrogate",
+        "credentials": [("Diploma in Psychosynthesis Counselling", "Psychosynthesis Trust", 2007)],
+    },
+    {
+        "key": "helen",
+        "name": "Helen Marsh",
+        "pronouns": "she/her",
+        "modalities": "coaching, solution-focused",
+        "languages": "English, French",
+        "location": "Wakefield",
+        "credentials": [
+            ("Professional Certificate in Coaching", "Oxford Brookes University", 2016)
+        ],
+    },
     # York Riverside Group
-    {"key": "sam", "name": "Sam Whitfield", "pronouns": "they/them", "modalities": "humanistic, co-counselling", "languages": "English", "location": "York", "credentials": [("Diploma in Humanistic Counselling", "York St John University", 2011), ("Co-Counselling Teacher", "Co-Counselling International", 2013)]},
-    {"key": "maria", "name": "Maria Kowalska", "pronouns": "she/her", "modalities": "psychodynamic", "languages": "English, Polish", "location": "York", "credentials": [("MA Psychodynamic Counselling", "University of Leeds", 2010)]},
-    {"key": "ben", "name": "Ben Ashworth", "pronouns": "he/him", "modalities": "body psychotherapy", "languages": "English", "location": "Malton", "credentials": [("Diploma in Body Psychotherapy", "Chiron Association", 2008)]},
-    {"key": "lucy", "name": "Lucy Tan", "pronouns": "she/her", "modalities": "art therapy, person-centred", "languages": "English, Cantonese", "location": "York", "credentials": [("MA Art Psychotherapy", "University of Derby", 2015)]},
-    {"key": "jo", "name": "Jo Pemberton", "pronouns": "she/her", "modalities": "existential", "languages": "English", "location": "Selby", "credentials": [("MA Existential Psychotherapy", "New School of Psychotherapy and Counselling", 2013)]},
+    {
+        "key": "sam",
+        "name": "Sam Whitfield",
+        "pronouns": "they/them",
+        "modalities": "humanistic, co-counselling",
+        "languages": "English",
+        "location": "York",
+        "credentials": [
+            ("Diploma in Humanistic Counselling", "York St John University", 2011),
+            ("Co-Counselling Teacher", "Co-Counselling International", 2013),
+        ],
+    },
+    {
+        "key": "maria",
+        "name": "Maria Kowalska",
+        "pronouns": "she/her",
+        "modalities": "psychodynamic",
+        "languages": "English, Polish",
+        "location": "York",
+        "credentials": [("MA Psychodynamic Counselling", "University of Leeds", 2010)],
+    },
+    {
+        "key": "ben",
+        "name": "Ben Ashworth",
+        "pronouns": "he/him",
+        "modalities": "body psychotherapy",
+        "languages": "English",
+        "location": "Malton",
+        "credentials": [("Diploma in Body Psychotherapy", "Chiron Association", 2008)],
+    },
+    {
+        "key": "lucy",
+        "name": "Lucy Tan",
+        "pronouns": "she/her",
+        "modalities": "art therapy, person-centred",
+        "languages": "English, Cantonese",
+        "location": "York",
+        "credentials": [("MA Art Psychotherapy", "University of Derby", 2015)],
+    },
+    {
+        "key": "jo",
+        "name": "Jo Pemberton",
+        "pronouns": "she/her",
+        "modalities": "existential",
+        "languages": "English",
+        "location": "Selby",
+        "credentials": [
+            ("MA Existential Psychotherapy", "New School of Psychotherapy and Counselling", 2013)
+        ],
+    },
     # Sheffield Peer Circle
-    {"key": "kwame", "name": "Kwame Mensah", "pronouns": "he/him", "modalities": "transactional analysis", "languages": "English, Twi", "location": "Sheffield", "credentials": [("Certified Transactional Analyst", "EATA", 2012)]},
-    {"key": "niamh", "name": "Niamh Byrne", "pronouns": "she/her", "modalities": "CBT, mindfulness-based", "languages": "English, Irish", "location": "Sheffield", "credentials": [("Postgraduate Diploma in CBT", "Sheffield Hallam University", 2017)]},
-    {"key": "paul", "name": "Paul Greaves", "pronouns": "he/him", "modalities": "systemic, family therapy", "languages": "English", "location": "Rotherham", "credentials": [("MSc Systemic Psychotherapy", "University of Sheffield", 2011)]},
-    {"key": "esther", "name": "Esther Lindqvist", "pronouns": "she/her", "modalities": "dramatherapy", "languages": "English, Swedish", "location": "Chesterfield", "credentials": [("MA Dramatherapy", "University of Derby", 2016)]},
+    {
+        "key": "kwame",
+        "name": "Kwame Mensah",
+        "pronouns": "he/him",
+        "modalities": "transactional analysis",
+        "languages": "English, Twi",
+        "location": "Sheffield",
+        "credentials": [("Certified Transactional Analyst", "EATA", 2012)],
+    },
+    {
+        "key": "niamh",
+        "name": "Niamh Byrne",
+        "pronouns": "she/her",
+        "modalities": "CBT, mindfulness-based",
+        "languages": "English, Irish",
+        "location": "Sheffield",
+        "credentials": [("Postgraduate Diploma in CBT", "Sheffield Hallam University", 2017)],
+    },
+    {
+        "key": "paul",
+        "name": "Paul Greaves",
+        "pronouns": "he/him",
+        "modalities": "systemic, family therapy",
+        "languages": "English",
+        "location": "Rotherham",
+        "credentials": [("MSc Systemic Psychotherapy", "University of Sheffield", 2011)],
+    },
+    {
+        "key": "esther",
+        "name": "Esther Lindqvist",
+        "pronouns": "she/her",
+        "modalities": "dramatherapy",
+        "languages": "English, Swedish",
+        "location": "Chesterfield",
+        "credentials": [("MA Dramatherapy", "University of Derby", 2016)],
+    },
     # Manchester Forming Circle
-    {"key": "olu", "name": "Olu Adeyemi", "pronouns": "he/him", "modalities": "person-centred, ecotherapy", "languages": "English", "location": "Manchester", "credentials": [("Diploma in Counselling", "Manchester Metropolitan University", 2018)]},
-    {"key": "grace", "name": "Grace Liu", "pronouns": "she/her", "modalities": "integrative", "languages": "English, Mandarin", "location": "Stockport", "credentials": [("MSc Counselling and Psychotherapy", "University of Manchester", 2019)]},
-    {"key": "rhys", "name": "Rhys Evans", "pronouns": "he/him", "modalities": "coaching, narrative", "languages": "English, Welsh", "location": "Salford", "credentials": [("Certificate in Narrative Practice", "Dulwich Centre", 2020)]},
-    {"key": "fatima", "name": "Fatima Siddiqui", "pronouns": "she/her", "modalities": "psychodynamic, intercultural", "languages": "English, Urdu", "location": "Oldham", "credentials": [("MA Intercultural Psychotherapy", "Nafsiyat", 2014)]},
+    {
+        "key": "olu",
+        "name": "Olu Adeyemi",
+        "pronouns": "he/him",
+        "modalities": "person-centred, ecotherapy",
+        "languages": "English",
+        "location": "Manchester",
+        "credentials": [("Diploma in Counselling", "Manchester Metropolitan University", 2018)],
+    },
+    {
+        "key": "grace",
+        "name": "Grace Liu",
+        "pronouns": "she/her",
+        "modalities": "integrative",
+        "languages": "English, Mandarin",
+        "location": "Stockport",
+        "credentials": [("MSc Counselling and Psychotherapy", "University of Manchester", 2019)],
+    },
+    {
+        "key": "rhys",
+        "name": "Rhys Evans",
+        "pronouns": "he/him",
+        "modalities": "coaching, narrative",
+        "languages": "English, Welsh",
+        "location": "Salford",
+        "credentials": [("Certificate in Narrative Practice", "Dulwich Centre", 2020)],
+    },
+    {
+        "key": "fatima",
+        "name": "Fatima Siddiqui",
+        "pronouns": "she/her",
+        "modalities": "psychodynamic, intercultural",
+        "languages": "English, Urdu",
+        "location": "Oldham",
+        "credentials": [("MA Intercultural Psychotherapy", "Nafsiyat", 2014)],
+    },
 ]
 
 CIRCLES: list[dict[str, Any]] = [
-    {"name": "Leeds Wednesday Circle", "founder": "ruth", "members": ["tom", "amira", "dev", "helen"], "status": CircleStatus.MEMBER, "locality": "Leeds", "meeting_pattern": "every other Wednesday, 7–9.30 pm, plus a day each spring", "founded_days_ago": 1100,
-     "purpose": "We meet to **stand by** one another's practice: peer supervision, support and challenge, and a yearly peer review audit of our work with clients."},
-    {"name": "York Riverside Group", "founder": "sam", "members": ["maria", "ben", "lucy", "jo", "dev"], "status": CircleStatus.MEMBER, "locality": "York", "meeting_pattern": "first Monday of the month, all afternoon", "founded_days_ago": 1400,
-     "purpose": "A circle of humanistic and psychodynamic practitioners who review our practice together and research it through co-operative inquiry."},
-    {"name": "Sheffield Peer Circle", "founder": "kwame", "members": ["niamh", "paul", "esther"], "status": CircleStatus.MEMBER, "locality": "Sheffield", "meeting_pattern": "monthly, Saturday mornings", "founded_days_ago": 900,
-     "purpose": "Four practitioners from different traditions who hold each other to account with warmth, and say so to the public."},
-    {"name": "Manchester Forming Circle", "founder": "olu", "members": ["grace", "rhys", "fatima"], "status": CircleStatus.FORMING, "locality": "Manchester", "meeting_pattern": "fortnightly, Thursday evenings", "founded_days_ago": 120, "open": True,
-     "purpose": "A new circle finding its way: we are getting to know each other's work so that we can stand by it, and drafting our ethical statement."},
+    {
+        "name": "Leeds Wednesday Circle",
+        "founder": "ruth",
+        "members": ["tom", "amira", "dev", "helen"],
+        "status": CircleStatus.MEMBER,
+        "locality": "Leeds",
+        "meeting_pattern": "every other Wednesday, 7–9.30 pm, plus a day each spring",
+        "founded_days_ago": 1100,
+        "purpose": "We meet to **stand by** one another's practice: peer supervision, support and challenge, and a yearly peer review audit of our work with clients.",
+    },
+    {
+        "name": "York Riverside Group",
+        "founder": "sam",
+        "members": ["maria", "ben", "lucy", "jo", "dev"],
+        "status": CircleStatus.MEMBER,
+        "locality": "York",
+        "meeting_pattern": "first Monday of the month, all afternoon",
+        "founded_days_ago": 1400,
+        "purpose": "A circle of humanistic and psychodynamic practitioners who review our practice together and research it through co-operative inquiry.",
+    },
+    {
+        "name": "Sheffield Peer Circle",
+        "founder": "kwame",
+        "members": ["niamh", "paul", "esther"],
+        "status": CircleStatus.MEMBER,
+        "locality": "Sheffield",
+        "meeting_pattern": "monthly, Saturday mornings",
+        "founded_days_ago": 900,
+        "purpose": "Four practitioners from different traditions who hold each other to account with warmth, and say so to the public.",
+    },
+    {
+        "name": "Manchester Forming Circle",
+        "founder": "olu",
+        "members": ["grace", "rhys", "fatima"],
+        "status": CircleStatus.FORMING,
+        "locality": "Manchester",
+        "meeting_pattern": "fortnightly, Thursday evenings",
+        "founded_days_ago": 120,
+        "open": True,
+        "purpose": "A new circle finding its way: we are getting to know each other's work so that we can stand by it, and drafting our ethical statement.",
+    },
 ]
 
 PENDING_INVITATIONS = [
-    ("Manchester Forming Circle", "olu", "ana.ferreira@example.org", "We would love you to join us — come to a meeting first if you like."),
+    (
+        "Manchester Forming Circle",
+        "olu",
+        "ana.ferreira@example.org",
+        "We would love you to join us — come to a meeting first if you like.",
+    ),
     ("Sheffield Peer Circle", "kwame", "idris.campbell@example.org", ""),
-    ("Leeds Wednesday Circle", "ruth", "new.colleague@example.org", "Following our conversation at the spring gathering."),
+    (
+        "Leeds Wednesday Circle",
+        "ruth",
+        "new.colleague@example.org",
+        "Following our conversation at the spring gathering.",
+    ),
 ]
 
 LOGINS = [
@@ -93,8 +293,12 @@ class Command(BaseCommand):
     help = "Load the demo federation (Northern Practitioners Network)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--force", action="store_true", help="Load even if a federation exists.")
-        parser.add_argument("--if-empty", action="store_true", help="Do nothing if any federation exists.")
+        parser.add_argument(
+            "--force", action="store_true", help="Load even if a federation exists."
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if any federation exists."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if Federation.objects.filter(slug="northern-practitioners-network").exists():
@@ -102,7 +306,9 @@ class Command(BaseCommand):
             self.print_logins()
             return
         if Federation.objects.exists() and not options["force"]:
-            self.stdout.write("This database already has a federation; use --force to add the demo anyway.")
+            self.stdout.write(
+                "This database already has a federation; use --force to add the demo anyway."
+            )
             return
         self.build()
         self.print_logins()
@@ -132,9 +338,13 @@ class Command(BaseCommand):
                 },
             )
             for title, issuer, year in spec["credentials"]:
-                account_services.credential_add(actor=p, title=title, issuer=issuer, year=year, visibility="public")
+                account_services.credential_add(
+                    actor=p, title=title, issuer=issuer, year=year, visibility="public"
+                )
             people[spec["key"]] = p
-        notification_preferences_set(actor=people["ruth"], choices={NotificationKind.MEMBERSHIP: Delivery.IMMEDIATE})
+        notification_preferences_set(
+            actor=people["ruth"], choices={NotificationKind.MEMBERSHIP: Delivery.IMMEDIATE}
+        )
 
         federation = circle_services.federation_create(
             actor=None,
@@ -157,18 +367,25 @@ class Command(BaseCommand):
                 open_to_new_members=spec.get("open", False),
                 visibility="public",
             )
-            for i, key in enumerate(spec["members"]):
+            for key in spec["members"]:
                 member = people[key]
-                _inv, secret = circle_services.invitation_create(actor=founder, circle=circle, email=member.user.email)
+                _inv, secret = circle_services.invitation_create(
+                    actor=founder, circle=circle, email=member.user.email
+                )
                 circle_services.invitation_accept(actor=member, secret=secret)
             founded = now - timedelta(days=spec["founded_days_ago"])
             Circle.objects.filter(pk=circle.pk).update(created_at=founded, status=spec["status"])
             for i, m in enumerate(Membership.objects.filter(circle=circle).order_by("pk")):
-                Membership.objects.filter(pk=m.pk).update(joined_at=founded + timedelta(days=14 * i))
+                Membership.objects.filter(pk=m.pk).update(
+                    joined_at=founded + timedelta(days=14 * i)
+                )
 
         for circle_name, inviter, email, message in PENDING_INVITATIONS:
             circle_services.invitation_create(
-                actor=people[inviter], circle=Circle.objects.get(name=circle_name), email=email, message=message
+                actor=people[inviter],
+                circle=Circle.objects.get(name=circle_name),
+                email=email,
+                message=message,
             )
 
         # The demo's back-story happened before today: its e-mails are not sent again.
@@ -178,7 +395,7 @@ class Command(BaseCommand):
 
     def print_logins(self) -> None:
         self.stdout.write("")
-        self.stdout.write("Demo log-ins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
         for key, role in LOGINS:
             self.stdout.write(f"  {demo_email(key):32} {role}")
         self.stdout.write("")

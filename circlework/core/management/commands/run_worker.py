@@ -24,7 +24,7 @@ class Command(BaseCommand):
             time.sleep(60)
             try:
                 ensure_scheduled()
-            except Exception:  # noqa: BLE001 - the scheduler must outlive a transient database error
+            except Exception:
                 self.stderr.write("could not check recurring tasks; will retry in a minute")
             finally:
                 close_old_connections()
@@ -32,7 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ensure_scheduled()
         if options["batch"]:
-            call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=options["verbosity"])
+            call_command(
+                "db_worker",
+                "--batch",
+                "--no-reload",
+                "--no-startup-delay",
+                verbosity=options["verbosity"],
+            )
             return
         threading.Thread(target=self._keep_scheduled, daemon=True, name="scheduler").start()
-        call_command("db_worker", "--no-reload", "--queue-name", "*", verbosity=options["verbosity"])
+        call_command(
+            "db_worker", "--no-reload", "--queue-name", "*", verbosity=options["verbosity"]
+        )

@@ -1,0 +1,44 @@
+# The README's two commands: `make run` (demo on SQLite) and `make test` (the whole suite).
+# Both create or refresh .venv themselves; only Python 3.11+ is needed beforehand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint types pytest bench venv browser-deps clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Circlework needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-virtualenv -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(PY) manage.py migrate --noinput
+	bin/run-dev
+
+lint: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+types: venv
+	$(VENV)/bin/mypy circlework config tests
+
+browser-deps:
+	@bin/ensure-chromium
+
+pytest: venv browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint types pytest
+
+bench: venv
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

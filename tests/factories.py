@@ -1,0 +1,75 @@
+"""Builders for test data. They go through the real services so audit events and rules apply."""
+
+from __future__ import annotations
+
+import itertools
+
+from allauth.account.models import EmailAddress
+
+from circlework.accounts import services as account_services
+from circlework.accounts.models import Practitioner, User
+from circlework.circles import services as circle_services
+from circlework.circles.models import Circle, Federation, Invitation
+
+PASSWORD = "a-long-test-password-42"
+_seq = itertools.count(1)
+
+
+def make_practitioner(
+    name: str | None = None, email: str | None = None, **profile: object
+) -> Practitioner:
+    n = next(_seq)
+    email = email or f"practitioner{n}@example.org"
+    user = User.objects.create_user(email, PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    p = account_services.practitioner_register(user=user, display_name=name or f"Practitioner {n}")
+    if profile:
+        p = account_services.practitioner_update(actor=p, practitioner=p, changes=profile)
+    return p
+
+
+def make_federation(name: str | None = None) -> Federation:
+    return circle_services.federation_create(
+        actor=None,
+        name=name or f"Federation {next(_seq)}",
+        covenant="We stand by each other's work.",
+    )
+
+
+def make_circle(
+    founder: Practitioner | None = None,
+    federation: Federation | None = None,
+    members: list[Practitioner] | tuple[Practitioner, ...] = (),
+    **fields: object,
+) -> Circle:
+    founder = founder or make_practitioner()
+    federation = federation or Federation.objects.first() or make_federation()
+    circle = circle_services.circle_found(
+        actor=founder,
+        federation=federation,
+        name=str(fields.pop("name", f"Circle {next(_seq)}")),
+        purpose=str(fields.pop("purpose", "Peer review and support.")),
+        **fields,  # type: ignore[arg-type]
+    )
+    for member in members:
+        add_member(circle, member, inviter=founder)
+    return circle
+
+
+def add_member(
+    circle: Circle, practitioner: Practitioner, inviter: Practitioner | None = None
+) -> None:
+    inviter = inviter or circle.founded_by
+    assert inviter is not None
+    _inv, secret = circle_services.invitation_create(
+        actor=inviter, circle=circle, email=practitioner.user.email
+    )
+    circle_services.invitation_accept(actor=practitioner, secret=secret)
+
+
+def make_invitation(
+    circle: Circle, email: str = "invitee@example.org", inviter: Practitioner | None = None
+) -> tuple[Invitation, str]:
+    inviter = inviter or circle.founded_by
+    assert inviter is not None
+    return circle_services.invitation_create(actor=inviter, circle=circle, email=email)
