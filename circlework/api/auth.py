@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from circlework.accounts.models import ApiToken
@@ -28,10 +29,35 @@ class TokenAuth(HttpBearer):
 
 
 class PractitionerSession(SessionAuth):
-    """The browser session, with CSRF checked for unsafe methods."""
+    """The browser session, with CSRF checked for unsafe methods.
+
+    CSRF protects an ambient credential, so it is checked only when there is a logged-in
+    session to protect. A request without one (a script with a wrong token, or no credentials at
+    all) is simply not authenticated by this scheme and ends in a 401, not a CSRF 403.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not hasattr(user, "practitioner"):
+            return None
+        return super().__call__(request)  # checks CSRF for unsafe methods, then authenticates
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is not None and not hasattr(user, "practitioner"):
             return None
         return user
+
+
+def authenticate_optional(request: HttpRequest) -> None:
+    """For operations anyone may call (`auth=None`): honour a personal API token if one is sent.
+
+    django-ninja runs no authentication at all for `auth=None`, so without this a token caller
+    would be read as anonymous and miss what their memberships let them see. Without an
+    Authorization header the request stays as it came (the session user, or anonymous); a header
+    that does not carry a valid token is refused with 401 rather than silently read as anonymous.
+    """
+    if "Authorization" not in request.headers:
+        return
+    if TokenAuth()(request) is None:
+        raise AuthenticationError()

@@ -10,15 +10,15 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from circlework.accounts import selectors as account_selectors
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Credential, Practitioner
 from circlework.api import schemas as s
-from circlework.api.auth import PractitionerSession, TokenAuth
+from circlework.api.auth import PractitionerSession, TokenAuth, authenticate_optional
 from circlework.circles import selectors as circle_selectors
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, Federation, Invitation
@@ -31,7 +31,9 @@ api = NinjaAPI(
     title="Circlework API",
     version="1",
     description="Practitioners, circles, memberships and invitations. Authenticate with a personal "
-    "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser session.",
+    "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser session. "
+    "Operations without a security requirement are public; with a token or session they also show "
+    "what your memberships let you see.",
     urls_namespace="api",
     docs_url=None,  # the interactive docs load assets from a CDN; the OpenAPI document is enough
     auth=[TokenAuth(), PractitionerSession()],
@@ -72,6 +74,21 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(request, 401, "Authentication required: send a personal API token or log in.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Raised by django-ninja itself: a failed CSRF check (403), an unparsable body (400), …
+    message = str(exc)
+    if exc.status_code == 403 and "csrf" in message.lower():
+        message = (
+            "CSRF check failed: send the X-CSRFToken header with a session, "
+            "or authenticate with a personal API token."
+        )
+    elif message.startswith("Cannot parse request body"):
+        message = "The request body is not valid JSON."
+    status = exc.status_code if 400 <= exc.status_code < 500 else 400
+    return _error(request, status, message)
 
 
 @api.exception_handler(Http404)
@@ -159,18 +176,18 @@ def _credential_out(c: Credential) -> dict[str, Any]:
 
 
 @api.post("/me/credentials", response={201: s.CredentialOut, **ERRORS}, tags=["me"])
-def credentials_add(request: HttpRequest, payload: s.CredentialIn) -> tuple[int, dict[str, Any]]:
+def credentials_add(request: HttpRequest, payload: s.CredentialIn) -> Status[dict[str, Any]]:
     c = account_services.credential_add(actor=_me(request), **payload.model_dump())
-    return 201, _credential_out(c)
+    return Status(201, _credential_out(c))
 
 
 @api.delete("/me/credentials/{credential_id}", response={204: None, **ERRORS}, tags=["me"])
-def credentials_remove(request: HttpRequest, credential_id: int) -> tuple[int, None]:
+def credentials_remove(request: HttpRequest, credential_id: int) -> Status[None]:
     credential = Credential.objects.filter(pk=credential_id, practitioner=_me(request)).first()
     if credential is None:
         raise NotFound()
     account_services.credential_remove(actor=_me(request), credential=credential)
-    return 204, None
+    return Status(204, None)
 
 
 @api.get("/me/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"])
@@ -207,6 +224,7 @@ def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
     tags=["practitioners"],
 )
 def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, Any]:
+    authenticate_optional(request)
     p = Practitioner.objects.filter(pk=practitioner_id).first()
     if p is None or not allowed("accounts.view_practitioner", request.user, p):
         raise NotFound()
@@ -223,16 +241,18 @@ def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, An
     "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
 )
 def federation_list(request: HttpRequest) -> list[Federation]:
+    authenticate_optional(request)
     return list(circle_selectors.federations())
 
 
 @api.get("/circles", response={200: list[s.CircleOut], **ERRORS}, auth=None, tags=["circles"])
 def circle_list(request: HttpRequest) -> list[dict[str, Any]]:
+    authenticate_optional(request)
     return [_circle_out(request, c) for c in circle_selectors.circles_visible_to(user=request.user)]
 
 
 @api.post("/circles", response={201: s.CircleOut, **ERRORS}, tags=["circles"])
-def circle_found(request: HttpRequest, payload: s.CircleIn) -> tuple[int, dict[str, Any]]:
+def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[dict[str, Any]]:
     federation = Federation.objects.filter(slug=payload.federation).first()
     if federation is None:
         raise ApplicationError(
@@ -241,11 +261,12 @@ def circle_found(request: HttpRequest, payload: s.CircleIn) -> tuple[int, dict[s
     data = payload.model_dump(exclude={"federation"})
     circle = circle_services.circle_found(actor=_me(request), federation=federation, **data)
     forget_audience(request.user)
-    return 201, _circle_out(request, circle)
+    return Status(201, _circle_out(request, circle))
 
 
 @api.get("/circles/{slug}", response={200: s.CircleOut, **ERRORS}, auth=None, tags=["circles"])
 def circle_get(request: HttpRequest, slug: str) -> dict[str, Any]:
+    authenticate_optional(request)
     return _circle_out(request, _visible_circle(request, slug))
 
 
@@ -264,6 +285,7 @@ def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dic
     tags=["memberships"],
 )
 def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    authenticate_optional(request)
     circle = _visible_circle(request, slug)
     return [
         {
@@ -319,7 +341,7 @@ def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 )
 def invitation_create(
     request: HttpRequest, slug: str, payload: s.InvitationIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     circle = _visible_circle(request, slug)
     base = request.build_absolute_uri("/").rstrip("/")
     invitation, secret = circle_services.invitation_create(
@@ -329,10 +351,10 @@ def invitation_create(
         message=payload.message,
         base_url=base,
     )
-    return 201, {
-        **_invitation_out(invitation),
-        "link": base + circle_services.invitation_link(secret),
-    }
+    return Status(
+        201,
+        {**_invitation_out(invitation), "link": base + circle_services.invitation_link(secret)},
+    )
 
 
 @api.post(

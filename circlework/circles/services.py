@@ -29,6 +29,7 @@ from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import require
 from circlework.core.services import validate
+from circlework.core.visibility import forget_audience
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify, queue_mail
 
@@ -105,6 +106,7 @@ def circle_found(
         )
     circle.save()
     Membership.objects.create(circle=circle, practitioner=actor)
+    forget_audience(actor.user)
     audit.record(
         actor=actor,
         verb="circle.founded",
@@ -306,6 +308,7 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation.responded_by = actor
     invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
     membership = Membership.objects.create(circle=circle, practitioner=actor)
+    forget_audience(actor.user)
     audit.record(
         actor=actor,
         verb="membership.joined",
@@ -388,6 +391,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         raise Conflict(_("You are not a member of this circle."))
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
+    forget_audience(actor.user)
     audit.record(
         actor=actor,
         verb="membership.left",

@@ -28,14 +28,14 @@ def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:
 
 
 def form_error(form: forms.BaseForm, exc: ApplicationError) -> None:
-    """Put a service's error on the form: field messages where the field exists, else general."""
-    placed = False
+    """Put a service's error on the form: field messages on their fields, the summary on top."""
+    field_messages = set()
     for field, msgs in exc.fields.items():
         for msg in msgs:
-            if field in form.fields:
-                form.add_error(field, msg)
-                placed = True
-    if not placed or not exc.fields:
+            target = field if field in form.fields else None
+            form.add_error(target, msg)
+            field_messages.add(msg)
+    if exc.message not in field_messages:
         form.add_error(None, exc.message)
 
 

@@ -13,16 +13,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
         return render(request, "core/landing.html", {"federations": federations()})
     from circlework.circles.selectors import circles_of, pending_invitations_for
-    from circlework.notifications.selectors import inbox
+    from circlework.notifications.selectors import unread
 
     practitioner = request.user.practitioner
     context: dict[str, Any] = {
         "practitioner": practitioner,
         "circles": circles_of(practitioner=practitioner),
         "invitations": pending_invitations_for(practitioner=practitioner),
-        "notifications": inbox(practitioner=practitioner, limit=50).filter(read_at__isnull=True)[
-            :8
-        ],
+        "notifications": unread(practitioner=practitioner, limit=8),
     }
     return render(request, "core/home.html", context)
 

@@ -20,6 +20,10 @@ def inbox(*, practitioner: Practitioner, limit: int = 50) -> QuerySet[Notificati
     return Notification.objects.filter(recipient=practitioner)[:limit]
 
 
+def unread(*, practitioner: Practitioner, limit: int = 8) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=practitioner, read_at__isnull=True)[:limit]
+
+
 def preferences(*, practitioner: Practitioner) -> dict[str, str]:
     chosen = dict(
         NotificationPreference.objects.filter(practitioner=practitioner).values_list(

@@ -1,0 +1,201 @@
+"""The one error shape, and no 500 for any bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle
+from tests import factories
+from tests.api.helpers import assert_error, patch_json, post_json, token_client, url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b"not json", b'{"name": "x",}', b"\xff\xfe", b"{'single': 'quotes'}"]
+)
+def test_unparsable_json_is_400(
+    practitioner: Practitioner, federation: object, body: bytes
+) -> None:
+    response = token_client(practitioner).post(
+        url("/circles"), body, content_type="application/json"
+    )
+    body_json = assert_error(response, 400)
+    assert "json" in body_json["error"].lower()
+    assert not Circle.objects.exists()
+
+
+@pytest.mark.parametrize("body", [[], ["a"], "a string", 42, None, True])
+def test_json_that_is_not_an_object_is_4xx(
+    practitioner: Practitioner, federation: object, body: Any
+) -> None:
+    response = post_json(token_client(practitioner), "/circles", body)
+    assert_error(response, (400, 422))
+    assert not Circle.objects.exists()
+
+
+def test_form_encoded_body_is_4xx(practitioner: Practitioner, federation: object) -> None:
+    response = token_client(practitioner).post(
+        url("/circles"), {"federation": "test-federation", "name": "F", "purpose": "P"}
+    )
+    assert_error(response, (400, 415, 422))
+    assert not Circle.objects.exists()
+
+
+def test_empty_body_is_422(practitioner: Practitioner, federation: object) -> None:
+    response = token_client(practitioner).post(url("/circles"), content_type="application/json")
+    assert_error(response, 422)
+
+
+def test_validation_errors_name_nested_fields_without_the_body_prefix(
+    practitioner: Practitioner,
+) -> None:
+    response = patch_json(token_client(practitioner), "/me/profile", {"pronouns": "x" * 41})
+    body = assert_error(response, 422, "pronouns")
+    assert not any(k.startswith(("body", "payload")) for k in body["fields"])
+
+
+@pytest.mark.parametrize(
+    "path", ["/circles/no-such-circle", "/practitioners/999999", "/practitioners/not-a-number"]
+)
+def test_not_found_and_bad_path_params_are_json(db: None, path: str) -> None:
+    assert_error(Client().get(url(path)), (404, 422))
+
+
+def test_huge_ids_are_not_a_server_error(practitioner: Practitioner, circle: Circle) -> None:
+    client = token_client(practitioner)
+    huge = "9" * 30
+    assert_error(client.get(url(f"/practitioners/{huge}")), (404, 422))
+    assert_error(client.delete(url(f"/me/credentials/{huge}")), (404, 422))
+    assert_error(
+        post_json(client, f"/circles/{circle.slug}/invitations/{huge}/revoke", {}), (404, 422)
+    )
+
+
+def test_garbage_token_on_a_public_read_is_401(circle: Circle) -> None:
+    client = Client(headers={"Authorization": "Bearer cw_revoked-or-made-up"})
+    assert_error(client.get(url("/circles")), 401)
+    assert_error(client.get(url(f"/circles/{circle.slug}")), 401)
+
+
+def test_public_reads_honour_a_token(federation: object) -> None:
+    founder = factories.make_practitioner("Fay Founder")
+    hidden = factories.make_circle(founder=founder, name="Hidden", visibility="circle")
+    client = token_client(founder)
+    assert hidden.slug in {c["slug"] for c in client.get(url("/circles")).json()}
+    assert client.get(url(f"/circles/{hidden.slug}")).json()["is_member"] is True
+    assert client.get(url(f"/circles/{hidden.slug}/memberships")).status_code == 200
+    assert_error(Client().get(url(f"/circles/{hidden.slug}")), 404)
+
+
+def test_public_profile_honours_a_token(circle: Circle, practitioner: Practitioner) -> None:
+    quiet = factories.make_practitioner(
+        "Quinn Quiet", display_name_visibility="circle", pronouns="they/them"
+    )
+    factories.add_member(circle, quiet)
+    assert_error(Client().get(url(f"/practitioners/{quiet.pk}")), 404)
+    response = token_client(practitioner).get(url(f"/practitioners/{quiet.pk}"))
+    assert response.status_code == 200
+    assert response.json()["fields"]["display_name"] == "Quinn Quiet"
+    assert response.json()["fields"]["pronouns"] == "they/them"
+
+
+def test_unknown_operation_under_the_api_is_a_json_404(db: None) -> None:
+    assert_error(Client().get(url("/no-such-thing")), 404)
+
+
+def test_wrong_method_is_a_json_405(practitioner: Practitioner) -> None:
+    response = token_client(practitioner).put(
+        url("/me/profile"), {}, content_type="application/json"
+    )
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "fields"} and body["error"]
+
+
+# --- no 500 for any input -------------------------------------------------------------------
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+PROFILE_KEYS = [
+    "display_name",
+    "display_name_visibility",
+    "pronouns",
+    "location",
+    "location_visibility",
+    "statement",
+    "time_zone",
+    "languages",
+    "unknown",
+]
+CIRCLE_KEYS = ["federation", "name", "purpose", "locality", "visibility", "open_to_new_members"]
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _assert_answered(response: Any) -> None:
+    assert response.status_code < 500, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code >= 400:
+        assert_error(response, response.status_code)
+
+
+@FUZZ
+@given(payload=st.dictionaries(st.sampled_from(PROFILE_KEYS), json_values | st.text(), max_size=4))
+def test_profile_patch_never_fails_on_the_server(
+    practitioner: Practitioner, payload: dict[str, Any]
+) -> None:
+    _assert_answered(patch_json(token_client(practitioner), "/me/profile", payload))
+
+
+@FUZZ
+@given(payload=st.dictionaries(st.sampled_from(CIRCLE_KEYS), json_values | st.text(), max_size=6))
+def test_circle_found_never_fails_on_the_server(
+    practitioner: Practitioner, federation: object, payload: dict[str, Any]
+) -> None:
+    _assert_answered(post_json(token_client(practitioner), "/circles", payload))
+
+
+@FUZZ
+@given(
+    email=st.text(max_size=60) | st.emails().map(str),
+    message=st.text(max_size=50),
+)
+def test_invitation_create_never_fails_on_the_server(
+    practitioner: Practitioner, circle: Circle, email: str, message: str
+) -> None:
+    response = post_json(
+        token_client(practitioner),
+        f"/circles/{circle.slug}/invitations",
+        {"email": email, "message": message},
+    )
+    _assert_answered(response)
+
+
+@FUZZ
+@given(
+    slug=st.text(min_size=1, max_size=40).filter(
+        lambda s: "/" not in s and "?" not in s and "#" not in s
+    )
+)
+def test_circle_get_never_fails_on_the_server(db: None, slug: str) -> None:
+    from urllib.parse import quote
+
+    response = Client().get(url(f"/circles/{quote(slug, safe='')}"))
+    assert response.status_code < 500

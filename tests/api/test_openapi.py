@@ -1,0 +1,110 @@
+"""The OpenAPI document: it loads, lists every operation, and declares the error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.api.helpers import url
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    ("get", "/me"),
+    ("get", "/me/profile"),
+    ("patch", "/me/profile"),
+    ("get", "/me/credentials"),
+    ("post", "/me/credentials"),
+    ("delete", "/me/credentials/{credential_id}"),
+    ("get", "/me/invitations"),
+    ("get", "/me/notifications"),
+    ("get", "/practitioners/{practitioner_id}"),
+    ("get", "/federations"),
+    ("get", "/circles"),
+    ("post", "/circles"),
+    ("get", "/circles/{slug}"),
+    ("patch", "/circles/{slug}"),
+    ("get", "/circles/{slug}/memberships"),
+    ("post", "/circles/{slug}/leave"),
+    ("get", "/circles/{slug}/invitations"),
+    ("post", "/circles/{slug}/invitations"),
+    ("post", "/circles/{slug}/invitations/{invitation_id}/revoke"),
+    ("post", "/invitations/accept"),
+    ("post", "/invitations/decline"),
+}
+PUBLIC = {
+    ("get", "/practitioners/{practitioner_id}"),
+    ("get", "/federations"),
+    ("get", "/circles"),
+    ("get", "/circles/{slug}"),
+    ("get", "/circles/{slug}/memberships"),
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+@pytest.fixture
+def schema() -> dict[str, Any]:
+    response = Client().get(url("/openapi.json"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    ops = {}
+    for path, item in schema["paths"].items():
+        assert path.startswith("/api/v1/"), path
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                ops[(method, path.removeprefix("/api/v1"))] = op
+    return ops
+
+
+def test_document_loads_anonymously(schema: dict[str, Any]) -> None:
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Circlework API"
+    assert schema["info"]["version"] == "1"
+
+
+def test_document_lists_every_operation(schema: dict[str, Any]) -> None:
+    assert set(_operations(schema)) == OPERATIONS
+
+
+def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
+    ids = [op["operationId"] for op in _operations(schema).values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_operation_declares_error_responses_in_the_error_shape(
+    schema: dict[str, Any],
+) -> None:
+    error_schema = schema["components"]["schemas"]["ErrorOut"]
+    assert set(error_schema["required"]) >= {"error"}
+    assert set(error_schema["properties"]) == {"error", "fields"}
+    for key, op in _operations(schema).items():
+        declared = {int(code) for code in op["responses"]}
+        errors = {code for code in declared if 400 <= code < 500}
+        assert errors >= {400, 401, 403, 404, 409, 422}, (key, sorted(declared))
+        success = declared - errors
+        assert success and all(200 <= code < 300 for code in success), (key, sorted(declared))
+        for code in errors:
+            content = op["responses"][str(code)]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/ErrorOut"}, (key, code)
+
+
+def test_protected_operations_declare_both_auth_schemes(schema: dict[str, Any]) -> None:
+    schemes = schema["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in schemes.values())
+    assert any(s.get("in") == "cookie" for s in schemes.values())
+    for key, op in _operations(schema).items():
+        if key in PUBLIC:
+            assert not op.get("security"), key
+        else:
+            assert len(op.get("security", [])) == 2, key
+
+
+def test_interactive_docs_are_off() -> None:
+    # They would load assets from a CDN; the OpenAPI document is the documentation.
+    assert Client().get(url("/docs")).status_code == 404

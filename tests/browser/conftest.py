@@ -1,0 +1,134 @@
+"""Shared set-up for the Playwright browser tests.
+
+The browser talks to pytest-django's ``live_server`` (a thread in this process), so the
+test settings' locmem e-mail outbox and the test database are shared with the tests.
+Playwright's sync API runs an event loop in the main thread; Django refuses ORM calls
+from a thread with a running loop unless told otherwise, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from django.core import mail  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+_axe = Axe()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def format_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v.get('impact')}): {v.get('help')}")
+        for node in v.get("nodes", []):
+            target = node.get("target")
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {target}  {summary}")
+    return "\n".join(lines)
+
+
+def check_page(page: Page, name: str) -> None:
+    """Run axe-core on the current page, save a full-page screenshot, fail on any violation."""
+    page.wait_for_load_state("load")
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
+    results = _axe.run(page)
+    violations = results.response["violations"]
+    assert not violations, (
+        f"axe found {len(violations)} accessibility violation(s) on {name} ({page.url}):\n"
+        + format_violations(violations)
+    )
+
+
+# --- helpers shared by the flows -----------------------------------------------------------
+
+_URL_RE = re.compile(r"https?://[^\s<>\"']+")
+
+
+def links_in_mail(message: Any) -> list[str]:
+    body = message.body
+    for alternative, mimetype in getattr(message, "alternatives", []) or []:
+        if mimetype == "text/plain":
+            body += "\n" + alternative
+    return _URL_RE.findall(body)
+
+
+def last_mail_to(address: str) -> Any:
+    for message in reversed(mail.outbox):
+        if address in message.to:
+            return message
+    raise AssertionError(
+        f"No e-mail to {address}; outbox holds: {[(m.to, m.subject) for m in mail.outbox]}"
+    )
+
+
+def mail_link(address: str, path_fragment: str) -> str:
+    message = last_mail_to(address)
+    links = [u for u in links_in_mail(message) if path_fragment in u]
+    assert links, (
+        f"No link containing {path_fragment!r} in e-mail {message.subject!r}:\n{message.body}"
+    )
+    return links[0]
+
+
+def totp_code(secret: str) -> str:
+    """The current code for ``secret``, computed with allauth's own helpers.
+
+    allauth accepts only the current 30-second step (tolerance 0), so if the step is about
+    to roll over we wait for the next one rather than race it.
+    """
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    period = app_settings.TOTP_PERIOD
+    if period - (time.time() % period) < 3:
+        time.sleep(period - (time.time() % period) + 0.2)
+    counters = list(yield_hotp_counters_from_time())
+    current = counters[len(counters) // 2]
+    return format_hotp_value(hotp_value(secret, current))
+
+
+def wrong_totp_code(secret: str) -> str:
+    code = totp_code(secret)
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """allauth keeps rate limits and used TOTP codes in the cache; start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
