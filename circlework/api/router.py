@@ -5,11 +5,15 @@ Every error is `{"error": "...", "fields": {...}}` with a 4xx status.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -27,7 +31,41 @@ from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
 from circlework.notifications import selectors as notification_selectors
 
-api = NinjaAPI(
+
+
+class CircleworkAPI(NinjaAPI):
+    """A NinjaAPI whose every answer under its prefix is JSON, even for an unknown path or method.
+
+    django-ninja answers a method an operation does not take with a plain-text 405, and Django
+    answers a path no operation matches with the site's HTML 404 page. Both get the error shape.
+    """
+
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = self._json_not_allowed(pattern.callback)
+        patterns.append(re_path(r"^", csrf_exempt(self._unknown_path)))
+        return patterns, app_name, namespace
+
+    def _json_not_allowed(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)  # keeps the view's csrf_exempt mark
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            response = view(request, *args, **kwargs)
+            if isinstance(response, HttpResponseNotAllowed):
+                allow = response["Allow"]
+                response = _error(request, 405, f"{request.method} is not allowed here.")
+                response["Allow"] = allow
+            return response
+
+        return wrapper
+
+    def _unknown_path(self, request: HttpRequest) -> HttpResponse:
+        return _error(request, 404, "No such API operation. See /api/v1/openapi.json.")
+
+
+api = CircleworkAPI(
     title="Circlework API",
     version="1",
     description="Practitioners, circles, memberships and invitations. Authenticate with a personal "

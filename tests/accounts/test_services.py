@@ -150,7 +150,8 @@ def test_document_is_served_only_to_those_who_may_see_it(
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
-    assert b"".join(response.streaming_content)  # type: ignore[attr-defined].startswith(b"%PDF")
+    content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert content.startswith(b"%PDF")
 
 
 def test_api_token_secret_is_only_hashed(practitioner: Any) -> None:

@@ -242,7 +242,7 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
 def _body(response: Any) -> str:
     if getattr(response, "streaming", False):
         return str(b"".join(response.streaming_content).decode(errors="replace"))
-    return response.content.decode(errors="replace")
+    return str(response.content.decode(errors="replace"))
 
 
 def _assert_no_leak(role: str, label: str, body: str, shows: frozenset[str] = frozenset()) -> None:
