@@ -32,7 +32,6 @@ from circlework.core.visibility import forget_audience
 from circlework.notifications import selectors as notification_selectors
 
 
-
 class CircleworkAPI(NinjaAPI):
     """A NinjaAPI whose every answer under its prefix is JSON, even for an unknown path or method.
 
@@ -45,14 +44,17 @@ class CircleworkAPI(NinjaAPI):
         patterns, app_name, namespace = super().urls
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = self._json_not_allowed(pattern.callback)
+                pattern.callback = self._json_errors(pattern.callback)
         patterns.append(re_path(r"^", csrf_exempt(self._unknown_path)))
         return patterns, app_name, namespace
 
-    def _json_not_allowed(self, view: Callable[..., Any]) -> Callable[..., Any]:
+    def _json_errors(self, view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)  # keeps the view's csrf_exempt mark
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            response = view(request, *args, **kwargs)
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:  # the API root, which has no operation
+                return self._unknown_path(request)
             if isinstance(response, HttpResponseNotAllowed):
                 allow = response["Allow"]
                 response = _error(request, 405, f"{request.method} is not allowed here.")

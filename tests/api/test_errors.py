@@ -106,8 +106,12 @@ def test_public_profile_honours_a_token(circle: Circle, practitioner: Practition
     assert response.json()["fields"]["pronouns"] == "they/them"
 
 
-def test_unknown_operation_under_the_api_is_a_json_404(db: None) -> None:
-    assert_error(Client().get(url("/no-such-thing")), 404)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/no-such-thing"), ("post", "/circles/x/y/z"), ("get", "/me/"), ("get", "/")],
+)
+def test_unknown_operation_under_the_api_is_a_json_404(db: None, method: str, path: str) -> None:
+    assert_error(getattr(Client(enforce_csrf_checks=True), method)(url(path)), 404)
 
 
 def test_wrong_method_is_a_json_405(practitioner: Practitioner) -> None:
@@ -118,6 +122,7 @@ def test_wrong_method_is_a_json_405(practitioner: Practitioner) -> None:
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert set(body) == {"error", "fields"} and body["error"]
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
 
 
 # --- no 500 for any input -------------------------------------------------------------------

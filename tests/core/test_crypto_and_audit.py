@@ -61,3 +61,17 @@ def test_audit_events_are_append_only() -> None:
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.filter(summary="rewritten").count() == 0
+
+
+@pytest.mark.django_db
+def test_rotate_command_reencrypts_with_the_new_key(settings: object) -> None:
+    from django.core.management import call_command
+
+    circle = factories.make_circle()
+    invitation, _ = factories.make_invitation(circle)
+    Invitation.objects.filter(pk=invitation.pk).update(message="rotate me")
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]  # type: ignore[attr-defined]
+    call_command("rotate_encryption_keys", verbosity=0)
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # type: ignore[attr-defined]
+    assert Invitation.objects.get(pk=invitation.pk).message == "rotate me"
