@@ -33,9 +33,8 @@ REPEAT = 30
 
 
 def build(extra_circles: int) -> None:
-    from tests import factories
-
     from circlework.circles.models import Federation
+    from tests import factories
 
     federation = Federation.objects.get(slug="northern-practitioners-network")
     for i in range(extra_circles):
