@@ -62,7 +62,7 @@ def practitioner_update(
             _("These fields cannot be changed here."),
             fields={k: [_("Unknown field.")] for k in sorted(unknown)},
         )
-    practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+    practitioner = Practitioner.objects.select_for_update(of=("self",)).get(pk=practitioner.pk)
     for key, value in changes.items():
         setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
     validate(practitioner, exclude=["user"])

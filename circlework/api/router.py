@@ -304,13 +304,13 @@ def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[dict[str, 
     return Status(201, _circle_out(request, circle))
 
 
-@api.get("/circles/{slug}", response={200: s.CircleOut, **ERRORS}, auth=None, tags=["circles"])
+@api.get("/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, auth=None, tags=["circles"])
 def circle_get(request: HttpRequest, slug: str) -> dict[str, Any]:
     authenticate_optional(request)
     return _circle_out(request, _visible_circle(request, slug))
 
 
-@api.patch("/circles/{slug}", response={200: s.CircleOut, **ERRORS}, tags=["circles"])
+@api.patch("/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, tags=["circles"])
 def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dict[str, Any]:
     circle = _visible_circle(request, slug)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
@@ -319,7 +319,7 @@ def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dic
 
 
 @api.get(
-    "/circles/{slug}/memberships",
+    "/circles/{slug:slug}/memberships",
     response={200: list[s.MembershipOut], **ERRORS},
     auth=None,
     tags=["memberships"],
@@ -338,7 +338,9 @@ def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     ]
 
 
-@api.post("/circles/{slug}/leave", response={200: s.MembershipOut, **ERRORS}, tags=["memberships"])
+@api.post(
+    "/circles/{slug:slug}/leave", response={200: s.MembershipOut, **ERRORS}, tags=["memberships"]
+)
 def circle_leave(request: HttpRequest, slug: str) -> dict[str, Any]:
     circle = _visible_circle(request, slug)
     m = circle_services.membership_leave(actor=_me(request), circle=circle)
@@ -363,7 +365,7 @@ def _invitation_out(i: Invitation) -> dict[str, Any]:
 
 
 @api.get(
-    "/circles/{slug}/invitations",
+    "/circles/{slug:slug}/invitations",
     response={200: list[s.InvitationOut], **ERRORS},
     tags=["invitations"],
 )
@@ -375,7 +377,7 @@ def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 
 @api.post(
-    "/circles/{slug}/invitations",
+    "/circles/{slug:slug}/invitations",
     response={201: s.InvitationCreatedOut, **ERRORS},
     tags=["invitations"],
 )
@@ -398,7 +400,7 @@ def invitation_create(
 
 
 @api.post(
-    "/circles/{slug}/invitations/{invitation_id}/revoke",
+    "/circles/{slug:slug}/invitations/{invitation_id}/revoke",
     response={200: s.InvitationOut, **ERRORS},
     tags=["invitations"],
 )

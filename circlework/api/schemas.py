@@ -6,10 +6,25 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 VisibilityLevel = Literal["private", "circle", "federation", "public"]
 CircleVisibility = Literal["circle", "federation", "public"]
+
+
+class InSchema(Schema):
+    """Base for request bodies: text must be storable as it is.
+
+    PostgreSQL refuses NUL characters in text, which would otherwise end in a server error.
+    (Pydantic already refuses lone surrogates.)
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL characters.")
+        return value
 
 
 class ErrorOut(Schema):
@@ -41,7 +56,7 @@ class ProfileOut(Schema):
     time_zone: str
 
 
-class ProfilePatch(Schema):
+class ProfilePatch(InSchema):
     display_name: str | None = Field(None, min_length=1, max_length=120)
     display_name_visibility: VisibilityLevel | None = None
     pronouns: str | None = Field(None, max_length=40)
@@ -71,7 +86,7 @@ class CredentialOut(Schema):
     has_document: bool
 
 
-class CredentialIn(Schema):
+class CredentialIn(InSchema):
     title: str = Field(..., min_length=1, max_length=200)
     issuer: str = Field(..., min_length=1, max_length=200)
     year: int = Field(..., ge=1900, le=2100)
@@ -99,7 +114,7 @@ class CircleOut(Schema):
     is_member: bool
 
 
-class CircleIn(Schema):
+class CircleIn(InSchema):
     federation: str = Field(..., min_length=1, max_length=50, description="Federation slug")
     name: str = Field(..., min_length=1, max_length=160)
     purpose: str = Field(..., min_length=1, max_length=3000)
@@ -109,7 +124,7 @@ class CircleIn(Schema):
     visibility: CircleVisibility = "public"
 
 
-class CirclePatch(Schema):
+class CirclePatch(InSchema):
     name: str | None = Field(None, min_length=1, max_length=160)
     purpose: str | None = Field(None, min_length=1, max_length=3000)
     locality: str | None = Field(None, max_length=160)
@@ -134,7 +149,7 @@ class InvitationOut(Schema):
     created_at: datetime
 
 
-class InvitationIn(Schema):
+class InvitationIn(InSchema):
     email: str = Field(..., min_length=3, max_length=254)
     message: str = Field("", max_length=2000)
 
@@ -143,7 +158,7 @@ class InvitationCreatedOut(InvitationOut):
     link: str
 
 
-class InvitationSecretIn(Schema):
+class InvitationSecretIn(InSchema):
     secret: str = Field(..., min_length=10, max_length=100)
 
 

@@ -136,7 +136,7 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             _("A circle cannot be private."),
             fields={"visibility": [_("Choose circle, federation or public.")]},
         )
-    circle = Circle.objects.select_for_update().get(pk=circle.pk)
+    circle = Circle.objects.select_for_update(of=("self",)).get(pk=circle.pk)
     changed = []
     for key, value in changes.items():
         value = value.strip() if isinstance(value, str) else value
@@ -201,7 +201,7 @@ def invitation_create(
             fields={"email": [_("Already a member.")]},
         )
     existing = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .filter(circle=circle, email=email, status=InvitationStatus.PENDING)
         .first()
     )
@@ -291,7 +291,9 @@ def _check_open(invitation: Invitation) -> None:
 def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation = invitation_for_secret(secret)
     invitation = (
-        Invitation.objects.select_for_update().select_related("circle").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("circle")
+        .get(pk=invitation.pk)
     )
     _check_open(invitation)
     if invitation.email.lower() != actor.user.email.lower():
@@ -331,7 +333,7 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
     """Declining needs no account: the link's secret is proof enough that it reached its address."""
     invitation = invitation_for_secret(secret)
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("circle", "invited_by")
         .get(pk=invitation.pk)
     )
@@ -361,7 +363,7 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
 @transaction.atomic
 def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitation:
     require("circles.revoke_invitation", actor, invitation)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("Only a pending invitation can be revoked."))
     invitation.status = InvitationStatus.REVOKED
@@ -382,7 +384,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
     """A member may leave at any time; the membership row keeps the dates."""
     require("circles.leave", actor, circle)
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .current()
         .filter(circle=circle, practitioner=actor)
         .first()
@@ -412,7 +414,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
 def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     """On account deletion: end memberships, revoke pending invitations this person sent."""
     for membership in (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .current()
         .filter(practitioner=actor)
         .select_related("circle")
@@ -427,7 +429,7 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
             summary=_("Left the circle (account deleted)"),
         )
     for invitation in (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .filter(invited_by=actor, status=InvitationStatus.PENDING)
         .select_related("circle")
     ):

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 from django_tasks import default_task_backend
 
 
@@ -38,6 +39,7 @@ def ensure_scheduled() -> list[str]:
     """Queue each recurring task that has nothing queued. Returns the paths it queued."""
     if not default_task_backend.supports_defer:
         return []
+    autodiscover_modules("tasks")  # every app's tasks.py registers its recurring work on import
     from django_tasks_db.models import DBTaskResult
 
     queued = []

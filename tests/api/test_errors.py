@@ -125,6 +125,62 @@ def test_wrong_method_is_a_json_405(practitioner: Practitioner) -> None:
     assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
 
 
+# --- text the database cannot store -------------------------------------------------------
+# PostgreSQL (what CI and production run) refuses NUL in text; no database takes a lone surrogate.
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "payload", "field"),
+    [
+        ("/me/profile", "patch", {"display_name": "A\x00B"}, "display_name"),
+        ("/me/profile", "patch", {"location": "Leeds\x00"}, "location"),
+        ("/me/credentials", "post", {"title": "T\x00", "issuer": "I", "year": 2000}, "title"),
+        (
+            "/circles",
+            "post",
+            {"federation": "test-federation", "name": "N\x00", "purpose": "P"},
+            "name",
+        ),
+        ("/circles/home-circle", "patch", {"purpose": "\x00"}, "purpose"),
+        ("/circles/home-circle/invitations", "post", {"email": "a\x00@example.org"}, "email"),
+        ("/invitations/accept", "post", {"secret": "0123456789\x00"}, "secret"),
+    ],
+)
+def test_text_with_nul_is_refused(
+    practitioner: Practitioner,
+    circle: Circle,
+    path: str,
+    method: str,
+    payload: dict[str, Any],
+    field: str,
+) -> None:
+    send = patch_json if method == "patch" else post_json
+    response = send(token_client(practitioner), path, payload)
+    assert_error(response, (400, 422), field)
+    circle.refresh_from_db()
+    practitioner.refresh_from_db()
+    assert "\x00" not in circle.name + circle.purpose + practitioner.display_name
+    assert "\x00" not in practitioner.location
+    assert not practitioner.credentials.exists()
+
+
+@pytest.mark.parametrize("field", ["display_name", "statement", "pronouns"])
+def test_text_with_a_lone_surrogate_is_refused(practitioner: Practitioner, field: str) -> None:
+    body = ('{"%s": "caf\\ud800"}' % field).encode()
+    response = token_client(practitioner).patch(
+        url("/me/profile"), body, content_type="application/json"
+    )
+    assert_error(response, (400, 422), field)
+
+
+@pytest.mark.parametrize("slug", ["%00", "a%00b", "%ED%A0%80", "caf%C3%A9", "a.b", "%20"])
+def test_odd_circle_slugs_are_404(practitioner: Practitioner, circle: Circle, slug: str) -> None:
+    client = token_client(practitioner)
+    assert_error(client.get(url(f"/circles/{slug}")), 404)
+    assert_error(Client().get(url(f"/circles/{slug}/memberships")), 404)
+    assert_error(patch_json(client, f"/circles/{slug}", {"name": "X"}), 404)
+
+
 # --- no 500 for any input -------------------------------------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()

@@ -425,3 +425,23 @@ def test_my_invitations_is_empty_for_others(
 ) -> None:
     factories.make_invitation(circle, "ivy@example.org")
     assert token_client(practitioner).get(url("/me/invitations")).json() == []
+
+
+def test_former_member_can_rejoin_with_a_new_invitation(
+    practitioner: Practitioner, circle: Circle, invitee: Practitioner
+) -> None:
+    inviter = token_client(practitioner)
+    client = token_client(invitee)
+    first = post_json(inviter, f"/circles/{circle.slug}/invitations", {"email": "ivy@example.org"})
+    post_json(client, "/invitations/accept", {"secret": _secret_from_link(first.json()["link"])})
+    assert post_json(client, f"/circles/{circle.slug}/leave", {}).status_code == 200
+
+    second = post_json(inviter, f"/circles/{circle.slug}/invitations", {"email": "ivy@example.org"})
+    assert second.status_code == 201, second.content
+    response = post_json(
+        client, "/invitations/accept", {"secret": _secret_from_link(second.json()["link"])}
+    )
+
+    assert response.status_code == 200, response.content
+    rows = Membership.objects.filter(circle=circle, practitioner=invitee).order_by("joined_at")
+    assert [m.left_at is None for m in rows] == [False, True]
