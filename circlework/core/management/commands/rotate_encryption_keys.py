@@ -20,7 +20,8 @@ class Command(BaseCommand):
         for model in apps.get_models():
             fields = [f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]
             for field in fields:
-                table, column, pk = model._meta.db_table, field.column, model._meta.pk.column  # type: ignore[union-attr]
+                table = model._meta.db_table
+                column, pk = str(field.column), str(model._meta.pk.column)  # type: ignore[union-attr]
                 qn = connection.ops.quote_name
                 # Identifiers come from model metadata, values are parameters.
                 select = f"SELECT {qn(pk)}, {qn(column)} FROM {qn(table)} WHERE {qn(column)} <> ''"  # noqa: S608
