@@ -71,9 +71,9 @@ api = CircleworkAPI(
     title="Circlework API",
     version="1",
     description="Practitioners, circles, memberships and invitations. Authenticate with a personal "
-    "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser session. "
-    "Operations without a security requirement are public; with a token or session they also show "
-    "what your memberships let you see.",
+    "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser "
+    "session. Operations without a security requirement are public; with a token or session they "
+    "also show what your memberships let you see.",
     urls_namespace="api",
     docs_url=None,  # the interactive docs load assets from a CDN; the OpenAPI document is enough
     auth=[TokenAuth(), PractitionerSession()],

@@ -6,14 +6,17 @@ header, or a browser session. Every helper returns a plain `django.test.Client`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpResponse
 from django.test import Client
 
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Practitioner
 from circlework.core.visibility import forget_audience
+
+if TYPE_CHECKING:
+    # The test client's response type exists only in django-stubs.
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 API = "/api/v1"
 
@@ -34,17 +37,15 @@ def session_client(practitioner: Practitioner, **client_kwargs: Any) -> Client:
     return client
 
 
-def post_json(client: Client, path: str, data: Any, **extra: Any) -> HttpResponse:
+def post_json(client: Client, path: str, data: Any, **extra: Any) -> Response:
     return client.post(url(path), data, content_type="application/json", **extra)
 
 
-def patch_json(client: Client, path: str, data: Any, **extra: Any) -> HttpResponse:
+def patch_json(client: Client, path: str, data: Any, **extra: Any) -> Response:
     return client.patch(url(path), data, content_type="application/json", **extra)
 
 
-def assert_error(
-    response: HttpResponse, status: int | tuple[int, ...], *fields: str
-) -> dict[str, Any]:
+def assert_error(response: Response, status: int | tuple[int, ...], *fields: str) -> dict[str, Any]:
     """The one error shape: 4xx, JSON `{"error": str, "fields": {name: [str, ...]}}`.
 
     Each name in `fields` must be present with at least one message.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,9 @@ from circlework.accounts.models import ApiToken, Practitioner
 from circlework.circles.models import Circle, Membership
 from tests import factories
 from tests.api.helpers import assert_error, post_json, session_client, url
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +44,16 @@ PROTECTED = [
 ]
 
 
-def _call(client: Client, method: str, path: str) -> object:
+def _call(client: Client, method: str, path: str) -> Response:
     if method in ("get", "delete"):
-        return getattr(client, method)(url(path))
-    return getattr(client, method)(url(path), {}, content_type="application/json")
+        return getattr(client, method)(url(path))  # type: ignore[no-any-return]
+    return getattr(client, method)(url(path), {}, content_type="application/json")  # type: ignore[no-any-return]
 
 
-def _bearer(secret: str, **kwargs: object) -> Client:
-    return Client(headers={"Authorization": f"Bearer {secret}"}, **kwargs)  # type: ignore[arg-type]
+def _bearer(secret: str, *, enforce_csrf_checks: bool = False) -> Client:
+    return Client(
+        headers={"Authorization": f"Bearer {secret}"}, enforce_csrf_checks=enforce_csrf_checks
+    )
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -149,7 +155,7 @@ def test_old_token_keeps_working_until_revoked(practitioner: Practitioner) -> No
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_protected_operations_need_authentication(circle: Circle, method: str, path: str) -> None:
-    body = assert_error(_call(Client(), method, path), 401)  # type: ignore[arg-type]
+    body = assert_error(_call(Client(), method, path), 401)
     assert "token" in body["error"].lower() or "log in" in body["error"].lower()
 
 
@@ -159,7 +165,7 @@ def test_protected_operations_need_authentication_with_csrf_enforced(
 ) -> None:
     """Without any credentials the answer is 401, whatever the CSRF state."""
     client = Client(enforce_csrf_checks=True)
-    assert_error(_call(client, method, path), 401)  # type: ignore[arg-type]
+    assert_error(_call(client, method, path), 401)
 
 
 def test_anonymous_write_changes_nothing(circle: Circle) -> None:

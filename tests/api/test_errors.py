@@ -166,7 +166,7 @@ def test_text_with_nul_is_refused(
 
 @pytest.mark.parametrize("field", ["display_name", "statement", "pronouns"])
 def test_text_with_a_lone_surrogate_is_refused(practitioner: Practitioner, field: str) -> None:
-    body = ('{"%s": "caf\\ud800"}' % field).encode()
+    body = ('{"' + field + '": "caf\\ud800"}').encode()
     response = token_client(practitioner).patch(
         url("/me/profile"), body, content_type="application/json"
     )
