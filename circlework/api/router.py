@@ -6,6 +6,7 @@ Every error is `{"error": "...", "fields": {...}}` with a 4xx status.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,9 @@ class CircleworkAPI(NinjaAPI):
         return patterns, app_name, namespace
 
     def _json_errors(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(view):  # no async operations yet; leave any as they are
+            return view
+
         @functools.wraps(view)  # keeps the view's csrf_exempt mark
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             try:

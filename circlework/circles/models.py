@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +76,12 @@ class Circle(TimeStamped):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["federation", "name"], name="circle_name_unique_in_federation"
+                Lower("name"),
+                "federation",
+                name="circle_name_unique_in_federation",
+                violation_error_message=_(
+                    "A circle with this name already exists in the federation."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(visibility=Visibility.PRIVATE), name="circle_visibility_not_private"

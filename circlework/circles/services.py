@@ -98,13 +98,14 @@ def circle_found(
         visibility=visibility,
         founded_by=actor,
     )
-    validate(circle)
     if visibility == "private":
         raise InvalidInput(
             _("A circle cannot be private."),
             fields={"visibility": [_("Choose circle, federation or public.")]},
         )
-    circle.save()
+    _check_name_free(circle)
+    validate(circle)
+    _save_unique(circle)
     Membership.objects.create(circle=circle, practitioner=actor)
     forget_audience(actor.user)
     audit.record(
@@ -115,6 +116,26 @@ def circle_found(
         summary=_("Founded the circle %(n)s") % {"n": circle.name},
     )
     return circle
+
+
+def _name_taken() -> InvalidInput:
+    message = _("A circle with this name already exists in the federation.")
+    return InvalidInput(message, fields={"name": [message]})
+
+
+def _check_name_free(circle: Circle) -> None:
+    clash = Circle.objects.filter(federation_id=circle.federation_id, name__iexact=circle.name)
+    if clash.exclude(pk=circle.pk).exists():
+        raise _name_taken()
+
+
+def _save_unique(circle: Circle, update_fields: list[str] | None = None) -> None:
+    """Save; a concurrent request that took the same name meanwhile gets the same clear error."""
+    try:
+        with transaction.atomic():
+            circle.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise _name_taken() from exc
 
 
 CIRCLE_EDITABLE = frozenset(
@@ -145,8 +166,9 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             changed.append(key)
     if not changed:
         return circle
+    _check_name_free(circle)
     validate(circle)
-    circle.save(update_fields=[*changed, "updated_at"])
+    _save_unique(circle, update_fields=[*changed, "updated_at"])
     audit.record(
         actor=actor,
         verb="circle.updated",

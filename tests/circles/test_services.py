@@ -186,3 +186,17 @@ def test_circle_update_by_member_only(circle: Any, practitioner: Any) -> None:
     services.circle_update(actor=practitioner, circle=circle, changes={"locality": "York"})
     circle.refresh_from_db()
     assert circle.locality == "York" and circle.status == "forming"
+
+
+def test_names_are_unique_regardless_of_case(circle: Any, practitioner: Any) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        services.circle_found(
+            actor=practitioner, federation=circle.federation, name="HOME circle", purpose="x"
+        )
+    assert "name" in exc.value.fields
+    other = factories.make_circle(founder=practitioner, federation=circle.federation, name="Second")
+    with pytest.raises(InvalidInput) as exc:
+        services.circle_update(actor=practitioner, circle=other, changes={"name": "home circle"})
+    assert "name" in exc.value.fields
+    other.refresh_from_db()
+    assert other.name == "Second"
