@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("circlework.accounts.urls")),
     path("", include("circlework.circles.urls")),
     path("", include("circlework.notifications.urls")),
+    path("", include("circlework.decisions.urls")),
+    path("", include("circlework.agreements.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -12,7 +13,9 @@ def home(request: HttpRequest) -> HttpResponse:
         from circlework.circles.selectors import federations
 
         return render(request, "core/landing.html", {"federations": federations()})
+    from circlework.agreements.selectors import reviews_due_for
     from circlework.circles.selectors import circles_of, pending_invitations_for
+    from circlework.decisions.selectors import awaiting_voice
     from circlework.notifications.selectors import unread
 
     practitioner = request.user.practitioner
@@ -20,6 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "practitioner": practitioner,
         "circles": circles_of(practitioner=practitioner),
         "invitations": pending_invitations_for(practitioner=practitioner),
+        "awaiting": awaiting_voice(practitioner=practitioner),
+        "reviews_due": reviews_due_for(practitioner=practitioner),
+        "today": timezone.localdate(),
         "notifications": unread(practitioner=practitioner, limit=8),
     }
     return render(request, "core/home.html", context)

@@ -12,6 +12,11 @@ class NotificationKind(models.TextChoices):
     MEMBERSHIP = "membership", _("Members joining or leaving your circles")
     CIRCLE = "circle", _("Changes to your circles' details")
     ACCOUNT = "account", _("Your account and security")
+    PROPOSAL = "proposal", _("New proposals in your circles")
+    PROPOSAL_REMINDER = "proposal_reminder", _("Reminders to give your position")
+    AMENDMENT = "amendment", _("Amendments and requests to confirm your position")
+    OUTCOME = "outcome", _("Decisions reached")
+    REVIEW_DUE = "review_due", _("Agreements due for review")
 
 
 class Delivery(models.TextChoices):
@@ -23,6 +28,8 @@ class Delivery(models.TextChoices):
 DEFAULT_DELIVERY = {
     NotificationKind.INVITATION: Delivery.IMMEDIATE,
     NotificationKind.ACCOUNT: Delivery.IMMEDIATE,
+    NotificationKind.PROPOSAL_REMINDER: Delivery.IMMEDIATE,
+    NotificationKind.OUTCOME: Delivery.IMMEDIATE,
 }
 
 

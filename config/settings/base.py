@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "circlework.accounts",
     "circlework.circles",
     "circlework.notifications",
+    "circlework.decisions",
+    "circlework.agreements",
     "circlework.api",
 ]
 

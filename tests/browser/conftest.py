@@ -4,6 +4,12 @@ The browser talks to pytest-django's ``live_server`` (a thread in this process),
 test settings' locmem e-mail outbox and the test database are shared with the tests.
 Playwright's sync API runs an event loop in the main thread; Django refuses ORM calls
 from a thread with a running loop unless told otherwise, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+
+That loop stays "running" from the first browser test to the end of the session, and the
+variable would leak into every other test (and into subprocesses they start, which makes
+``manage.py check --deploy`` fail with async.E001). So when the whole suite runs, the browser
+tests are moved to the end, the variable is taken away again after collection, and it is
+put back by a session fixture as soon as the first browser test starts.
 """
 
 from __future__ import annotations
@@ -11,21 +17,39 @@ from __future__ import annotations
 import os
 import re
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see the module docstring
 
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from django.core import mail  # noqa: E402
-from playwright.sync_api import Page  # noqa: E402
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from playwright.sync_api import BrowserContext, Page, Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 
 _axe = Axe()
+_ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Run the browser tests last; the rest of the suite keeps Django's async-safety check."""
+    here = Path(__file__).resolve().parent
+    items.sort(key=lambda item: here in Path(str(item.path)).resolve().parents)
+    os.environ.pop(_ASYNC_UNSAFE, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright() -> None:
+    # Session scope and autouse: set before pytest-playwright's session fixtures start the loop.
+    # Never unset: the loop lives until the session ends.
+    os.environ[_ASYNC_UNSAFE] = "true"
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +80,47 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Contexts made with java_script_enabled=False. axe-core needs timers, which never fire there,
+# so check_page audits an identical copy of the document in a scripted context instead.
+_NO_SCRIPT_CONTEXTS: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
+
+
+def new_context_without_javascript(new_context: Any, **kwargs: Any) -> BrowserContext:
+    """Like pytest-playwright's ``new_context`` fixture, with page scripts disabled."""
+    context: BrowserContext = new_context(java_script_enabled=False, **kwargs)
+    _NO_SCRIPT_CONTEXTS.add(context)
+    return context
+
+
+def _axe_violations(page: Page) -> list[dict[str, Any]]:
+    if page.context not in _NO_SCRIPT_CONTEXTS:
+        return list(_axe.run(page).response["violations"])
+    browser = page.context.browser
+    assert browser is not None
+    url, html = page.url, page.content()
+    twin_context = browser.new_context(viewport=page.viewport_size)
+    try:
+        twin = twin_context.new_page()
+
+        def serve_snapshot(route: Route) -> None:
+            if route.request.resource_type == "document" and route.request.url == url:
+                route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            else:
+                route.continue_()
+
+        twin.route("**/*", serve_snapshot)
+        twin.goto(url)
+        return list(_axe.run(twin).response["violations"])
+    finally:
+        twin_context.close()
+
+
 def check_page(page: Page, name: str) -> None:
     """Run axe-core on the current page, save a full-page screenshot, fail on any violation."""
     page.wait_for_load_state("load")
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
-    results = _axe.run(page)
-    violations = results.response["violations"]
+    violations = _axe_violations(page)
     assert not violations, (
         f"axe found {len(violations)} accessibility violation(s) on {name} ({page.url}):\n"
         + format_violations(violations)
@@ -118,7 +176,7 @@ def totp_code(secret: str) -> str:
         time.sleep(period - (time.time() % period) + 0.2)
     counters = list(yield_hotp_counters_from_time())
     current = counters[len(counters) // 2]
-    return format_hotp_value(hotp_value(secret, current))
+    return str(format_hotp_value(hotp_value(secret, current)))
 
 
 def wrong_totp_code(secret: str) -> str:

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from playwright.sync_api import BrowserContext, Page, expect
 
 from circlework.accounts.models import User
@@ -39,7 +41,7 @@ def sign_up(page: Page, base: str, *, name: str, email: str, prefix: str) -> Non
     check_page(page, f"{prefix}-02-verification-sent")
     user = User.objects.get(email=email)
     assert user.practitioner.display_name == name
-    assert not user.emailaddress_set.get(email=email).verified
+    assert not EmailAddress.objects.get(user=user, email=email).verified
 
 
 def verify_email(page: Page, *, email: str, name: str, prefix: str) -> None:
@@ -51,7 +53,7 @@ def verify_email(page: Page, *, email: str, name: str, prefix: str) -> None:
     page.get_by_role("button", name="Confirm").click()
     # Confirming logs the new practitioner in and lands on "what needs me".
     expect(page.get_by_role("heading", level=1)).to_have_text(f"What needs you, {name}")
-    assert User.objects.get(email=email).emailaddress_set.get(email=email).verified
+    assert EmailAddress.objects.get(email=email).verified
     check_page(page, f"{prefix}-04-home-first-visit")
 
 
@@ -105,8 +107,12 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
         Authenticator.Type.TOTP,
         Authenticator.Type.RECOVERY_CODES,
     }
+    # The secret stored (encrypted) is the one the page showed.
+    totp = Authenticator.objects.get(user=founder, type=Authenticator.Type.TOTP)
+    assert decrypt(totp.data["secret"]) == secret
     codes = page.get_by_label("Unused codes").input_value().split()
     assert len(codes) == 10, codes
+    assert all(re.fullmatch(r"[0-9]{8}", c) for c in codes), codes
     check_page(page, "flow-founder-08-recovery-codes")
 
     # --- She founds a circle in the federation ----------------------------------------------
@@ -202,6 +208,10 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
         expect(p.get_by_role("heading", level=1)).to_have_text(f"What needs you, {who}")
         circles = p.get_by_role("region", name="Your circles")
         expect(circles.get_by_role("link", name=CIRCLE_NAME)).to_be_visible()
+        if who == FOUNDER_NAME:
+            expect(p.get_by_role("region", name="Unread notifications")).to_contain_text(
+                f"{INVITEE_NAME} joined {CIRCLE_NAME}"
+            )
         check_page(p, f"{prefix}-20-home-with-circle")
         circles.get_by_role("link", name=CIRCLE_NAME).click()
         expect(p.get_by_role("heading", level=1)).to_have_text(CIRCLE_NAME)

@@ -17,7 +17,7 @@ from circlework.accounts.models import User
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, Membership
 from tests import factories
-from tests.browser.conftest import check_page
+from tests.browser.conftest import check_page, new_context_without_javascript
 
 pytestmark = [pytest.mark.browser]
 
@@ -79,12 +79,14 @@ def seed(transactional_db: None) -> Seed:
 
 
 def signed_in_context(
-    new_context: Any, live_server: Any, user: User, **kwargs: Any
+    new_context: Any, live_server: Any, user: User, *, javascript: bool = True
 ) -> BrowserContext:
     """A browser context carrying a real Django session for ``user`` (no log-in form needed)."""
     client = Client()
     client.force_login(user)
-    context: BrowserContext = new_context(**kwargs)
+    context: BrowserContext = (
+        new_context() if javascript else new_context_without_javascript(new_context)
+    )
     context.add_cookies(
         [
             {
@@ -323,9 +325,7 @@ def test_not_found_page(live_server: Any, transactional_db: None, page: Page) ->
 
 
 def test_found_circle_without_javascript(live_server: Any, seed: Seed, new_context: Any) -> None:
-    context = signed_in_context(
-        new_context, live_server, seed.colleague.user, java_script_enabled=False
-    )
+    context = signed_in_context(new_context, live_server, seed.colleague.user, javascript=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/circles/new/")
     expect(h1(page)).to_have_text("Found a circle")

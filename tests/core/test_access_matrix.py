@@ -79,6 +79,22 @@ PAGES: dict[str, Rule] = {
     "notifications:mark_read": Rule(AUTHOR, "post"),
     "notifications:mark_all_read": Rule(SIGNED_IN, "post"),
     "notifications:preferences": Rule(SIGNED_IN),
+    "decisions:proposal_list": Rule(CIRCLE),
+    "decisions:proposal_new": Rule(CIRCLE),
+    "decisions:proposal_detail": Rule(CIRCLE),
+    "decisions:version_diff": Rule(CIRCLE),
+    "decisions:position_take": Rule(CIRCLE, "post"),
+    "decisions:amendment_propose": Rule(CIRCLE, "post"),
+    "decisions:amendment_decide": Rule(AUTHOR, "post"),
+    "decisions:comment_add": Rule(CIRCLE, "post"),
+    "decisions:comment_edit": Rule(AUTHOR),
+    "decisions:proposal_action": Rule(CIRCLE, "post"),
+    "agreements:agreement_list": Rule(CIRCLE),
+    "agreements:agreement_detail": Rule(CIRCLE | {"other_member"}),  # federation-visible
+    "agreements:agreement_review": Rule(CIRCLE, "post"),
+    "agreements:agreement_borrow": Rule(
+        frozenset({"other_member"}), "post"
+    ),  # into their own circle
 }
 
 # API operations by operationId (django-ninja: module_function).
@@ -199,7 +215,42 @@ def world(db: None) -> dict[str, Any]:
     invitation, secret = factories.make_invitation(circle, "someone@example.org", inviter=author)
     notification = Notification.objects.filter(recipient=author).first()
     assert notification is not None
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from circlework.decisions import services as decision_services
+
+    adopting = decision_services.proposal_open(
+        actor=author,
+        circle=circle,
+        title="Adopt a procedure",
+        text="Let us adopt it.",
+        closes_at=timezone.now() + timedelta(days=3),
+        new_agreement_kind="procedure",
+        new_agreement_title="Meeting procedure",
+        agreement_text="We meet monthly.",
+    )
+    for person in (author, member):
+        decision_services.position_take(actor=person, proposal=adopting, stance="agree")
+    decision_services.proposal_close(actor=author, proposal=adopting, early=True)
+    adopting.refresh_from_db()
+    proposal = decision_services.proposal_open(
+        actor=author,
+        circle=circle,
+        title="Open question",
+        text="Shall we?",
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    amendment = decision_services.amendment_propose(
+        actor=member, proposal=proposal, text="Shall we, please?", reason="Kinder"
+    )
+    comment = decision_services.comment_add(actor=author, proposal=proposal, text="My view")
     return {
+        "proposal": proposal,
+        "amendment": amendment,
+        "comment": comment,
+        "agreement": adopting.agreement,
         "roles": {"outsider": outsider, "member": member, "other_member": other, "author": author},
         "federation": federation,
         "circle": circle,
@@ -228,10 +279,36 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
         "circles:invitation_revoke": {"slug": world["circle"].slug, "pk": world["invitation"].pk},
         "circles:invitation_respond": {"secret": world["secret"]},
         "notifications:mark_read": {"pk": world["notification"].pk},
+        "decisions:amendment_decide": {
+            "slug": world["circle"].slug,
+            "pk": world["proposal"].pk,
+            "amendment_pk": world["amendment"].pk,
+        },
+        "decisions:comment_edit": {
+            "slug": world["circle"].slug,
+            "pk": world["proposal"].pk,
+            "comment_pk": world["comment"].pk,
+        },
+        "decisions:proposal_action": {
+            "slug": world["circle"].slug,
+            "pk": world["proposal"].pk,
+            "action": "remind",
+        },
     }
     if name in by_name:
         return by_name[name]
-    if name.startswith("circles:circle_") and name not in (
+    if name.startswith("decisions:") and name not in (
+        "decisions:proposal_list",
+        "decisions:proposal_new",
+    ):
+        return {"slug": world["circle"].slug, "pk": world["proposal"].pk}
+    if name.startswith("agreements:") and name != "agreements:agreement_list":
+        return {"slug": world["circle"].slug, "pk": world["agreement"].pk}
+    if (
+        name.startswith("circles:circle_")
+        or name
+        in ("decisions:proposal_list", "decisions:proposal_new", "agreements:agreement_list")
+    ) and name not in (
         "circles:circle_list",
         "circles:circle_found",
     ):

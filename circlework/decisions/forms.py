@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circlework.agreements.models import Agreement, AgreementKind
+from circlework.decisions.models import Process, RuleChoice, StanceChoice
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(
+        label=_("The proposal"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+        help_text=_("What you propose and why. Markdown allowed."),
+    )
+    process = forms.ChoiceField(
+        label=_("Process"),
+        choices=Process.choices,
+        initial=Process.CONSENT,
+        help_text=_(
+            "How the conversation goes. The result is decided by your circle's decision rule."
+        ),
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("In your time zone. Members who have not spoken are reminded a day before."),
+    )
+    adopts = forms.ChoiceField(
+        label=_("Does it adopt or revise an agreement?"),
+        choices=[
+            ("none", _("No, it is a decision only")),
+            ("revise", _("It revises one of our agreements")),
+            ("new", _("It adopts a new agreement")),
+        ],
+        initial="none",
+        widget=forms.RadioSelect,
+    )
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement to revise"), queryset=Agreement.objects.none(), required=False
+    )
+    new_agreement_kind = forms.ChoiceField(
+        label=_("Kind of new agreement"),
+        choices=[("", "—"), *AgreementKind.choices],
+        required=False,
+    )
+    new_agreement_title = forms.CharField(
+        label=_("Title of new agreement"), max_length=200, required=False
+    )
+    agreement_text = forms.CharField(
+        label=_("Agreement text it would adopt"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        max_length=50_000,
+        help_text=_("Markdown allowed."),
+    )
+    rule = forms.ChoiceField(
+        label=_("Decision rule (for a decision-rule agreement)"),
+        choices=[("", "—"), *RuleChoice.choices],
+        required=False,
+    )
+    fallback_after_rounds = forms.IntegerField(
+        label=_("Majority after how many rounds"),
+        min_value=1,
+        max_value=10,
+        initial=3,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, circle: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault(
+            "closes_at",
+            timezone.localtime(timezone.now() + timedelta(days=7)).replace(second=0, microsecond=0),
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].queryset = Agreement.objects.filter(circle=circle)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        adopts = data.get("adopts")
+        if adopts == "revise" and not data.get("agreement"):
+            self.add_error("agreement", _("Choose the agreement to revise."))
+        if adopts == "new":
+            if not data.get("new_agreement_kind"):
+                self.add_error("new_agreement_kind", _("Choose the kind of agreement."))
+            if not data.get("new_agreement_title"):
+                self.add_error("new_agreement_title", _("Give the new agreement a title."))
+        if adopts in ("revise", "new") and not (data.get("agreement_text") or "").strip():
+            self.add_error(
+                "agreement_text", _("Give the agreement text this proposal would adopt.")
+            )
+        return data
+
+
+class PositionForm(forms.Form):
+    stance = forms.ChoiceField(
+        label=_("Your position"), choices=StanceChoice.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Your reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+        help_text=_("Needed for every position but agree."),
+    )
+
+
+class AmendmentForm(forms.Form):
+    text = forms.CharField(
+        label=_("The proposal as you would amend it"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+    )
+    agreement_text = forms.CharField(
+        label=_("The agreement text as you would amend it"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        max_length=50_000,
+    )
+    reason = forms.CharField(
+        label=_("Why this change"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+
+class AmendmentDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("decline", _("Decline"))])
+    response = forms.CharField(
+        label=_("Your response"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    quote = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)

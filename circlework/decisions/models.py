@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circlework.core.models import TimeStamped
+from circlework.decisions.rule import RuleKind, Stance
+
+
+class Process(models.TextChoices):
+    """Process templates: how the conversation goes. The circle's rule decides the result."""
+
+    CONSENT = "consent", _("Consent")
+    CONSENSUS = "consensus", _("Consensus")
+    ADVICE = "advice", _("Advice process")
+    GRADIENTS = "gradients", _("Gradients of agreement")
+    QUESTION_ROUND = "question_round", _("Question round")
+
+
+class StanceChoice(models.TextChoices):
+    AGREE = Stance.AGREE.value, _("Agree")
+    CONCERNS = Stance.CONCERNS.value, _("Agree with concerns")
+    DISAGREE = Stance.DISAGREE.value, _("Disagree")
+    STAND_ASIDE = Stance.STAND_ASIDE.value, _("Stand aside")
+    BLOCK = Stance.BLOCK.value, _("Block")
+
+
+class RuleChoice(models.TextChoices):
+    CONSENT = RuleKind.CONSENT.value, _("Consent: no block, every voice heard")
+    CONSENSUS = RuleKind.CONSENSUS.value, _("Consensus: everyone agrees")
+    MAJORITY_AFTER_ROUNDS = (
+        RuleKind.MAJORITY_AFTER_ROUNDS.value,
+        _("Consent, then a majority after N rounds"),
+    )
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Proposal(TimeStamped):
+    circle = models.ForeignKey("circles.Circle", on_delete=models.CASCADE, related_name="proposals")
+    author = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("proposal"), max_length=20_000, help_text=_("Markdown allowed."))
+    process = models.CharField(
+        _("process"), max_length=20, choices=Process.choices, default=Process.CONSENT
+    )
+    # The rule in force when the proposal opened (from the circle's decision-rule agreement).
+    rule = models.CharField(max_length=24, choices=RuleChoice.choices, default=RuleChoice.CONSENT)
+    fallback_after_rounds = models.PositiveSmallIntegerField(default=3)
+    closes_at = models.DateTimeField(_("closes at"))
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    version = models.PositiveIntegerField(default=1)  # rises with each accepted amendment
+    round = models.PositiveIntegerField(default=1)  # rises when members are asked to confirm again
+    # What the proposal would adopt: a new version of an agreement, or a new agreement.
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
+    )
+    new_agreement_kind = models.CharField(max_length=24, blank=True)
+    new_agreement_title = models.CharField(max_length=200, blank=True)
+    agreement_text = models.TextField(
+        _("agreement text it would adopt"), blank=True, max_length=50_000
+    )
+    agreement_parameters = models.JSONField(default=dict, blank=True)
+    borrowed_from = models.ForeignKey(
+        "agreements.AgreementVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "closes_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "decisions:proposal_detail", kwargs={"slug": self.circle.slug, "pk": self.pk}
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ProposalStatus.OPEN
+
+    @property
+    def adopts_agreement(self) -> bool:
+        return bool(self.agreement_id or self.new_agreement_title)
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.closes_at <= timezone.now()
+
+
+class ProposalVersion(models.Model):
+    """Every version of a proposal's text; accepted amendments make new ones (diffs shown)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    text = models.TextField(max_length=20_000)
+    agreement_text = models.TextField(blank=True, max_length=50_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    amendment = models.OneToOneField(
+        "decisions.Amendment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="produced_version",
+    )
+
+    class Meta:
+        ordering = ["proposal", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "number"], name="one_proposal_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} v{self.number}"
+
+
+class Position(models.Model):
+    """A member's stance. Each change is a new row; `is_current` marks the latest one."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="positions")
+    practitioner = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="positions"
+    )
+    stance = models.CharField(_("your position"), max_length=12, choices=StanceChoice.choices)
+    reason = models.TextField(_("reason"), blank=True, max_length=5000)
+    version = models.PositiveIntegerField()  # the proposal version this position answers
+    round = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "practitioner"],
+                condition=Q(is_current=True),
+                name="one_current_position",
+            ),
+            models.CheckConstraint(
+                condition=Q(stance="agree") | ~Q(reason=""), name="position_reason_unless_agree"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: {self.stance}"
+
+
+class AmendmentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Amendment(TimeStamped):
+    """A member's proposed change to the text; the proposer accepts or declines it."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="amendments")
+    author = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="amendments"
+    )
+    based_on_version = models.PositiveIntegerField()
+    text = models.TextField(_("amended proposal text"), max_length=20_000)
+    agreement_text = models.TextField(_("amended agreement text"), blank=True, max_length=50_000)
+    reason = models.TextField(_("why this change"), max_length=5000)
+    status = models.CharField(
+        max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        "accounts.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    response = models.TextField(blank=True, max_length=5000)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.proposal}"
+
+
+class Comment(TimeStamped):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    quote = models.TextField(blank=True, max_length=2000)
+    text = models.TextField(_("comment"), max_length=10_000)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.proposal}"
+
+
+class CommentRevision(models.Model):
+    """The text a comment had before each edit."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    text = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Revision of {self.comment_id}"
+
+
+class Outcome(models.Model):
+    """What a closed proposal decided, every member's final position and the dissent that remains."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="outcome")
+    passed = models.BooleanField()
+    statement = models.TextField(_("decision"), max_length=20_000)
+    reason = models.CharField(max_length=300)
+    rule = models.CharField(max_length=24, choices=RuleChoice.choices)
+    # [{"practitioner_id", "stance", "reason"}]; names are looked up when shown, so a deleted
+    # account reads "a former member" while what they said stays in the record.
+    final_positions = models.JSONField(default=list)
+    dissent = models.JSONField(default=list)  # the concerns, disagreements, stand-asides and blocks
+    missing = models.JSONField(default=list)  # members who did not speak
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.proposal}"

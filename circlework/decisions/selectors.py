@@ -1,0 +1,131 @@
+"""Reads for decisions: what a proposal page shows, and what awaits each member's voice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from circlework.accounts.models import Practitioner
+from circlework.agreements.selectors import DiffLine, diff
+from circlework.circles.models import Circle
+from circlework.circles.selectors import circle_members
+from circlework.decisions.models import (
+    Outcome,
+    Position,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+    StanceChoice,
+)
+from circlework.decisions.services import verdict_for
+
+
+def circle_proposals(*, circle: Circle) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
+    base = circle.proposals.select_related("author", "outcome")
+    return base.filter(status=ProposalStatus.OPEN).order_by("closes_at"), base.exclude(
+        status=ProposalStatus.OPEN
+    ).order_by("-updated_at")[:50]
+
+
+def awaiting_voice(*, practitioner: Practitioner) -> QuerySet[Proposal]:
+    """Open proposals in my circles where I have no position on the current version."""
+    answered = Position.objects.filter(
+        proposal=OuterRef("pk"),
+        practitioner=practitioner,
+        is_current=True,
+        version=OuterRef("version"),
+    )
+    return (
+        Proposal.objects.filter(
+            status=ProposalStatus.OPEN,
+            circle__memberships__practitioner=practitioner,
+            circle__memberships__left_at__isnull=True,
+        )
+        .exclude(Exists(answered))
+        .select_related("circle")
+        .order_by("closes_at")
+    )
+
+
+@dataclass(frozen=True)
+class MemberPosition:
+    name: str
+    practitioner_id: int | None
+    stance: str | None
+    stance_label: str
+    reason: str
+    needs_confirming: bool  # their position answers an earlier version
+    history: list[Position]
+
+
+@dataclass(frozen=True)
+class ProposalPage:
+    proposal: Proposal
+    members: list[MemberPosition]
+    silent: list[str]
+    verdict: Any
+    versions: list[ProposalVersion]
+    latest_changes: list[DiffLine]
+    latest_agreement_changes: list[DiffLine]
+
+
+def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
+    rows = circle_members(user=user, circle=proposal.circle)
+    labels = dict(StanceChoice.choices)
+    history: dict[int | None, list[Position]] = {}
+    for p in Position.objects.filter(proposal=proposal).order_by("created_at", "id"):
+        history.setdefault(p.practitioner_id, []).append(p)
+    members = []
+    for row in rows:
+        pid = row.membership.practitioner_id
+        mine = history.get(pid, [])
+        current = next((p for p in reversed(mine) if p.is_current), None)
+        members.append(
+            MemberPosition(
+                name=row.name,
+                practitioner_id=pid,
+                stance=current.stance if current else None,
+                stance_label=str(labels.get(current.stance, "")) if current else "",
+                reason=current.reason if current else "",
+                needs_confirming=bool(current and current.version < proposal.version),
+                history=mine,
+            )
+        )
+    versions = list(proposal.versions.all())
+    latest_changes: list[DiffLine] = []
+    latest_agreement_changes: list[DiffLine] = []
+    if len(versions) > 1:
+        latest_changes = diff(versions[-2].text, versions[-1].text)
+        latest_agreement_changes = diff(versions[-2].agreement_text, versions[-1].agreement_text)
+    elif proposal.agreement is not None and proposal.agreement.current_version is not None:
+        latest_agreement_changes = diff(
+            proposal.agreement.current_version.text, proposal.agreement_text
+        )
+    return ProposalPage(
+        proposal=proposal,
+        members=members,
+        silent=[m.name for m in members if m.stance is None],
+        verdict=verdict_for(proposal),
+        versions=versions,
+        latest_changes=latest_changes,
+        latest_agreement_changes=latest_agreement_changes,
+    )
+
+
+def outcome_rows(*, user: Any, outcome: Outcome) -> list[dict[str, Any]]:
+    """Final positions with names as the viewer may see them; a deleted account is "a former member"."""
+    names = {
+        r.membership.practitioner_id: r.name
+        for r in circle_members(user=user, circle=outcome.proposal.circle, include_former=True)
+    }
+    labels = dict(StanceChoice.choices)
+    return [
+        {
+            **row,
+            "name": names.get(row["practitioner_id"], "a former member"),
+            "stance_label": labels.get(row["stance"], row["stance"]),
+        }
+        for row in outcome.final_positions
+    ]

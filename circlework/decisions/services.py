@@ -1,0 +1,588 @@
+"""Writes for proposals, positions, amendments, comments and outcomes. Atomic, checked, audited.
+
+The rule that decides a proposal is `decisions/rule.py: evaluate`; closing turns its verdict into
+an `Outcome` and, when the proposal adopts an agreement, into the agreement's new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Membership
+from circlework.core import audit
+from circlework.core.errors import Conflict, InvalidInput
+from circlework.core.permissions import require
+from circlework.core.services import validate
+from circlework.decisions.models import (
+    Amendment,
+    AmendmentStatus,
+    Comment,
+    CommentRevision,
+    Outcome,
+    Position,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+)
+from circlework.decisions.rule import Rule, RuleKind, Stance, evaluate
+from circlework.notifications.models import NotificationKind
+from circlework.notifications.services import notify
+
+MIN_OPEN = timedelta(hours=1)
+MAX_OPEN = timedelta(days=90)
+REMINDER_BEFORE = timedelta(hours=24)
+
+
+def current_members(circle: Circle) -> list[Practitioner]:
+    return list(
+        Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
+        .select_related("user")
+        .order_by("display_name")
+    )
+
+
+def circle_rule(circle: Circle) -> Rule:
+    """The circle's decision rule, from its current decision-rule agreement (consent if none)."""
+    from circlework.agreements.models import Agreement, AgreementKind
+
+    agreement = (
+        Agreement.objects.filter(
+            circle=circle, kind=AgreementKind.DECISION_RULE, current_version__isnull=False
+        )
+        .select_related("current_version")
+        .order_by("-updated_at")
+        .first()
+    )
+    if agreement is None or agreement.current_version is None:
+        return Rule()
+    params = agreement.current_version.parameters or {}
+    try:
+        return Rule(
+            kind=RuleKind(params.get("rule", "consent")),
+            fallback_after_rounds=int(params.get("fallback_after_rounds", 3)),
+        )
+    except (ValueError, TypeError):
+        return Rule()
+
+
+def _lock(proposal: Proposal) -> Proposal:
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("circle", "circle__federation")
+        .get(pk=proposal.pk)
+    )
+
+
+def _ensure_open(proposal: Proposal) -> None:
+    if proposal.status != ProposalStatus.OPEN:
+        raise Conflict(_("This proposal is closed; nothing more can be added to it."))
+    if proposal.deadline_passed:
+        raise Conflict(_("The closing time has passed; the outcome is being recorded."))
+
+
+def _schedule(proposal: Proposal) -> None:
+    from circlework.decisions import tasks
+
+    tasks.schedule_for(proposal)
+
+
+def _check_closing(closes_at: datetime) -> None:
+    now = timezone.now()
+    if closes_at < now + MIN_OPEN:
+        raise InvalidInput(
+            _("Give members at least an hour."),
+            fields={"closes_at": [_("Choose a closing time at least an hour from now.")]},
+        )
+    if closes_at > now + MAX_OPEN:
+        raise InvalidInput(
+            _("A proposal can stay open for at most 90 days."),
+            fields={"closes_at": [_("Choose a closing time within 90 days.")]},
+        )
+
+
+@transaction.atomic
+def proposal_open(
+    *,
+    actor: Practitioner,
+    circle: Circle,
+    title: str,
+    text: str,
+    closes_at: datetime,
+    process: str = "consent",
+    agreement: Any = None,
+    new_agreement_kind: str = "",
+    new_agreement_title: str = "",
+    agreement_text: str = "",
+    agreement_parameters: Mapping[str, Any] | None = None,
+    borrowed_from: Any = None,
+) -> Proposal:
+    require("decisions.open_proposal", actor, circle)
+    _check_closing(closes_at)
+    if agreement is not None and agreement.circle_id != circle.pk:
+        raise InvalidInput(
+            _("That agreement belongs to another circle."),
+            fields={"agreement": [_("Choose one of this circle's agreements.")]},
+        )
+    if (agreement is not None or new_agreement_title) and not agreement_text.strip():
+        raise InvalidInput(
+            _("Give the agreement text this proposal would adopt."),
+            fields={"agreement_text": [_("This field is required.")]},
+        )
+    if new_agreement_title and not new_agreement_kind:
+        raise InvalidInput(
+            _("Choose the kind of agreement."),
+            fields={"new_agreement_kind": [_("This field is required.")]},
+        )
+    if agreement_parameters:
+        _check_rule_parameters(agreement_parameters)
+    rule = circle_rule(circle)
+    proposal = Proposal(
+        circle=circle,
+        author=actor,
+        title=title.strip(),
+        text=text.strip(),
+        process=process,
+        rule=rule.kind.value,
+        fallback_after_rounds=rule.fallback_after_rounds,
+        closes_at=closes_at,
+        agreement=agreement,
+        new_agreement_kind=new_agreement_kind if agreement is None else "",
+        new_agreement_title=new_agreement_title.strip() if agreement is None else "",
+        agreement_text=agreement_text.strip(),
+        agreement_parameters=dict(agreement_parameters or {}),
+        borrowed_from=borrowed_from,
+    )
+    validate(proposal)
+    proposal.save()
+    ProposalVersion.objects.create(
+        proposal=proposal,
+        number=1,
+        title=proposal.title,
+        text=proposal.text,
+        agreement_text=proposal.agreement_text,
+    )
+    audit.record(
+        actor=actor,
+        verb="proposal.opened",
+        target=proposal,
+        circle=circle,
+        summary=_("Opened the proposal “%(t)s”") % {"t": proposal.title},
+    )
+    for member in current_members(circle):
+        if member.pk != actor.pk:
+            notify(
+                recipient=member,
+                kind=NotificationKind.PROPOSAL,
+                title=_("New proposal in %(c)s: %(t)s") % {"c": circle.name, "t": proposal.title},
+                body=_("Your position is asked for by %(d)s.")
+                % {"d": f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"},
+                url=proposal.get_absolute_url(),
+            )
+    _schedule(proposal)
+    return proposal
+
+
+def _check_rule_parameters(params: Mapping[str, Any]) -> None:
+    try:
+        kind = RuleKind(params.get("rule", "consent"))
+        rounds = int(params.get("fallback_after_rounds", 3))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            _("The decision rule is not valid."),
+            fields={"rule": [_("Choose consent, consensus or majority after rounds.")]},
+        ) from exc
+    if kind == RuleKind.MAJORITY_AFTER_ROUNDS and not 1 <= rounds <= 10:
+        raise InvalidInput(
+            _("The number of rounds must be between 1 and 10."),
+            fields={"fallback_after_rounds": [_("Between 1 and 10.")]},
+        )
+
+
+@transaction.atomic
+def position_take(
+    *, actor: Practitioner, proposal: Proposal, stance: str, reason: str = ""
+) -> Position:
+    """Take or change a position. Changes are kept: the old row stays, no longer current."""
+    require("decisions.take_position", actor, proposal)
+    proposal = _lock(proposal)  # serialises concurrent changes: the last one wins, all are kept
+    _ensure_open(proposal)
+    try:
+        stance_value = Stance(stance)
+    except ValueError as exc:
+        raise InvalidInput(
+            _("Choose a position."), fields={"stance": [_("Choose one of the positions.")]}
+        ) from exc
+    reason = reason.strip()
+    if stance_value != Stance.AGREE and not reason:
+        raise InvalidInput(
+            _("Please give your reason: every position but agree needs one."),
+            fields={"reason": [_("A reason is needed for this position.")]},
+        )
+    Position.objects.filter(proposal=proposal, practitioner=actor, is_current=True).update(
+        is_current=False
+    )
+    position = Position(
+        proposal=proposal,
+        practitioner=actor,
+        stance=stance_value.value,
+        reason=reason,
+        version=proposal.version,
+        round=proposal.round,
+    )
+    validate(position)
+    position.save()
+    audit.record(
+        actor=actor,
+        verb="position.taken",
+        target=position,
+        circle=proposal.circle,
+        summary=_("Took a position on “%(t)s”: %(s)s")
+        % {"t": proposal.title, "s": position.get_stance_display()},
+    )
+    return position
+
+
+@transaction.atomic
+def amendment_propose(
+    *, actor: Practitioner, proposal: Proposal, text: str, reason: str, agreement_text: str = ""
+) -> Amendment:
+    require("decisions.propose_amendment", actor, proposal)
+    proposal = _lock(proposal)
+    _ensure_open(proposal)
+    if not reason.strip():
+        raise InvalidInput(
+            _("Say why you propose this change."), fields={"reason": [_("This field is required.")]}
+        )
+    if text.strip() == proposal.text and agreement_text.strip() == proposal.agreement_text:
+        raise InvalidInput(
+            _("The amendment does not change anything."),
+            fields={"text": [_("Change the text to propose an amendment.")]},
+        )
+    amendment = Amendment(
+        proposal=proposal,
+        author=actor,
+        based_on_version=proposal.version,
+        text=text.strip(),
+        agreement_text=agreement_text.strip() if proposal.adopts_agreement else "",
+        reason=reason.strip(),
+    )
+    validate(amendment)
+    amendment.save()
+    audit.record(
+        actor=actor,
+        verb="amendment.proposed",
+        target=amendment,
+        circle=proposal.circle,
+        summary=_("Proposed an amendment to “%(t)s”") % {"t": proposal.title},
+    )
+    if proposal.author is not None and proposal.author.pk != actor.pk:
+        notify(
+            recipient=proposal.author,
+            kind=NotificationKind.AMENDMENT,
+            title=_("An amendment to your proposal “%(t)s”") % {"t": proposal.title},
+            url=proposal.get_absolute_url(),
+        )
+    return amendment
+
+
+@transaction.atomic
+def amendment_accept(
+    *, actor: Practitioner, amendment: Amendment, response: str = ""
+) -> ProposalVersion:
+    """The proposer accepts: a new version, and every member is asked to confirm or revise."""
+    require("decisions.decide_amendment", actor, amendment)
+    proposal = _lock(amendment.proposal)
+    _ensure_open(proposal)
+    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
+    if amendment.status != AmendmentStatus.OPEN:
+        raise Conflict(_("This amendment has already been decided."))
+    if amendment.based_on_version != proposal.version:
+        raise Conflict(
+            _(
+                "The proposal has changed since this amendment was written; ask its author to write it again on the current text."
+            )
+        )
+    proposal.version += 1
+    proposal.round += 1
+    proposal.text = amendment.text
+    if proposal.adopts_agreement and amendment.agreement_text:
+        proposal.agreement_text = amendment.agreement_text
+    proposal.save(update_fields=["version", "round", "text", "agreement_text", "updated_at"])
+    version = ProposalVersion.objects.create(
+        proposal=proposal,
+        number=proposal.version,
+        title=proposal.title,
+        text=proposal.text,
+        agreement_text=proposal.agreement_text,
+        amendment=amendment,
+    )
+    amendment.status = AmendmentStatus.ACCEPTED
+    amendment.decided_by = actor
+    amendment.decided_at = timezone.now()
+    amendment.response = response.strip()
+    amendment.save(update_fields=["status", "decided_by", "decided_at", "response", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="amendment.accepted",
+        target=amendment,
+        circle=proposal.circle,
+        summary=_("Accepted an amendment: “%(t)s” is now version %(v)s")
+        % {"t": proposal.title, "v": proposal.version},
+    )
+    for member in current_members(proposal.circle):
+        notify(
+            recipient=member,
+            kind=NotificationKind.AMENDMENT,
+            title=_("“%(t)s” changed: please confirm or revise your position")
+            % {"t": proposal.title},
+            url=proposal.get_absolute_url(),
+        )
+    return version
+
+
+@transaction.atomic
+def amendment_decline(*, actor: Practitioner, amendment: Amendment, response: str) -> Amendment:
+    require("decisions.decide_amendment", actor, amendment)
+    proposal = _lock(amendment.proposal)
+    _ensure_open(proposal)
+    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
+    if amendment.status != AmendmentStatus.OPEN:
+        raise Conflict(_("This amendment has already been decided."))
+    if not response.strip():
+        raise InvalidInput(
+            _("Say why you decline it."), fields={"response": [_("This field is required.")]}
+        )
+    amendment.status = AmendmentStatus.DECLINED
+    amendment.decided_by = actor
+    amendment.decided_at = timezone.now()
+    amendment.response = response.strip()
+    amendment.save(update_fields=["status", "decided_by", "decided_at", "response", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="amendment.declined",
+        target=amendment,
+        circle=proposal.circle,
+        summary=_("Declined an amendment to “%(t)s”") % {"t": proposal.title},
+    )
+    if amendment.author is not None:
+        notify(
+            recipient=amendment.author,
+            kind=NotificationKind.AMENDMENT,
+            title=_("Your amendment to “%(t)s” was declined") % {"t": proposal.title},
+            body=amendment.response,
+            url=proposal.get_absolute_url(),
+        )
+    return amendment
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    actor: Practitioner,
+    proposal: Proposal,
+    text: str,
+    parent: Comment | None = None,
+    quote: str = "",
+) -> Comment:
+    require("decisions.comment", actor, proposal)
+    if parent is not None and parent.proposal_id != proposal.pk:
+        raise InvalidInput(
+            _("You can only reply to a comment on the same proposal."),
+            fields={"parent": [_("Not on this proposal.")]},
+        )
+    if not text.strip():
+        raise InvalidInput(
+            _("Write something first."), fields={"text": [_("This field is required.")]}
+        )
+    comment = Comment(
+        proposal=proposal,
+        author=actor,
+        parent=parent,
+        quote=quote.strip()[:2000],
+        text=text.strip(),
+    )
+    validate(comment)
+    comment.save()
+    audit.record(
+        actor=actor,
+        verb="comment.added",
+        target=comment,
+        circle=proposal.circle,
+        summary=_("Commented on “%(t)s”") % {"t": proposal.title},
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, actor: Practitioner, comment: Comment, text: str) -> Comment:
+    require("decisions.edit_comment", actor, comment)
+    if not text.strip():
+        raise InvalidInput(
+            _("Write something first."), fields={"text": [_("This field is required.")]}
+        )
+    comment = (
+        Comment.objects.select_for_update().select_related("proposal__circle").get(pk=comment.pk)
+    )
+    if text.strip() == comment.text:
+        return comment
+    CommentRevision.objects.create(comment=comment, text=comment.text)
+    comment.text = text.strip()
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["text", "edited_at", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="comment.edited",
+        target=comment,
+        circle=comment.proposal.circle,
+        summary=_("Edited a comment on “%(t)s”") % {"t": comment.proposal.title},
+    )
+    return comment
+
+
+def current_positions(proposal: Proposal) -> dict[int, Position]:
+    return {
+        p.practitioner_id: p
+        for p in Position.objects.filter(
+            proposal=proposal, is_current=True, practitioner__isnull=False
+        )
+    }
+
+
+def verdict_for(proposal: Proposal, *, deadline_passed: bool | None = None) -> Any:
+    members = set(
+        Membership.objects.current()
+        .filter(circle_id=proposal.circle_id)
+        .values_list("practitioner_id", flat=True)
+    )
+    members.discard(None)
+    positions = {pid: Stance(p.stance) for pid, p in current_positions(proposal).items()}
+    return evaluate(
+        Rule(kind=RuleKind(proposal.rule), fallback_after_rounds=proposal.fallback_after_rounds),
+        members={m for m in members if m is not None},
+        positions=positions,
+        round_number=proposal.round,
+        deadline_passed=proposal.deadline_passed if deadline_passed is None else deadline_passed,
+    )
+
+
+@transaction.atomic
+def proposal_close(
+    *, actor: Practitioner | None, proposal: Proposal, early: bool = False
+) -> Outcome | None:
+    """Record the outcome. Called by the worker at the closing time (actor None), or early by the
+    proposer once every member has spoken. Idempotent: a closed proposal is left as it is."""
+    if actor is not None:
+        require("decisions.close_proposal", actor, proposal)
+    proposal = _lock(proposal)
+    if proposal.status != ProposalStatus.OPEN:
+        return None
+    if actor is None and not proposal.deadline_passed:
+        return None  # woken too early (the closing time was moved): the later task will close it
+    verdict = verdict_for(proposal, deadline_passed=proposal.deadline_passed)
+    if actor is not None and verdict.missing and not proposal.deadline_passed:
+        raise Conflict(_("It can be closed early only when every member has spoken."))
+    positions = current_positions(proposal)
+    final = [
+        {"practitioner_id": pid, "stance": p.stance, "reason": p.reason, "version": p.version}
+        for pid, p in sorted(positions.items(), key=lambda kv: kv[1].created_at)
+    ]
+    dissent = [f for f in final if f["stance"] != Stance.AGREE]
+    now = timezone.now()
+    proposal.status = ProposalStatus.CLOSED
+    proposal.save(update_fields=["status", "updated_at"])
+    outcome = Outcome.objects.create(
+        proposal=proposal,
+        passed=verdict.passes,
+        statement=proposal.text,
+        reason=verdict.reason,
+        rule=proposal.rule,
+        final_positions=final,
+        dissent=dissent,
+        missing=sorted(verdict.missing),
+        decided_at=now,
+    )
+    summary = _("“%(t)s” was agreed") if verdict.passes else _("“%(t)s” was not agreed")
+    audit.record(
+        actor=actor,
+        verb="proposal.closed",
+        target=proposal,
+        circle=proposal.circle,
+        summary=summary % {"t": proposal.title},
+        data={"passed": verdict.passes, "reason": verdict.reason},
+    )
+    if verdict.passes and proposal.adopts_agreement:
+        from circlework.agreements.services import version_adopt
+
+        version_adopt(outcome=outcome)
+    for member in current_members(proposal.circle):
+        notify(
+            recipient=member,
+            kind=NotificationKind.OUTCOME,
+            title=summary % {"t": proposal.title},
+            body=verdict.reason
+            + (
+                " " + _("%(n)s concern(s) or dissent recorded.") % {"n": len(dissent)}
+                if dissent
+                else ""
+            ),
+            url=proposal.get_absolute_url(),
+        )
+    return outcome
+
+
+@transaction.atomic
+def proposal_withdraw(*, actor: Practitioner, proposal: Proposal) -> Proposal:
+    require("decisions.withdraw_proposal", actor, proposal)
+    proposal = _lock(proposal)
+    _ensure_open(proposal)
+    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="proposal.withdrawn",
+        target=proposal,
+        circle=proposal.circle,
+        summary=_("Withdrew the proposal “%(t)s”") % {"t": proposal.title},
+    )
+    return proposal
+
+
+@transaction.atomic
+def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
+    """Remind members who have not spoken (in-app and e-mail). The worker calls it before the close."""
+    if actor is not None:
+        require("decisions.remind", actor, proposal)
+    proposal = _lock(proposal)
+    if proposal.status != ProposalStatus.OPEN:
+        return 0
+    spoken = set(current_positions(proposal))
+    silent = [m for m in current_members(proposal.circle) if m.pk not in spoken]
+    for member in silent:
+        notify(
+            recipient=member,
+            kind=NotificationKind.PROPOSAL_REMINDER,
+            title=_("Your voice is missing on “%(t)s”") % {"t": proposal.title},
+            body=_(
+                "It closes on %(d)s. Agree, agree with concerns, disagree, stand aside or block — every voice counts."
+            )
+            % {"d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"},
+            url=proposal.get_absolute_url(),
+        )
+    proposal.reminder_sent_at = timezone.now()
+    proposal.save(update_fields=["reminder_sent_at", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="proposal.reminded",
+        target=proposal,
+        circle=proposal.circle,
+        summary=_("Reminded %(n)s member(s) to give their position on “%(t)s”")
+        % {"n": len(silent), "t": proposal.title},
+    )
+    return len(silent)

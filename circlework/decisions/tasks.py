@@ -1,0 +1,62 @@
+"""Deadlines without cron: each proposal queues its own reminder and close at the right time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from circlework.core.scheduling import recurring
+from circlework.decisions.models import Proposal, ProposalStatus
+
+REMINDER_BEFORE = timedelta(hours=24)
+
+
+def schedule_for(proposal: Proposal) -> None:
+    """Queue the reminder and the close. Both handlers are idempotent, so re-queueing is safe."""
+    if not default_task_backend.supports_defer:
+        return  # the immediate backend (tests): the hourly sweep and direct calls do the work
+    remind_at = max(timezone.now(), proposal.closes_at - REMINDER_BEFORE)
+    if proposal.closes_at - proposal.created_at > REMINDER_BEFORE * 2:
+        remind_silent_members.using(run_after=remind_at).enqueue(proposal.pk)
+    close_proposal.using(run_after=proposal.closes_at).enqueue(proposal.pk)
+
+
+@task()
+def close_proposal(proposal_id: int) -> bool:
+    from circlework.decisions.services import proposal_close
+
+    proposal = Proposal.objects.filter(pk=proposal_id).first()
+    return proposal is not None and proposal_close(actor=None, proposal=proposal) is not None
+
+
+@task()
+def remind_silent_members(proposal_id: int) -> int:
+    from circlework.decisions.services import members_remind
+
+    proposal = Proposal.objects.filter(
+        pk=proposal_id, status=ProposalStatus.OPEN, reminder_sent_at__isnull=True
+    ).first()
+    return 0 if proposal is None else members_remind(actor=None, proposal=proposal)
+
+
+@recurring(every=timedelta(minutes=10))
+@task()
+def sweep_deadlines() -> int:
+    """A safety net: close anything past its time and send reminders that were missed."""
+    from circlework.decisions.services import members_remind, proposal_close
+
+    now = timezone.now()
+    done = 0
+    for proposal in Proposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
+        done += proposal_close(actor=None, proposal=proposal) is not None
+    due = Proposal.objects.filter(
+        status=ProposalStatus.OPEN,
+        reminder_sent_at__isnull=True,
+        closes_at__lte=now + REMINDER_BEFORE,
+        closes_at__gt=now,
+    )
+    for proposal in due:
+        members_remind(actor=None, proposal=proposal)
+    return done

@@ -1,0 +1,353 @@
+"""Proposal pages. Thin: parse, ask the rules, call one service, render (htmx gets partials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circlework.circles.models import Circle
+from circlework.core.errors import ApplicationError
+from circlework.core.http import flash_error, form_error, me, require_perm
+from circlework.core.permissions import allowed
+from circlework.decisions import selectors, services
+from circlework.decisions.forms import (
+    AmendmentDecisionForm,
+    AmendmentForm,
+    CommentForm,
+    PositionForm,
+    ProposalForm,
+)
+from circlework.decisions.models import Amendment, Comment, Proposal
+
+
+def _circle(slug: str) -> Circle:
+    return get_object_or_404(Circle.objects.select_related("federation"), slug=slug)
+
+
+def _proposal(slug: str, pk: int) -> Proposal:
+    return get_object_or_404(
+        Proposal.objects.select_related(
+            "circle", "circle__federation", "author", "agreement__current_version"
+        ),
+        pk=pk,
+        circle__slug=slug,
+    )
+
+
+@login_required
+def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
+    circle = _circle(slug)
+    require_perm(request, "decisions.view_decisions", circle)
+    open_, closed = selectors.circle_proposals(circle=circle)
+    return render(
+        request,
+        "decisions/proposal_list.html",
+        {
+            "circle": circle,
+            "open": open_,
+            "closed": closed,
+            "rule": services.circle_rule(circle),
+            "tab": "decisions",
+            "is_member": True,
+        },
+    )
+
+
+@login_required
+def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
+    circle = _circle(slug)
+    require_perm(request, "decisions.open_proposal", circle)
+    form = ProposalForm(request.POST or None, circle=circle)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        adopts = d["adopts"]
+        params: dict[str, Any] = {}
+        if d.get("rule"):
+            params = {
+                "rule": d["rule"],
+                "fallback_after_rounds": d.get("fallback_after_rounds") or 3,
+            }
+        try:
+            proposal = services.proposal_open(
+                actor=me(request),
+                circle=circle,
+                title=d["title"],
+                text=d["text"],
+                closes_at=d["closes_at"],
+                process=d["process"],
+                agreement=d["agreement"] if adopts == "revise" else None,
+                new_agreement_kind=d["new_agreement_kind"] if adopts == "new" else "",
+                new_agreement_title=d["new_agreement_title"] if adopts == "new" else "",
+                agreement_text=d["agreement_text"] if adopts != "none" else "",
+                agreement_parameters=params if adopts != "none" else None,
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Your proposal is open. Members have been told."))
+            return redirect(proposal)
+    return render(
+        request,
+        "decisions/proposal_new.html",
+        {"circle": circle, "form": form, "tab": "decisions", "is_member": True},
+        status=400 if form.errors else 200,
+    )
+
+
+def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> dict[str, Any]:
+    page = selectors.proposal_page(user=request.user, proposal=proposal)
+    practitioner = me(request)
+    mine = next((m for m in page.members if m.practitioner_id == practitioner.pk), None)
+    context: dict[str, Any] = {
+        "circle": proposal.circle,
+        "proposal": proposal,
+        "page": page,
+        "mine": mine,
+        "is_author": allowed("decisions.close_proposal", request.user, proposal),
+        "position_form": forms.get("position_form")
+        or PositionForm(
+            initial={
+                "stance": mine.stance if mine and mine.stance else None,
+                "reason": mine.reason if mine else "",
+            }
+        ),
+        "amendment_form": forms.get("amendment_form")
+        or AmendmentForm(
+            initial={"text": proposal.text, "agreement_text": proposal.agreement_text}
+        ),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "amendments": proposal.amendments.select_related("author", "decided_by"),
+        "comments": proposal.comments.select_related("author").prefetch_related("revisions"),
+        "tab": "decisions",
+        "is_member": True,
+    }
+    if hasattr(proposal, "outcome"):
+        context["outcome"] = proposal.outcome
+        context["outcome_rows"] = selectors.outcome_rows(
+            user=request.user, outcome=proposal.outcome
+        )
+    return context
+
+
+@login_required
+def proposal_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.view_proposal", proposal)
+    return render(request, "decisions/proposal_detail.html", _detail_context(request, proposal))
+
+
+def _rerender(request: HttpRequest, proposal: Proposal, status: int, **forms: Any) -> HttpResponse:
+    proposal.refresh_from_db()
+    return render(
+        request,
+        "decisions/proposal_detail.html",
+        _detail_context(request, proposal, **forms),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def position_take(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.take_position", proposal)
+    form = PositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.position_take(
+                actor=me(request),
+                proposal=proposal,
+                stance=form.cleaned_data["stance"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            return _rerender(request, proposal, exc.status_code, position_form=form)
+        messages.success(
+            request, _("Your position is recorded. You can change it until the proposal closes.")
+        )
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request,
+                "decisions/proposal_detail.html#positions",
+                _detail_context(request, proposal),
+            )
+        return redirect(f"{proposal.get_absolute_url()}#positions")
+    return _rerender(request, proposal, 400, position_form=form)
+
+
+@login_required
+@require_POST
+def amendment_propose(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.propose_amendment", proposal)
+    form = AmendmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.amendment_propose(
+                actor=me(request),
+                proposal=proposal,
+                text=form.cleaned_data["text"],
+                agreement_text=form.cleaned_data["agreement_text"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            return _rerender(request, proposal, exc.status_code, amendment_form=form)
+        messages.success(
+            request, _("Your amendment is proposed. The proposer will accept or decline it.")
+        )
+        return redirect(f"{proposal.get_absolute_url()}#amendments")
+    return _rerender(request, proposal, 400, amendment_form=form)
+
+
+@login_required
+@require_POST
+def amendment_decide(request: HttpRequest, slug: str, pk: int, amendment_pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    amendment = get_object_or_404(
+        Amendment.objects.select_related("proposal__circle"), pk=amendment_pk, proposal=proposal
+    )
+    require_perm(request, "decisions.decide_amendment", amendment)
+    form = AmendmentDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to accept or decline."))
+        return redirect(proposal)
+    try:
+        if form.cleaned_data["decision"] == "accept":
+            services.amendment_accept(
+                actor=me(request), amendment=amendment, response=form.cleaned_data["response"]
+            )
+            messages.success(
+                request,
+                _(
+                    "Amendment accepted: a new version is up and members are asked to confirm their positions."
+                ),
+            )
+        else:
+            services.amendment_decline(
+                actor=me(request), amendment=amendment, response=form.cleaned_data["response"]
+            )
+            messages.success(request, _("Amendment declined."))
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    return redirect(f"{proposal.get_absolute_url()}#amendments")
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.comment", proposal)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent = None
+        if form.cleaned_data.get("parent"):
+            parent = Comment.objects.filter(
+                pk=form.cleaned_data["parent"], proposal=proposal
+            ).first()
+        try:
+            services.comment_add(
+                actor=me(request),
+                proposal=proposal,
+                text=form.cleaned_data["text"],
+                parent=parent,
+                quote=form.cleaned_data.get("quote") or "",
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            return _rerender(request, proposal, exc.status_code, comment_form=form)
+        return redirect(f"{proposal.get_absolute_url()}#discussion")
+    return _rerender(request, proposal, 400, comment_form=form)
+
+
+@login_required
+def comment_edit(request: HttpRequest, slug: str, pk: int, comment_pk: int) -> HttpResponse:
+    proposal = _proposal(slug, pk)
+    comment = get_object_or_404(
+        Comment.objects.select_related("proposal__circle"), pk=comment_pk, proposal=proposal
+    )
+    require_perm(request, "decisions.edit_comment", comment)
+    form = CommentForm(request.POST or None, initial={"text": comment.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_edit(
+                actor=me(request), comment=comment, text=form.cleaned_data["text"]
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            return redirect(f"{proposal.get_absolute_url()}#comment-{comment.pk}")
+    return render(
+        request,
+        "decisions/comment_edit.html",
+        {
+            "circle": proposal.circle,
+            "proposal": proposal,
+            "comment": comment,
+            "form": form,
+            "tab": "decisions",
+            "is_member": True,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def proposal_action(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
+    """Remind the silent, close early, or withdraw — each a plain POST button."""
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.view_proposal", proposal)
+    try:
+        if action == "remind":
+            n = services.members_remind(actor=me(request), proposal=proposal)
+            messages.success(request, _("%(n)s member(s) reminded.") % {"n": n})
+        elif action == "close":
+            services.proposal_close(actor=me(request), proposal=proposal, early=True)
+            messages.success(request, _("The proposal is closed and the outcome recorded."))
+        elif action == "withdraw":
+            services.proposal_withdraw(actor=me(request), proposal=proposal)
+            messages.success(request, _("The proposal is withdrawn."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            require_perm(request, "decisions.close_proposal", proposal)
+        flash_error(request, exc)
+    return redirect(proposal)
+
+
+@login_required
+def version_diff(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    from circlework.agreements.selectors import diff
+
+    proposal = _proposal(slug, pk)
+    require_perm(request, "decisions.view_proposal", proposal)
+    versions = {v.number: v for v in proposal.versions.all()}
+    try:
+        a = versions[int(request.GET.get("from", 1))]
+        b = versions[int(request.GET.get("to", proposal.version))]
+    except (KeyError, ValueError):
+        a, b = versions[1], versions[proposal.version]
+    return render(
+        request,
+        "decisions/version_diff.html",
+        {
+            "circle": proposal.circle,
+            "proposal": proposal,
+            "a": a,
+            "b": b,
+            "versions": list(versions.values()),
+            "text_diff": diff(a.text, b.text),
+            "agreement_diff": diff(a.agreement_text, b.agreement_text),
+            "tab": "decisions",
+            "is_member": True,
+        },
+    )
