@@ -447,12 +447,8 @@ def comment_edit(*, actor: Practitioner, comment: Comment, text: str) -> Comment
 
 
 def current_positions(proposal: Proposal) -> dict[int, Position]:
-    return {
-        p.practitioner_id: p
-        for p in Position.objects.filter(
-            proposal=proposal, is_current=True, practitioner__isnull=False
-        )
-    }
+    rows = Position.objects.filter(proposal=proposal, is_current=True, practitioner__isnull=False)
+    return {p.practitioner_id: p for p in rows if p.practitioner_id is not None}
 
 
 def verdict_for(proposal: Proposal, *, deadline_passed: bool | None = None) -> Any:
