@@ -388,10 +388,15 @@ class Command(BaseCommand):
                 message=message,
             )
 
-        # The demo's back-story happened before today: its e-mails are not sent again.
+        from circlework.decisions import demo as decisions_demo
+
+        decisions_demo.seed(people, {c.name: c for c in Circle.objects.filter(federation=federation)})
+
+        # The demo's back-story happened before today: its e-mails are not sent again
+        # (deadline tasks for the open proposals stay queued).
         from django_tasks_db.models import DBTaskResult
 
-        DBTaskResult.objects.filter(status="READY").delete()
+        DBTaskResult.objects.filter(status="READY", task_path__startswith="circlework.notifications.").delete()
 
     def print_logins(self) -> None:
         self.stdout.write("")

@@ -1,0 +1,222 @@
+"""The demo's decisions and agreements (../shared/DEMO.md), built through the real services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from circlework.accounts.models import Practitioner
+from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.agreements.services import add_months, agreement_borrow
+from circlework.circles.models import Circle
+from circlework.decisions import services
+from circlework.decisions.models import Outcome, Proposal
+
+CONSENT_RULE = """We decide by **consent**: a proposal passes when no one blocks it and every member
+has given a position or stood aside. A block must come with a reason and a wish to find a way
+forward together. If someone is silent at the closing time, silence counts as no objection."""
+
+LEEDS_CRITERIA_V1 = """## What counts as evidence of competent practice
+
+1. **Presence** — the client experiences being heard and accepted.
+2. **Boundaries** — contracts, time and confidentiality are clear and kept.
+3. **Reflexivity** — the practitioner notices their own process and brings it to supervision.
+4. **Ethical awareness** — dilemmas are named and worked through with peers."""
+
+LEEDS_CRITERIA_V2 = (
+    LEEDS_CRITERIA_V1
+    + """
+5. **Cultural humility** — the practitioner attends to difference, power and their own assumptions.
+6. **Endings** — endings are prepared with the client and reviewed afterwards."""
+)
+
+YORK_CONFLICT = """## When we disagree
+
+1. Speak to the person directly first, within two weeks.
+2. If that does not resolve it, ask the circle for a facilitated conversation.
+3. Sort the issue together: an authentic difference, a misunderstanding, a misrepresentation,
+   manipulation, or an unaware projection — each has its own path.
+4. Record what was agreed, and review it at the next meeting."""
+
+SHEFFIELD_CONFLICT = YORK_CONFLICT.replace("within two weeks", "within one week").replace(
+    "ask the circle", "ask two members chosen by both people"
+)
+
+MEETING_PROCEDURE = """We open with a check-in round, agree the agenda, keep time in turns, and
+close with a round of what each of us takes away."""
+
+
+def _adopt(
+    author: Practitioner,
+    circle: Circle,
+    members: list[Practitioner],
+    *,
+    title: str,
+    kind: str,
+    text: str,
+    days_ago: int,
+    parameters: dict[str, object] | None = None,
+    borrowed_from: AgreementVersion | None = None,
+    agreement: Agreement | None = None,
+    review_months: int = 12,
+) -> Agreement:
+    """Open, agree and close a proposal adopting an agreement, then date it in the past."""
+    proposal = services.proposal_open(
+        actor=author,
+        circle=circle,
+        title=title,
+        text=f"I propose we adopt “{title}” as written below.",
+        closes_at=timezone.now() + timedelta(days=7),
+        agreement=agreement,
+        new_agreement_kind="" if agreement else kind,
+        new_agreement_title="" if agreement else title,
+        agreement_text=text,
+        agreement_parameters=parameters or {},
+        borrowed_from=borrowed_from,
+    )
+    for member in members:
+        services.position_take(actor=member, proposal=proposal, stance="agree")
+    outcome = services.proposal_close(actor=author, proposal=proposal, early=True)
+    assert outcome is not None and outcome.passed
+    when = timezone.now() - timedelta(days=days_ago)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        created_at=when - timedelta(days=7), updated_at=when, closes_at=when
+    )
+    Outcome.objects.filter(pk=outcome.pk).update(decided_at=when)
+    proposal.refresh_from_db()
+    result = Agreement.objects.get(pk=proposal.agreement_id)
+    AgreementVersion.objects.filter(adopted_by=outcome).update(adopted_at=when)
+    Agreement.objects.filter(pk=result.pk).update(
+        review_interval_months=review_months,
+        review_due=add_months(when.date(), review_months),
+    )
+    result.refresh_from_db()
+    return result
+
+
+def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
+    for name, circle in circles.items():
+        members = list(
+            Practitioner.objects.filter(
+                memberships__circle=circle, memberships__left_at__isnull=True
+            )
+        )
+        founder = circle.founded_by
+        assert founder is not None
+        if name != "Manchester Forming Circle":
+            _adopt(
+                founder,
+                circle,
+                members,
+                title="How we decide",
+                kind="decision_rule",
+                text=CONSENT_RULE,
+                parameters={"rule": "consent"},
+                days_ago=600,
+            )
+
+    leeds = circles["Leeds Wednesday Circle"]
+    leeds_members = list(
+        Practitioner.objects.filter(memberships__circle=leeds, memberships__left_at__isnull=True)
+    )
+    ruth, tom, amira, helen = people["ruth"], people["tom"], people["amira"], people["helen"]
+    criteria = _adopt(
+        ruth,
+        leeds,
+        leeds_members,
+        title="Competence criteria",
+        kind="competence_criteria",
+        text=LEEDS_CRITERIA_V1,
+        days_ago=330,
+    )
+    _adopt(
+        tom,
+        leeds,
+        leeds_members,
+        title="Meeting procedure",
+        kind="procedure",
+        text=MEETING_PROCEDURE,
+        days_ago=400,
+    )  # review overdue
+    revision = services.proposal_open(
+        actor=amira,
+        circle=leeds,
+        title="Revise our competence criteria",
+        text="After this year's audit meetings I propose we add two criteria we kept coming back to: cultural humility and endings.",
+        closes_at=timezone.now() + timedelta(days=5, hours=3),
+        agreement=criteria,
+        agreement_text=LEEDS_CRITERIA_V2,
+    )
+    services.comment_add(
+        actor=tom, proposal=revision, text="Yes — endings came up in three of our five audits."
+    )
+    services.position_take(actor=amira, proposal=revision, stance="agree")
+    services.position_take(actor=ruth, proposal=revision, stance="agree")
+    services.position_take(
+        actor=tom,
+        proposal=revision,
+        stance="concerns",
+        reason="I'd like “cultural humility” defined with an example before the next audit.",
+    )
+    services.position_take(
+        actor=helen,
+        proposal=revision,
+        stance="stand_aside",
+        reason="I coach rather than counsel; I trust the counsellors on this one.",
+    )
+    # Dev has not spoken yet: his voice is the one missing.
+
+    york = circles["York Riverside Group"]
+    york_members = list(
+        Practitioner.objects.filter(memberships__circle=york, memberships__left_at__isnull=True)
+    )
+    york_conflict = _adopt(
+        people["sam"],
+        york,
+        york_members,
+        title="Conflict procedure",
+        kind="conflict_procedure",
+        text=YORK_CONFLICT,
+        days_ago=500,
+    )
+
+    sheffield = circles["Sheffield Peer Circle"]
+    sheffield_members = list(
+        Practitioner.objects.filter(
+            memberships__circle=sheffield, memberships__left_at__isnull=True
+        )
+    )
+    kwame = people["kwame"]
+    draft = agreement_borrow(
+        actor=kwame,
+        agreement=york_conflict,
+        circle=sheffield,
+        closes_at=timezone.now() + timedelta(days=7),
+    )
+    services.proposal_withdraw(
+        actor=kwame, proposal=draft
+    )  # the borrowed text was then adopted as revised:
+    assert york_conflict.current_version is not None
+    _adopt(
+        kwame,
+        sheffield,
+        sheffield_members,
+        title="Conflict procedure",
+        kind="conflict_procedure",
+        text=SHEFFIELD_CONFLICT,
+        borrowed_from=york_conflict.current_version,
+        days_ago=200,
+    )
+
+    manchester = circles["Manchester Forming Circle"]
+    services.proposal_open(
+        actor=people["olu"],
+        circle=manchester,
+        title="Our ethical statement (first draft)",
+        text="A first draft of our ethical statement, to be circulated to the network once we agree it.",
+        closes_at=timezone.now() + timedelta(days=12),
+        new_agreement_kind="ethics",
+        new_agreement_title="Ethical statement",
+        agreement_text="We work for our clients' wellbeing, keep their confidences within the law, know our limits and seek supervision, and answer openly to any concern raised about our work.",
+    )
