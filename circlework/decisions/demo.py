@@ -85,6 +85,7 @@ def _adopt(
     )
     Outcome.objects.filter(pk=outcome.pk).update(decided_at=when)
     proposal.refresh_from_db()
+    assert proposal.agreement_id is not None
     result = Agreement.objects.get(pk=proposal.agreement_id)
     AgreementVersion.objects.filter(adopted_by=outcome).update(adopted_at=when)
     Agreement.objects.filter(pk=result.pk).update(
