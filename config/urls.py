@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("circlework.notifications.urls")),
     path("", include("circlework.decisions.urls")),
     path("", include("circlework.agreements.urls")),
+    path("", include("circlework.polls.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet

@@ -19,4 +19,5 @@ urlpatterns = [
         views.agreement_borrow,
         name="agreement_borrow",
     ),
+    path("federations/<slug:slug>/lineage/", views.lineage, name="lineage"),
 ]

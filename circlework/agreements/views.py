@@ -154,3 +154,35 @@ def agreement_borrow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         % {"c": proposal.circle.name},
     )
     return redirect(proposal)
+
+
+def lineage(request: HttpRequest, slug: str) -> HttpResponse:
+    """Federation page: who borrowed what from whom, and how far each has diverged."""
+    from circlework.agreements.lineage_svg import Edge
+    from circlework.agreements.lineage_svg import render as render_svg
+    from circlework.circles.models import Federation
+    from circlework.circles.selectors import circles_visible_to
+
+    federation = get_object_or_404(Federation, slug=slug)
+    borrowings = selectors.lineage(user=request.user, federation_id=federation.pk)
+    circles = [(c.pk, c.name) for c in circles_visible_to(user=request.user, federation=federation)]
+    edges = [
+        Edge(
+            b.source.agreement.circle_id,
+            b.agreement.circle_id,
+            _("%(t)s · %(p)s%% changed") % {"t": b.agreement.title, "p": round(b.divergence * 100)},
+        )
+        for b in borrowings
+    ]
+    return render(
+        request,
+        "agreements/lineage.html",
+        {
+            "federation": federation,
+            "borrowings": borrowings,
+            "svg": render_svg(
+                circles, edges, title=_("Lineage of agreements in %(f)s") % {"f": federation.name}
+            ),
+            "section": "lineage",
+        },
+    )

@@ -71,6 +71,14 @@ class Circle(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="circles_founded",
     )
+    # The member the circle chose to carry its positions to the federation.
+    delegate = models.ForeignKey(
+        "accounts.Practitioner",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="circles_delegated",
+    )
 
     class Meta:
         ordering = ["name"]

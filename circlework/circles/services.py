@@ -415,6 +415,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         raise Conflict(_("You are not a member of this circle."))
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
+    Circle.objects.filter(pk=circle.pk, delegate=actor).update(delegate=None)
     forget_audience(actor.user)
     audit.record(
         actor=actor,
@@ -465,3 +466,40 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
             circle=invitation.circle,
             summary=_("Invitation withdrawn (account deleted)"),
         )
+
+
+@transaction.atomic
+def circle_delegate_choose(
+    *, actor: Practitioner, circle: Circle, delegate: Practitioner
+) -> Circle:
+    """Record the member the circle chose as its delegate to the federation.
+
+    Any member records the circle's choice; it is audited and every member is told, so the
+    choice stays visible and contestable. (Elected, time-limited mandates replace this later.)
+    """
+    require("circles.change_circle", actor, circle)
+    if not Membership.objects.current().filter(circle=circle, practitioner=delegate).exists():
+        raise InvalidInput(
+            _("The delegate must be a member of the circle."),
+            fields={"delegate": [_("Choose a current member.")]},
+        )
+    circle = Circle.objects.select_for_update(of=("self",)).get(pk=circle.pk)
+    circle.delegate = delegate
+    circle.save(update_fields=["delegate", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="circle.delegate_chosen",
+        target=circle,
+        circle=circle,
+        summary=_("Recorded %(d)s as the circle's delegate to the federation")
+        % {"d": delegate.display_name},
+    )
+    for member in _current_members(circle, exclude=actor):
+        notify(
+            recipient=member,
+            kind=NotificationKind.CIRCLE,
+            title=_("%(d)s is now %(c)s's delegate")
+            % {"d": delegate.display_name, "c": circle.name},
+            url=circle.get_absolute_url(),
+        )
+    return circle

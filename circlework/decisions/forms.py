@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.agreements.models import Agreement, AgreementKind
+from circlework.circles.models import Circle
 from circlework.decisions.models import Process, RuleChoice, StanceChoice
 
 
@@ -145,3 +146,54 @@ class CommentForm(forms.Form):
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     quote = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+
+class FederationProposalForm(forms.Form):
+    circle = forms.ModelChoiceField(
+        label=_("Raised by which of your circles?"),
+        queryset=Circle.objects.none(),
+        empty_label=None,
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(
+        label=_("The proposal"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+        help_text=_("Markdown allowed."),
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Circles give their positions by"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave circles time to meet: three weeks is usual."),
+    )
+
+    def __init__(self, *args: Any, circles: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault(
+            "closes_at",
+            timezone.localtime(timezone.now() + timedelta(days=21)).replace(
+                second=0, microsecond=0
+            ),
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["circle"].queryset = circles  # type: ignore[attr-defined]
+
+
+class CirclePositionForm(forms.Form):
+    circle = forms.IntegerField(widget=forms.HiddenInput)
+    stance = forms.ChoiceField(
+        label=_("The circle's position"), choices=StanceChoice.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("The circle's reasons"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    dissent = forms.CharField(
+        label=_("Dissent inside the circle"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        help_text=_(
+            "Concerns and disagreement that remain among members — they travel with the circle's position."
+        ),
+    )
+    internal_proposal = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -83,6 +83,14 @@ class Proposal(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when the circle forms its position on a federation proposal through this proposal.
+    federation_proposal = models.ForeignKey(
+        "decisions.FederationProposal",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="internal_proposals",
+    )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -257,3 +265,91 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"Outcome of {self.proposal}"
+
+
+class FederationProposal(TimeStamped):
+    """A federation question decided by circles: each circle forms its own position inside."""
+
+    federation = models.ForeignKey(
+        "circles.Federation", on_delete=models.CASCADE, related_name="proposals"
+    )
+    author = models.ForeignKey(
+        "accounts.Practitioner",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="federation_proposals",
+    )
+    circle = models.ForeignKey(
+        "circles.Circle",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="federation_proposals_raised",
+        help_text=_("The circle that raised it."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("proposal"), max_length=20_000, help_text=_("Markdown allowed."))
+    closes_at = models.DateTimeField(_("closes at"))
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    passed = models.BooleanField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "decisions:federation_proposal_detail",
+            kwargs={"slug": self.federation.slug, "pk": self.pk},
+        )
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.closes_at <= timezone.now()
+
+
+class CirclePosition(models.Model):
+    """A circle's position on a federation proposal, recorded by its delegate. Changes are kept."""
+
+    federation_proposal = models.ForeignKey(
+        FederationProposal, on_delete=models.CASCADE, related_name="circle_positions"
+    )
+    circle = models.ForeignKey(
+        "circles.Circle", on_delete=models.CASCADE, related_name="federation_positions"
+    )
+    stance = models.CharField(
+        _("the circle's position"), max_length=12, choices=StanceChoice.choices
+    )
+    reason = models.TextField(_("the circle's reasons"), max_length=5000)
+    dissent = models.TextField(
+        _("dissent inside the circle"),
+        blank=True,
+        max_length=5000,
+        help_text=_("Concerns and disagreement that remain among the circle's members."),
+    )
+    internal_proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["federation_proposal", "circle"],
+                condition=Q(is_current=True),
+                name="one_current_circle_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.circle}: {self.stance}"

@@ -43,6 +43,25 @@ def is_comment_author(user: Any, comment: Any) -> bool:
     )
 
 
+@rules.predicate
+def is_federation_member(user: Any, federation: Any) -> bool:
+    from circlework.core.visibility import audience_for
+
+    return federation is not None and federation.pk in audience_for(user).federation_ids
+
+
+@rules.predicate
+def is_circle_delegate(user: Any, circle: Any) -> bool:
+    return bool(
+        circle is not None
+        and circle.delegate_id is not None
+        and circle.delegate_id == getattr(getattr(user, "practitioner", None), "pk", None)
+        and is_circle_member(user, circle)
+    )
+
+
+rules.add_perm("decisions.view_federation_decisions", is_federation_member)
+rules.add_perm("decisions.record_circle_position", is_circle_delegate)
 rules.add_perm("decisions.view_decisions", is_circle_member)
 rules.add_perm("decisions.open_proposal", is_circle_member)
 rules.add_perm("decisions.view_proposal", is_member_of_proposal_circle)

@@ -23,8 +23,10 @@ from circlework.core.services import validate
 from circlework.decisions.models import (
     Amendment,
     AmendmentStatus,
+    CirclePosition,
     Comment,
     CommentRevision,
+    FederationProposal,
     Outcome,
     Position,
     Proposal,
@@ -122,8 +124,14 @@ def proposal_open(
     agreement_text: str = "",
     agreement_parameters: Mapping[str, Any] | None = None,
     borrowed_from: Any = None,
+    federation_proposal: Any = None,
 ) -> Proposal:
     require("decisions.open_proposal", actor, circle)
+    if (
+        federation_proposal is not None
+        and federation_proposal.federation_id != circle.federation_id
+    ):
+        raise InvalidInput(_("That federation proposal belongs to another federation."))
     _check_closing(closes_at)
     if agreement is not None and agreement.circle_id != circle.pk:
         raise InvalidInput(
@@ -158,6 +166,7 @@ def proposal_open(
         agreement_text=agreement_text.strip(),
         agreement_parameters=dict(agreement_parameters or {}),
         borrowed_from=borrowed_from,
+        federation_proposal=federation_proposal,
     )
     validate(proposal)
     proposal.save()
@@ -582,3 +591,191 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
         % {"n": len(silent), "t": proposal.title},
     )
     return len(silent)
+
+
+# --- Federation proposals: decided by circles, each through its own process ---------------------
+
+
+def _lock_federation_proposal(fp: FederationProposal) -> FederationProposal:
+    return (
+        FederationProposal.objects.select_for_update(of=("self",))
+        .select_related("federation")
+        .get(pk=fp.pk)
+    )
+
+
+def federation_circles(federation_id: int) -> list[Circle]:
+    return list(Circle.objects.filter(federation_id=federation_id).order_by("name"))
+
+
+@transaction.atomic
+def federation_proposal_open(
+    *, actor: Practitioner, circle: Circle, title: str, text: str, closes_at: datetime
+) -> FederationProposal:
+    """A member raises a federation question on behalf of their circle; every circle is asked."""
+    require("decisions.open_proposal", actor, circle)
+    _check_closing(closes_at)
+    fp = FederationProposal(
+        federation=circle.federation,
+        author=actor,
+        circle=circle,
+        title=title.strip(),
+        text=text.strip(),
+        closes_at=closes_at,
+    )
+    validate(fp)
+    fp.save()
+    audit.record(
+        actor=actor,
+        verb="federation_proposal.opened",
+        target=fp,
+        federation=circle.federation,
+        summary=_("%(c)s raised a federation proposal: “%(t)s”")
+        % {"c": circle.name, "t": fp.title},
+    )
+    members = (
+        Practitioner.objects.filter(
+            memberships__circle__federation=circle.federation, memberships__left_at__isnull=True
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+    )
+    for member in members:
+        notify(
+            recipient=member,
+            kind=NotificationKind.PROPOSAL,
+            title=_("Federation proposal: %(t)s") % {"t": fp.title},
+            body=_("Each circle forms its position and its delegate records it by %(d)s.")
+            % {"d": f"{timezone.localtime(closes_at):%d %B %Y}"},
+            url=fp.get_absolute_url(),
+        )
+    from circlework.decisions import tasks
+
+    tasks.schedule_federation_close(fp)
+    return fp
+
+
+@transaction.atomic
+def circle_position_record(
+    *,
+    actor: Practitioner,
+    federation_proposal: FederationProposal,
+    circle: Circle,
+    stance: str,
+    reason: str,
+    dissent: str = "",
+    internal_proposal: Proposal | None = None,
+) -> CirclePosition:
+    """The circle's delegate records the circle's position, with its reasons and inner dissent."""
+    circle = Circle.objects.get(pk=circle.pk)  # the delegate as recorded now, not as first loaded
+    require("decisions.record_circle_position", actor, circle)
+    fp = _lock_federation_proposal(federation_proposal)
+    if fp.status != ProposalStatus.OPEN or fp.deadline_passed:
+        raise Conflict(_("This federation proposal is closed."))
+    if circle.federation_id != fp.federation_id:
+        raise InvalidInput(_("That circle is not in this federation."))
+    try:
+        stance_value = Stance(stance)
+    except ValueError as exc:
+        raise InvalidInput(
+            _("Choose a position."), fields={"stance": [_("Choose one of the positions.")]}
+        ) from exc
+    if not reason.strip():
+        raise InvalidInput(
+            _("Give the circle's reasons."), fields={"reason": [_("This field is required.")]}
+        )
+    if internal_proposal is not None and (
+        internal_proposal.circle_id != circle.pk
+        or internal_proposal.federation_proposal_id != fp.pk
+    ):
+        raise InvalidInput(
+            _("Link the circle's own proposal about this question."),
+            fields={"internal_proposal": [_("Not this circle's proposal on this question.")]},
+        )
+    CirclePosition.objects.filter(federation_proposal=fp, circle=circle, is_current=True).update(
+        is_current=False
+    )
+    position = CirclePosition.objects.create(
+        federation_proposal=fp,
+        circle=circle,
+        stance=stance_value.value,
+        reason=reason.strip(),
+        dissent=dissent.strip(),
+        internal_proposal=internal_proposal,
+        recorded_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        verb="circle_position.recorded",
+        target=position,
+        circle=circle,
+        summary=_("Recorded the circle's position on the federation proposal “%(t)s”: %(s)s")
+        % {"t": fp.title, "s": position.get_stance_display()},
+    )
+    return position
+
+
+def circle_positions(fp: FederationProposal) -> dict[int, CirclePosition]:
+    return {
+        p.circle_id: p
+        for p in fp.circle_positions.filter(is_current=True).select_related("circle", "recorded_by")
+    }
+
+
+def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None = None) -> Any:
+    """Circles decide by consent: no circle blocks, and every circle spoke or had its time."""
+    circles = {c.pk for c in federation_circles(fp.federation_id)}
+    positions = {cid: Stance(p.stance) for cid, p in circle_positions(fp).items()}
+    return evaluate(
+        Rule(RuleKind.CONSENT),
+        members=circles,
+        positions=positions,
+        round_number=1,
+        deadline_passed=fp.deadline_passed if deadline_passed is None else deadline_passed,
+    )
+
+
+@transaction.atomic
+def federation_proposal_close(
+    *, actor: Practitioner | None, federation_proposal: FederationProposal
+) -> FederationProposal | None:
+    if actor is not None and (federation_proposal.author_id != actor.pk):
+        from circlework.core.errors import NotAllowed
+
+        raise NotAllowed(_("Only the member who raised it can close it early."))
+    fp = _lock_federation_proposal(federation_proposal)
+    if fp.status != ProposalStatus.OPEN:
+        return None
+    if actor is None and not fp.deadline_passed:
+        return None
+    verdict = federation_verdict(fp)
+    if actor is not None and verdict.missing and not fp.deadline_passed:
+        raise Conflict(_("It can be closed early only when every circle has given its position."))
+    fp.status = ProposalStatus.CLOSED
+    fp.passed = verdict.passes
+    fp.result = verdict.reason.replace("member", "circle")
+    fp.decided_at = timezone.now()
+    fp.save(update_fields=["status", "passed", "result", "decided_at", "updated_at"])
+    summary = (
+        _("The federation agreed “%(t)s”")
+        if verdict.passes
+        else _("The federation did not agree “%(t)s”")
+    )
+    audit.record(
+        actor=actor,
+        verb="federation_proposal.closed",
+        target=fp,
+        federation=fp.federation,
+        summary=summary % {"t": fp.title},
+    )
+    members = Practitioner.objects.filter(
+        memberships__circle__federation=fp.federation, memberships__left_at__isnull=True
+    ).distinct()
+    for member in members:
+        notify(
+            recipient=member,
+            kind=NotificationKind.OUTCOME,
+            title=summary % {"t": fp.title},
+            url=fp.get_absolute_url(),
+        )
+    return fp

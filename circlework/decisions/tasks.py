@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from circlework.core.scheduling import recurring
-from circlework.decisions.models import Proposal, ProposalStatus
+from circlework.decisions.models import FederationProposal, Proposal, ProposalStatus
 
 REMINDER_BEFORE = timedelta(hours=24)
 
@@ -59,4 +59,23 @@ def sweep_deadlines() -> int:
     )
     for proposal in due:
         members_remind(actor=None, proposal=proposal)
+    from circlework.decisions.services import federation_proposal_close
+
+    for fp in FederationProposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
+        done += federation_proposal_close(actor=None, federation_proposal=fp) is not None
     return done
+
+
+def schedule_federation_close(fp: FederationProposal) -> None:
+    if default_task_backend.supports_defer:
+        close_federation_proposal.using(run_after=fp.closes_at).enqueue(fp.pk)
+
+
+@task()
+def close_federation_proposal(federation_proposal_id: int) -> bool:
+    from circlework.decisions.services import federation_proposal_close
+
+    fp = FederationProposal.objects.filter(pk=federation_proposal_id).first()
+    return (
+        fp is not None and federation_proposal_close(actor=None, federation_proposal=fp) is not None
+    )

@@ -19,11 +19,13 @@ from circlework.decisions import selectors, services
 from circlework.decisions.forms import (
     AmendmentDecisionForm,
     AmendmentForm,
+    CirclePositionForm,
     CommentForm,
+    FederationProposalForm,
     PositionForm,
     ProposalForm,
 )
-from circlework.decisions.models import Amendment, Comment, Proposal
+from circlework.decisions.models import Amendment, Comment, FederationProposal, Proposal
 
 
 def _circle(slug: str) -> Circle:
@@ -351,3 +353,207 @@ def version_diff(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "is_member": True,
         },
     )
+
+
+# --- Federation decisions ---------------------------------------------------------------------
+
+
+def _federation(slug: str) -> Any:
+    from circlework.circles.models import Federation
+
+    return get_object_or_404(Federation, slug=slug)
+
+
+def _my_circles_in(request: HttpRequest, federation: Any) -> Any:
+    from circlework.circles.selectors import circles_of
+
+    return circles_of(practitioner=me(request)).filter(federation=federation)
+
+
+@login_required
+def federation_proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
+    federation = _federation(slug)
+    require_perm(request, "decisions.view_federation_decisions", federation)
+    proposals = FederationProposal.objects.filter(federation=federation).select_related(
+        "circle", "author"
+    )
+    return render(
+        request,
+        "decisions/federation_proposal_list.html",
+        {"federation": federation, "proposals": proposals, "section": "decisions"},
+    )
+
+
+@login_required
+def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
+    federation = _federation(slug)
+    require_perm(request, "decisions.view_federation_decisions", federation)
+    form = FederationProposalForm(request.POST or None, circles=_my_circles_in(request, federation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            fp = services.federation_proposal_open(
+                actor=me(request),
+                circle=form.cleaned_data["circle"],
+                title=form.cleaned_data["title"],
+                text=form.cleaned_data["text"],
+                closes_at=form.cleaned_data["closes_at"],
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(
+                request, _("Every circle in the federation has been asked for its position.")
+            )
+            return redirect(fp)
+    return render(
+        request,
+        "decisions/federation_proposal_new.html",
+        {"federation": federation, "form": form, "section": "decisions"},
+        status=400 if form.errors else 200,
+    )
+
+
+def _fp(slug: str, pk: int) -> FederationProposal:
+    return get_object_or_404(
+        FederationProposal.objects.select_related("federation", "circle", "author"),
+        pk=pk,
+        federation__slug=slug,
+    )
+
+
+def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
+    positions = services.circle_positions(fp)
+    rows = []
+    for circle in services.federation_circles(fp.federation_id):
+        rows.append(
+            {
+                "circle": circle,
+                "position": positions.get(circle.pk),
+                "history": [
+                    p for p in fp.circle_positions.filter(circle=circle).order_by("created_at")
+                ],
+            }
+        )
+    mine = []
+    for circle in _my_circles_in(request, fp.federation):
+        internal = fp.internal_proposals.filter(circle=circle).order_by("-created_at").first()
+        mine.append(
+            {
+                "circle": circle,
+                "internal": internal,
+                "is_delegate": allowed("decisions.record_circle_position", request.user, circle),
+                "form": form
+                if form is not None and str(form.data.get("circle")) == str(circle.pk)
+                else CirclePositionForm(
+                    initial={
+                        "circle": circle.pk,
+                        "internal_proposal": internal.pk if internal else None,
+                    }
+                ),
+            }
+        )
+    return {
+        "federation": fp.federation,
+        "fp": fp,
+        "rows": rows,
+        "mine": mine,
+        "verdict": services.federation_verdict(fp),
+        "section": "decisions",
+    }
+
+
+@login_required
+def federation_proposal_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    fp = _fp(slug, pk)
+    require_perm(request, "decisions.view_federation_decisions", fp.federation)
+    return render(request, "decisions/federation_proposal_detail.html", _fp_context(request, fp))
+
+
+@login_required
+@require_POST
+def circle_position_record(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    fp = _fp(slug, pk)
+    require_perm(request, "decisions.view_federation_decisions", fp.federation)
+    form = CirclePositionForm(request.POST)
+    circle = Circle.objects.filter(
+        pk=request.POST.get("circle") or 0, federation=fp.federation
+    ).first()
+    if circle is None:
+        messages.error(request, _("Choose one of your circles."))
+        return redirect(fp)
+    require_perm(request, "decisions.record_circle_position", circle)
+    if form.is_valid():
+        internal = Proposal.objects.filter(
+            pk=form.cleaned_data.get("internal_proposal") or 0
+        ).first()
+        try:
+            services.circle_position_record(
+                actor=me(request),
+                federation_proposal=fp,
+                circle=circle,
+                stance=form.cleaned_data["stance"],
+                reason=form.cleaned_data["reason"],
+                dissent=form.cleaned_data["dissent"],
+                internal_proposal=internal,
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("%(c)s's position is recorded.") % {"c": circle.name})
+            return redirect(fp)
+    return render(
+        request,
+        "decisions/federation_proposal_detail.html",
+        _fp_context(request, fp, form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def federation_proposal_deliberate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Open the circle's own proposal on the federation question (closes a day before it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fp = _fp(slug, pk)
+    require_perm(request, "decisions.view_federation_decisions", fp.federation)
+    circle = Circle.objects.filter(
+        pk=request.POST.get("circle") or 0, federation=fp.federation
+    ).first()
+    if circle is None:
+        messages.error(request, _("Choose one of your circles."))
+        return redirect(fp)
+    require_perm(request, "decisions.open_proposal", circle)
+    try:
+        proposal = services.proposal_open(
+            actor=me(request),
+            circle=circle,
+            title=_("Our position on: %(t)s") % {"t": fp.title},
+            text=fp.text
+            + "\n\n"
+            + _(
+                "(A federation proposal: agree here what our delegate will carry, with any dissent.)"
+            ),
+            closes_at=max(fp.closes_at - timedelta(days=1), timezone.now() + timedelta(hours=2)),
+            federation_proposal=fp,
+        )
+    except ApplicationError as exc:
+        flash_error(request, exc)
+        return redirect(fp)
+    return redirect(proposal)
+
+
+@login_required
+@require_POST
+def federation_proposal_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    fp = _fp(slug, pk)
+    require_perm(request, "decisions.view_federation_decisions", fp.federation)
+    try:
+        services.federation_proposal_close(actor=me(request), federation_proposal=fp)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("Closed: every circle's position is in the record."))
+    return redirect(fp)

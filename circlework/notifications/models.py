@@ -17,6 +17,7 @@ class NotificationKind(models.TextChoices):
     AMENDMENT = "amendment", _("Amendments and requests to confirm your position")
     OUTCOME = "outcome", _("Decisions reached")
     REVIEW_DUE = "review_due", _("Agreements due for review")
+    POLL = "poll", _("Polls in your circles and their results")
 
 
 class Delivery(models.TextChoices):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "circlework.notifications",
     "circlework.decisions",
     "circlework.agreements",
+    "circlework.polls",
     "circlework.api",
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ ALL = frozenset(ROLES)
 SIGNED_IN = ALL - {"anonymous"}
 CIRCLE = frozenset({"member", "author"})
 AUTHOR = frozenset({"author"})
+FEDERATION = frozenset({"member", "author", "other_member"})  # members of any circle in it
 
 MARK_CIRCLE = "MARKERCIRCLEPURPOSE"  # in a circle-only circle's purpose
 MARK_CREDENTIAL = "MARKERCIRCLECREDENTIAL"  # the author's circle-only credential
@@ -89,6 +91,14 @@ PAGES: dict[str, Rule] = {
     "decisions:comment_add": Rule(CIRCLE, "post"),
     "decisions:comment_edit": Rule(AUTHOR),
     "decisions:proposal_action": Rule(CIRCLE, "post"),
+    "circles:circle_delegate": Rule(CIRCLE),
+    "decisions:federation_proposal_list": Rule(FEDERATION),
+    "decisions:federation_proposal_new": Rule(FEDERATION),
+    "decisions:federation_proposal_detail": Rule(FEDERATION),
+    "decisions:circle_position_record": Rule(FEDERATION, "post"),
+    "decisions:federation_proposal_deliberate": Rule(FEDERATION, "post"),
+    "decisions:federation_proposal_close": Rule(FEDERATION, "post"),
+    "agreements:lineage": Rule(ALL),
     "agreements:agreement_list": Rule(CIRCLE),
     "agreements:agreement_detail": Rule(CIRCLE | {"other_member"}),  # federation-visible
     "agreements:agreement_review": Rule(CIRCLE, "post"),
@@ -120,6 +130,22 @@ API: dict[str, Rule] = {
     "invitation_revoke": Rule(CIRCLE, "post"),
     "invitation_accept": Rule(SIGNED_IN, "post"),
     "invitation_decline": Rule(SIGNED_IN, "post"),
+    "proposal_list": Rule(CIRCLE),
+    "proposal_create": Rule(CIRCLE, "post"),
+    "proposal_get": Rule(CIRCLE),
+    "position_take": Rule(CIRCLE, "post"),
+    "amendment_propose": Rule(CIRCLE, "post"),
+    "amendment_accept": Rule(AUTHOR, "post"),  # the proposer decides
+    "amendment_decline": Rule(AUTHOR, "post"),
+    "proposal_close": Rule(AUTHOR, "post"),  # refused with 409 while a voice is missing
+    "proposal_withdraw": Rule(AUTHOR, "post"),
+    "proposal_remind": Rule(CIRCLE, "post"),
+    "comment_list": Rule(CIRCLE),
+    "comment_add": Rule(CIRCLE, "post"),
+    "agreement_list": Rule(CIRCLE | {"other_member"}),  # the agreement is federation-visible
+    "agreement_get": Rule(CIRCLE | {"other_member"}),
+    "agreement_review": Rule(CIRCLE, "post"),
+    "agreement_borrow": Rule(frozenset({"other_member"}), "post"),  # into their own circle
 }
 # Well-formed bodies, so that the permission check (not input validation) decides.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -132,6 +158,18 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "credentials_add": {"title": "Diploma", "issuer": "Institute", "year": 2015},
     "profile_patch": {"pronouns": "they/them"},
     "circle_patch": {"locality": "Leeds"},
+    "proposal_create": {
+        "title": "Another question",
+        "text": "Shall we meet weekly?",
+        "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "position_take": {"stance": "concerns", "reason": "Not sure yet"},
+    "amendment_propose": {"text": "Shall we, kindly?", "reason": "Kinder still"},
+    "amendment_accept": {"response": "Thank you"},
+    "amendment_decline": {"response": "Not this time"},
+    "comment_add": {"text": "A thought"},
+    "agreement_review": {},
+    "agreement_borrow": {"circle": "another-circle"},
 }
 # Framework URLs that are not operations of ours.
 NOT_OPERATIONS = {"api:openapi-json", "api:api-root"}
@@ -246,8 +284,16 @@ def world(db: None) -> dict[str, Any]:
         actor=member, proposal=proposal, text="Shall we, please?", reason="Kinder"
     )
     comment = decision_services.comment_add(actor=author, proposal=proposal, text="My view")
+    federation_proposal = decision_services.federation_proposal_open(
+        actor=author,
+        circle=circle,
+        title="Federation question",
+        text="For all circles.",
+        closes_at=timezone.now() + timedelta(days=10),
+    )
     return {
         "proposal": proposal,
+        "federation_proposal": federation_proposal,
         "amendment": amendment,
         "comment": comment,
         "agreement": adopting.agreement,
@@ -297,6 +343,15 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     }
     if name in by_name:
         return by_name[name]
+    if (
+        name.startswith("decisions:federation_proposal")
+        or name == "decisions:circle_position_record"
+    ):
+        if name in ("decisions:federation_proposal_list", "decisions:federation_proposal_new"):
+            return {"slug": world["federation"].slug}
+        return {"slug": world["federation"].slug, "pk": world["federation_proposal"].pk}
+    if name == "agreements:lineage":
+        return {"slug": world["federation"].slug}
     if name.startswith("decisions:") and name not in (
         "decisions:proposal_list",
         "decisions:proposal_new",
@@ -307,7 +362,12 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     if (
         name.startswith("circles:circle_")
         or name
-        in ("decisions:proposal_list", "decisions:proposal_new", "agreements:agreement_list")
+        in (
+            "decisions:proposal_list",
+            "decisions:proposal_new",
+            "agreements:agreement_list",
+            "circles:circle_delegate",
+        )
     ) and name not in (
         "circles:circle_list",
         "circles:circle_found",
@@ -358,6 +418,9 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
         "practitioner_id": world["roles"]["author"].pk,
         "credential_id": world["credential"].pk,
         "invitation_id": world["invitation"].pk,
+        "proposal_id": world["proposal"].pk,
+        "amendment_id": world["amendment"].pk,
+        "agreement_id": world["agreement"].pk,
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))

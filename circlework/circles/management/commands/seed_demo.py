@@ -390,13 +390,17 @@ class Command(BaseCommand):
 
         from circlework.decisions import demo as decisions_demo
 
-        decisions_demo.seed(people, {c.name: c for c in Circle.objects.filter(federation=federation)})
+        decisions_demo.seed(
+            people, {c.name: c for c in Circle.objects.filter(federation=federation)}
+        )
 
         # The demo's back-story happened before today: its e-mails are not sent again
         # (deadline tasks for the open proposals stay queued).
         from django_tasks_db.models import DBTaskResult
 
-        DBTaskResult.objects.filter(status="READY", task_path__startswith="circlework.notifications.").delete()
+        DBTaskResult.objects.filter(
+            status="READY", task_path__startswith="circlework.notifications."
+        ).delete()
 
     def print_logins(self) -> None:
         self.stdout.write("")

@@ -1,0 +1,199 @@
+"""Federation decisions: circles decide, delegates carry positions with dissent; lineage picture."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from circlework.circles import services as circle_services
+from circlework.core.errors import Conflict, InvalidInput, NotAllowed
+from circlework.decisions import services, tasks
+from circlework.decisions.models import CirclePosition
+from tests import factories
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fed(federation: Any) -> dict[str, Any]:
+    a1, a2, b1, b2 = (factories.make_practitioner(n) for n in ("A1", "A2", "B1", "B2"))
+    ca = factories.make_circle(founder=a1, federation=federation, members=[a2], name="Alpha")
+    cb = factories.make_circle(founder=b1, federation=federation, members=[b2], name="Beta")
+    circle_services.circle_delegate_choose(actor=a2, circle=ca, delegate=a1)
+    circle_services.circle_delegate_choose(actor=b1, circle=cb, delegate=b2)
+    fp = services.federation_proposal_open(
+        actor=a1,
+        circle=ca,
+        title="Shared gathering",
+        text="Hold a spring gathering.",
+        closes_at=timezone.now() + timedelta(days=21),
+    )
+    return {
+        "ca": ca,
+        "cb": cb,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "b2": b2,
+        "fp": fp,
+        "federation": federation,
+    }
+
+
+def test_only_the_delegate_records_the_circles_position(fed: dict[str, Any]) -> None:
+    with pytest.raises(NotAllowed):
+        services.circle_position_record(
+            actor=fed["b1"],
+            federation_proposal=fed["fp"],
+            circle=fed["cb"],
+            stance="agree",
+            reason="We like it",
+        )
+    with pytest.raises(InvalidInput) as exc:
+        services.circle_position_record(
+            actor=fed["b2"],
+            federation_proposal=fed["fp"],
+            circle=fed["cb"],
+            stance="agree",
+            reason="",
+        )
+    assert "reason" in exc.value.fields
+    assert not CirclePosition.objects.exists()
+
+
+def test_circles_decide_and_dissent_travels(fed: dict[str, Any]) -> None:
+    internal = services.proposal_open(
+        actor=fed["b1"],
+        circle=fed["cb"],
+        title="Our position",
+        text="Shall we?",
+        closes_at=timezone.now() + timedelta(days=5),
+        federation_proposal=fed["fp"],
+    )
+    services.circle_position_record(
+        actor=fed["a1"],
+        federation_proposal=fed["fp"],
+        circle=fed["ca"],
+        stance="agree",
+        reason="We proposed it",
+    )
+    services.circle_position_record(
+        actor=fed["b2"],
+        federation_proposal=fed["fp"],
+        circle=fed["cb"],
+        stance="disagree",
+        reason="Too soon",
+        internal_proposal=internal,
+    )
+    services.circle_position_record(
+        actor=fed["b2"],
+        federation_proposal=fed["fp"],
+        circle=fed["cb"],
+        stance="concerns",
+        reason="Autumn would be better",
+        dissent="B1 would rather not hold one at all",
+    )
+    history = list(CirclePosition.objects.filter(circle=fed["cb"]).order_by("id"))
+    assert [p.is_current for p in history] == [False, True]
+    fp = services.federation_proposal_close(actor=fed["a1"], federation_proposal=fed["fp"])
+    assert fp is not None and fp.passed
+    assert (
+        services.circle_positions(fp)[fed["cb"].pk].dissent == "B1 would rather not hold one at all"
+    )
+    with pytest.raises(Conflict):
+        services.circle_position_record(
+            actor=fed["a1"], federation_proposal=fp, circle=fed["ca"], stance="block", reason="late"
+        )
+
+
+def test_a_circle_block_stops_it_and_silence_is_listed(fed: dict[str, Any]) -> None:
+    services.circle_position_record(
+        actor=fed["b2"],
+        federation_proposal=fed["fp"],
+        circle=fed["cb"],
+        stance="block",
+        reason="Not without asking clients",
+    )
+    with pytest.raises(Conflict):
+        services.federation_proposal_close(
+            actor=fed["a1"], federation_proposal=fed["fp"]
+        )  # Alpha has not spoken
+    with time_machine.travel(timezone.now() + timedelta(days=22)):
+        tasks.sweep_deadlines.call()
+    fed["fp"].refresh_from_db()
+    assert fed["fp"].status == "closed" and fed["fp"].passed is False
+
+
+def test_delegate_must_be_a_member_and_leaving_clears_it(fed: dict[str, Any]) -> None:
+    outsider = factories.make_practitioner()
+    with pytest.raises(InvalidInput):
+        circle_services.circle_delegate_choose(actor=fed["a1"], circle=fed["ca"], delegate=outsider)
+    circle_services.membership_leave(actor=fed["a1"], circle=fed["ca"])
+    fed["ca"].refresh_from_db()
+    assert fed["ca"].delegate is None
+
+
+def test_federation_proposal_page_shows_every_circle(client: Client, fed: dict[str, Any]) -> None:
+    login(client, fed["b2"])
+    body = client.get(fed["fp"].get_absolute_url()).content.decode()
+    assert "Alpha" in body and "Beta" in body and "no position yet" in body
+    response = client.post(
+        f"/federations/{fed['federation'].slug}/decisions/{fed['fp'].pk}/position/",
+        {"circle": fed["cb"].pk, "stance": "block", "reason": ""},
+    )
+    assert response.status_code == 400 and not CirclePosition.objects.exists()
+    response = client.post(
+        f"/federations/{fed['federation'].slug}/decisions/{fed['fp'].pk}/position/",
+        {"circle": fed["cb"].pk, "stance": "agree", "reason": "Fine by us"},
+    )
+    assert response.status_code == 302 and CirclePosition.objects.get().stance == "agree"
+
+
+def test_lineage_page_draws_borrowings(client: Client, fed: dict[str, Any]) -> None:
+    from circlework.agreements import services as agreement_services
+    from circlework.agreements.models import Agreement
+
+    proposal = services.proposal_open(
+        actor=fed["a1"],
+        circle=fed["ca"],
+        title="Conflict",
+        text="Adopt",
+        closes_at=timezone.now() + timedelta(days=3),
+        new_agreement_kind="conflict_procedure",
+        new_agreement_title="Conflict procedure",
+        agreement_text="Talk first.\nThen ask the circle.",
+    )
+    for p in (fed["a1"], fed["a2"]):
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    services.proposal_close(actor=fed["a1"], proposal=proposal, early=True)
+    source = Agreement.objects.get(circle=fed["ca"])
+    draft = agreement_services.agreement_borrow(
+        actor=fed["b1"],
+        agreement=source,
+        circle=fed["cb"],
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    services.amendment_propose(
+        actor=fed["b2"],
+        proposal=draft,
+        text=draft.text,
+        agreement_text="Talk first.\nThen ask two members.",
+        reason="Smaller",
+    )
+    amendment = draft.amendments.get()
+    services.amendment_accept(actor=fed["b1"], amendment=amendment)
+    for p in (fed["b1"], fed["b2"]):
+        services.position_take(actor=p, proposal=draft, stance="agree")
+    services.proposal_close(actor=fed["b1"], proposal=draft, early=True)
+    login(client, fed["b2"])
+    body = client.get(f"/federations/{fed['federation'].slug}/lineage/").content.decode()
+    assert 'role="img"' in body and "Beta borrowed from Alpha" in body
+    assert "% changed" in body
+    borrowed = Agreement.objects.get(circle=fed["cb"])
+    assert borrowed.borrowed_from == source.current_version
