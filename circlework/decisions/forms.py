@@ -101,6 +101,7 @@ class ProposalForm(forms.Form):
 
 
 class PositionForm(forms.Form):
+    prefix = "position"  # several forms share the proposal page: keep their ids apart
     stance = forms.ChoiceField(
         label=_("Your position"), choices=StanceChoice.choices, widget=forms.RadioSelect
     )
@@ -114,6 +115,7 @@ class PositionForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
+    prefix = "amendment"
     text = forms.CharField(
         label=_("The proposal as you would amend it"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -141,6 +143,7 @@ class AmendmentDecisionForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    prefix = "comment"
     text = forms.CharField(
         label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000
     )

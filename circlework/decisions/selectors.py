@@ -103,6 +103,10 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
         latest_agreement_changes = diff(
             proposal.agreement.current_version.text, proposal.agreement_text
         )
+    if not any(line.kind != "same" for line in latest_changes):
+        latest_changes = []
+    if not any(line.kind != "same" for line in latest_agreement_changes):
+        latest_agreement_changes = []
     return ProposalPage(
         proposal=proposal,
         members=members,
