@@ -92,6 +92,7 @@ class Proposal(TimeStamped):
         related_name="internal_proposals",
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    decision_requested_at = models.DateTimeField(null=True, blank=True)  # advice process only
 
     class Meta:
         ordering = ["-created_at"]

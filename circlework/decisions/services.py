@@ -29,11 +29,12 @@ from circlework.decisions.models import (
     FederationProposal,
     Outcome,
     Position,
+    Process,
     Proposal,
     ProposalStatus,
     ProposalVersion,
 )
-from circlework.decisions.rule import Rule, RuleKind, Stance, evaluate
+from circlework.decisions.rule import Rule, RuleKind, Stance, Verdict, evaluate
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -479,10 +480,19 @@ def verdict_for(proposal: Proposal, *, deadline_passed: bool | None = None) -> A
 
 @transaction.atomic
 def proposal_close(
-    *, actor: Practitioner | None, proposal: Proposal, early: bool = False
+    *,
+    actor: Practitioner | None,
+    proposal: Proposal,
+    early: bool = False,
+    advice_decision: bool | None = None,
+    statement: str = "",
 ) -> Outcome | None:
     """Record the outcome. Called by the worker at the closing time (actor None), or early by the
-    proposer once every member has spoken. Idempotent: a closed proposal is left as it is."""
+    proposer once every member has spoken. Idempotent: a closed proposal is left as it is.
+
+    Under the advice process the proposer decides, after hearing everyone: the worker does not
+    close it at the deadline but tells the proposer it is time to decide (`advice_decision`).
+    """
     if actor is not None:
         require("decisions.close_proposal", actor, proposal)
     proposal = _lock(proposal)
@@ -493,6 +503,25 @@ def proposal_close(
     verdict = verdict_for(proposal, deadline_passed=proposal.deadline_passed)
     if actor is not None and verdict.missing and not proposal.deadline_passed:
         raise Conflict(_("It can be closed early only when every member has spoken."))
+    if proposal.process == Process.ADVICE:
+        if actor is None:
+            _ask_proposer_to_decide(proposal)
+            return None
+        if advice_decision is None or not statement.strip():
+            raise InvalidInput(
+                _(
+                    "Under the advice process you decide: say what you decided and why, having heard everyone."
+                ),
+                fields={"statement": [_("This field is required.")]},
+            )
+        heard = len(current_positions(proposal))
+        verdict = Verdict(
+            advice_decision,
+            _("The proposer decided after hearing the advice of %(n)s member(s): %(s)s")
+            % {"n": heard, "s": statement.strip()},
+            verdict.missing,
+            verdict.counts,
+        )
     positions = current_positions(proposal)
     final = [
         {"practitioner_id": pid, "stance": p.stance, "reason": p.reason, "version": p.version}
@@ -506,7 +535,7 @@ def proposal_close(
         proposal=proposal,
         passed=verdict.passes,
         statement=proposal.text,
-        reason=verdict.reason,
+        reason=verdict.reason[:300],
         rule=proposal.rule,
         final_positions=final,
         dissent=dissent,
@@ -540,6 +569,20 @@ def proposal_close(
             url=proposal.get_absolute_url(),
         )
     return outcome
+
+
+def _ask_proposer_to_decide(proposal: Proposal) -> None:
+    if proposal.decision_requested_at is not None or proposal.author is None:
+        return
+    proposal.decision_requested_at = timezone.now()
+    proposal.save(update_fields=["decision_requested_at", "updated_at"])
+    notify(
+        recipient=proposal.author,
+        kind=NotificationKind.OUTCOME,
+        title=_("Time to decide: “%(t)s”") % {"t": proposal.title},
+        body=_("The advice round has closed. Record your decision and why, having heard everyone."),
+        url=proposal.get_absolute_url(),
+    )
 
 
 @transaction.atomic

@@ -312,7 +312,14 @@ def proposal_action(request: HttpRequest, slug: str, pk: int, action: str) -> Ht
             n = services.members_remind(actor=me(request), proposal=proposal)
             messages.success(request, _("%(n)s member(s) reminded.") % {"n": n})
         elif action == "close":
-            services.proposal_close(actor=me(request), proposal=proposal, early=True)
+            decision = request.POST.get("decision")
+            services.proposal_close(
+                actor=me(request),
+                proposal=proposal,
+                early=True,
+                advice_decision={"adopt": True, "reject": False}.get(decision or ""),
+                statement=request.POST.get("statement", ""),
+            )
             messages.success(request, _("The proposal is closed and the outcome recorded."))
         elif action == "withdraw":
             services.proposal_withdraw(actor=me(request), proposal=proposal)

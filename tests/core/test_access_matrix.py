@@ -105,6 +105,11 @@ PAGES: dict[str, Rule] = {
     "agreements:agreement_borrow": Rule(
         frozenset({"other_member"}), "post"
     ),  # into their own circle
+    "polls:poll_list": Rule(CIRCLE),
+    "polls:poll_new": Rule(CIRCLE),
+    "polls:poll_detail": Rule(CIRCLE),
+    # Members who did not open the poll are told on its page that they cannot close it.
+    "polls:poll_close": Rule(CIRCLE, "post"),
 }
 
 # API operations by operationId (django-ninja: module_function).
@@ -291,8 +296,23 @@ def world(db: None) -> dict[str, Any]:
         text="For all circles.",
         closes_at=timezone.now() + timedelta(days=10),
     )
+    from circlework.polls import services as poll_services
+
+    poll = poll_services.poll_open(
+        actor=author,
+        circle=circle,
+        title="Matrix poll",
+        kind="approval",
+        options=["Yes", "No"],
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    for person in (author, member):
+        poll_services.ballot_cast(
+            actor=person, poll=poll, approved=[poll.options.order_by("position")[0].pk]
+        )
     return {
         "proposal": proposal,
+        "poll": poll,
         "federation_proposal": federation_proposal,
         "amendment": amendment,
         "comment": comment,
@@ -343,6 +363,10 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     }
     if name in by_name:
         return by_name[name]
+    if name.startswith("polls:"):
+        if name in ("polls:poll_list", "polls:poll_new"):
+            return {"slug": world["circle"].slug}
+        return {"slug": world["circle"].slug, "pk": world["poll"].pk}
     if (
         name.startswith("decisions:federation_proposal")
         or name == "decisions:circle_position_record"

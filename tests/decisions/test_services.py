@@ -268,3 +268,33 @@ def test_comments_keep_edit_history(four: dict[str, Any]) -> None:
     assert reply.parent == comment
     with pytest.raises(NotAllowed):
         services.comment_edit(actor=four["people"][2], comment=comment, text="Hijack")
+
+
+def test_advice_process_the_proposer_decides_after_hearing_everyone(four: dict[str, Any]) -> None:
+    ana, ben, cy, dee = four["people"]
+    proposal = _open(four, process="advice", title="Move our meeting room")
+    services.position_take(
+        actor=ben, proposal=proposal, stance="disagree", reason="The stairs are hard for me"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert (
+            services.proposal_close(actor=None, proposal=proposal) is None
+        )  # the worker does not decide
+        assert services.proposal_close(actor=None, proposal=proposal) is None
+        assert (
+            Notification.objects.filter(recipient=ana, title__startswith="Time to decide").count()
+            == 1
+        )
+        with pytest.raises(InvalidInput):
+            services.proposal_close(
+                actor=ana, proposal=proposal, advice_decision=True, statement=""
+            )
+        outcome = services.proposal_close(
+            actor=ana,
+            proposal=proposal,
+            advice_decision=False,
+            statement="Ben's access matters more; we stay.",
+        )
+    assert outcome is not None and not outcome.passed
+    assert "Ben's access matters more" in outcome.reason
+    assert outcome.dissent[0]["reason"] == "The stairs are hard for me"

@@ -1,0 +1,38 @@
+"""Poll deadlines without cron: each poll queues its own close; a sweep catches any missed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from circlework.core.scheduling import recurring
+from circlework.polls.models import Poll, PollStatus
+
+
+def schedule_for(poll: Poll) -> None:
+    """Queue the close at the closing time. The handler is idempotent, so re-queueing is safe."""
+    if not default_task_backend.supports_defer:
+        return  # the immediate backend (tests): the sweep and direct calls do the work
+    close_poll.using(run_after=poll.closes_at).enqueue(poll.pk)
+
+
+@task()
+def close_poll(poll_id: int) -> bool:
+    from circlework.polls.services import poll_close
+
+    poll = Poll.objects.filter(pk=poll_id).first()
+    return poll is not None and poll_close(actor=None, poll=poll) is not None
+
+
+@recurring(every=timedelta(minutes=10))
+@task()
+def sweep_poll_deadlines() -> int:
+    """A safety net: close every open poll whose closing time has passed."""
+    from circlework.polls.services import poll_close
+
+    done = 0
+    for poll in Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=timezone.now()):
+        done += poll_close(actor=None, poll=poll) is not None
+    return done
