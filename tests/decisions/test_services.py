@@ -271,7 +271,7 @@ def test_comments_keep_edit_history(four: dict[str, Any]) -> None:
 
 
 def test_advice_process_the_proposer_decides_after_hearing_everyone(four: dict[str, Any]) -> None:
-    ana, ben, cy, dee = four["people"]
+    ana, ben, _cy, _dee = four["people"]
     proposal = _open(four, process="advice", title="Move our meeting room")
     services.position_take(
         actor=ben, proposal=proposal, stance="disagree", reason="The stairs are hard for me"
