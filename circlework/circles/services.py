@@ -281,9 +281,7 @@ def invitation_create(
             recipient=invitee,
             kind=NotificationKind.INVITATION,
             title=_("You are invited to join %(c)s") % {"c": circle.name},
-            body=_(
-                "From %(a)s. The link is in your e-mail; you can also answer from your home page."
-            )
+            body=_("From %(a)s. The link to accept or decline is in the e-mail we sent you.")
             % {"a": actor.display_name},
             url=reverse("home"),
             email=False,

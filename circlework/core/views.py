@@ -17,6 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     from circlework.circles.selectors import circles_of, pending_invitations_for
     from circlework.decisions.selectors import awaiting_voice
     from circlework.notifications.selectors import unread
+    from circlework.polls.selectors import awaiting_answer
 
     practitioner = request.user.practitioner
     context: dict[str, Any] = {
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "circles": circles_of(practitioner=practitioner),
         "invitations": pending_invitations_for(practitioner=practitioner),
         "awaiting": awaiting_voice(practitioner=practitioner),
+        "polls": awaiting_answer(practitioner=practitioner),
         "reviews_due": reviews_due_for(practitioner=practitioner),
         "today": timezone.localdate(),
         "notifications": unread(practitioner=practitioner, limit=8),

@@ -445,3 +445,18 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
         results=results,
         answers=answers,
     )
+
+
+def awaiting_answer(*, practitioner: Practitioner) -> QuerySet[Poll]:
+    """Open polls in my circles that I have not answered yet (for the home page)."""
+    answered = Ballot.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
+    return (
+        Poll.objects.filter(
+            status=PollStatus.OPEN,
+            circle__memberships__practitioner=practitioner,
+            circle__memberships__left_at__isnull=True,
+        )
+        .exclude(Exists(answered))
+        .select_related("circle")
+        .order_by("closes_at")
+    )

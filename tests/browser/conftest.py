@@ -26,7 +26,9 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see the module docstring
 
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from playwright.sync_api import BrowserContext, Page, Route
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -89,6 +91,27 @@ def new_context_without_javascript(new_context: Any, **kwargs: Any) -> BrowserCo
     """Like pytest-playwright's ``new_context`` fixture, with page scripts disabled."""
     context: BrowserContext = new_context(java_script_enabled=False, **kwargs)
     _NO_SCRIPT_CONTEXTS.add(context)
+    return context
+
+
+def signed_in_context(
+    new_context: Any, live_server: Any, user: Any, *, javascript: bool = True
+) -> BrowserContext:
+    """A browser context carrying a real Django session for ``user`` (no log-in form needed)."""
+    client = Client()
+    client.force_login(user)
+    context: BrowserContext = (
+        new_context() if javascript else new_context_without_javascript(new_context)
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     return context
 
 

@@ -14,7 +14,13 @@ from playwright.sync_api import BrowserContext, Page, expect
 from circlework.accounts.models import User
 from circlework.circles.models import Circle, Invitation, Membership
 from tests import factories
-from tests.browser.conftest import check_page, mail_link, totp_code, wrong_totp_code
+from tests.browser.conftest import (
+    check_page,
+    mail_link,
+    signed_in_context,
+    totp_code,
+    wrong_totp_code,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,8 +32,10 @@ PASSWORD = "quiet-river-stones-2024"
 CIRCLE_NAME = "Riverside Peer Circle"
 
 
-def sign_up(page: Page, base: str, *, name: str, email: str, prefix: str) -> None:
-    page.goto(f"{base}/accounts/signup/")
+def sign_up(page: Page, base: str | None, *, name: str, email: str, prefix: str) -> None:
+    """Fill in the sign-up form (opening it first unless ``base`` is None: already there)."""
+    if base is not None:
+        page.goto(f"{base}/accounts/signup/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
     check_page(page, f"{prefix}-01-signup")
     page.get_by_label("Your name as colleagues will see it").fill(name)
@@ -163,15 +171,16 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
     check_page(page, "flow-founder-15-2fa-authenticate")
-    code_input = page.locator("input[name=code]")
+    code_input = page.get_by_label("Code")
     code_input.fill(wrong_totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("main")).to_contain_text("Incorrect code.")
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     check_page(page, "flow-founder-16-2fa-wrong-code")
-    page.locator("input[name=code]").fill(totp_code(secret))
+    page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"What needs you, {FOUNDER_NAME}")
+    check_page(page, "flow-founder-17-home-after-2fa-login")
 
     # --- The invitee signs up with the invited address, verifies, and accepts ---------------
     invitee_ctx: BrowserContext = new_context()
@@ -220,3 +229,55 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
         expect(members.nth(0)).to_contain_text(FOUNDER_NAME)
         expect(members.nth(1)).to_contain_text(INVITEE_NAME)
         check_page(p, f"{prefix}-21-circle-with-both")
+
+
+def test_invitation_link_first_then_sign_up(
+    live_server: Any, transactional_db: None, page: Page
+) -> None:
+    """The usual path for a newcomer: the e-mailed link, "Sign up", verify, and back to accept."""
+    circle = factories.make_circle(name="Harbour Circle")
+    _inv, secret = factories.make_invitation(circle, "newcomer@example.org")
+    page.goto(f"{live_server.url}/invitations/{secret}/")
+    expect(page.get_by_role("main")).to_contain_text(
+        "To accept, log in or sign up with newcomer@example.org"
+    )
+    expect(page.get_by_role("button", name="Accept and join")).to_have_count(0)
+    check_page(page, "invite-first-01-invitation-anonymous")
+    page.get_by_role("main").get_by_role("link", name="Sign up").click()
+    sign_up(page, None, name="Noor Haddad", email="newcomer@example.org", prefix="invite-first")
+    link = mail_link("newcomer@example.org", "/accounts/confirm-email/")
+    page.goto(link)
+    check_page(page, "invite-first-03-confirm-email")
+    page.get_by_role("button", name="Confirm").click()
+    # Verified and signed in, she is taken back to the invitation she came from.
+    expect(page).to_have_url(f"{live_server.url}/invitations/{secret}/")
+    check_page(page, "invite-first-04-invitation-signed-in")
+    page.get_by_role("button", name="Accept and join").click()
+    expect(page.get_by_role("status")).to_contain_text("Welcome to Harbour Circle.")
+    members = page.get_by_role("region", name="Members")
+    expect(members).to_contain_text("Noor Haddad")
+    assert (
+        Membership.objects.current()
+        .filter(circle=circle, practitioner__user__email="newcomer@example.org")
+        .exists()
+    )
+    check_page(page, "invite-first-05-circle-joined")
+
+
+def test_invitation_for_another_address_is_refused(
+    live_server: Any, transactional_db: None, new_context: Any
+) -> None:
+    circle = factories.make_circle(name="Harbour Circle")
+    invitation, secret = factories.make_invitation(circle, "intended@example.org")
+    someone_else = factories.make_practitioner("Sam Okoro", email="someone-else@example.org")
+    page = signed_in_context(new_context, live_server, someone_else.user).new_page()
+    page.goto(f"{live_server.url}/invitations/{secret}/")
+    check_page(page, "invite-wrong-address-01-invitation")
+    page.get_by_role("button", name="Accept and join").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "This invitation was sent to a different e-mail address."
+    )
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    assert not Membership.objects.filter(circle=circle, practitioner=someone_else).exists()
+    check_page(page, "invite-wrong-address-02-refused")

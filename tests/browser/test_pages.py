@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from circlework.accounts import services as account_services
-from circlework.accounts.models import User
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, Membership
 from tests import factories
-from tests.browser.conftest import check_page, new_context_without_javascript
+from tests.browser.conftest import check_page, signed_in_context
 
 pytestmark = [pytest.mark.browser]
 
@@ -76,27 +73,6 @@ def seed(transactional_db: None) -> Seed:
     )
     account_services.api_token_create(actor=member, name="Calendar sync")
     return Seed(federation, member, colleague, former, circle, other_circle, secret)
-
-
-def signed_in_context(
-    new_context: Any, live_server: Any, user: User, *, javascript: bool = True
-) -> BrowserContext:
-    """A browser context carrying a real Django session for ``user`` (no log-in form needed)."""
-    client = Client()
-    client.force_login(user)
-    context: BrowserContext = (
-        new_context() if javascript else new_context_without_javascript(new_context)
-    )
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context
 
 
 def h1(page: Page) -> Any:

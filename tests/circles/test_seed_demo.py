@@ -37,6 +37,9 @@ def test_seed_demo_builds_the_story() -> None:
         .review_due
         is not None
     )
+    from circlework.polls.models import Poll
+
+    assert set(Poll.objects.values_list("kind", flat=True)) == {"time", "ranked"}
     # Loading again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert Circle.objects.count() == 4
