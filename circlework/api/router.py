@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -22,14 +24,29 @@ from ninja.errors import ValidationError as NinjaValidationError
 from circlework.accounts import selectors as account_selectors
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Credential, Practitioner
+from circlework.agreements import selectors as agreement_selectors
+from circlework.agreements import services as agreement_services
+from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.agreements.views import REVIEW_OPEN_DAYS
 from circlework.api import schemas as s
 from circlework.api.auth import PractitionerSession, TokenAuth, authenticate_optional
 from circlework.circles import selectors as circle_selectors
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, Federation, Invitation
-from circlework.core.errors import ApplicationError, NotAllowed, NotFound
+from circlework.circles.selectors import MemberRow
+from circlework.core.errors import ApplicationError, Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
+from circlework.decisions import selectors as decision_selectors
+from circlework.decisions import services as decision_services
+from circlework.decisions.models import (
+    Amendment,
+    Comment,
+    Outcome,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+)
 from circlework.notifications import selectors as notification_selectors
 
 
@@ -74,7 +91,9 @@ class CircleworkAPI(NinjaAPI):
 api = CircleworkAPI(
     title="Circlework API",
     version="1",
-    description="Practitioners, circles, memberships and invitations. Authenticate with a personal "
+    description="Practitioners, circles, memberships and invitations; a circle's proposals, "
+    "positions, amendments, comments and outcomes; its agreements, their reviews and borrowing. "
+    "Authenticate with a personal "
     "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser "
     "session. Operations without a security requirement are public; with a token or session they "
     "also show what your memberships let you see.",
@@ -435,3 +454,603 @@ def invitation_decline(request: HttpRequest, payload: s.InvitationSecretIn) -> d
     return _invitation_out(
         circle_services.invitation_decline(actor=_me(request), secret=payload.secret)
     )
+
+
+# --- proposals --------------------------------------------------------------------------------
+# Proposals are the circle's own business: someone who cannot see the circle gets 404, someone
+# who can see it but is not a member 403 (as for its invitations).
+
+
+def _member_circle(request: HttpRequest, slug: str) -> Circle:
+    circle = _visible_circle(request, slug)
+    if not allowed("decisions.view_decisions", request.user, circle):
+        raise NotAllowed("Only the circle's members can see and take part in its decisions.")
+    return circle
+
+
+def _proposal(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
+    circle = _member_circle(request, slug)
+    proposal = (
+        Proposal.objects.select_related(
+            "circle", "circle__federation", "author", "agreement__current_version", "outcome"
+        )
+        .filter(pk=proposal_id, circle=circle)
+        .first()
+    )
+    if proposal is None or not allowed("decisions.view_proposal", request.user, proposal):
+        raise NotFound("No such proposal in this circle.")
+    return proposal
+
+
+def _amendment(request: HttpRequest, slug: str, proposal_id: int, amendment_id: int) -> Amendment:
+    proposal = _proposal(request, slug, proposal_id)
+    amendment = (
+        Amendment.objects.select_related("proposal__circle", "proposal__author")
+        .filter(pk=amendment_id, proposal=proposal)
+        .first()
+    )
+    if amendment is None:
+        raise NotFound("No such amendment to this proposal.")
+    return amendment
+
+
+People = dict[int, MemberRow]
+
+
+def _people(request: HttpRequest, circle: Circle) -> People:
+    """Everyone who is or was in the circle, by id, named as the member list names them to you."""
+    rows = circle_selectors.circle_members(user=request.user, circle=circle, include_former=True)
+    return {r.membership.practitioner_id: r for r in rows if r.membership.practitioner_id}
+
+
+def _person(people: People, practitioner_id: int | None) -> dict[str, Any]:
+    row = people.get(practitioner_id) if practitioner_id is not None else None
+    if row is None:
+        return {"practitioner_id": None, "name": "a former member"}
+    return {"practitioner_id": row.practitioner_id, "name": row.name}
+
+
+def _provenance(request: HttpRequest, source: AgreementVersion | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    agreement = source.agreement
+    if not allowed("agreements.view_agreement", request.user, agreement):
+        return {"visible": False}
+    return {
+        "visible": True,
+        "circle": agreement.circle.slug,
+        "circle_name": agreement.circle.name,
+        "agreement_id": agreement.pk,
+        "title": agreement.title,
+        "version": source.number,
+    }
+
+
+def _proposal_summary(proposal: Proposal, people: People) -> dict[str, Any]:
+    outcome = getattr(proposal, "outcome", None)
+    return {
+        "id": proposal.pk,
+        "title": proposal.title,
+        "status": proposal.status,
+        "process": proposal.process,
+        "rule": proposal.rule,
+        "fallback_after_rounds": proposal.fallback_after_rounds,
+        "version": proposal.version,
+        "round": proposal.round,
+        "closes_at": proposal.closes_at,
+        "decision_requested_at": proposal.decision_requested_at,
+        "created_at": proposal.created_at,
+        "author": _person(people, proposal.author_id),
+        "agreement_id": proposal.agreement_id,
+        "new_agreement_kind": proposal.new_agreement_kind,
+        "new_agreement_title": proposal.new_agreement_title,
+        "outcome": None
+        if outcome is None
+        else {"passed": outcome.passed, "reason": outcome.reason, "decided_at": outcome.decided_at},
+    }
+
+
+def _amendment_out(amendment: Amendment, people: People, produced: int | None) -> dict[str, Any]:
+    return {
+        "id": amendment.pk,
+        "author": _person(people, amendment.author_id),
+        "based_on_version": amendment.based_on_version,
+        "text": amendment.text,
+        "agreement_text": amendment.agreement_text,
+        "reason": amendment.reason,
+        "status": amendment.status,
+        "response": amendment.response,
+        "decided_at": amendment.decided_at,
+        "produced_version": produced,
+        "created_at": amendment.created_at,
+    }
+
+
+def _final_rows(rows: list[dict[str, Any]], people: People) -> list[dict[str, Any]]:
+    return [
+        {
+            **_person(people, row.get("practitioner_id")),
+            "stance": row["stance"],
+            "reason": row.get("reason", ""),
+            "version": row.get("version"),
+        }
+        for row in rows
+    ]
+
+
+def _outcome_out(outcome: Outcome, people: People) -> dict[str, Any]:
+    adopted = AgreementVersion.objects.filter(adopted_by=outcome).values_list("number", flat=True)
+    return {
+        "passed": outcome.passed,
+        "reason": outcome.reason,
+        "decided_at": outcome.decided_at,
+        "statement": outcome.statement,
+        "rule": outcome.rule,
+        "final_positions": _final_rows(outcome.final_positions, people),
+        "dissent": _final_rows(outcome.dissent, people),
+        "missing": [_person(people, pid)["name"] for pid in outcome.missing],
+        "adopted_agreement_version": adopted.first(),
+    }
+
+
+def _proposal_out(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    page = decision_selectors.proposal_page(user=request.user, proposal=proposal)
+    people = _people(request, proposal.circle)
+    produced = {v.amendment_id: v.number for v in page.versions if v.amendment_id}
+    outcome = getattr(proposal, "outcome", None)
+    return {
+        **_proposal_summary(proposal, people),
+        "circle": proposal.circle.slug,
+        "text": proposal.text,
+        "agreement_text": proposal.agreement_text,
+        "agreement_parameters": proposal.agreement_parameters,
+        "borrowed_from": _provenance(request, proposal.borrowed_from),
+        "is_proposer": allowed("decisions.close_proposal", request.user, proposal),
+        "versions": [
+            {
+                "number": v.number,
+                "title": v.title,
+                "text": v.text,
+                "agreement_text": v.agreement_text,
+                "created_at": v.created_at,
+                "amendment_id": v.amendment_id,
+            }
+            for v in page.versions
+        ],
+        "positions": [
+            {
+                "practitioner_id": _person(people, m.practitioner_id)["practitioner_id"],
+                "name": m.name,
+                "stance": m.stance,
+                "reason": m.reason,
+                "needs_confirming": m.needs_confirming,
+                "history": [
+                    {
+                        "stance": h.stance,
+                        "reason": h.reason,
+                        "version": h.version,
+                        "round": h.round,
+                        "is_current": h.is_current,
+                        "created_at": h.created_at,
+                    }
+                    for h in m.history
+                ],
+            }
+            for m in page.members
+        ],
+        "silent": page.silent,
+        "verdict": {
+            "passes": page.verdict.passes,
+            "reason": page.verdict.reason,
+            "counts": dict(page.verdict.counts),
+        }
+        if proposal.is_open
+        else None,
+        "amendments": [
+            _amendment_out(a, people, produced.get(a.pk)) for a in proposal.amendments.all()
+        ],
+        "outcome": None if outcome is None else _outcome_out(outcome, people),
+    }
+
+
+def _reloaded(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    """The proposal as it is now, after a service changed it."""
+    return _proposal_out(request, _proposal(request, proposal.circle.slug, proposal.pk))
+
+
+@api.get(
+    "/circles/{slug:slug}/proposals",
+    response={200: list[s.ProposalSummaryOut], **ERRORS},
+    tags=["proposals"],
+)
+def proposal_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Open proposals (soonest closing first), then up to 50 closed or withdrawn ones."""
+    circle = _member_circle(request, slug)
+    open_, closed = decision_selectors.circle_proposals(circle=circle)
+    people = _people(request, circle)
+    return [_proposal_summary(p, people) for p in [*open_, *closed]]
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals", response={201: s.ProposalOut, **ERRORS}, tags=["proposals"]
+)
+def proposal_create(
+    request: HttpRequest, slug: str, payload: s.ProposalIn
+) -> Status[dict[str, Any]]:
+    circle = _member_circle(request, slug)
+    agreement = None
+    if payload.agreement_id is not None:
+        if payload.new_agreement_kind or payload.new_agreement_title.strip():
+            raise InvalidInput(
+                "Either revise an agreement or adopt a new one, not both.",
+                fields={"agreement_id": ["Leave this out to adopt a new agreement."]},
+            )
+        agreement = Agreement.objects.filter(pk=payload.agreement_id, circle=circle).first()
+        if agreement is None:
+            raise InvalidInput(
+                "No such agreement in this circle.",
+                fields={"agreement_id": ["Choose one of this circle's agreements."]},
+            )
+    elif payload.new_agreement_kind and not payload.new_agreement_title.strip():
+        raise InvalidInput(
+            "Give the new agreement a title.",
+            fields={"new_agreement_title": ["This field is required."]},
+        )
+    params = payload.agreement_parameters
+    proposal = decision_services.proposal_open(
+        actor=_me(request),
+        circle=circle,
+        title=payload.title,
+        text=payload.text,
+        closes_at=payload.closes_at,
+        process=payload.process,
+        agreement=agreement,
+        new_agreement_kind=payload.new_agreement_kind or "",
+        new_agreement_title=payload.new_agreement_title,
+        agreement_text=payload.agreement_text,
+        agreement_parameters=params.model_dump() if params is not None else None,
+    )
+    return Status(201, _reloaded(request, proposal))
+
+
+@api.get(
+    "/circles/{slug:slug}/proposals/{proposal_id}",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_get(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    return _proposal_out(request, _proposal(request, slug, proposal_id))
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/position",
+    response={201: s.PositionOut, **ERRORS},
+    tags=["proposals"],
+)
+def position_take(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.PositionIn
+) -> Status[dict[str, Any]]:
+    """Take or change your position. Every change is kept; the latest is current."""
+    position = decision_services.position_take(
+        actor=_me(request),
+        proposal=_proposal(request, slug, proposal_id),
+        stance=payload.stance,
+        reason=payload.reason,
+    )
+    return Status(
+        201,
+        {
+            "id": position.pk,
+            "stance": position.stance,
+            "reason": position.reason,
+            "version": position.version,
+            "round": position.round,
+            "is_current": position.is_current,
+            "created_at": position.created_at,
+        },
+    )
+
+
+def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> dict[str, Any]:
+    amendment = Amendment.objects.select_related("proposal__circle").get(pk=amendment.pk)
+    produced = (
+        ProposalVersion.objects.filter(amendment=amendment).values_list("number", flat=True).first()
+    )
+    return _amendment_out(amendment, _people(request, amendment.proposal.circle), produced)
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments",
+    response={201: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_propose(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.AmendmentIn
+) -> Status[dict[str, Any]]:
+    """Propose a changed text; the proposer accepts or declines it."""
+    amendment = decision_services.amendment_propose(
+        actor=_me(request),
+        proposal=_proposal(request, slug, proposal_id),
+        text=payload.text,
+        agreement_text=payload.agreement_text,
+        reason=payload.reason,
+    )
+    return Status(201, _amendment_reloaded(request, amendment))
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments/{amendment_id}/accept",
+    response={200: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_accept(
+    request: HttpRequest,
+    slug: str,
+    proposal_id: int,
+    amendment_id: int,
+    payload: s.AmendmentDecisionIn,
+) -> dict[str, Any]:
+    """The proposer only: a new version, and every member is asked to confirm their position."""
+    amendment = _amendment(request, slug, proposal_id, amendment_id)
+    decision_services.amendment_accept(
+        actor=_me(request), amendment=amendment, response=payload.response
+    )
+    return _amendment_reloaded(request, amendment)
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments/{amendment_id}/decline",
+    response={200: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_decline(
+    request: HttpRequest,
+    slug: str,
+    proposal_id: int,
+    amendment_id: int,
+    payload: s.AmendmentDecisionIn,
+) -> dict[str, Any]:
+    """The proposer only, with a response saying why."""
+    amendment = _amendment(request, slug, proposal_id, amendment_id)
+    decision_services.amendment_decline(
+        actor=_me(request), amendment=amendment, response=payload.response
+    )
+    return _amendment_reloaded(request, amendment)
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/close",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_close(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.CloseIn
+) -> dict[str, Any]:
+    """Close early (the proposer only, once every member has spoken) and record the outcome.
+
+    Under the advice process the proposer decides, with `decision` and `statement`, also after
+    the closing time; under the other processes the circle's rule decides and both are ignored.
+    """
+    proposal = _proposal(request, slug, proposal_id)
+    outcome = decision_services.proposal_close(
+        actor=_me(request),
+        proposal=proposal,
+        early=True,
+        advice_decision=payload.decision,
+        statement=payload.statement,
+    )
+    if outcome is None:
+        raise Conflict("This proposal is already closed or withdrawn.")
+    return _reloaded(request, proposal)
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/withdraw",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    """The proposer only, while it is open."""
+    proposal = _proposal(request, slug, proposal_id)
+    decision_services.proposal_withdraw(actor=_me(request), proposal=proposal)
+    return _reloaded(request, proposal)
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/remind",
+    response={200: s.RemindOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_remind(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    """Remind the members who have not spoken. Nobody is reminded once it is closed."""
+    proposal = _proposal(request, slug, proposal_id)
+    return {"reminded": decision_services.members_remind(actor=_me(request), proposal=proposal)}
+
+
+def _comment_out(comment: Comment, people: People) -> dict[str, Any]:
+    return {
+        "id": comment.pk,
+        "author": _person(people, comment.author_id),
+        "parent_id": comment.parent_id,
+        "quote": comment.quote,
+        "text": comment.text,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+    }
+
+
+@api.get(
+    "/circles/{slug:slug}/proposals/{proposal_id}/comments",
+    response={200: list[s.CommentOut], **ERRORS},
+    tags=["proposals"],
+)
+def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[dict[str, Any]]:
+    """Oldest first; a reply names its parent."""
+    proposal = _proposal(request, slug, proposal_id)
+    people = _people(request, proposal.circle)
+    return [_comment_out(c, people) for c in proposal.comments.all()]
+
+
+@api.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/comments",
+    response={201: s.CommentOut, **ERRORS},
+    tags=["proposals"],
+)
+def comment_add(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.CommentIn
+) -> Status[dict[str, Any]]:
+    proposal = _proposal(request, slug, proposal_id)
+    parent = None
+    if payload.parent_id is not None:
+        parent = Comment.objects.filter(pk=payload.parent_id, proposal=proposal).first()
+        if parent is None:
+            raise InvalidInput(
+                "You can only reply to a comment on the same proposal.",
+                fields={"parent_id": ["No such comment on this proposal."]},
+            )
+    comment = decision_services.comment_add(
+        actor=_me(request), proposal=proposal, text=payload.text, parent=parent, quote=payload.quote
+    )
+    return Status(201, _comment_out(comment, _people(request, proposal.circle)))
+
+
+# --- agreements -------------------------------------------------------------------------------
+# Each agreement has its own visibility (agreements.view_agreement): a federation-wide agreement
+# of a circle-only circle can be read across the federation, and borrowed from there.
+
+
+def _agreement(request: HttpRequest, slug: str, agreement_id: int) -> Agreement:
+    agreement = (
+        Agreement.objects.select_related(
+            "circle__federation", "current_version", "borrowed_from__agreement__circle"
+        )
+        .filter(pk=agreement_id, circle__slug=slug)
+        .first()
+    )
+    if agreement is None or not allowed("agreements.view_agreement", request.user, agreement):
+        raise NotFound("No such agreement, or it is not visible to you.")
+    return agreement
+
+
+def _agreement_summary(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
+    current = agreement.current_version
+    return {
+        "id": agreement.pk,
+        "circle": agreement.circle.slug,
+        "kind": agreement.kind,
+        "title": agreement.title,
+        "visibility": agreement.visibility,
+        "current_version": current.number if current else None,
+        "adopted_at": current.adopted_at if current else None,
+        "review_interval_months": agreement.review_interval_months,
+        "review_due": agreement.review_due,
+        "borrowed_from": _provenance(request, agreement.borrowed_from),
+    }
+
+
+@api.get(
+    "/circles/{slug:slug}/agreements",
+    response={200: list[s.AgreementSummaryOut], **ERRORS},
+    auth=None,
+    tags=["agreements"],
+)
+def agreement_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """The circle's agreements that you may read. 404 if you can see neither the circle nor any
+    of its agreements."""
+    authenticate_optional(request)
+    circle = Circle.objects.select_related("federation").filter(slug=slug).first()
+    if circle is None:
+        raise NotFound("No such circle, or it is not visible to you.")
+    agreements = [
+        a
+        for a in agreement_selectors.circle_agreements(circle=circle)
+        if allowed("agreements.view_agreement", request.user, a)
+    ]
+    if not agreements and not allowed("circles.view_circle", request.user, circle):
+        raise NotFound("No such circle, or it is not visible to you.")
+    return [_agreement_summary(request, a) for a in agreements]
+
+
+@api.get(
+    "/circles/{slug:slug}/agreements/{agreement_id}",
+    response={200: s.AgreementOut, **ERRORS},
+    auth=None,
+    tags=["agreements"],
+)
+def agreement_get(request: HttpRequest, slug: str, agreement_id: int) -> dict[str, Any]:
+    """The current text and every adopted version, each with the outcome that adopted it."""
+    authenticate_optional(request)
+    agreement = _agreement(request, slug, agreement_id)
+    current = agreement.current_version
+    is_member = allowed("agreements.review_agreement", request.user, agreement)
+    open_proposal = (
+        agreement.proposals.filter(status=ProposalStatus.OPEN).first() if is_member else None
+    )
+    return {
+        **_agreement_summary(request, agreement),
+        "text": current.text if current else "",
+        "parameters": current.parameters if current else {},
+        "versions": [
+            {
+                "number": v.number,
+                "text": v.text,
+                "parameters": v.parameters,
+                "adopted_at": v.adopted_at,
+                "outcome_id": v.adopted_by_id,
+                "proposal_id": v.adopted_by.proposal_id,
+            }
+            for v in agreement.versions.select_related("adopted_by")
+        ],
+        "is_member": is_member,
+        "open_proposal_id": open_proposal.pk if open_proposal else None,
+    }
+
+
+def _closes_at(value: datetime | None) -> datetime:
+    return value or timezone.now() + timedelta(days=REVIEW_OPEN_DAYS)
+
+
+@api.post(
+    "/circles/{slug:slug}/agreements/{agreement_id}/review",
+    response={201: s.ProposalOut, **ERRORS},
+    tags=["agreements"],
+)
+def agreement_review(
+    request: HttpRequest, slug: str, agreement_id: int, payload: s.ReviewIn
+) -> Status[dict[str, Any]]:
+    """Open a review proposal pre-filled with the current text (members of its circle)."""
+    proposal = agreement_services.agreement_review_open(
+        actor=_me(request),
+        agreement=_agreement(request, slug, agreement_id),
+        closes_at=_closes_at(payload.closes_at),
+    )
+    return Status(201, _reloaded(request, proposal))
+
+
+@api.post(
+    "/circles/{slug:slug}/agreements/{agreement_id}/borrow",
+    response={201: s.ProposalOut, **ERRORS},
+    tags=["agreements"],
+)
+def agreement_borrow(
+    request: HttpRequest, slug: str, agreement_id: int, payload: s.BorrowIn
+) -> Status[dict[str, Any]]:
+    """Copy the agreement into one of your other circles as a proposal, with its provenance."""
+    agreement = _agreement(request, slug, agreement_id)
+    if not allowed("agreements.borrow_agreement", request.user, agreement):
+        raise NotAllowed("You can borrow only into one of your circles other than its own.")
+    target = (
+        circle_selectors.circles_visible_to(user=request.user).filter(slug=payload.circle).first()
+    )
+    if target is None:
+        raise InvalidInput(
+            "No such circle, or it is not visible to you.",
+            fields={"circle": ["Choose one of your circles."]},
+        )
+    proposal = agreement_services.agreement_borrow(
+        actor=_me(request),
+        agreement=agreement,
+        circle=target,
+        closes_at=_closes_at(payload.closes_at),
+    )
+    return Status(201, _reloaded(request, proposal))

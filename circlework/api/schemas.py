@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 
 VisibilityLevel = Literal["private", "circle", "federation", "public"]
 CircleVisibility = Literal["circle", "federation", "public"]
@@ -170,3 +170,279 @@ class NotificationOut(Schema):
     url: str
     created_at: datetime
     read: bool
+
+
+# --- decisions --------------------------------------------------------------------------------
+# The literal values mirror the model choices (decisions.models, agreements.models); a test in
+# tests/api/test_decisions.py keeps them in step.
+
+StanceName = Literal["agree", "concerns", "disagree", "stand_aside", "block"]
+ProcessName = Literal["consent", "consensus", "advice", "gradients", "question_round"]
+RuleName = Literal["consent", "consensus", "majority_after_rounds"]
+AgreementKindName = Literal[
+    "policy",
+    "procedure",
+    "decision_rule",
+    "competence_criteria",
+    "conflict_procedure",
+    "ceremony",
+    "ethics",
+    "covenant",
+    "other",
+]
+
+
+class PersonOut(Schema):
+    """A person as the circle's member list shows them to you: `practitioner_id` is null and the
+    name is "a member" where they keep their name from you, "a former member" for a deleted account."""
+
+    practitioner_id: int | None
+    name: str
+
+
+class RuleParameters(InSchema):
+    rule: RuleName = "consent"
+    fallback_after_rounds: int = Field(
+        3, ge=1, le=10, description="For majority_after_rounds: the round from which it applies."
+    )
+
+
+class ProvenanceOut(Schema):
+    """Where a borrowed text came from. Only `visible` is set when you may not read the source."""
+
+    visible: bool
+    circle: str | None = None
+    circle_name: str | None = None
+    agreement_id: int | None = None
+    title: str | None = None
+    version: int | None = None
+
+
+class OutcomeSummaryOut(Schema):
+    passed: bool
+    reason: str
+    decided_at: datetime
+
+
+class ProposalSummaryOut(Schema):
+    id: int
+    title: str
+    status: Literal["open", "closed", "withdrawn"]
+    process: ProcessName
+    rule: RuleName
+    fallback_after_rounds: int
+    version: int
+    round: int
+    closes_at: datetime
+    decision_requested_at: datetime | None = Field(
+        description="Advice process: when the proposer was asked to decide."
+    )
+    created_at: datetime
+    author: PersonOut
+    agreement_id: int | None
+    new_agreement_kind: str
+    new_agreement_title: str
+    outcome: OutcomeSummaryOut | None
+
+
+class ProposalVersionOut(Schema):
+    number: int
+    title: str
+    text: str
+    agreement_text: str
+    created_at: datetime
+    amendment_id: int | None
+
+
+class PositionHistoryOut(Schema):
+    stance: StanceName
+    reason: str
+    version: int
+    round: int
+    is_current: bool
+    created_at: datetime
+
+
+class MemberPositionOut(Schema):
+    practitioner_id: int | None
+    name: str
+    stance: StanceName | None
+    reason: str
+    needs_confirming: bool = Field(description="Their position answers an earlier version.")
+    history: list[PositionHistoryOut]
+
+
+class VerdictOut(Schema):
+    passes: bool
+    reason: str
+    counts: dict[str, int]
+
+
+class AmendmentOut(Schema):
+    id: int
+    author: PersonOut
+    based_on_version: int
+    text: str
+    agreement_text: str
+    reason: str
+    status: Literal["open", "accepted", "declined", "withdrawn"]
+    response: str
+    decided_at: datetime | None
+    produced_version: int | None = Field(description="The proposal version it became, if accepted.")
+    created_at: datetime
+
+
+class FinalPositionOut(Schema):
+    practitioner_id: int | None
+    name: str
+    stance: StanceName
+    reason: str
+    version: int | None
+
+
+class OutcomeOut(OutcomeSummaryOut):
+    statement: str = Field(description="The text that was decided.")
+    rule: RuleName
+    final_positions: list[FinalPositionOut]
+    dissent: list[FinalPositionOut]
+    missing: list[str] = Field(description="Names of the members who did not speak.")
+    adopted_agreement_version: int | None
+
+
+class ProposalOut(ProposalSummaryOut):
+    circle: str
+    text: str
+    agreement_text: str
+    agreement_parameters: dict[str, Any]
+    borrowed_from: ProvenanceOut | None
+    is_proposer: bool
+    versions: list[ProposalVersionOut]
+    positions: list[MemberPositionOut] = Field(description="Every current member, in join order.")
+    silent: list[str] = Field(description="Names of the current members who have not spoken.")
+    verdict: VerdictOut | None = Field(
+        description="What the decision rule would say if the proposal closed now (open only)."
+    )
+    amendments: list[AmendmentOut]
+    outcome: OutcomeOut | None = Field(description="Once closed: the full record.")
+
+
+class ProposalIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+    text: str = Field(..., min_length=1, max_length=20_000)
+    closes_at: AwareDatetime = Field(
+        ..., description="ISO 8601 with a UTC offset; between an hour and 90 days from now."
+    )
+    process: ProcessName = "consent"
+    agreement_id: int | None = Field(
+        None, description="One of this circle's agreements, to adopt a new version of it."
+    )
+    new_agreement_kind: AgreementKindName | None = Field(
+        None, description="With new_agreement_title: the proposal adopts a new agreement."
+    )
+    new_agreement_title: str = Field("", max_length=200)
+    agreement_text: str = Field(
+        "", max_length=50_000, description="The agreement text it would adopt."
+    )
+    agreement_parameters: RuleParameters | None = Field(
+        None, description="For a decision-rule agreement: the rule it would adopt."
+    )
+
+
+class PositionIn(InSchema):
+    stance: StanceName
+    reason: str = Field("", max_length=5000, description="Needed for every stance but agree.")
+
+
+class PositionOut(Schema):
+    id: int
+    stance: StanceName
+    reason: str
+    version: int
+    round: int
+    is_current: bool
+    created_at: datetime
+
+
+class AmendmentIn(InSchema):
+    text: str = Field(..., min_length=1, max_length=20_000)
+    agreement_text: str = Field("", max_length=50_000)
+    reason: str = Field(..., max_length=5000)
+
+
+class AmendmentDecisionIn(InSchema):
+    response: str = Field("", max_length=5000, description="Needed when declining.")
+
+
+class CloseIn(InSchema):
+    """Only for the advice process, where the proposer decides having heard everyone."""
+
+    decision: bool | None = Field(
+        None, description="Advice process: true to adopt the proposal, false to let it go."
+    )
+    statement: str = Field(
+        "", max_length=2000, description="Advice process: what you decided and why."
+    )
+
+
+class RemindOut(Schema):
+    reminded: int
+
+
+class CommentOut(Schema):
+    id: int
+    author: PersonOut
+    parent_id: int | None
+    quote: str
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class CommentIn(InSchema):
+    text: str = Field(..., min_length=1, max_length=10_000)
+    parent_id: int | None = None
+    quote: str = Field("", max_length=2000)
+
+
+# --- agreements -------------------------------------------------------------------------------
+
+
+class AgreementSummaryOut(Schema):
+    id: int
+    circle: str
+    kind: AgreementKindName
+    title: str
+    visibility: CircleVisibility
+    current_version: int | None
+    adopted_at: datetime | None
+    review_interval_months: int
+    review_due: date | None
+    borrowed_from: ProvenanceOut | None
+
+
+class AgreementVersionOut(Schema):
+    number: int
+    text: str
+    parameters: dict[str, Any]
+    adopted_at: datetime
+    outcome_id: int
+    proposal_id: int
+
+
+class AgreementOut(AgreementSummaryOut):
+    text: str = Field(description="The current version's text.")
+    parameters: dict[str, Any]
+    versions: list[AgreementVersionOut]
+    is_member: bool
+    open_proposal_id: int | None = Field(
+        description="An open proposal about this agreement (shown to members only)."
+    )
+
+
+class ReviewIn(InSchema):
+    closes_at: AwareDatetime | None = Field(None, description="Default: 14 days from now.")
+
+
+class BorrowIn(InSchema):
+    circle: str = Field(..., min_length=1, max_length=200, description="Slug of your circle.")
+    closes_at: AwareDatetime | None = Field(None, description="Default: 14 days from now.")

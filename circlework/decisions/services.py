@@ -41,6 +41,7 @@ from circlework.notifications.services import notify
 MIN_OPEN = timedelta(hours=1)
 MAX_OPEN = timedelta(days=90)
 REMINDER_BEFORE = timedelta(hours=24)
+MANUAL_REMINDER_GAP = timedelta(hours=12)
 
 
 def current_members(circle: Circle) -> list[Practitioner]:
@@ -149,6 +150,16 @@ def proposal_open(
             _("Choose the kind of agreement."),
             fields={"new_agreement_kind": [_("This field is required.")]},
         )
+    from circlework.agreements.models import AgreementKind
+
+    if agreement is None and new_agreement_title and new_agreement_kind not in AgreementKind.values:
+        raise InvalidInput(
+            _("Choose the kind of agreement."),
+            fields={"new_agreement_kind": [_("Choose one of the kinds.")]},
+        )
+    if agreement is not None and not agreement_parameters and agreement.current_version is not None:
+        # Revising a decision rule's text must not silently drop the rule it encodes.
+        agreement_parameters = agreement.current_version.parameters
     if agreement_parameters:
         _check_rule_parameters(agreement_parameters)
     rule = circle_rule(circle)
@@ -270,7 +281,9 @@ def amendment_propose(
         raise InvalidInput(
             _("Say why you propose this change."), fields={"reason": [_("This field is required.")]}
         )
-    if text.strip() == proposal.text and agreement_text.strip() == proposal.agreement_text:
+    agreement_text = agreement_text.strip() if proposal.adopts_agreement else ""
+    unchanged_agreement = not agreement_text or agreement_text == proposal.agreement_text
+    if text.strip() == proposal.text and unchanged_agreement:
         raise InvalidInput(
             _("The amendment does not change anything."),
             fields={"text": [_("Change the text to propose an amendment.")]},
@@ -501,8 +514,16 @@ def proposal_close(
     if actor is None and not proposal.deadline_passed:
         return None  # woken too early (the closing time was moved): the later task will close it
     verdict = verdict_for(proposal, deadline_passed=proposal.deadline_passed)
-    if actor is not None and verdict.missing and not proposal.deadline_passed:
-        raise Conflict(_("It can be closed early only when every member has spoken."))
+    positions = current_positions(proposal)
+    if actor is not None and not proposal.deadline_passed:
+        if verdict.missing:
+            raise Conflict(_("It can be closed early only when every member has spoken."))
+        if any(p.version < proposal.version for p in positions.values()):
+            raise Conflict(
+                _(
+                    "It can be closed early only when every member has confirmed or revised their position on the current version."
+                )
+            )
     if proposal.process == Process.ADVICE:
         if actor is None:
             _ask_proposer_to_decide(proposal)
@@ -522,10 +543,16 @@ def proposal_close(
             verdict.missing,
             verdict.counts,
         )
-    positions = current_positions(proposal)
+    members = set(
+        Membership.objects.current()
+        .filter(circle_id=proposal.circle_id)
+        .values_list("practitioner_id", flat=True)
+    )
+    # Only the voices of the circle's members now count, and only they are in the record.
     final = [
         {"practitioner_id": pid, "stance": p.stance, "reason": p.reason, "version": p.version}
         for pid, p in sorted(positions.items(), key=lambda kv: kv[1].created_at)
+        if pid in members
     ]
     dissent = [f for f in final if f["stance"] != Stance.AGREE]
     now = timezone.now()
@@ -610,6 +637,18 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
     proposal = _lock(proposal)
     if proposal.status != ProposalStatus.OPEN:
         return 0
+    if actor is not None:
+        from circlework.core.models import AuditEvent
+
+        recent = AuditEvent.objects.filter(
+            verb="proposal.reminded",
+            object_type=proposal._meta.label_lower,
+            object_id=str(proposal.pk),
+            by_system=False,
+            created_at__gte=timezone.now() - MANUAL_REMINDER_GAP,
+        )
+        if recent.exists():
+            raise Conflict(_("Members were reminded less than 12 hours ago."))
     spoken = set(current_positions(proposal))
     silent = [m for m in current_members(proposal.circle) if m.pk not in spoken]
     for member in silent:
@@ -623,8 +662,9 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
             % {"d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"},
             url=proposal.get_absolute_url(),
         )
-    proposal.reminder_sent_at = timezone.now()
-    proposal.save(update_fields=["reminder_sent_at", "updated_at"])
+    if actor is None:  # the scheduled reminder; a member's own reminder does not replace it
+        proposal.reminder_sent_at = timezone.now()
+        proposal.save(update_fields=["reminder_sent_at", "updated_at"])
     audit.record(
         actor=actor,
         verb="proposal.reminded",

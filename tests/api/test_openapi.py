@@ -33,6 +33,22 @@ OPERATIONS = {
     ("post", "/circles/{slug}/invitations/{invitation_id}/revoke"),
     ("post", "/invitations/accept"),
     ("post", "/invitations/decline"),
+    ("get", "/circles/{slug}/proposals"),
+    ("post", "/circles/{slug}/proposals"),
+    ("get", "/circles/{slug}/proposals/{proposal_id}"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/position"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/amendments"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/amendments/{amendment_id}/accept"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/amendments/{amendment_id}/decline"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/close"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/withdraw"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/remind"),
+    ("get", "/circles/{slug}/proposals/{proposal_id}/comments"),
+    ("post", "/circles/{slug}/proposals/{proposal_id}/comments"),
+    ("get", "/circles/{slug}/agreements"),
+    ("get", "/circles/{slug}/agreements/{agreement_id}"),
+    ("post", "/circles/{slug}/agreements/{agreement_id}/review"),
+    ("post", "/circles/{slug}/agreements/{agreement_id}/borrow"),
 }
 PUBLIC = {
     ("get", "/practitioners/{practitioner_id}"),
@@ -40,6 +56,8 @@ PUBLIC = {
     ("get", "/circles"),
     ("get", "/circles/{slug}"),
     ("get", "/circles/{slug}/memberships"),
+    ("get", "/circles/{slug}/agreements"),  # each agreement has its own visibility
+    ("get", "/circles/{slug}/agreements/{agreement_id}"),
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 

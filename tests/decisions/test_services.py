@@ -298,3 +298,79 @@ def test_advice_process_the_proposer_decides_after_hearing_everyone(four: dict[s
     assert outcome is not None and not outcome.passed
     assert "Ben's access matters more" in outcome.reason
     assert outcome.dissent[0]["reason"] == "The stairs are hard for me"
+
+
+def test_amended_text_cannot_be_adopted_before_members_confirm(four: dict[str, Any]) -> None:
+    ana = four["people"][0]
+    proposal = _open(four)
+    for p in four["people"]:
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    amendment = services.amendment_propose(
+        actor=ana, proposal=proposal, text="Something else entirely", reason="Changed my mind"
+    )
+    services.amendment_accept(actor=ana, amendment=amendment)
+    with pytest.raises(Conflict, match="current version"):
+        services.proposal_close(actor=ana, proposal=proposal, early=True)
+
+
+def test_a_member_who_left_is_not_in_the_outcome(four: dict[str, Any]) -> None:
+    from circlework.circles import services as circle_services
+
+    ana, ben, cy, dee = four["people"]
+    proposal = _open(four)
+    services.position_take(actor=dee, proposal=proposal, stance="block", reason="No")
+    circle_services.membership_leave(actor=dee, circle=four["circle"])
+    for p in (ana, ben, cy):
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    outcome = services.proposal_close(actor=ana, proposal=proposal, early=True)
+    assert outcome is not None and outcome.passed
+    assert (
+        dee.pk not in [f["practitioner_id"] for f in outcome.final_positions]
+        and outcome.dissent == []
+    )
+
+
+def test_revising_a_rule_keeps_its_parameters_and_kinds_are_checked(four: dict[str, Any]) -> None:
+    ana = four["people"][0]
+    first = _open(
+        four,
+        new_agreement_kind="decision_rule",
+        new_agreement_title="Rule",
+        agreement_text="Consensus.",
+        agreement_parameters={"rule": "consensus"},
+    )
+    for p in four["people"]:
+        services.position_take(actor=p, proposal=first, stance="agree")
+    services.proposal_close(actor=ana, proposal=first, early=True)
+    rule = Agreement.objects.get(title="Rule")
+    revision = _open(four, title="Reword", agreement=rule, agreement_text="Consensus, said better.")
+    assert revision.agreement_parameters == {"rule": "consensus"}
+    with pytest.raises(InvalidInput):
+        _open(
+            four,
+            title="Odd",
+            new_agreement_kind="nonsense",
+            new_agreement_title="X",
+            agreement_text="x",
+        )
+
+
+def test_amendment_must_change_something_and_manual_reminders_are_spaced(
+    four: dict[str, Any],
+) -> None:
+    ana, ben = four["people"][:2]
+    proposal = _open(four)
+    with pytest.raises(InvalidInput):
+        services.amendment_propose(
+            actor=ben,
+            proposal=proposal,
+            text=proposal.text,
+            agreement_text="ignored here",
+            reason="r",
+        )
+    services.members_remind(actor=ben, proposal=proposal)
+    proposal.refresh_from_db()
+    assert proposal.reminder_sent_at is None  # the scheduled reminder still comes
+    with pytest.raises(Conflict):
+        services.members_remind(actor=ana, proposal=proposal)
+    assert services.members_remind(actor=None, proposal=proposal) == 4  # nobody has spoken yet
