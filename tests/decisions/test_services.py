@@ -374,3 +374,25 @@ def test_amendment_must_change_something_and_manual_reminders_are_spaced(
     with pytest.raises(Conflict):
         services.members_remind(actor=ana, proposal=proposal)
     assert services.members_remind(actor=None, proposal=proposal) == 4  # nobody has spoken yet
+
+
+def test_members_are_told_once_when_a_review_comes_due(four: dict[str, Any]) -> None:
+    from circlework.agreements.tasks import notify_reviews_due
+
+    ana = four["people"][0]
+    proposal = _open(
+        four,
+        new_agreement_kind="procedure",
+        new_agreement_title="Procedure",
+        agreement_text="Steps.",
+    )
+    for p in four["people"]:
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    services.proposal_close(actor=ana, proposal=proposal, early=True)
+    assert notify_reviews_due.call() == 0  # a year away
+    Agreement.objects.filter(title="Procedure").update(
+        review_due=timezone.localdate() + timedelta(days=10)
+    )
+    assert notify_reviews_due.call() == 1
+    assert notify_reviews_due.call() == 0
+    assert Notification.objects.filter(recipient=four["people"][3], kind="review_due").count() == 1
