@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
+from circlework.decisions.templates_text import TEMPLATES
 from circlework.decisions.forms import (
     AmendmentDecisionForm,
     AmendmentForm,
@@ -65,7 +67,17 @@ def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
 def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     circle = _circle(slug)
     require_perm(request, "decisions.open_proposal", circle)
-    form = ProposalForm(request.POST or None, circle=circle)
+    template = TEMPLATES.get(request.GET.get("process", ""))
+    initial: dict[str, Any] = {}
+    if template is not None:
+        initial = {
+            "process": template.key,
+            "text": template.skeleton,
+            "closes_at": timezone.localtime(timezone.now() + template.duration).replace(
+                second=0, microsecond=0
+            ),
+        }
+    form = ProposalForm(request.POST or None, circle=circle, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         adopts = d["adopts"]
@@ -97,7 +109,14 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "decisions/proposal_new.html",
-        {"circle": circle, "form": form, "tab": "decisions", "is_member": True},
+        {
+            "circle": circle,
+            "form": form,
+            "templates": TEMPLATES.values(),
+            "chosen": template,
+            "tab": "decisions",
+            "is_member": True,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -396,3 +396,19 @@ def test_members_are_told_once_when_a_review_comes_due(four: dict[str, Any]) -> 
     assert notify_reviews_due.call() == 1
     assert notify_reviews_due.call() == 0
     assert Notification.objects.filter(recipient=four["people"][3], kind="review_due").count() == 1
+
+
+def test_process_templates_prefill_the_form(client: Any, four: dict[str, Any]) -> None:
+    client.force_login(four["people"][0].user)
+    body = client.get(
+        f"/circles/{four['circle'].slug}/decisions/new/?process=advice"
+    ).content.decode()
+    assert (
+        "The decision I intend to make" in body
+        and "You decide, after asking everyone affected" in body
+    )
+    assert (
+        'value="advice" selected' in body
+        or 'value="advice" checked' in body
+        or '<option value="advice" selected>' in body
+    )
