@@ -17,7 +17,6 @@ from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
-from circlework.decisions.templates_text import TEMPLATES
 from circlework.decisions.forms import (
     AmendmentDecisionForm,
     AmendmentForm,
@@ -28,6 +27,7 @@ from circlework.decisions.forms import (
     ProposalForm,
 )
 from circlework.decisions.models import Amendment, Comment, FederationProposal, Proposal
+from circlework.decisions.templates_text import TEMPLATES
 
 
 def _circle(slug: str) -> Circle:
