@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("circlework.decisions.urls")),
     path("", include("circlework.agreements.urls")),
     path("", include("circlework.polls.urls")),
+    path("", include("circlework.standing.urls")),
     path("api/v1/", api.urls),
 ]
 

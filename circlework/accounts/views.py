@@ -25,6 +25,7 @@ from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
+from circlework.standing.selectors import profile_standing
 
 
 @login_required
@@ -69,6 +70,7 @@ def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 c for c in circles_of(practitioner=practitioner) if _can_view_circle(request, c)
             ],
             "is_self": request.user.is_authenticated and practitioner.user_id == request.user.pk,
+            "standing": profile_standing(user=request.user, practitioner=practitioner),
         },
     )
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, StrictInt, field_validator
 
 VisibilityLevel = Literal["private", "circle", "federation", "public"]
 CircleVisibility = Literal["circle", "federation", "public"]
@@ -16,13 +16,14 @@ class InSchema(Schema):
     """Base for request bodies: text must be storable as it is.
 
     PostgreSQL refuses NUL characters in text, which would otherwise end in a server error.
-    (Pydantic already refuses lone surrogates.)
+    (Pydantic already refuses lone surrogates.) Text in a list (a poll's options) is checked too.
     """
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: object) -> object:
-        if isinstance(value, str) and "\x00" in value:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
             raise ValueError("Text may not contain NUL characters.")
         return value
 
@@ -446,3 +447,155 @@ class ReviewIn(InSchema):
 class BorrowIn(InSchema):
     circle: str = Field(..., min_length=1, max_length=200, description="Slug of your circle.")
     closes_at: AwareDatetime | None = Field(None, description="Default: 14 days from now.")
+
+
+# --- polls ------------------------------------------------------------------------------------
+# The literal values mirror polls.models (PollKind, PollStatus, Availability); a test in
+# tests/api/test_polls.py keeps them in step.
+
+PollKindName = Literal["approval", "score", "ranked", "time"]
+PollStatusName = Literal["open", "closed"]
+AvailabilityName = Literal["yes", "maybe", "no"]
+
+
+class PollSummaryOut(Schema):
+    id: int
+    title: str
+    kind: PollKindName
+    status: PollStatusName
+    anonymous: bool = Field(description="Everyone sees who answered, nobody what anyone chose.")
+    closes_at: datetime
+    closed_at: datetime | None
+    created_at: datetime
+    author: PersonOut
+    answers: int = Field(description="How many members have answered.")
+    answered_by_me: bool
+
+
+class PollOptionOut(Schema):
+    id: int
+    position: int = Field(description="0-based, in the order the author gave.")
+    label: str = Field(description="Empty for a find-a-time option.")
+    starts_at: datetime | None = Field(description="Find a time: the time offered.")
+
+
+class BallotChoicesOut(Schema):
+    """An answer in the shape it is given: only the field for the poll's kind is set."""
+
+    approved: list[int] | None = None
+    scores: dict[int, int] | None = None
+    ranking: list[int] | None = None
+    availability: dict[int, AvailabilityName] | None = None
+
+
+class MyBallotOut(BallotChoicesOut):
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberBallotOut(BallotChoicesOut):
+    practitioner_id: int | None
+    name: str
+
+
+class PollResultRowOut(Schema):
+    """One option's count. Only the numbers for the poll's kind are set."""
+
+    option_id: int
+    lead: bool = Field(description="Leads (or, ranked: wins; find a time: a best time).")
+    approvals: int | None = Field(None, description="Approval: how many approve it.")
+    share: int | None = Field(None, description="Approval: per cent of those who answered.")
+    total_score: int | None = Field(None, description="Score: the sum of its scores.")
+    average_score: float | None = Field(None, description="Score: the mean, if it has any.")
+    yes: int | None = Field(None, description="Find a time.")
+    maybe: int | None = Field(None, description="Find a time: if need be.")
+    no: int | None = Field(None, description="Find a time.")
+    first_preferences: int | None = Field(None, description="Ranked.")
+    final_round_votes: int | None = Field(None, description="Ranked: votes in the last round.")
+
+
+class RunoffRoundOut(Schema):
+    number: int
+    votes: dict[int, int] = Field(description="Each continuing option's votes, by option id.")
+    continuing_ballots: int
+    exhausted: int = Field(description="Ballots with no continuing option left.")
+    eliminated: int | None
+    tie_broken_by: Literal["", "first_preferences", "option_order"]
+    winner: int | None
+
+
+class RunoffTableRowOut(Schema):
+    option_id: int
+    first_preferences: int
+    votes: list[int | None] = Field(description="Per round; null once eliminated.")
+    eliminated_in: int | None
+    winner: bool
+
+
+class RunoffOut(Schema):
+    winner: int | None
+    rounds: list[RunoffRoundOut]
+    table: list[RunoffTableRowOut] = Field(description="Round by round, one row per option.")
+    notes: list[str] = Field(description="What happened in each round, in words.")
+
+
+class PollResultsOut(Schema):
+    voters: int
+    outcome: str = Field(
+        description="One sentence. Times in it are in your time zone for a browser session, "
+        "in UTC for a token."
+    )
+    leaders: list[int] = Field(description="Option ids.")
+    rows: list[PollResultRowOut]
+    runoff: RunoffOut | None = Field(description="Ranked choice: the instant runoff.")
+    ballots: list[MemberBallotOut] = Field(
+        description="Each member's answer; always empty for an anonymous poll."
+    )
+
+
+class PollOut(PollSummaryOut):
+    circle: str
+    details: str
+    is_author: bool
+    accepts_ballots: bool
+    options: list[PollOptionOut]
+    answered: list[str] = Field(description="Names of those who have answered.")
+    not_answered: list[str] = Field(description="Names of the current members who have not.")
+    my_ballot: MyBallotOut | None
+    results: PollResultsOut | None = Field(
+        description="Once you have answered or the poll has closed, so that nobody is swayed "
+        "before giving their own view."
+    )
+
+
+class PollIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200, description="The question.")
+    kind: PollKindName
+    closes_at: AwareDatetime = Field(
+        ..., description="ISO 8601 with a UTC offset; between 15 minutes and 90 days from now."
+    )
+    options: list[str] = Field(
+        [], description="The options' labels (2 to 30); not for a find-a-time poll."
+    )
+    times: list[AwareDatetime] = Field(
+        [], description="Find a time: the times offered (2 to 30), ISO 8601 with a UTC offset."
+    )
+    details: str = Field("", max_length=20_000, description="Markdown allowed.")
+    anonymous: bool = False
+
+
+class BallotIn(InSchema):
+    """Give the one field the poll's kind needs; option ids are the poll's own."""
+
+    approved: list[StrictInt] | None = Field(
+        None, description="Approval: the option ids you approve (at least one)."
+    )
+    scores: dict[int, StrictInt] | None = Field(
+        None, description="Score: every option id → 0 to 5."
+    )
+    ranking: list[StrictInt] | None = Field(
+        None, description="Ranked: option ids best first, each at most once; partial is fine."
+    )
+    availability: dict[int, AvailabilityName] | None = Field(
+        None, description='Find a time: every option id → "yes", "maybe" (if need be) or "no".'
+    )

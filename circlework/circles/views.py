@@ -19,6 +19,7 @@ from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
+from circlework.standing.selectors import circle_is_full
 
 
 def federation_list(request: HttpRequest) -> HttpResponse:
@@ -94,6 +95,7 @@ def circle_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "members": selectors.circle_members(user=request.user, circle=circle),
             "is_member": is_member,
             "tab": "overview",
+            "circle_full": circle_is_full(circle),
         },
     )
 

@@ -265,3 +265,41 @@ def seed_polls(people: dict[str, Practitioner], circles: dict[str, Circle]) -> N
         "lucy": [0, 2, 1],
     }.items():
         ballot_cast(actor=people[key], poll=topic, ranking=[options[i].pk for i in order])
+
+
+def seed_standing(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
+    """Manchester: everyone stands by everyone (full). Leeds: all but Helen, stood by only two."""
+    from circlework.standing.services import standing_by_state
+
+    def members(circle: Circle) -> list[Practitioner]:
+        return list(
+            Practitioner.objects.filter(
+                memberships__circle=circle, memberships__left_at__isnull=True
+            ).order_by("pk")
+        )
+
+    manchester = circles["Manchester Forming Circle"]
+    for by in members(manchester):
+        for colleague in members(manchester):
+            if by.pk != colleague.pk:
+                standing_by_state(
+                    actor=by,
+                    circle=manchester,
+                    colleague=colleague,
+                    basis="We have met fortnightly in peer supervision since the circle formed.",
+                )
+    leeds = circles["Leeds Wednesday Circle"]
+    helen = people["helen"]
+    helen_stood_by = {people["ruth"].pk, people["tom"].pk}
+    for by in members(leeds):
+        for colleague in members(leeds):
+            if by.pk == colleague.pk:
+                continue
+            if colleague.pk == helen.pk and by.pk not in helen_stood_by:
+                continue
+            standing_by_state(
+                actor=by,
+                circle=leeds,
+                colleague=colleague,
+                basis="We have met for two years in peer supervision.",
+            )

@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     OUTCOME = "outcome", _("Decisions reached")
     REVIEW_DUE = "review_due", _("Agreements due for review")
     POLL = "poll", _("Polls in your circles and their results")
+    STANDING_BY = "standing_by", _("Colleagues standing by you, and statements about to lapse")
+    STANDING_CONCERN = "standing_concern", _("Concerns when a member stops standing by a colleague")
 
 
 class Delivery(models.TextChoices):

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import ordinal
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -421,7 +421,8 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
             current.append((pid, row.name))
     voted = {b.practitioner_id for b in ballots}
     mine = next((b for b in ballots if b.practitioner_id == practitioner.pk), None)
-    show = mine is not None or poll.status == PollStatus.CLOSED
+    # Once the closing time has passed nobody can answer, so results show even before the close task runs.
+    show = mine is not None or poll.status == PollStatus.CLOSED or poll.closes_at <= timezone.now()
     results = poll_results(poll=poll, options=options, ballots=ballots) if show else None
     answers: list[MemberAnswers] = []
     if show and not poll.anonymous:

@@ -225,6 +225,12 @@ def _choices_for(
     if any(value is not None for k, value in given.items() if k != kind):
         raise _ballot_error(_("That answer does not fit this kind of poll."))
     known = set(option_ids)
+    for ids in (approved, ranking):
+        # True == 1 and 2.0 == 2 in Python: insist on real option ids before comparing.
+        if ids is not None and any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+            raise _ballot_error(
+                _("Choose among this poll's options."), "ranking" if ids is ranking else "approved"
+            )
     if kind == PollKind.APPROVAL:
         chosen = list(approved or [])
         if not chosen:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "circlework.decisions",
     "circlework.agreements",
     "circlework.polls",
+    "circlework.standing",
     "circlework.api",
 ]
 

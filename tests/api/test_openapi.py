@@ -49,6 +49,11 @@ OPERATIONS = {
     ("get", "/circles/{slug}/agreements/{agreement_id}"),
     ("post", "/circles/{slug}/agreements/{agreement_id}/review"),
     ("post", "/circles/{slug}/agreements/{agreement_id}/borrow"),
+    ("get", "/circles/{slug}/polls"),
+    ("post", "/circles/{slug}/polls"),
+    ("get", "/circles/{slug}/polls/{poll_id}"),
+    ("post", "/circles/{slug}/polls/{poll_id}/ballot"),
+    ("post", "/circles/{slug}/polls/{poll_id}/close"),
 }
 PUBLIC = {
     ("get", "/practitioners/{practitioner_id}"),

@@ -40,6 +40,10 @@ def test_seed_demo_builds_the_story() -> None:
     from circlework.polls.models import Poll
 
     assert set(Poll.objects.values_list("kind", flat=True)) == {"time", "ranked"}
+    from circlework.standing.selectors import circle_is_full
+
+    assert circle_is_full(Circle.objects.get(name="Manchester Forming Circle"))
+    assert not circle_is_full(Circle.objects.get(name="Leeds Wednesday Circle"))
     # Loading again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert Circle.objects.count() == 4

@@ -110,6 +110,9 @@ PAGES: dict[str, Rule] = {
     "polls:poll_detail": Rule(CIRCLE),
     # Members who did not open the poll are told on its page that they cannot close it.
     "polls:poll_close": Rule(CIRCLE, "post"),
+    "standing:standing_page": Rule(CIRCLE),
+    "standing:standing_withdraw": Rule(AUTHOR, "post"),
+    "standing:concern_detail": Rule(CIRCLE),
 }
 
 # API operations by operationId (django-ninja: module_function).
@@ -151,6 +154,11 @@ API: dict[str, Rule] = {
     "agreement_get": Rule(CIRCLE | {"other_member"}),
     "agreement_review": Rule(CIRCLE, "post"),
     "agreement_borrow": Rule(frozenset({"other_member"}), "post"),  # into their own circle
+    "poll_list": Rule(CIRCLE),
+    "poll_create": Rule(CIRCLE, "post"),
+    "poll_get": Rule(CIRCLE),
+    "ballot_cast": Rule(CIRCLE, "post"),
+    "poll_close": Rule(AUTHOR, "post"),  # the member who opened it
 }
 # Well-formed bodies, so that the permission check (not input validation) decides.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -175,6 +183,14 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "comment_add": {"text": "A thought"},
     "agreement_review": {},
     "agreement_borrow": {"circle": "another-circle"},
+    "poll_create": {
+        "title": "Another poll",
+        "kind": "approval",
+        "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+        "options": ["Tea", "Coffee"],
+    },
+    # "{option_id}" is replaced like a path parameter (see test_api_access).
+    "ballot_cast": {"approved": ["{option_id}"]},
 }
 # Framework URLs that are not operations of ours.
 NOT_OPERATIONS = {"api:openapi-json", "api:api-root"}
@@ -310,7 +326,23 @@ def world(db: None) -> dict[str, Any]:
         poll_services.ballot_cast(
             actor=person, poll=poll, approved=[poll.options.order_by("position")[0].pk]
         )
+    from circlework.standing import services as standing_services
+
+    withdrawn = standing_services.standing_by_state(
+        actor=author, circle=circle, colleague=member, basis="Peer supervision"
+    )
+    concern = standing_services.standing_by_withdraw(
+        actor=author, statement=withdrawn, reason=MARK_CIRCLE
+    )
+    statement = standing_services.standing_by_state(
+        actor=author, circle=circle, colleague=member, basis="Peer supervision again"
+    )
+    standing_services.standing_by_state(
+        actor=member, circle=circle, colleague=author, basis="Peer supervision"
+    )
     return {
+        "statement": statement,
+        "concern": concern,
         "proposal": proposal,
         "poll": poll,
         "federation_proposal": federation_proposal,
@@ -363,6 +395,11 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     }
     if name in by_name:
         return by_name[name]
+    if name.startswith("standing:"):
+        pk = {"standing:standing_withdraw": "statement", "standing:concern_detail": "concern"}
+        if name in pk:
+            return {"slug": world["circle"].slug, "pk": world[pk[name]].pk}
+        return {"slug": world["circle"].slug}
     if name.startswith("polls:"):
         if name in ("polls:poll_list", "polls:poll_new"):
             return {"slug": world["circle"].slug}
@@ -445,6 +482,8 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
         "proposal_id": world["proposal"].pk,
         "amendment_id": world["amendment"].pk,
         "agreement_id": world["agreement"].pk,
+        "poll_id": world["poll"].pk,
+        "option_id": world["poll"].options.order_by("position")[0].pk,
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
@@ -453,6 +492,8 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
         response = client.get(path)
     else:
         body = json.dumps(VALID_BODIES.get(operation, {}))
+        for key, value in values.items():
+            body = body.replace('"{' + key + '}"', str(value))
         response = getattr(client, method)(path, data=body, content_type="application/json")
     assert response.status_code < 500, response.content
     if role in rule.allowed:

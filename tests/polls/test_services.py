@@ -299,3 +299,14 @@ def test_ranked_results_table(four: dict[str, Any]) -> None:
     assert len(results.round_notes) == 4
     assert "listed last" in results.round_notes[1] and "D" in results.round_notes[1]
     assert "first preferences" in results.round_notes[2]
+
+
+def test_ranking_with_non_integer_ids_is_refused_pg_safe() -> None:
+    from circlework.polls.services import _choices_for
+
+    with pytest.raises(InvalidInput):
+        _choices_for(
+            "ranked", [1, 2], approved=None, scores=None, ranking=[True], availability=None
+        )
+    with pytest.raises(InvalidInput):
+        _choices_for("ranked", [1, 2], approved=None, scores=None, ranking=[2.0], availability=None)  # type: ignore[list-item]

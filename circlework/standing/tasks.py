@@ -1,0 +1,17 @@
+"""Lapses without cron: a recurring sweep tells both people before and when a statement lapses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django_tasks import task
+
+from circlework.core.scheduling import recurring
+
+
+@recurring(every=timedelta(hours=6))
+@task()
+def notify_standing_lapses() -> int:
+    from circlework.standing.services import lapse_notices
+
+    return lapse_notices()
