@@ -303,3 +303,48 @@ def seed_standing(people: dict[str, Practitioner], circles: dict[str, Circle]) -
                 colleague=colleague,
                 basis="We have met for two years in peer supervision.",
             )
+
+
+def seed_federation(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
+    """Delegates for the validated circles, and a federation question the circles are deciding."""
+    from circlework.circles.services import circle_delegate_choose
+
+    leeds, york, sheffield = (
+        circles[n]
+        for n in ("Leeds Wednesday Circle", "York Riverside Group", "Sheffield Peer Circle")
+    )
+    circle_delegate_choose(actor=people["tom"], circle=leeds, delegate=people["ruth"])
+    circle_delegate_choose(actor=people["maria"], circle=york, delegate=people["sam"])
+    circle_delegate_choose(actor=people["niamh"], circle=sheffield, delegate=people["kwame"])
+    gathering = services.federation_proposal_open(
+        actor=people["sam"],
+        circle=york,
+        title="Hold a federation gathering next spring",
+        text="York proposes a two-day gathering in April, open to anyone interested, where every voice can be heard. Each circle is asked to send at least one member.",
+        closes_at=timezone.now() + timedelta(days=18),
+    )
+    york_view = services.proposal_open(
+        actor=people["maria"],
+        circle=york,
+        title="Our position on: Hold a federation gathering next spring",
+        text="What our delegate will carry to the federation.",
+        closes_at=timezone.now() + timedelta(days=10),
+        federation_proposal=gathering,
+    )
+    services.position_take(actor=people["maria"], proposal=york_view, stance="agree")
+    services.circle_position_record(
+        actor=people["sam"],
+        federation_proposal=gathering,
+        circle=york,
+        stance="agree",
+        reason="We offered to host; a gathering keeps the network alive between links.",
+        internal_proposal=york_view,
+    )
+    services.circle_position_record(
+        actor=people["ruth"],
+        federation_proposal=gathering,
+        circle=leeds,
+        stance="concerns",
+        reason="Yes, if the date avoids our audit day.",
+        dissent="Helen would prefer an online gathering to save travel.",
+    )

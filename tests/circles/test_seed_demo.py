@@ -44,6 +44,13 @@ def test_seed_demo_builds_the_story() -> None:
 
     assert circle_is_full(Circle.objects.get(name="Manchester Forming Circle"))
     assert not circle_is_full(Circle.objects.get(name="Leeds Wednesday Circle"))
+    from circlework.decisions.models import CirclePosition, FederationProposal
+
+    gathering = FederationProposal.objects.get()
+    assert (
+        CirclePosition.objects.filter(federation_proposal=gathering, is_current=True).count() == 2
+    )
+    assert Circle.objects.filter(delegate__isnull=False).count() == 3
     # Loading again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert Circle.objects.count() == 4

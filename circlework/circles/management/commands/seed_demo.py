@@ -393,6 +393,7 @@ class Command(BaseCommand):
         circles_by_name = {c.name: c for c in Circle.objects.filter(federation=federation)}
         decisions_demo.seed(people, circles_by_name)
         decisions_demo.seed_polls(people, circles_by_name)
+        decisions_demo.seed_federation(people, circles_by_name)
         decisions_demo.seed_standing(people, circles_by_name)
 
         # The demo's back-story happened before today: its e-mails are not sent again
