@@ -599,3 +599,86 @@ class BallotIn(InSchema):
     availability: dict[int, AvailabilityName] | None = Field(
         None, description='Find a time: every option id → "yes", "maybe" (if need be) or "no".'
     )
+
+
+# --- standing by ------------------------------------------------------------------------------
+# The literal values mirror standing.models (StandingState, ConcernStatus); a test in
+# tests/api/test_standing.py keeps them in step. A current statement is live, lapsing or lapsed.
+
+StandingStateName = Literal["live", "lapsing", "lapsed"]
+ConcernStatusName = Literal["open", "responded", "resolved"]
+
+
+class StandingStatementOut(Schema):
+    id: int
+    by: PersonOut
+    basis: str = Field(description="How they know the colleague's practice.")
+    stated_at: datetime
+    lapses_on: date = Field(description="Unless renewed before then.")
+    state: StandingStateName = Field(description="Lapsing: within 14 days of lapsing.")
+
+
+class StandingMemberOut(Schema):
+    practitioner_id: int | None
+    name: str
+    need: int = Field(description="How many other members must stand by them.")
+    live: int = Field(description="How many stand by them now; lapsed statements do not count.")
+    enough: bool
+    stood_by: list[StandingStatementOut] = Field(
+        description="The current statement of each member who stands by them, lapsed included."
+    )
+    my_statement_id: int | None = Field(description="Your current statement for them, if any.")
+
+
+class StandingTableOut(Schema):
+    circle: str
+    full: bool = Field(description="Every member is stood by by at least `need` others.")
+    need: int
+    review_months: int = Field(description="How long a statement holds unless renewed.")
+    members: list[StandingMemberOut]
+    missing: list[PersonOut] = Field(description="Members not yet stood by by enough others.")
+    can_stand_by: list[PersonOut] = Field(description="Members you do not yet stand by.")
+
+
+class StandingByOut(StandingStatementOut):
+    circle: str
+    colleague: PersonOut
+    renewed_from_id: int | None = Field(description="The statement this one renews, if any.")
+
+
+class StandByIn(InSchema):
+    colleague_id: int = Field(description="A current member of the circle other than you.")
+    basis: str = Field(
+        ...,
+        max_length=300,
+        description="How you know their practice, e.g. “we have met for two years in peer "
+        "supervision”.",
+    )
+
+
+class WithdrawIn(InSchema):
+    reason: str = Field(
+        "",
+        max_length=5000,
+        description="Required. Only the circle's members read it; publicly only a count shows.",
+    )
+
+
+class ConcernOut(Schema):
+    id: int
+    circle: str
+    statement_id: int
+    raised_by: PersonOut
+    colleague: PersonOut = Field(description="The member no longer stood by.")
+    reason: str
+    status: ConcernStatusName
+    response: str
+    responded_by: PersonOut | None
+    responded_at: datetime | None
+    created_at: datetime
+    may_respond: bool = Field(description="Any member but the one who raised it, until resolved.")
+
+
+class ConcernResponseIn(InSchema):
+    response: str = Field("", max_length=5000, description="Required: the circle's response.")
+    resolve: bool = Field(False, description="True if this response resolves the concern.")

@@ -27,7 +27,7 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
         help_text=_(
-            "Only the circle's members read them. Publicly, only “no longer stood by” shows."
+            "Only the circle's members read them. Publicly your colleague's profile shows only how many stand by them — never your reasons."
         ),
     )
 

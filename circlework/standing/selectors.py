@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import circle_members
 from circlework.core.permissions import allowed
-from circlework.standing.models import StandingBy, StandingConcern
+from circlework.standing.models import ConcernStatus, StandingBy, StandingConcern
 from circlework.standing.services import PARAM_REQUIRED, circle_parameter
 
 
@@ -128,7 +128,15 @@ def standing_page(*, user: Any, circle: Circle, practitioner: Practitioner) -> S
     concerns = list(
         StandingConcern.objects.filter(circle=circle)
         .select_related("statement", "circle")
-        .order_by("status", "-created_at")[:50]
+        # Open first, then responded, then resolved: the ones needing the circle come first.
+        .order_by(
+            Case(
+                When(status=ConcernStatus.OPEN, then=Value(0)),
+                When(status=ConcernStatus.RESPONDED, then=Value(1)),
+                default=Value(2),
+            ),
+            "-created_at",
+        )[:50]
     )
     for c in concerns:
         c.raised_by_name = names.get(c.raised_by_id, "a former member")  # type: ignore[attr-defined]

@@ -54,6 +54,11 @@ OPERATIONS = {
     ("get", "/circles/{slug}/polls/{poll_id}"),
     ("post", "/circles/{slug}/polls/{poll_id}/ballot"),
     ("post", "/circles/{slug}/polls/{poll_id}/close"),
+    ("get", "/circles/{slug}/standing-by"),
+    ("post", "/circles/{slug}/standing-by"),
+    ("post", "/circles/{slug}/standing-by/{statement_id}/withdraw"),
+    ("get", "/circles/{slug}/standing-by/concerns"),
+    ("post", "/circles/{slug}/standing-by/concerns/{concern_id}/respond"),
 }
 PUBLIC = {
     ("get", "/practitioners/{practitioner_id}"),

@@ -159,6 +159,14 @@ API: dict[str, Rule] = {
     "poll_get": Rule(CIRCLE),
     "ballot_cast": Rule(CIRCLE, "post"),
     "poll_close": Rule(AUTHOR, "post"),  # the member who opened it
+    "standing_table": Rule(CIRCLE),
+    # The body names the author: the member renews standing by them; the author gets 400 for
+    # standing by themselves (only after the rules have let them in).
+    "standing_by_state": Rule(CIRCLE, "post"),
+    "standing_by_withdraw": Rule(AUTHOR, "post"),  # the author's own statement
+    "standing_concern_list": Rule(CIRCLE),  # with the reasons (MARK_CIRCLE)
+    # The author raised the concern: any other member responds.
+    "standing_concern_respond": Rule(frozenset({"member"}), "post"),
 }
 # Well-formed bodies, so that the permission check (not input validation) decides.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -191,6 +199,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     },
     # "{option_id}" is replaced like a path parameter (see test_api_access).
     "ballot_cast": {"approved": ["{option_id}"]},
+    "standing_by_state": {"colleague_id": "{practitioner_id}", "basis": "Peer supervision"},
+    "standing_by_withdraw": {"reason": "We no longer meet."},
+    "standing_concern_respond": {"response": "We talked it through.", "resolve": True},
 }
 # Framework URLs that are not operations of ours.
 NOT_OPERATIONS = {"api:openapi-json", "api:api-root"}
@@ -484,6 +495,8 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
         "agreement_id": world["agreement"].pk,
         "poll_id": world["poll"].pk,
         "option_id": world["poll"].options.order_by("position")[0].pk,
+        "statement_id": world["statement"].pk,
+        "concern_id": world["concern"].pk,
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))
