@@ -105,6 +105,14 @@ def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
     assert len(ids) == len(set(ids))
 
 
+def test_operation_ids_are_the_view_names_whatever_module_holds_them(
+    schema: dict[str, Any],
+) -> None:
+    ops = _operations(schema)
+    assert ops[("get", "/me")]["operationId"] == "me"
+    assert ops[("post", "/circles/{slug}/polls")]["operationId"] == "poll_create"
+
+
 def test_every_operation_declares_error_responses_in_the_error_shape(
     schema: dict[str, Any],
 ) -> None:

@@ -115,7 +115,7 @@ PAGES: dict[str, Rule] = {
     "standing:concern_detail": Rule(CIRCLE),
 }
 
-# API operations by operationId (django-ninja: module_function).
+# API operations by operationId (the view function's name).
 API: dict[str, Rule] = {
     "me": Rule(SIGNED_IN),
     "profile_get": Rule(SIGNED_IN),
@@ -229,7 +229,7 @@ def api_operations() -> dict[str, tuple[str, str]]:
     ops = {}
     for path, methods in schema["paths"].items():
         for method, op in methods.items():
-            ops[op["operationId"].removeprefix("circlework_api_router_")] = (path, method)
+            ops[op["operationId"]] = (path, method)
     return ops
 
 

@@ -1,0 +1,210 @@
+"""Practitioners, federations, circles, their memberships and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
+
+from circlework.accounts import selectors as account_selectors
+from circlework.accounts.models import Practitioner
+from circlework.api import schemas as s
+from circlework.api.auth import authenticate_optional
+from circlework.api.base import ERRORS, _invitation_out, _me, _visible_circle
+from circlework.circles import selectors as circle_selectors
+from circlework.circles import services as circle_services
+from circlework.circles.models import Circle, Federation, Invitation
+from circlework.core.errors import ApplicationError, NotAllowed, NotFound
+from circlework.core.permissions import allowed
+from circlework.core.visibility import forget_audience
+
+router = Router()
+
+
+def _circle_out(request: HttpRequest, circle: Circle) -> dict[str, Any]:
+    return {
+        "slug": circle.slug,
+        "name": circle.name,
+        "federation": circle.federation.slug,
+        "purpose": circle.purpose,
+        "locality": circle.locality,
+        "meeting_pattern": circle.meeting_pattern,
+        "open_to_new_members": circle.open_to_new_members,
+        "status": circle.status,
+        "visibility": circle.visibility,
+        "is_member": allowed("circles.change_circle", request.user, circle),
+    }
+
+
+# --- practitioners --------------------------------------------------------------------------
+
+
+@router.get(
+    "/practitioners/{practitioner_id}",
+    response={200: s.PublicProfileOut, **ERRORS},
+    auth=None,
+    tags=["practitioners"],
+)
+def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, Any]:
+    authenticate_optional(request)
+    p = Practitioner.objects.filter(pk=practitioner_id).first()
+    if p is None or not allowed("accounts.view_practitioner", request.user, p):
+        raise NotFound()
+    return {
+        "id": p.pk,
+        "fields": account_selectors.visible_profile_fields(user=request.user, practitioner=p),
+    }
+
+
+# --- federations and circles ------------------------------------------------------------------
+
+
+@router.get(
+    "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
+)
+def federation_list(request: HttpRequest) -> list[Federation]:
+    authenticate_optional(request)
+    return list(circle_selectors.federations())
+
+
+@router.get("/circles", response={200: list[s.CircleOut], **ERRORS}, auth=None, tags=["circles"])
+def circle_list(request: HttpRequest) -> list[dict[str, Any]]:
+    authenticate_optional(request)
+    return [_circle_out(request, c) for c in circle_selectors.circles_visible_to(user=request.user)]
+
+
+@router.post("/circles", response={201: s.CircleOut, **ERRORS}, tags=["circles"])
+def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[dict[str, Any]]:
+    federation = Federation.objects.filter(slug=payload.federation).first()
+    if federation is None:
+        raise ApplicationError(
+            "No such federation.", fields={"federation": ["Unknown federation."]}
+        )
+    data = payload.model_dump(exclude={"federation"})
+    circle = circle_services.circle_found(actor=_me(request), federation=federation, **data)
+    forget_audience(request.user)
+    return Status(201, _circle_out(request, circle))
+
+
+@router.get(
+    "/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, auth=None, tags=["circles"]
+)
+def circle_get(request: HttpRequest, slug: str) -> dict[str, Any]:
+    authenticate_optional(request)
+    return _circle_out(request, _visible_circle(request, slug))
+
+
+@router.patch("/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, tags=["circles"])
+def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dict[str, Any]:
+    circle = _visible_circle(request, slug)
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    circle = circle_services.circle_update(actor=_me(request), circle=circle, changes=changes)
+    return _circle_out(request, circle)
+
+
+@router.get(
+    "/circles/{slug:slug}/memberships",
+    response={200: list[s.MembershipOut], **ERRORS},
+    auth=None,
+    tags=["memberships"],
+)
+def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    authenticate_optional(request)
+    circle = _visible_circle(request, slug)
+    return [
+        {
+            "practitioner_id": r.practitioner_id,
+            "name": r.name,
+            "joined_at": r.membership.joined_at,
+            "left_at": r.membership.left_at,
+        }
+        for r in circle_selectors.circle_members(user=request.user, circle=circle)
+    ]
+
+
+@router.post(
+    "/circles/{slug:slug}/leave", response={200: s.MembershipOut, **ERRORS}, tags=["memberships"]
+)
+def circle_leave(request: HttpRequest, slug: str) -> dict[str, Any]:
+    circle = _visible_circle(request, slug)
+    m = circle_services.membership_leave(actor=_me(request), circle=circle)
+    forget_audience(request.user)
+    return {
+        "practitioner_id": _me(request).pk,
+        "name": _me(request).display_name,
+        "joined_at": m.joined_at,
+        "left_at": m.left_at,
+    }
+
+
+@router.get(
+    "/circles/{slug:slug}/invitations",
+    response={200: list[s.InvitationOut], **ERRORS},
+    tags=["invitations"],
+)
+def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    circle = _visible_circle(request, slug)
+    if not allowed("circles.view_invitations", request.user, circle):
+        raise NotAllowed()
+    return [_invitation_out(i) for i in circle_selectors.circle_invitations(circle=circle)]
+
+
+@router.post(
+    "/circles/{slug:slug}/invitations",
+    response={201: s.InvitationCreatedOut, **ERRORS},
+    tags=["invitations"],
+)
+def invitation_create(
+    request: HttpRequest, slug: str, payload: s.InvitationIn
+) -> Status[dict[str, Any]]:
+    circle = _visible_circle(request, slug)
+    base = request.build_absolute_uri("/").rstrip("/")
+    invitation, secret = circle_services.invitation_create(
+        actor=_me(request),
+        circle=circle,
+        email=payload.email,
+        message=payload.message,
+        base_url=base,
+    )
+    return Status(
+        201,
+        {**_invitation_out(invitation), "link": base + circle_services.invitation_link(secret)},
+    )
+
+
+@router.post(
+    "/circles/{slug:slug}/invitations/{invitation_id}/revoke",
+    response={200: s.InvitationOut, **ERRORS},
+    tags=["invitations"],
+)
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> dict[str, Any]:
+    circle = _visible_circle(request, slug)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("circle"), pk=invitation_id, circle=circle
+    )
+    return _invitation_out(
+        circle_services.invitation_revoke(actor=_me(request), invitation=invitation)
+    )
+
+
+@router.post("/invitations/accept", response={200: s.MembershipOut, **ERRORS}, tags=["invitations"])
+def invitation_accept(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
+    m = circle_services.invitation_accept(actor=_me(request), secret=payload.secret)
+    forget_audience(request.user)
+    return {
+        "practitioner_id": _me(request).pk,
+        "name": _me(request).display_name,
+        "joined_at": m.joined_at,
+        "left_at": m.left_at,
+    }
+
+
+@router.post(
+    "/invitations/decline", response={200: s.InvitationOut, **ERRORS}, tags=["invitations"]
+)
+def invitation_decline(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
+    return _invitation_out(
+        circle_services.invitation_decline(actor=_me(request), secret=payload.secret)
+    )

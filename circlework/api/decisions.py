@@ -1,0 +1,446 @@
+"""A circle's proposals, positions on them, amendments, comments and outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.api import schemas as s
+from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance, _visible_circle
+from circlework.circles.models import Circle
+from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from circlework.core.permissions import allowed
+from circlework.decisions import selectors as decision_selectors
+from circlework.decisions import services as decision_services
+from circlework.decisions.models import Amendment, Comment, Outcome, Proposal, ProposalVersion
+
+router = Router()
+
+
+# --- proposals --------------------------------------------------------------------------------
+# Proposals are the circle's own business: someone who cannot see the circle gets 404, someone
+# who can see it but is not a member 403 (as for its invitations).
+
+
+def _member_circle(request: HttpRequest, slug: str) -> Circle:
+    circle = _visible_circle(request, slug)
+    if not allowed("decisions.view_decisions", request.user, circle):
+        raise NotAllowed("Only the circle's members can see and take part in its decisions.")
+    return circle
+
+
+def _proposal(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
+    circle = _member_circle(request, slug)
+    proposal = (
+        Proposal.objects.select_related(
+            "circle", "circle__federation", "author", "agreement__current_version", "outcome"
+        )
+        .filter(pk=proposal_id, circle=circle)
+        .first()
+    )
+    if proposal is None or not allowed("decisions.view_proposal", request.user, proposal):
+        raise NotFound("No such proposal in this circle.")
+    return proposal
+
+
+def _amendment(request: HttpRequest, slug: str, proposal_id: int, amendment_id: int) -> Amendment:
+    proposal = _proposal(request, slug, proposal_id)
+    amendment = (
+        Amendment.objects.select_related("proposal__circle", "proposal__author")
+        .filter(pk=amendment_id, proposal=proposal)
+        .first()
+    )
+    if amendment is None:
+        raise NotFound("No such amendment to this proposal.")
+    return amendment
+
+
+def _proposal_summary(proposal: Proposal, people: People) -> dict[str, Any]:
+    outcome = getattr(proposal, "outcome", None)
+    return {
+        "id": proposal.pk,
+        "title": proposal.title,
+        "status": proposal.status,
+        "process": proposal.process,
+        "rule": proposal.rule,
+        "fallback_after_rounds": proposal.fallback_after_rounds,
+        "version": proposal.version,
+        "round": proposal.round,
+        "closes_at": proposal.closes_at,
+        "decision_requested_at": proposal.decision_requested_at,
+        "created_at": proposal.created_at,
+        "author": _person(people, proposal.author_id),
+        "agreement_id": proposal.agreement_id,
+        "new_agreement_kind": proposal.new_agreement_kind,
+        "new_agreement_title": proposal.new_agreement_title,
+        "outcome": None
+        if outcome is None
+        else {"passed": outcome.passed, "reason": outcome.reason, "decided_at": outcome.decided_at},
+    }
+
+
+def _amendment_out(amendment: Amendment, people: People, produced: int | None) -> dict[str, Any]:
+    return {
+        "id": amendment.pk,
+        "author": _person(people, amendment.author_id),
+        "based_on_version": amendment.based_on_version,
+        "text": amendment.text,
+        "agreement_text": amendment.agreement_text,
+        "reason": amendment.reason,
+        "status": amendment.status,
+        "response": amendment.response,
+        "decided_at": amendment.decided_at,
+        "produced_version": produced,
+        "created_at": amendment.created_at,
+    }
+
+
+def _final_rows(rows: list[dict[str, Any]], people: People) -> list[dict[str, Any]]:
+    return [
+        {
+            **_person(people, row.get("practitioner_id")),
+            "stance": row["stance"],
+            "reason": row.get("reason", ""),
+            "version": row.get("version"),
+        }
+        for row in rows
+    ]
+
+
+def _outcome_out(outcome: Outcome, people: People) -> dict[str, Any]:
+    adopted = AgreementVersion.objects.filter(adopted_by=outcome).values_list("number", flat=True)
+    return {
+        "passed": outcome.passed,
+        "reason": outcome.reason,
+        "decided_at": outcome.decided_at,
+        "statement": outcome.statement,
+        "rule": outcome.rule,
+        "final_positions": _final_rows(outcome.final_positions, people),
+        "dissent": _final_rows(outcome.dissent, people),
+        "missing": [_person(people, pid)["name"] for pid in outcome.missing],
+        "adopted_agreement_version": adopted.first(),
+    }
+
+
+def _proposal_out(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    page = decision_selectors.proposal_page(user=request.user, proposal=proposal)
+    people = _people(request, proposal.circle)
+    produced = {v.amendment_id: v.number for v in page.versions if v.amendment_id}
+    outcome = getattr(proposal, "outcome", None)
+    return {
+        **_proposal_summary(proposal, people),
+        "circle": proposal.circle.slug,
+        "text": proposal.text,
+        "agreement_text": proposal.agreement_text,
+        "agreement_parameters": proposal.agreement_parameters,
+        "borrowed_from": _provenance(request, proposal.borrowed_from),
+        "is_proposer": allowed("decisions.close_proposal", request.user, proposal),
+        "versions": [
+            {
+                "number": v.number,
+                "title": v.title,
+                "text": v.text,
+                "agreement_text": v.agreement_text,
+                "created_at": v.created_at,
+                "amendment_id": v.amendment_id,
+            }
+            for v in page.versions
+        ],
+        "positions": [
+            {
+                "practitioner_id": _person(people, m.practitioner_id)["practitioner_id"],
+                "name": m.name,
+                "stance": m.stance,
+                "reason": m.reason,
+                "needs_confirming": m.needs_confirming,
+                "history": [
+                    {
+                        "stance": h.stance,
+                        "reason": h.reason,
+                        "version": h.version,
+                        "round": h.round,
+                        "is_current": h.is_current,
+                        "created_at": h.created_at,
+                    }
+                    for h in m.history
+                ],
+            }
+            for m in page.members
+        ],
+        "silent": page.silent,
+        "verdict": {
+            "passes": page.verdict.passes,
+            "reason": page.verdict.reason,
+            "counts": dict(page.verdict.counts),
+        }
+        if proposal.is_open
+        else None,
+        "amendments": [
+            _amendment_out(a, people, produced.get(a.pk)) for a in proposal.amendments.all()
+        ],
+        "outcome": None if outcome is None else _outcome_out(outcome, people),
+    }
+
+
+def _reloaded(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    """The proposal as it is now, after a service changed it."""
+    return _proposal_out(request, _proposal(request, proposal.circle.slug, proposal.pk))
+
+
+@router.get(
+    "/circles/{slug:slug}/proposals",
+    response={200: list[s.ProposalSummaryOut], **ERRORS},
+    tags=["proposals"],
+)
+def proposal_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Open proposals (soonest closing first), then up to 50 closed or withdrawn ones."""
+    circle = _member_circle(request, slug)
+    open_, closed = decision_selectors.circle_proposals(circle=circle)
+    people = _people(request, circle)
+    return [_proposal_summary(p, people) for p in [*open_, *closed]]
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals", response={201: s.ProposalOut, **ERRORS}, tags=["proposals"]
+)
+def proposal_create(
+    request: HttpRequest, slug: str, payload: s.ProposalIn
+) -> Status[dict[str, Any]]:
+    circle = _member_circle(request, slug)
+    agreement = None
+    if payload.agreement_id is not None:
+        if payload.new_agreement_kind or payload.new_agreement_title.strip():
+            raise InvalidInput(
+                "Either revise an agreement or adopt a new one, not both.",
+                fields={"agreement_id": ["Leave this out to adopt a new agreement."]},
+            )
+        agreement = Agreement.objects.filter(pk=payload.agreement_id, circle=circle).first()
+        if agreement is None:
+            raise InvalidInput(
+                "No such agreement in this circle.",
+                fields={"agreement_id": ["Choose one of this circle's agreements."]},
+            )
+    elif payload.new_agreement_kind and not payload.new_agreement_title.strip():
+        raise InvalidInput(
+            "Give the new agreement a title.",
+            fields={"new_agreement_title": ["This field is required."]},
+        )
+    params = payload.agreement_parameters
+    proposal = decision_services.proposal_open(
+        actor=_me(request),
+        circle=circle,
+        title=payload.title,
+        text=payload.text,
+        closes_at=payload.closes_at,
+        process=payload.process,
+        agreement=agreement,
+        new_agreement_kind=payload.new_agreement_kind or "",
+        new_agreement_title=payload.new_agreement_title,
+        agreement_text=payload.agreement_text,
+        agreement_parameters=params.model_dump() if params is not None else None,
+    )
+    return Status(201, _reloaded(request, proposal))
+
+
+@router.get(
+    "/circles/{slug:slug}/proposals/{proposal_id}",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_get(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    return _proposal_out(request, _proposal(request, slug, proposal_id))
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/position",
+    response={201: s.PositionOut, **ERRORS},
+    tags=["proposals"],
+)
+def position_take(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.PositionIn
+) -> Status[dict[str, Any]]:
+    """Take or change your position. Every change is kept; the latest is current."""
+    position = decision_services.position_take(
+        actor=_me(request),
+        proposal=_proposal(request, slug, proposal_id),
+        stance=payload.stance,
+        reason=payload.reason,
+    )
+    return Status(
+        201,
+        {
+            "id": position.pk,
+            "stance": position.stance,
+            "reason": position.reason,
+            "version": position.version,
+            "round": position.round,
+            "is_current": position.is_current,
+            "created_at": position.created_at,
+        },
+    )
+
+
+def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> dict[str, Any]:
+    amendment = Amendment.objects.select_related("proposal__circle").get(pk=amendment.pk)
+    produced = (
+        ProposalVersion.objects.filter(amendment=amendment).values_list("number", flat=True).first()
+    )
+    return _amendment_out(amendment, _people(request, amendment.proposal.circle), produced)
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments",
+    response={201: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_propose(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.AmendmentIn
+) -> Status[dict[str, Any]]:
+    """Propose a changed text; the proposer accepts or declines it."""
+    amendment = decision_services.amendment_propose(
+        actor=_me(request),
+        proposal=_proposal(request, slug, proposal_id),
+        text=payload.text,
+        agreement_text=payload.agreement_text,
+        reason=payload.reason,
+    )
+    return Status(201, _amendment_reloaded(request, amendment))
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments/{amendment_id}/accept",
+    response={200: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_accept(
+    request: HttpRequest,
+    slug: str,
+    proposal_id: int,
+    amendment_id: int,
+    payload: s.AmendmentDecisionIn,
+) -> dict[str, Any]:
+    """The proposer only: a new version, and every member is asked to confirm their position."""
+    amendment = _amendment(request, slug, proposal_id, amendment_id)
+    decision_services.amendment_accept(
+        actor=_me(request), amendment=amendment, response=payload.response
+    )
+    return _amendment_reloaded(request, amendment)
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/amendments/{amendment_id}/decline",
+    response={200: s.AmendmentOut, **ERRORS},
+    tags=["proposals"],
+)
+def amendment_decline(
+    request: HttpRequest,
+    slug: str,
+    proposal_id: int,
+    amendment_id: int,
+    payload: s.AmendmentDecisionIn,
+) -> dict[str, Any]:
+    """The proposer only, with a response saying why."""
+    amendment = _amendment(request, slug, proposal_id, amendment_id)
+    decision_services.amendment_decline(
+        actor=_me(request), amendment=amendment, response=payload.response
+    )
+    return _amendment_reloaded(request, amendment)
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/close",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_close(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.CloseIn
+) -> dict[str, Any]:
+    """Close early (the proposer only, once every member has spoken) and record the outcome.
+
+    Under the advice process the proposer decides, with `decision` and `statement`, also after
+    the closing time; under the other processes the circle's rule decides and both are ignored.
+    """
+    proposal = _proposal(request, slug, proposal_id)
+    outcome = decision_services.proposal_close(
+        actor=_me(request),
+        proposal=proposal,
+        early=True,
+        advice_decision=payload.decision,
+        statement=payload.statement,
+    )
+    if outcome is None:
+        raise Conflict("This proposal is already closed or withdrawn.")
+    return _reloaded(request, proposal)
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/withdraw",
+    response={200: s.ProposalOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    """The proposer only, while it is open."""
+    proposal = _proposal(request, slug, proposal_id)
+    decision_services.proposal_withdraw(actor=_me(request), proposal=proposal)
+    return _reloaded(request, proposal)
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/remind",
+    response={200: s.RemindOut, **ERRORS},
+    tags=["proposals"],
+)
+def proposal_remind(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+    """Remind the members who have not spoken. Nobody is reminded once it is closed."""
+    proposal = _proposal(request, slug, proposal_id)
+    return {"reminded": decision_services.members_remind(actor=_me(request), proposal=proposal)}
+
+
+def _comment_out(comment: Comment, people: People) -> dict[str, Any]:
+    return {
+        "id": comment.pk,
+        "author": _person(people, comment.author_id),
+        "parent_id": comment.parent_id,
+        "quote": comment.quote,
+        "text": comment.text,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+    }
+
+
+@router.get(
+    "/circles/{slug:slug}/proposals/{proposal_id}/comments",
+    response={200: list[s.CommentOut], **ERRORS},
+    tags=["proposals"],
+)
+def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[dict[str, Any]]:
+    """Oldest first; a reply names its parent."""
+    proposal = _proposal(request, slug, proposal_id)
+    people = _people(request, proposal.circle)
+    return [_comment_out(c, people) for c in proposal.comments.all()]
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/comments",
+    response={201: s.CommentOut, **ERRORS},
+    tags=["proposals"],
+)
+def comment_add(
+    request: HttpRequest, slug: str, proposal_id: int, payload: s.CommentIn
+) -> Status[dict[str, Any]]:
+    proposal = _proposal(request, slug, proposal_id)
+    parent = None
+    if payload.parent_id is not None:
+        parent = Comment.objects.filter(pk=payload.parent_id, proposal=proposal).first()
+        if parent is None:
+            raise InvalidInput(
+                "You can only reply to a comment on the same proposal.",
+                fields={"parent_id": ["No such comment on this proposal."]},
+            )
+    comment = decision_services.comment_add(
+        actor=_me(request), proposal=proposal, text=payload.text, parent=parent, quote=payload.quote
+    )
+    return Status(201, _comment_out(comment, _people(request, proposal.circle)))

@@ -1,0 +1,107 @@
+"""The signed-in practitioner: profile, credentials, invitations and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from circlework.accounts import services as account_services
+from circlework.accounts.models import Credential, Practitioner
+from circlework.api import schemas as s
+from circlework.api.base import ERRORS, _invitation_out, _me
+from circlework.circles import selectors as circle_selectors
+from circlework.core.errors import NotFound
+from circlework.notifications import selectors as notification_selectors
+
+router = Router()
+
+
+def _profile_out(p: Practitioner) -> dict[str, Any]:
+    return {"id": p.pk, **{f: getattr(p, f) for f in s.ProfileOut.model_fields if f != "id"}}
+
+
+# --- me -------------------------------------------------------------------------------------
+
+
+@router.get("/me", response={200: s.MeOut, **ERRORS}, tags=["me"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    p = _me(request)
+    return {
+        "id": p.pk,
+        "email": p.user.email,
+        "display_name": p.display_name,
+        "time_zone": p.time_zone,
+    }
+
+
+@router.get("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
+def profile_get(request: HttpRequest) -> dict[str, Any]:
+    return _profile_out(_me(request))
+
+
+@router.patch("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
+def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> dict[str, Any]:
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    p = account_services.practitioner_update(
+        actor=_me(request), practitioner=_me(request), changes=changes
+    )
+    return _profile_out(p)
+
+
+@router.get("/me/credentials", response={200: list[s.CredentialOut], **ERRORS}, tags=["me"])
+def credentials_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_credential_out(c) for c in _me(request).credentials.all()]
+
+
+def _credential_out(c: Credential) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "title": c.title,
+        "issuer": c.issuer,
+        "year": c.year,
+        "visibility": c.visibility,
+        "has_document": bool(c.document),
+    }
+
+
+@router.post("/me/credentials", response={201: s.CredentialOut, **ERRORS}, tags=["me"])
+def credentials_add(request: HttpRequest, payload: s.CredentialIn) -> Status[dict[str, Any]]:
+    c = account_services.credential_add(actor=_me(request), **payload.model_dump())
+    return Status(201, _credential_out(c))
+
+
+@router.delete("/me/credentials/{credential_id}", response={204: None, **ERRORS}, tags=["me"])
+def credentials_remove(request: HttpRequest, credential_id: int) -> Status[None]:
+    credential = Credential.objects.filter(pk=credential_id, practitioner=_me(request)).first()
+    if credential is None:
+        raise NotFound()
+    account_services.credential_remove(actor=_me(request), credential=credential)
+    return Status(204, None)
+
+
+@router.get(
+    "/me/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"]
+)
+def my_invitations(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        _invitation_out(i)
+        for i in circle_selectors.pending_invitations_for(practitioner=_me(request))
+    ]
+
+
+@router.get("/me/notifications", response={200: list[s.NotificationOut], **ERRORS}, tags=["me"])
+def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "url": n.url,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        }
+        for n in notification_selectors.inbox(practitioner=_me(request))
+    ]

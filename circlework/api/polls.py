@@ -1,0 +1,243 @@
+"""A circle's polls and their answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from circlework.api import schemas as s
+from circlework.api.base import ERRORS, People, _me, _people, _person, _visible_circle
+from circlework.circles.models import Circle
+from circlework.core.errors import NotAllowed, NotFound
+from circlework.core.permissions import allowed
+from circlework.polls import selectors as poll_selectors
+from circlework.polls import services as poll_services
+from circlework.polls.models import Poll, PollKind
+from circlework.polls.selectors import PollResults, ResultRow
+
+router = Router()
+
+
+# --- polls ------------------------------------------------------------------------------------
+# Like proposals, a circle's polls are its members' business: someone who cannot see the circle
+# gets 404, someone who can see it but is not a member 403.
+
+
+def _poll_circle(request: HttpRequest, slug: str) -> Circle:
+    circle = _visible_circle(request, slug)
+    if not allowed("polls.view_polls", request.user, circle):
+        raise NotAllowed("Only the circle's members can see and answer its polls.")
+    return circle
+
+
+def _poll(request: HttpRequest, slug: str, poll_id: int) -> Poll:
+    circle = _poll_circle(request, slug)
+    poll = (
+        Poll.objects.select_related("circle", "circle__federation", "author")
+        .filter(pk=poll_id, circle=circle)
+        .first()
+    )
+    if poll is None or not allowed("polls.view_poll", request.user, poll):
+        raise NotFound("No such poll in this circle.")
+    return poll
+
+
+def _poll_summary(
+    poll: Poll, people: People, *, answers: int, answered_by_me: bool
+) -> dict[str, Any]:
+    return {
+        "id": poll.pk,
+        "title": poll.title,
+        "kind": poll.kind,
+        "status": poll.status,
+        "anonymous": poll.anonymous,
+        "closes_at": poll.closes_at,
+        "closed_at": poll.closed_at,
+        "created_at": poll.created_at,
+        "author": _person(people, poll.author_id),
+        "answers": answers,
+        "answered_by_me": answered_by_me,
+    }
+
+
+def _choices_out(kind: str, choices: Any) -> dict[str, Any]:
+    """A stored ballot's choices in the shape BallotIn takes them."""
+    if kind == PollKind.APPROVAL:
+        return {"approved": [int(o) for o in choices]}
+    if kind == PollKind.RANKED:
+        return {"ranking": [int(o) for o in choices]}
+    by_option = {int(o): v for o, v in choices.items()}
+    return {"scores" if kind == PollKind.SCORE else "availability": by_option}
+
+
+def _result_row(kind: str, row: ResultRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"option_id": row.option.pk, "lead": row.lead}
+    if kind == PollKind.APPROVAL:
+        out.update(approvals=int(row.value), share=row.share)
+    elif kind == PollKind.SCORE:
+        average = round(row.value / row.count, 2) if row.count else None
+        out.update(total_score=int(row.value), average_score=average)
+    elif kind == PollKind.RANKED:
+        out.update(first_preferences=row.first_preferences, final_round_votes=int(row.value))
+    else:
+        out.update(yes=row.yes, maybe=row.maybe, no=row.no)
+    return out
+
+
+def _runoff_out(results: PollResults) -> dict[str, Any] | None:
+    runoff = results.runoff
+    if runoff is None:
+        return None
+    return {
+        "winner": runoff.winner,
+        "rounds": [
+            {
+                "number": r.number,
+                "votes": dict(r.counts),
+                "continuing_ballots": r.continuing_ballots,
+                "exhausted": r.exhausted,
+                "eliminated": r.eliminated,
+                "tie_broken_by": r.tie_broken_by,
+                "winner": r.winner,
+            }
+            for r in runoff.rounds
+        ],
+        "table": [  # runoff_rows are in option order, like options
+            {
+                "option_id": option.pk,
+                "first_preferences": row.first_preferences,
+                "votes": [int(cell) if cell else None for cell in row.cells],
+                "eliminated_in": row.eliminated_in,
+                "winner": row.winner,
+            }
+            for option, row in zip(results.options, results.runoff_rows, strict=True)
+        ],
+        "notes": results.round_notes,
+    }
+
+
+def _poll_out(request: HttpRequest, poll: Poll) -> dict[str, Any]:
+    page = poll_selectors.poll_page(user=request.user, poll=poll, practitioner=_me(request))
+    people = _people(request, poll.circle)
+    mine = page.my_ballot
+    results = page.results
+    out = {
+        **_poll_summary(poll, people, answers=len(page.answered), answered_by_me=mine is not None),
+        "circle": poll.circle.slug,
+        "details": poll.details,
+        "is_author": allowed("polls.close_poll", request.user, poll),
+        "accepts_ballots": poll.accepts_ballots,
+        "options": [
+            {"id": o.pk, "position": o.position, "label": o.label, "starts_at": o.starts_at}
+            for o in page.options
+        ],
+        "answered": page.answered,
+        "not_answered": page.not_answered,
+        "my_ballot": None
+        if mine is None
+        else {
+            **_choices_out(poll.kind, mine.choices),
+            "created_at": mine.created_at,
+            "updated_at": mine.updated_at,
+        },
+        "results": None,
+    }
+    if results is not None:
+        # The selector decides whether members' answers may be shown (never when anonymous).
+        ballots = poll.ballots.order_by("created_at", "id") if page.answers else []
+        out["results"] = {
+            "voters": results.voters,
+            "outcome": results.outcome_text(),
+            "leaders": results.lead_ids,
+            "rows": [_result_row(poll.kind, r) for r in results.rows],
+            "runoff": _runoff_out(results),
+            "ballots": [
+                {**_person(people, b.practitioner_id), **_choices_out(poll.kind, b.choices)}
+                for b in ballots
+            ],
+        }
+    return out
+
+
+@router.get(
+    "/circles/{slug:slug}/polls", response={200: list[s.PollSummaryOut], **ERRORS}, tags=["polls"]
+)
+def poll_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Open polls (soonest closing first), then up to 50 closed ones (latest first)."""
+    circle = _poll_circle(request, slug)
+    open_, closed = poll_selectors.circle_polls(circle=circle, practitioner=_me(request))
+    people = _people(request, circle)
+    return [
+        _poll_summary(
+            p,
+            people,
+            answers=p.ballot_count,  # type: ignore[attr-defined]  # annotated by the selector
+            answered_by_me=p.answered,  # type: ignore[attr-defined]
+        )
+        for p in [*open_, *closed]
+    ]
+
+
+@router.post("/circles/{slug:slug}/polls", response={201: s.PollOut, **ERRORS}, tags=["polls"])
+def poll_create(request: HttpRequest, slug: str, payload: s.PollIn) -> Status[dict[str, Any]]:
+    """Open a poll; every other member is told. Give `options` (labels), or `times` for a
+    find-a-time poll."""
+    poll = poll_services.poll_open(
+        actor=_me(request),
+        circle=_poll_circle(request, slug),
+        title=payload.title,
+        kind=payload.kind,
+        closes_at=payload.closes_at,
+        options=payload.options,
+        times=payload.times,
+        details=payload.details,
+        anonymous=payload.anonymous,
+    )
+    return Status(201, _poll_out(request, _poll(request, slug, poll.pk)))
+
+
+@router.get(
+    "/circles/{slug:slug}/polls/{poll_id}", response={200: s.PollOut, **ERRORS}, tags=["polls"]
+)
+def poll_get(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
+    """Who has answered, your own answer, and the results once you have answered or the poll
+    has closed (with each member's answer unless the poll is anonymous)."""
+    return _poll_out(request, _poll(request, slug, poll_id))
+
+
+@router.post(
+    "/circles/{slug:slug}/polls/{poll_id}/ballot",
+    response={200: s.PollOut, **ERRORS},
+    tags=["polls"],
+)
+def ballot_cast(
+    request: HttpRequest, slug: str, poll_id: int, payload: s.BallotIn
+) -> dict[str, Any]:
+    """Answer, or change your answer (it replaces the earlier one) while the poll is open.
+    Returns the poll as you now see it, results included."""
+    poll = _poll(request, slug, poll_id)
+    poll_services.ballot_cast(
+        actor=_me(request),
+        poll=poll,
+        approved=payload.approved,
+        scores=payload.scores,
+        ranking=payload.ranking,
+        availability=payload.availability,
+    )
+    return _poll_out(request, poll)
+
+
+@router.post(
+    "/circles/{slug:slug}/polls/{poll_id}/close",
+    response={200: s.PollOut, **ERRORS},
+    tags=["polls"],
+)
+def poll_close(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
+    """Close the poll now (the member who opened it only); every member is told the result."""
+    poll = _poll(request, slug, poll_id)
+    if not allowed("polls.close_poll", request.user, poll):
+        raise NotAllowed("Only the member who opened this poll can close it early.")
+    poll_services.poll_close(actor=_me(request), poll=poll)
+    return _poll_out(request, _poll(request, slug, poll_id))
