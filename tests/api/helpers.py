@@ -75,3 +75,12 @@ def fresh(practitioner: Practitioner) -> Practitioner:
     """
     forget_audience(practitioner.user)
     return Practitioner.objects.select_related("user").get(pk=practitioner.pk)
+
+
+def soon(days: float = 7) -> str:
+    """An ISO closing time (with its UTC offset) some days from now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.now() + timedelta(days=days)).isoformat()

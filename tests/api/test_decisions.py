@@ -26,37 +26,16 @@ from circlework.decisions.models import (
 )
 from circlework.notifications.models import Notification
 from tests import factories
-from tests.api.helpers import assert_error, post_json, session_client, token_client, url
+from tests.api.helpers import assert_error, post_json, session_client, soon, token_client, url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def four(federation: Any) -> dict[str, Any]:
-    """A public circle of four (Ana proposes), a circle-only circle, and an outsider."""
-    people = {n: factories.make_practitioner(n) for n in ("Ana", "Ben", "Cy", "Dee", "Out")}
-    circle = factories.make_circle(
-        founder=people["Ana"],
-        federation=federation,
-        members=[people["Ben"], people["Cy"], people["Dee"]],
-        name="Four",
-    )
-    hidden = factories.make_circle(
-        founder=people["Ana"], federation=federation, name="Hidden", visibility="circle"
-    )
-    clients = {n: token_client(p) for n, p in people.items()}
-    return {"circle": circle, "hidden": hidden, "people": people, "c": clients}
-
-
-def _soon(days: float = 7) -> str:
-    return (timezone.now() + timedelta(days=days)).isoformat()
 
 
 def _open(client: Client, slug: str = "four", **body: Any) -> dict[str, Any]:
     payload = {
         "title": "Meet monthly",
         "text": "We meet on the first Monday.",
-        "closes_at": _soon(),
+        "closes_at": soon(),
     }
     payload.update(body)
     response = post_json(client, f"/circles/{slug}/proposals", payload)
@@ -517,7 +496,7 @@ def test_a_closing_time_with_any_offset_is_understood(four: dict[str, Any]) -> N
 def test_bad_proposals_are_refused_and_change_nothing(
     four: dict[str, Any], body: dict[str, Any], field: str, status: int
 ) -> None:
-    payload = {"title": "T", "text": "x", "closes_at": _soon(), **body}
+    payload = {"title": "T", "text": "x", "closes_at": soon(), **body}
     assert_error(post_json(four["c"]["Ana"], "/circles/four/proposals", payload), status, field)
     assert not Proposal.objects.exists()
     assert not Notification.objects.filter(kind="proposal").exists()
@@ -541,7 +520,7 @@ def test_revising_another_circles_agreement_is_refused(
     services.position_take(actor=eve, proposal=proposal, stance="agree")
     services.proposal_close(actor=eve, proposal=proposal, early=True)
     theirs = Agreement.objects.get(title="Their policy")
-    body = {"title": "T", "text": "x", "closes_at": _soon(), "agreement_id": theirs.pk}
+    body = {"title": "T", "text": "x", "closes_at": soon(), "agreement_id": theirs.pk}
     body["agreement_text"] = "Ours now."
     assert_error(post_json(four["c"]["Ana"], "/circles/four/proposals", body), 400, "agreement_id")
     assert not Proposal.objects.filter(circle=four["circle"]).exists()
@@ -561,7 +540,7 @@ def test_revising_and_adopting_a_new_agreement_at_once_is_refused(four: dict[str
         "new_agreement_title": "Q",
         "agreement_text": "Two.",
     }
-    payload = {"title": "T", "text": "x", "closes_at": _soon(), **body}
+    payload = {"title": "T", "text": "x", "closes_at": soon(), **body}
     assert_error(post_json(c["Ana"], "/circles/four/proposals", payload), 400, "agreement_id")
     revised = _open(c["Ana"], title="Revise", agreement_id=agreement_id, agreement_text="Two.")
     assert revised["agreement_id"] == agreement_id and revised["agreement_text"] == "Two."
@@ -688,7 +667,7 @@ def test_non_members_of_a_visible_circle_get_403(
         decide = _path(opened, f"/amendments/{amendment['id']}/{decision}")
         assert_error(post_json(four["c"]["Out"], decide, {"response": "x"}), 403)
     assert_error(four["c"]["Out"].get(url("/circles/four/proposals")), 403)
-    payload = {"title": "T", "text": "x", "closes_at": _soon()}
+    payload = {"title": "T", "text": "x", "closes_at": soon()}
     assert_error(post_json(four["c"]["Out"], "/circles/four/proposals", payload), 403)
     # Nothing changed.
     assert Proposal.objects.get(pk=opened["id"]).status == ProposalStatus.OPEN
@@ -793,8 +772,8 @@ def test_the_api_literals_match_the_model_choices() -> None:
 
 def test_proposals_of_a_circle_are_listed_open_first(four: dict[str, Any]) -> None:
     c = four["c"]
-    later = _open(c["Ana"], title="Later", closes_at=_soon(10))
-    sooner = _open(c["Ana"], title="Sooner", closes_at=_soon(2))
+    later = _open(c["Ana"], title="Later", closes_at=soon(10))
+    sooner = _open(c["Ana"], title="Sooner", closes_at=soon(2))
     withdrawn = _open(c["Ana"], title="Withdrawn")
     post_json(c["Ana"], _path(withdrawn, "/withdraw"), {})
     listed = c["Ben"].get(url("/circles/four/proposals")).json()

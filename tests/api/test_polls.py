@@ -13,37 +13,16 @@ from circlework.api import schemas as s
 from circlework.notifications.models import Notification
 from circlework.polls.models import Availability, Ballot, Poll, PollKind, PollStatus
 from tests import factories
-from tests.api.helpers import assert_error, post_json, session_client, token_client, url
+from tests.api.helpers import assert_error, post_json, session_client, soon, token_client, url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def four(federation: Any) -> dict[str, Any]:
-    """A public circle of four (Ana asks), a circle-only circle of Ana's, and an outsider."""
-    people = {n: factories.make_practitioner(n) for n in ("Ana", "Ben", "Cy", "Dee", "Out")}
-    circle = factories.make_circle(
-        founder=people["Ana"],
-        federation=federation,
-        members=[people["Ben"], people["Cy"], people["Dee"]],
-        name="Four",
-    )
-    hidden = factories.make_circle(
-        founder=people["Ana"], federation=federation, name="Hidden", visibility="circle"
-    )
-    clients = {n: token_client(p) for n, p in people.items()}
-    return {"circle": circle, "hidden": hidden, "people": people, "c": clients}
-
-
-def _soon(days: float = 7) -> str:
-    return (timezone.now() + timedelta(days=days)).isoformat()
 
 
 def _open(client: Client, slug: str = "four", **body: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "title": "What shall we drink?",
         "kind": "approval",
-        "closes_at": _soon(),
+        "closes_at": soon(),
         "options": ["Tea", "Coffee", "Cocoa"],
     }
     payload.update(body)
@@ -444,7 +423,7 @@ def test_bad_polls_are_refused_and_change_nothing(
     payload = {
         "title": "T",
         "kind": "approval",
-        "closes_at": _soon(),
+        "closes_at": soon(),
         "options": ["Tea", "Coffee"],
         **body,
     }
@@ -457,15 +436,15 @@ def test_bad_polls_are_refused_and_change_nothing(
     ("times", "field", "status"),
     [
         (["2030-05-06T18:30:00", "2030-05-07T18:30:00"], "times.0", 422),  # no offset
-        ([(timezone.now() - timedelta(days=1)).isoformat(), _soon(3)], "options", 400),
-        ([_soon(3)], "options", 400),
-        ([_soon(3)] * 2, "options", 400),  # the same time twice
+        ([(timezone.now() - timedelta(days=1)).isoformat(), soon(3)], "options", 400),
+        ([soon(3)], "options", 400),
+        ([soon(3)] * 2, "options", 400),  # the same time twice
     ],
 )
 def test_bad_times_are_refused(
     four: dict[str, Any], times: list[str], field: str, status: int
 ) -> None:
-    payload = {"title": "When?", "kind": "time", "closes_at": _soon(), "times": times}
+    payload = {"title": "When?", "kind": "time", "closes_at": soon(), "times": times}
     assert_error(post_json(four["c"]["Ana"], "/circles/four/polls", payload), status, field)
     assert not Poll.objects.exists()
 
@@ -474,8 +453,8 @@ def test_times_are_only_for_find_a_time(four: dict[str, Any]) -> None:
     payload = {
         "title": "T",
         "kind": "approval",
-        "closes_at": _soon(),
-        "times": [_soon(3), _soon(4)],
+        "closes_at": soon(),
+        "times": [soon(3), soon(4)],
     }
     assert_error(post_json(four["c"]["Ana"], "/circles/four/polls", payload), 400, "options")
     assert not Poll.objects.exists()
@@ -483,8 +462,8 @@ def test_times_are_only_for_find_a_time(four: dict[str, Any]) -> None:
 
 def test_polls_are_listed_open_first_then_closed(four: dict[str, Any]) -> None:
     c = four["c"]
-    later = _open(c["Ana"], title="Later", closes_at=_soon(10))
-    sooner = _open(c["Ben"], title="Sooner", closes_at=_soon(2))
+    later = _open(c["Ana"], title="Later", closes_at=soon(10))
+    sooner = _open(c["Ben"], title="Sooner", closes_at=soon(2))
     done = _open(c["Cy"], title="Done")
     post_json(c["Cy"], _path(done, "/close"), {})
     listed = _list(c["Dee"])
@@ -517,7 +496,7 @@ def test_non_members_of_a_visible_circle_get_403(
     body = assert_error(_call(c["Out"], method, opened, tail), 403)
     assert opened["title"] not in str(body)
     assert_error(c["Out"].get(url("/circles/four/polls")), 403)
-    payload = {"title": "T", "kind": "approval", "closes_at": _soon(), "options": ["A", "B"]}
+    payload = {"title": "T", "kind": "approval", "closes_at": soon(), "options": ["A", "B"]}
     assert_error(post_json(c["Out"], "/circles/four/polls", payload), 403)
     assert Poll.objects.count() == 1 and not Ballot.objects.exists()
     assert Poll.objects.get().status == PollStatus.OPEN
@@ -533,7 +512,7 @@ def test_those_who_cannot_see_the_circle_get_404(
         body = assert_error(_call(c[name], method, opened, tail), 404)
         assert "Hidden" not in body["error"] and opened["title"] not in str(body)
         assert_error(c[name].get(url("/circles/hidden/polls")), 404)
-    payload = {"title": "T", "kind": "approval", "closes_at": _soon(), "options": ["A", "B"]}
+    payload = {"title": "T", "kind": "approval", "closes_at": soon(), "options": ["A", "B"]}
     assert_error(post_json(c["Out"], "/circles/hidden/polls", payload), 404)
     assert Poll.objects.count() == 1 and not Ballot.objects.exists()
     assert Poll.objects.get().status == PollStatus.OPEN

@@ -15,28 +15,11 @@ from circlework.api import schemas as s
 from circlework.notifications.models import Notification
 from circlework.standing.models import ConcernStatus, StandingBy, StandingConcern, StandingState
 from tests import factories
-from tests.api.helpers import assert_error, post_json, token_client, url
+from tests.api.helpers import assert_error, post_json, url
 
 pytestmark = pytest.mark.django_db
 
 REASON = "SECRETREASONTEXT: we no longer meet and I cannot vouch for the work."
-
-
-@pytest.fixture
-def four(federation: Any) -> dict[str, Any]:
-    """A public circle of four (Ana founded it), a circle-only circle of Ana's, and an outsider."""
-    people = {n: factories.make_practitioner(n) for n in ("Ana", "Ben", "Cy", "Dee", "Out")}
-    circle = factories.make_circle(
-        founder=people["Ana"],
-        federation=federation,
-        members=[people["Ben"], people["Cy"], people["Dee"]],
-        name="Four",
-    )
-    hidden = factories.make_circle(
-        founder=people["Ana"], federation=federation, name="Hidden", visibility="circle"
-    )
-    clients = {n: token_client(p) for n, p in people.items()}
-    return {"circle": circle, "hidden": hidden, "people": people, "c": clients}
 
 
 def _stand_by(client: Client, colleague: Any, basis: str = "Two years of peer supervision") -> Any:
