@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from circlework.agreements.models import Agreement
+from circlework.circles.selectors import current_members
 from circlework.core.scheduling import recurring
-from circlework.decisions.services import current_members
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -36,7 +36,7 @@ def notify_reviews_due() -> int:
                 continue
             locked.review_notified_on = locked.review_due
             locked.save(update_fields=["review_notified_on"])
-            for member in current_members(agreement.circle):
+            for member in current_members(circle=agreement.circle):
                 notify(
                     recipient=member,
                     kind=NotificationKind.REVIEW_DUE,

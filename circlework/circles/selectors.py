@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,18 @@ def circles_visible_to(*, user: Any, federation: Federation | None = None) -> Qu
     if federation is not None:
         qs = qs.filter(federation=federation)
     return qs
+
+
+def current_members(
+    *, circle: Circle, exclude: Iterable[int | None] = ()
+) -> QuerySet[Practitioner]:
+    """The circle's members now, by name: the one query for "who is in this circle"."""
+    return (
+        Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
+        .exclude(pk__in=[pk for pk in exclude if pk is not None])
+        .select_related("user")
+        .order_by("display_name")
+    )
 
 
 def circles_of(*, practitioner: Practitioner) -> QuerySet[Circle]:

@@ -25,6 +25,7 @@ from circlework.circles.models import (
     InvitationStatus,
     Membership,
 )
+from circlework.circles.selectors import current_members
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import require
@@ -177,7 +178,7 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
         summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)},
         data={"fields": changed},
     )
-    for member in _current_members(circle, exclude=actor):
+    for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
             kind=NotificationKind.CIRCLE,
@@ -186,13 +187,6 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             url=circle.get_absolute_url(),
         )
     return circle
-
-
-def _current_members(circle: Circle, *, exclude: Practitioner | None = None) -> list[Practitioner]:
-    qs = Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    return list(qs.select_related("user"))
 
 
 def invitation_link(secret: str) -> str:
@@ -338,7 +332,7 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
         circle=circle,
         summary=_("Joined the circle"),
     )
-    for member in _current_members(circle, exclude=actor):
+    for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
             kind=NotificationKind.MEMBERSHIP,
@@ -422,7 +416,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         circle=circle,
         summary=_("Left the circle"),
     )
-    for member in _current_members(circle, exclude=actor):
+    for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
             kind=NotificationKind.MEMBERSHIP,
@@ -492,7 +486,7 @@ def circle_delegate_choose(
         summary=_("Recorded %(d)s as the circle's delegate to the federation")
         % {"d": delegate.display_name},
     )
-    for member in _current_members(circle, exclude=actor):
+    for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
             kind=NotificationKind.CIRCLE,

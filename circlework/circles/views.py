@@ -297,10 +297,7 @@ def circle_delegate(request: HttpRequest, slug: str) -> HttpResponse:
     circle = get_object_or_404(Circle.objects.select_related("federation", "delegate"), slug=slug)
     require_perm(request, "circles.change_circle", circle)
     form = DelegateForm(request.POST or None, initial={"delegate": circle.delegate_id})
-    members = Practitioner.objects.filter(
-        memberships__circle=circle, memberships__left_at__isnull=True
-    )
-    form.fields["delegate"].queryset = members  # type: ignore[attr-defined]
+    form.fields["delegate"].queryset = selectors.current_members(circle=circle)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
             services.circle_delegate_choose(

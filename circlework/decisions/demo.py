@@ -10,6 +10,7 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements.models import Agreement, AgreementVersion
 from circlework.agreements.services import add_months, agreement_borrow
 from circlework.circles.models import Circle
+from circlework.circles.selectors import current_members
 from circlework.decisions import services
 from circlework.decisions.models import Outcome, Proposal
 
@@ -98,11 +99,7 @@ def _adopt(
 
 def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     for name, circle in circles.items():
-        members = list(
-            Practitioner.objects.filter(
-                memberships__circle=circle, memberships__left_at__isnull=True
-            )
-        )
+        members = list(current_members(circle=circle))
         founder = circle.founded_by
         assert founder is not None
         if name != "Manchester Forming Circle":
@@ -118,9 +115,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
             )
 
     leeds = circles["Leeds Wednesday Circle"]
-    leeds_members = list(
-        Practitioner.objects.filter(memberships__circle=leeds, memberships__left_at__isnull=True)
-    )
+    leeds_members = list(current_members(circle=leeds))
     ruth, tom, amira, helen = people["ruth"], people["tom"], people["amira"], people["helen"]
     criteria = _adopt(
         ruth,
@@ -169,9 +164,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     # Dev has not spoken yet: his voice is the one missing.
 
     york = circles["York Riverside Group"]
-    york_members = list(
-        Practitioner.objects.filter(memberships__circle=york, memberships__left_at__isnull=True)
-    )
+    york_members = list(current_members(circle=york))
     york_conflict = _adopt(
         people["sam"],
         york,
@@ -183,11 +176,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
 
     sheffield = circles["Sheffield Peer Circle"]
-    sheffield_members = list(
-        Practitioner.objects.filter(
-            memberships__circle=sheffield, memberships__left_at__isnull=True
-        )
-    )
+    sheffield_members = list(current_members(circle=sheffield))
     kwame = people["kwame"]
     draft = agreement_borrow(
         actor=kwame,
@@ -272,11 +261,7 @@ def seed_standing(people: dict[str, Practitioner], circles: dict[str, Circle]) -
     from circlework.standing.services import standing_by_state
 
     def members(circle: Circle) -> list[Practitioner]:
-        return list(
-            Practitioner.objects.filter(
-                memberships__circle=circle, memberships__left_at__isnull=True
-            ).order_by("pk")
-        )
+        return list(current_members(circle=circle).order_by("pk"))
 
     manchester = circles["Manchester Forming Circle"]
     for by in members(manchester):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
+from circlework.circles.selectors import current_members
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
@@ -42,14 +43,6 @@ MIN_OPEN = timedelta(hours=1)
 MAX_OPEN = timedelta(days=90)
 REMINDER_BEFORE = timedelta(hours=24)
 MANUAL_REMINDER_GAP = timedelta(hours=12)
-
-
-def current_members(circle: Circle) -> list[Practitioner]:
-    return list(
-        Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
-        .select_related("user")
-        .order_by("display_name")
-    )
 
 
 def circle_rule(circle: Circle) -> Rule:
@@ -196,7 +189,7 @@ def proposal_open(
         circle=circle,
         summary=_("Opened the proposal “%(t)s”") % {"t": proposal.title},
     )
-    for member in current_members(circle):
+    for member in current_members(circle=circle):
         if member.pk != actor.pk:
             notify(
                 recipient=member,
@@ -359,7 +352,7 @@ def amendment_accept(
         summary=_("Accepted an amendment: “%(t)s” is now version %(v)s")
         % {"t": proposal.title, "v": proposal.version},
     )
-    for member in current_members(proposal.circle):
+    for member in current_members(circle=proposal.circle):
         notify(
             recipient=member,
             kind=NotificationKind.AMENDMENT,
@@ -582,7 +575,7 @@ def proposal_close(
         from circlework.agreements.services import version_adopt
 
         version_adopt(outcome=outcome)
-    for member in current_members(proposal.circle):
+    for member in current_members(circle=proposal.circle):
         notify(
             recipient=member,
             kind=NotificationKind.OUTCOME,
@@ -650,7 +643,7 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
         if recent.exists():
             raise Conflict(_("Members were reminded less than 12 hours ago."))
     spoken = set(current_positions(proposal))
-    silent = [m for m in current_members(proposal.circle) if m.pk not in spoken]
+    silent = [m for m in current_members(circle=proposal.circle) if m.pk not in spoken]
     for member in silent:
         notify(
             recipient=member,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
+from circlework.circles.selectors import current_members
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
@@ -38,14 +39,6 @@ MIN_OPEN = timedelta(minutes=15)
 MAX_OPEN = timedelta(days=90)
 MIN_OPTIONS = 2
 MAX_OPTIONS = 30
-
-
-def current_members(circle: Circle) -> list[Practitioner]:
-    return list(
-        Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
-        .select_related("user")
-        .order_by("display_name")
-    )
 
 
 def _lock(poll: Poll) -> Poll:
@@ -179,7 +172,7 @@ def poll_open(
         summary=_("Opened the poll “%(t)s”") % {"t": poll.title},
         data={"kind": kind, "options": len(rows), "anonymous": anonymous},
     )
-    for member in current_members(circle):
+    for member in current_members(circle=circle):
         if member.pk != actor.pk:
             with _in_zone_of(member):
                 when = f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"
@@ -340,7 +333,7 @@ def poll_close(*, actor: Practitioner | None, poll: Poll) -> Poll | None:
         % {"t": poll.title},
         data={"voters": results.voters, "early": early},
     )
-    for member in current_members(poll.circle):
+    for member in current_members(circle=poll.circle):
         with _in_zone_of(member):
             body = results.outcome_text()
         notify(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.models import Circle, Membership
+from circlework.circles.selectors import current_members
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
@@ -66,11 +67,7 @@ def _is_current_member(circle: Circle, practitioner: Practitioner) -> bool:
 
 
 def _other_members(circle: Circle, *exclude: int | None) -> list[Practitioner]:
-    return list(
-        Practitioner.objects.filter(memberships__circle=circle, memberships__left_at__isnull=True)
-        .exclude(pk__in=[pk for pk in exclude if pk is not None])
-        .select_related("user")
-    )
+    return list(current_members(circle=circle, exclude=exclude))
 
 
 def _page_url(circle: Circle) -> str:
