@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("circlework.agreements.urls")),
     path("", include("circlework.polls.urls")),
     path("", include("circlework.standing.urls")),
+    path("", include("circlework.links.urls")),
+    path("", include("circlework.mandates.urls")),
+    path("", include("circlework.elections.urls")),
     path("api/v1/", api.urls),
 ]
 

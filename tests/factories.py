@@ -73,3 +73,40 @@ def make_invitation(
     inviter = inviter or circle.founded_by
     assert inviter is not None
     return circle_services.invitation_create(actor=inviter, circle=circle, email=email)
+
+
+from datetime import date  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from circlework.mandates.models import Mandate
+
+
+def grant_mandate(
+    role: str,
+    holder: Practitioner,
+    *,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    handover_plan: str = "",
+) -> Mandate:
+    """A live mandate (by default from today for the role's full term) through mandate_grant."""
+    from django.utils import timezone
+
+    from circlework.agreements.services import add_months
+    from circlework.mandates import services as mandate_services
+
+    start = starts_on or timezone.localdate()
+    role_obj = mandate_services.role_for(role, circle=circle, federation=federation)
+    end = ends_on or add_months(start, role_obj.term_months)
+    return mandate_services.mandate_grant(
+        role=role,
+        holder=holder,
+        circle=circle,
+        federation=federation,
+        starts_on=start,
+        ends_on=end,
+        handover_plan=handover_plan,
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core.models import TimeStamped
@@ -18,6 +19,7 @@ class AgreementKind(models.TextChoices):
     CEREMONY = "ceremony", _("Ceremony")
     ETHICS = "ethics", _("Ethical statement")
     COVENANT = "covenant", _("Covenant")
+    ROLES = "roles", _("Roles and mandates")
     OTHER = "other", _("Other")
 
 
@@ -102,3 +104,80 @@ class AgreementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} v{self.number}"
+
+
+class EthicsCirculation(models.Model):
+    """A circle's ethical statement sent round the federation, for members of every circle to
+    read and comment on: an adopted version, or a draft its circle is still deciding.
+
+    The text is kept as circulated, so comments stay next to what they answer.
+    """
+
+    circle = models.ForeignKey(
+        "circles.Circle", on_delete=models.CASCADE, related_name="ethics_circulations"
+    )
+    agreement = models.ForeignKey(
+        Agreement, null=True, blank=True, on_delete=models.CASCADE, related_name="circulations"
+    )
+    version = models.ForeignKey(
+        AgreementVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    proposal = models.ForeignKey(
+        "decisions.Proposal",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ethics_circulations",
+        help_text=_("The open proposal whose draft was circulated."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text as circulated"), max_length=50_000)
+    circulated_by = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    circulated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-circulated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(version__isnull=False) | Q(proposal__isnull=False),
+                name="ethics_circulation_of_a_version_or_draft",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.circle_id}, circulated)"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "agreements:ethics_circulation", kwargs={"slug": self.circle.slug, "pk": self.pk}
+        )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.version_id is None
+
+
+class EthicsComment(TimeStamped):
+    """A federation member's comment on a circulated ethical statement. Only members of the
+    federation's circles read them; never the public."""
+
+    circulation = models.ForeignKey(
+        EthicsCirculation, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The commenter's circle when they commented: "a member of York" when their name is not
+    # theirs to show to this reader.
+    author_circle = models.ForeignKey(
+        "circles.Circle", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("comment"), max_length=5000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.circulation_id}"

@@ -5,15 +5,25 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementVersion,
+    EthicsCirculation,
+    EthicsComment,
+)
 from circlework.circles.models import Circle
-from circlework.core.visibility import audience_for, visible_q
+from circlework.core.visibility import Visibility, audience_for, can_see, visible_q
+
+if TYPE_CHECKING:
+    from circlework.decisions.models import Proposal
 
 
 def circle_agreements(*, circle: Circle) -> QuerySet[Agreement]:
@@ -111,3 +121,128 @@ def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
         for a in borrowed
         if a.borrowed_from is not None
     ]
+
+
+# --- ethical statements ----------------------------------------------------------------------
+
+
+def ethics_drafts(*, circle: Circle) -> QuerySet[Proposal]:
+    """Open proposals of the circle that adopt or revise an ethical statement."""
+    from circlework.decisions.models import Proposal, ProposalStatus
+
+    return (
+        Proposal.objects.filter(circle=circle, status=ProposalStatus.OPEN)
+        .filter(
+            Q(agreement__isnull=True, new_agreement_kind=AgreementKind.ETHICS)
+            | Q(agreement__kind=AgreementKind.ETHICS)
+        )
+        .select_related("agreement")
+        .order_by("-created_at")
+    )
+
+
+def circulations_of(*, agreement: Agreement) -> QuerySet[EthicsCirculation]:
+    """Every circulation of the agreement: its adopted versions and the drafts that led to it."""
+    return (
+        EthicsCirculation.objects.filter(Q(agreement=agreement) | Q(proposal__agreement=agreement))
+        .select_related("circle__federation", "version", "proposal", "circulated_by")
+        .order_by("-circulated_at", "-id")
+    )
+
+
+def federation_circulations(*, federation_id: int) -> QuerySet[EthicsCirculation]:
+    return (
+        EthicsCirculation.objects.filter(circle__federation_id=federation_id)
+        .select_related("circle__federation", "version", "proposal", "circulated_by")
+        .annotate(comment_count=Count("comments"))
+        .order_by("-circulated_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    comment: EthicsComment
+    name: str  # the commenter's name, or "a member of York…" where it is not theirs to show you
+
+
+def _shown_name(audience: Any, practitioner: Practitioner | None, circle: Circle | None) -> str:
+    if practitioner is None:
+        return _("a former member")
+    if can_see(
+        audience,
+        level=practitioner.display_name_visibility,
+        owner_id=practitioner.pk,
+        circle_ids=[circle.pk] if circle else [],
+        federation_ids=[circle.federation_id] if circle else [],
+    ):
+        return practitioner.display_name
+    if circle is not None and can_see(
+        audience,
+        level=circle.visibility,
+        circle_ids=[circle.pk],
+        federation_ids=[circle.federation_id],
+    ):
+        return _("a member of %(c)s") % {"c": circle.name}
+    return _("a member of another circle")
+
+
+def comment_rows(*, user: Any, circulation: EthicsCirculation) -> list[CommentRow]:
+    """The comments on a circulation, each commenter named only as far as they allow."""
+    audience = audience_for(user)
+    return [
+        CommentRow(c, _shown_name(audience, c.author, c.author_circle))
+        for c in circulation.comments.select_related("author", "author_circle")
+    ]
+
+
+def circulated_by_name(*, user: Any, circulation: EthicsCirculation) -> str:
+    return _shown_name(audience_for(user), circulation.circulated_by, circulation.circle)
+
+
+def circle_statement(*, user: Any, circle: Circle) -> Agreement | None:
+    """The circle's adopted ethical statement as this viewer may read it (public ones first)."""
+    audience = audience_for(user)
+    return (
+        Agreement.objects.filter(
+            circle=circle, kind=AgreementKind.ETHICS, current_version__isnull=False
+        )
+        .filter(
+            visible_q(
+                audience,
+                level_field="visibility",
+                circle_field="circle_id",
+                federation_field="circle__federation_id",
+            )
+        )
+        .select_related("current_version", "borrowed_from__agreement__circle")
+        .order_by(
+            Case(When(visibility=Visibility.PUBLIC, then=0), default=1),
+            "-current_version__adopted_at",
+        )
+        .first()
+    )
+
+
+def published_statements(*, user: Any, federation_id: int) -> list[Agreement]:
+    """Every circle's published ethical statement, side by side: one per circle, newest first
+    within a circle. Circles whose page the viewer may not see are left out."""
+    from circlework.circles.selectors import circles_visible_to
+
+    visible = circles_visible_to(user=user).filter(federation_id=federation_id)
+    statements = (
+        Agreement.objects.filter(
+            circle__in=visible,
+            kind=AgreementKind.ETHICS,
+            visibility=Visibility.PUBLIC,
+            current_version__isnull=False,
+        )
+        .select_related("circle", "current_version", "borrowed_from__agreement__circle")
+        .order_by("circle__name", "-current_version__adopted_at")
+    )
+    seen: set[int] = set()
+    result = []
+    for agreement in statements:
+        if agreement.circle_id not in seen:
+            seen.add(agreement.circle_id)
+            result.append(agreement)
+    return result

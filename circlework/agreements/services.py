@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementVersion,
+    EthicsCirculation,
+    EthicsComment,
+)
 from circlework.circles.models import Circle
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
+from circlework.core.services import validate
+from circlework.core.visibility import Visibility
 from circlework.decisions.models import Outcome, Proposal, ProposalStatus
+from circlework.notifications.models import NotificationKind
+from circlework.notifications.services import notify
 
 
 def add_months(day: date, months: int) -> date:
@@ -136,3 +147,205 @@ def agreement_borrow(
         agreement_parameters=source.parameters,
         borrowed_from=source,
     )
+
+
+# --- ethical statements: circulated to the federation, published on the public register -------
+
+
+def _federation_members(circle: Circle) -> Any:
+    from circlework.accounts.models import Practitioner
+
+    return Practitioner.objects.filter(
+        memberships__circle__federation_id=circle.federation_id, memberships__left_at__isnull=True
+    ).distinct()
+
+
+def _is_ethics_draft(proposal: Proposal) -> bool:
+    if proposal.agreement_id is not None:
+        return proposal.agreement is not None and proposal.agreement.kind == AgreementKind.ETHICS
+    return proposal.new_agreement_kind == AgreementKind.ETHICS
+
+
+@transaction.atomic
+def ethics_circulate(
+    *, actor: Practitioner, agreement: Agreement | None = None, proposal: Proposal | None = None
+) -> EthicsCirculation:
+    """A member sends the circle's ethical statement round the federation: its adopted version
+    (`agreement`), or a draft still being decided (`proposal`, an open proposal adopting or
+    revising an ethical statement). Members of every circle are told and may comment."""
+    if (agreement is None) == (proposal is None):
+        raise InvalidInput(_("Circulate either an ethical statement or a draft of one."))
+    circle = agreement.circle if agreement is not None else proposal.circle  # type: ignore[union-attr]
+    require("agreements.circulate_ethics", actor, circle)
+    version: AgreementVersion | None = None
+    if agreement is not None:
+        if agreement.kind != AgreementKind.ETHICS:
+            raise InvalidInput(
+                _("Only an ethical statement is circulated to the federation."),
+                fields={"agreement": [_("This agreement is not an ethical statement.")]},
+            )
+        agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement.pk)
+        version = agreement.current_version
+        if version is None:
+            raise Conflict(
+                _("It has no adopted version yet: circulate the draft being decided instead.")
+            )
+        title, text = agreement.title, version.text
+        previous = EthicsCirculation.objects.filter(version=version)
+    else:
+        assert proposal is not None
+        if not _is_ethics_draft(proposal):
+            raise InvalidInput(
+                _("Only a draft ethical statement is circulated to the federation."),
+                fields={"proposal": [_("This proposal does not adopt an ethical statement.")]},
+            )
+        if proposal.status != ProposalStatus.OPEN:
+            raise Conflict(_("The proposal is closed: circulate the adopted statement instead."))
+        title = proposal.agreement.title if proposal.agreement else proposal.new_agreement_title
+        text = proposal.agreement_text
+        previous = EthicsCirculation.objects.filter(proposal=proposal)
+        agreement = proposal.agreement
+    last = previous.order_by("-circulated_at", "-id").first()
+    if last is not None and last.text == text:
+        raise Conflict(
+            _("This text was already circulated on %(d)s; circulate it again once it changes.")
+            % {"d": f"{timezone.localtime(last.circulated_at):%d %B %Y}"}
+        )
+    circulation = EthicsCirculation(
+        circle=circle,
+        agreement=agreement,
+        version=version,
+        proposal=proposal,
+        title=title,
+        text=text,
+        circulated_by=actor,
+    )
+    validate(circulation)
+    circulation.save()
+    if agreement is not None and agreement.visibility == Visibility.CIRCLE:
+        # Circulated means members of other circles may read it.
+        Agreement.objects.filter(pk=agreement.pk).update(visibility=Visibility.FEDERATION)
+    what = _("draft ethical statement") if version is None else _("ethical statement")
+    audit.record(
+        actor=actor,
+        verb="ethics.circulated",
+        target=circulation,
+        circle=circle,
+        summary=_("Circulated the circle's %(w)s “%(t)s” to the federation")
+        % {"w": what, "t": title},
+    )
+    for member in _federation_members(circle).exclude(pk=actor.pk):
+        notify(
+            recipient=member,
+            kind=NotificationKind.ETHICS,
+            title=_("%(c)s circulates its %(w)s") % {"c": circle.name, "w": what},
+            body=_("Read it and, if you wish, comment: “%(t)s”.") % {"t": title},
+            url=circulation.get_absolute_url(),
+        )
+    return circulation
+
+
+def _commenter_circle(actor: Practitioner, circulation: EthicsCirculation) -> Circle | None:
+    mine = Circle.objects.filter(
+        federation_id=circulation.circle.federation_id,
+        memberships__practitioner=actor,
+        memberships__left_at__isnull=True,
+    )
+    return mine.filter(pk=circulation.circle_id).first() or mine.order_by("name").first()
+
+
+@transaction.atomic
+def ethics_comment_add(
+    *, actor: Practitioner, circulation: EthicsCirculation, text: str
+) -> EthicsComment:
+    """A member of any circle in the federation comments; the circle's members are told."""
+    require("agreements.comment_ethics", actor, circulation)
+    text = text.strip()
+    if not text:
+        raise InvalidInput(
+            _("Write your comment."), fields={"text": [_("This field is required.")]}
+        )
+    author_circle = _commenter_circle(actor, circulation)
+    comment = EthicsComment(
+        circulation=circulation, author=actor, author_circle=author_circle, text=text
+    )
+    validate(comment)
+    comment.save()
+    circle = circulation.circle
+    audit.record(
+        actor=actor,
+        verb="ethics.commented",
+        target=comment,
+        circle=circle,
+        summary=_("Commented on the circulated ethical statement “%(t)s”")
+        % {"t": circulation.title},
+    )
+    from circlework.circles.selectors import current_members
+
+    shown = (
+        actor.display_name
+        if actor.display_name_visibility in (Visibility.FEDERATION, Visibility.PUBLIC)
+        else _("A member of %(c)s") % {"c": author_circle.name if author_circle else "?"}
+    )
+    for member in current_members(circle=circle, exclude=[actor.pk]):
+        notify(
+            recipient=member,
+            kind=NotificationKind.ETHICS,
+            title=_("%(p)s commented on %(c)s's ethical statement")
+            % {"p": shown, "c": circle.name},
+            body=text[:300],
+            url=circulation.get_absolute_url(),
+        )
+    return comment
+
+
+@transaction.atomic
+def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
+    """A member publishes the circle's adopted ethical statement on the public register.
+
+    There is no central code of ethics: each circle publishes its own, as adopted by its own
+    decision. Only an adopted statement (one with a current version) can be published.
+    """
+    require("agreements.publish_ethics", actor, agreement)
+    agreement = (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("circle", "current_version")
+        .get(pk=agreement.pk)
+    )
+    if agreement.kind != AgreementKind.ETHICS:
+        raise InvalidInput(
+            _("Only an ethical statement is published on the register."),
+            fields={"agreement": [_("This agreement is not an ethical statement.")]},
+        )
+    if agreement.current_version is None:
+        raise Conflict(
+            _("Only an adopted ethical statement can be published: adopt it by decision first.")
+        )
+    if agreement.visibility == Visibility.PUBLIC:
+        raise Conflict(_("It is already on the public register."))
+    if agreement.circle.visibility != Visibility.PUBLIC:
+        raise Conflict(
+            _("The public register names the circle: make the circle's page public first.")
+        )
+    agreement.visibility = Visibility.PUBLIC
+    agreement.save(update_fields=["visibility", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="ethics.published",
+        target=agreement,
+        circle=agreement.circle,
+        summary=_("Published the ethical statement “%(t)s” (version %(v)s) on the public register")
+        % {"t": agreement.title, "v": agreement.current_version.number},
+    )
+    from circlework.circles.selectors import current_members
+
+    for member in current_members(circle=agreement.circle, exclude=[actor.pk]):
+        notify(
+            recipient=member,
+            kind=NotificationKind.ETHICS,
+            title=_("%(c)s's ethical statement is on the public register")
+            % {"c": agreement.circle.name},
+            body=_("Published by %(p)s.") % {"p": actor.display_name},
+            url=agreement.get_absolute_url(),
+        )
+    return agreement

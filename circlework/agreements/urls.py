@@ -20,4 +20,37 @@ urlpatterns = [
         name="agreement_borrow",
     ),
     path("federations/<slug:slug>/lineage/", views.lineage, name="lineage"),
+    path("federations/<slug:slug>/covenant/", views.covenant, name="covenant"),
+    # Ethical statements: circulated to the federation, published on the public register.
+    path(
+        "circles/<slug:slug>/agreements/<int:pk>/circulate/",
+        views.ethics_circulate,
+        name="ethics_circulate",
+    ),
+    path(
+        "circles/<slug:slug>/agreements/<int:pk>/publish/",
+        views.ethics_publish,
+        name="ethics_publish",
+    ),
+    path(
+        "circles/<slug:slug>/ethics/drafts/<int:pk>/circulate/",
+        views.ethics_circulate_draft,
+        name="ethics_circulate_draft",
+    ),
+    path(
+        "circles/<slug:slug>/ethics/circulated/<int:pk>/",
+        views.ethics_circulation,
+        name="ethics_circulation",
+    ),
+    path(
+        "circles/<slug:slug>/ethics/circulated/<int:pk>/comments/",
+        views.ethics_comment_add,
+        name="ethics_comment_add",
+    ),
+    path("federations/<slug:slug>/ethics/", views.ethics_register, name="ethics_register"),
+    path(
+        "federations/<slug:slug>/ethics/circulated/",
+        views.ethics_circulations,
+        name="ethics_circulations",
+    ),
 ]

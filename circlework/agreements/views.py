@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -15,12 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from circlework.agreements import selectors, services
-from circlework.agreements.models import Agreement
-from circlework.circles.models import Circle
+from circlework.agreements.models import Agreement, AgreementKind, EthicsCirculation
+from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
-from circlework.core.http import flash_error, me, require_perm
+from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
+from circlework.core.visibility import Visibility
 
 REVIEW_OPEN_DAYS = 14
 
@@ -30,6 +32,17 @@ class BorrowForm(forms.Form):
         label=gettext_lazy("Into which of your circles?"),
         queryset=Circle.objects.none(),
         empty_label=None,
+    )
+
+
+class EthicsCommentForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Your comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=gettext_lazy(
+            "Read by members of the federation's circles only, never by the public."
+        ),
     )
 
 
@@ -47,6 +60,7 @@ def agreement_list(request: HttpRequest, slug: str) -> HttpResponse:
             "due": selectors.reviews_due(circles=[circle]),
             "today": today,
             "borrowable": selectors.borrowable(user=request.user, exclude_circle=circle)[:50],
+            "ethics_drafts": selectors.ethics_drafts(circle=circle),
             "tab": "agreements",
             "is_member": True,
         },
@@ -99,8 +113,42 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             else [],
             "tab": "agreements",
             "is_member": is_member,
+            **_ethics_context(request, agreement, is_member),
         },
     )
+
+
+def _ethics_context(request: HttpRequest, agreement: Agreement, is_member: bool) -> dict[str, Any]:
+    """For an ethical statement: circulate/publish for its circle, comments for the federation."""
+    if agreement.kind != AgreementKind.ETHICS:
+        return {"is_ethics": False}
+    circulations = [
+        c
+        for c in selectors.circulations_of(agreement=agreement)
+        if allowed("agreements.view_circulation", request.user, c)
+    ]
+    circulated = next(
+        (c for c in circulations if c.version_id and c.version_id == agreement.current_version_id),
+        None,
+    )
+    return {
+        "is_ethics": True,
+        "circulations": [
+            {
+                "circulation": c,
+                "by": selectors.circulated_by_name(user=request.user, circulation=c),
+                "comments": selectors.comment_rows(user=request.user, circulation=c),
+            }
+            for c in circulations
+        ],
+        "comment_form": EthicsCommentForm() if circulations else None,
+        "latest_circulation": circulations[0] if circulations else None,
+        "circulated": circulated,
+        "can_circulate": is_member and agreement.current_version is not None and not circulated,
+        "can_publish": is_member
+        and agreement.current_version is not None
+        and agreement.visibility != Visibility.PUBLIC,
+    }
 
 
 @login_required
@@ -160,7 +208,6 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
     """Federation page: who borrowed what from whom, and how far each has diverged."""
     from circlework.agreements.lineage_svg import Edge
     from circlework.agreements.lineage_svg import render as render_svg
-    from circlework.circles.models import Federation
     from circlework.circles.selectors import circles_visible_to
 
     federation = get_object_or_404(Federation, slug=slug)
@@ -184,5 +231,226 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
                 circles, edges, title=_("Lineage of agreements in %(f)s") % {"f": federation.name}
             ),
             "section": "lineage",
+        },
+    )
+
+
+# --- ethical statements: circulated to the federation, published on the public register -------
+
+
+def _ethics_agreement(slug: str, pk: int) -> Agreement:
+    return get_object_or_404(
+        Agreement.objects.select_related("circle__federation", "current_version"),
+        pk=pk,
+        circle__slug=slug,
+    )
+
+
+@login_required
+@require_POST
+def ethics_circulate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    agreement = _ethics_agreement(slug, pk)
+    require_perm(request, "agreements.circulate_ethics", agreement.circle)
+    try:
+        services.ethics_circulate(actor=me(request), agreement=agreement)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Circulated: members of every circle in the federation can read it and comment."),
+        )
+    return redirect(agreement)
+
+
+@login_required
+@require_POST
+def ethics_circulate_draft(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    from circlework.decisions.models import Proposal
+
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("circle__federation", "agreement"),
+        pk=pk,
+        circle__slug=slug,
+    )
+    require_perm(request, "agreements.circulate_ethics", proposal.circle)
+    try:
+        circulation = services.ethics_circulate(actor=me(request), proposal=proposal)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+        return redirect("agreements:agreement_list", slug=slug)
+    messages.success(
+        request,
+        _("The draft is circulated: members of every circle can read it and comment."),
+    )
+    return redirect(circulation)
+
+
+@login_required
+@require_POST
+def ethics_publish(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    agreement = _ethics_agreement(slug, pk)
+    require_perm(request, "agreements.publish_ethics", agreement)
+    try:
+        services.ethics_publish(actor=me(request), agreement=agreement)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("Published: anyone can read it on the public register."))
+    return redirect(agreement)
+
+
+def _circulation(request: HttpRequest, slug: str, pk: int) -> EthicsCirculation:
+    circulation = get_object_or_404(
+        EthicsCirculation.objects.select_related(
+            "circle__federation", "version", "proposal", "agreement", "circulated_by"
+        ),
+        pk=pk,
+        circle__slug=slug,
+    )
+    require_perm(request, "agreements.view_circulation", circulation)
+    return circulation
+
+
+def _circulation_page(
+    request: HttpRequest, circulation: EthicsCirculation, form: EthicsCommentForm
+) -> HttpResponse:
+    agreement = circulation.agreement or (
+        circulation.proposal.agreement if circulation.proposal else None
+    )
+    return render(
+        request,
+        "agreements/ethics_circulation.html",
+        {
+            "federation": circulation.circle.federation,
+            "circulation": circulation,
+            "by": selectors.circulated_by_name(user=request.user, circulation=circulation),
+            "comments": selectors.comment_rows(user=request.user, circulation=circulation),
+            "form": form,
+            "agreement": agreement
+            if agreement and allowed("agreements.view_agreement", request.user, agreement)
+            else None,
+            "is_member": allowed("agreements.circulate_ethics", request.user, circulation.circle),
+            "section": "ethics",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def ethics_circulation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A circulated ethical statement (or draft) and the federation's comments on it."""
+    return _circulation_page(request, _circulation(request, slug, pk), EthicsCommentForm())
+
+
+@login_required
+@require_POST
+def ethics_comment_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    circulation = _circulation(request, slug, pk)
+    require_perm(request, "agreements.comment_ethics", circulation)
+    form = EthicsCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ethics_comment_add(
+                actor=me(request), circulation=circulation, text=form.cleaned_data["text"]
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Your comment is added; the circle's members are told."))
+            back = request.POST.get("back")
+            agreement = circulation.agreement
+            if back == "agreement" and agreement is not None:
+                return redirect(agreement.get_absolute_url() + "#ethics-comments")
+            return redirect(circulation)
+    return _circulation_page(request, circulation, form)
+
+
+@login_required
+def ethics_circulations(request: HttpRequest, slug: str) -> HttpResponse:
+    """Ethical statements the federation's circles have circulated, newest first."""
+    federation = get_object_or_404(Federation, slug=slug)
+    require_perm(request, "agreements.view_ethics_circulations", federation)
+    return render(
+        request,
+        "agreements/ethics_circulations.html",
+        {
+            "federation": federation,
+            "circulations": selectors.federation_circulations(federation_id=federation.pk),
+            "section": "ethics",
+        },
+    )
+
+
+def ethics_register(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public: every circle's own published ethical statement, side by side."""
+    federation = get_object_or_404(Federation, slug=slug)
+    return render(
+        request,
+        "agreements/ethics_register.html",
+        {
+            "federation": federation,
+            "statements": selectors.published_statements(
+                user=request.user, federation_id=federation.pk
+            ),
+            "is_federation_member": allowed(
+                "agreements.view_ethics_circulations", request.user, federation
+            ),
+            "section": "ethics",
+        },
+    )
+
+
+def covenant(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public: the federation's covenant, every version with its rules, and what changed."""
+    from circlework.circles.covenant import review_due, rules_from, rules_in_words
+
+    federation = get_object_or_404(Federation, slug=slug)
+    require_perm(request, "circles.view_federation", federation)
+    versions = list(federation.covenant_versions.select_related("adopted_by").order_by("number"))
+    by_number = {v.number: v for v in versions}
+    a = b = None
+    text_diff = None
+    if len(versions) > 1:
+        try:
+            a = by_number[int(request.GET.get("from", versions[-2].number))]
+            b = by_number[int(request.GET.get("to", versions[-1].number))]
+        except (KeyError, ValueError):
+            a, b = versions[-2], versions[-1]
+        text_diff = selectors.diff(a.text, b.text)
+    show_decisions = allowed("decisions.view_federation_decisions", request.user, federation)
+    rows = [
+        {
+            "version": v,
+            "rules": rules_in_words(rules_from(v.parameters)),
+            "review_due": review_due(v),
+            "decision": v.adopted_by if show_decisions else None,
+        }
+        for v in reversed(versions)
+    ]
+    current = rows[0] if rows else None
+    rules_diff = (
+        selectors.diff(
+            rules_in_words(rules_from(a.parameters)).replace("; ", "\n"),
+            rules_in_words(rules_from(b.parameters)).replace("; ", "\n"),
+        )
+        if a is not None and b is not None
+        else None
+    )
+    return render(
+        request,
+        "agreements/covenant.html",
+        {
+            "federation": federation,
+            "current": current,
+            "rows": rows,
+            "versions": versions,
+            "a": a,
+            "b": b,
+            "text_diff": text_diff,
+            "rules_diff": rules_diff,
+            "today": timezone.localdate(),
+            "show_decisions": show_decisions,
+            "section": "covenant",
         },
     )

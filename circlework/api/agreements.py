@@ -7,21 +7,23 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Router, Schema, Status
+from pydantic import Field
 
 from circlework.agreements import selectors as agreement_selectors
 from circlework.agreements import services as agreement_services
-from circlework.agreements.models import Agreement
+from circlework.agreements.models import Agreement, EthicsCirculation
 from circlework.agreements.views import REVIEW_OPEN_DAYS
 from circlework.api import schemas as s
 from circlework.api.auth import authenticate_optional
 from circlework.api.base import ERRORS, _me, _provenance
 from circlework.api.decisions import _reloaded
+from circlework.api.schemas import InSchema
 from circlework.circles import selectors as circle_selectors
-from circlework.circles.models import Circle
+from circlework.circles.models import Circle, Federation
 from circlework.core.errors import InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
-from circlework.decisions.models import ProposalStatus
+from circlework.decisions.models import Proposal, ProposalStatus
 
 router = Router()
 
@@ -166,3 +168,229 @@ def agreement_borrow(
         closes_at=_closes_at(payload.closes_at),
     )
     return Status(201, _reloaded(request, proposal))
+
+
+# --- ethical statements -------------------------------------------------------------------------
+# A circle's members circulate its ethical statement (adopted, or a draft being decided) and
+# publish an adopted one; members of every circle in the federation read circulations and
+# comment; the public reads only published statements, never comments.
+
+
+class EthicsCommentOut(Schema):
+    id: int
+    name: str = Field(description="The commenter, as far as their name is theirs to show you.")
+    text: str
+    created_at: datetime
+
+
+class CirculationOut(Schema):
+    id: int
+    circle: str
+    circle_name: str
+    title: str
+    text: str = Field(description="The statement as circulated.")
+    draft: bool = Field(description="A draft the circle is still deciding.")
+    agreement_id: int | None
+    version: int | None
+    proposal_id: int | None = Field(description="The draft's proposal (its circle's members).")
+    circulated_by: str
+    circulated_at: datetime
+    comments: list[EthicsCommentOut]
+
+
+class EthicsCommentIn(InSchema):
+    text: str = Field(..., min_length=1, max_length=5000)
+
+
+class PublishedStatementOut(Schema):
+    circle: str
+    circle_name: str
+    circle_status: str
+    agreement_id: int
+    title: str
+    version: int
+    adopted_at: datetime
+    text: str
+    borrowed_from: s.ProvenanceOut | None
+
+
+def _circulation_out(request: HttpRequest, c: EthicsCirculation) -> dict[str, Any]:
+    is_member = allowed("agreements.circulate_ethics", request.user, c.circle)
+    return {
+        "id": c.pk,
+        "circle": c.circle.slug,
+        "circle_name": c.circle.name,
+        "title": c.title,
+        "text": c.text,
+        "draft": c.is_draft,
+        "agreement_id": c.agreement_id,
+        "version": c.version.number if c.version else None,
+        "proposal_id": c.proposal_id if is_member else None,
+        "circulated_by": agreement_selectors.circulated_by_name(user=request.user, circulation=c),
+        "circulated_at": c.circulated_at,
+        "comments": [
+            {
+                "id": row.comment.pk,
+                "name": row.name,
+                "text": row.comment.text,
+                "created_at": row.comment.created_at,
+            }
+            for row in agreement_selectors.comment_rows(user=request.user, circulation=c)
+        ],
+    }
+
+
+def _circle_for_circulations(request: HttpRequest, slug: str) -> Circle:
+    circle = Circle.objects.select_related("federation").filter(slug=slug).first()
+    if circle is None or not allowed("agreements.view_circle_circulations", request.user, circle):
+        raise NotFound("No such circle in your federation.")
+    return circle
+
+
+def _circulation(request: HttpRequest, slug: str, circulation_id: int) -> EthicsCirculation:
+    circulation = (
+        EthicsCirculation.objects.select_related(
+            "circle__federation", "version", "proposal", "circulated_by"
+        )
+        .filter(pk=circulation_id, circle__slug=slug)
+        .first()
+    )
+    if circulation is None or not allowed("agreements.view_circulation", request.user, circulation):
+        raise NotFound("No such circulated statement, or it is not visible to you.")
+    return circulation
+
+
+@router.post(
+    "/circles/{slug:slug}/agreements/{agreement_id}/circulate",
+    response={201: CirculationOut, **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_circulate(request: HttpRequest, slug: str, agreement_id: int) -> Status[dict[str, Any]]:
+    """Circulate the circle's adopted ethical statement to the federation (its members)."""
+    agreement = _agreement(request, slug, agreement_id)
+    if not allowed("agreements.circulate_ethics", request.user, agreement.circle):
+        raise NotAllowed("Only the circle's members circulate its ethical statement.")
+    circulation = agreement_services.ethics_circulate(actor=_me(request), agreement=agreement)
+    return Status(201, _circulation_out(request, circulation))
+
+
+@router.post(
+    "/circles/{slug:slug}/proposals/{proposal_id}/circulate",
+    response={201: CirculationOut, **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_circulate_draft(
+    request: HttpRequest, slug: str, proposal_id: int
+) -> Status[dict[str, Any]]:
+    """Circulate a draft ethical statement: an open proposal that adopts or revises one."""
+    proposal = (
+        Proposal.objects.select_related("circle__federation", "agreement")
+        .filter(pk=proposal_id, circle__slug=slug)
+        .first()
+    )
+    if proposal is None or not allowed("decisions.view_proposal", request.user, proposal):
+        raise NotFound("No such proposal, or it is not visible to you.")
+    circulation = agreement_services.ethics_circulate(actor=_me(request), proposal=proposal)
+    return Status(201, _circulation_out(request, circulation))
+
+
+@router.post(
+    "/circles/{slug:slug}/agreements/{agreement_id}/publish",
+    response={200: s.AgreementSummaryOut, **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_publish(request: HttpRequest, slug: str, agreement_id: int) -> dict[str, Any]:
+    """Publish the circle's adopted ethical statement on the public register (its members)."""
+    agreement = _agreement(request, slug, agreement_id)
+    if not allowed("agreements.publish_ethics", request.user, agreement):
+        raise NotAllowed("Only the circle's members publish its ethical statement.")
+    return _agreement_summary(
+        request, agreement_services.ethics_publish(actor=_me(request), agreement=agreement)
+    )
+
+
+@router.get(
+    "/circles/{slug:slug}/ethics/circulations",
+    response={200: list[CirculationOut], **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_circulation_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """The circle's circulated statements and drafts, newest first, with their comments
+    (members of the federation's circles)."""
+    circle = _circle_for_circulations(request, slug)
+    return [
+        _circulation_out(request, c)
+        for c in agreement_selectors.federation_circulations(
+            federation_id=circle.federation_id
+        ).filter(circle=circle)
+    ]
+
+
+@router.get(
+    "/circles/{slug:slug}/ethics/circulations/{circulation_id}/comments",
+    response={200: list[EthicsCommentOut], **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_comment_list(
+    request: HttpRequest, slug: str, circulation_id: int
+) -> list[dict[str, Any]]:
+    """Comments on a circulated statement (members of the federation's circles)."""
+    circulation = _circulation(request, slug, circulation_id)
+    return _circulation_out(request, circulation)["comments"]  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/circles/{slug:slug}/ethics/circulations/{circulation_id}/comments",
+    response={201: EthicsCommentOut, **ERRORS},
+    tags=["ethical statements"],
+)
+def ethics_comment_add(
+    request: HttpRequest, slug: str, circulation_id: int, payload: EthicsCommentIn
+) -> Status[dict[str, Any]]:
+    """Comment on a circulated statement; the circle's members are told."""
+    circulation = _circulation(request, slug, circulation_id)
+    comment = agreement_services.ethics_comment_add(
+        actor=_me(request), circulation=circulation, text=payload.text
+    )
+    rows = agreement_selectors.comment_rows(user=request.user, circulation=circulation)
+    row = next(r for r in rows if r.comment.pk == comment.pk)
+    return Status(
+        201,
+        {
+            "id": comment.pk,
+            "name": row.name,
+            "text": comment.text,
+            "created_at": comment.created_at,
+        },
+    )
+
+
+@router.get(
+    "/federations/{federation_slug}/ethics",
+    response={200: list[PublishedStatementOut], **ERRORS},
+    auth=None,
+    tags=["ethical statements"],
+)
+def ethics_register(request: HttpRequest, federation_slug: str) -> list[dict[str, Any]]:
+    """The public register: every circle's published ethical statement, side by side."""
+    authenticate_optional(request)
+    federation = Federation.objects.filter(slug=federation_slug).first()
+    if federation is None:
+        raise NotFound("No such federation.")
+    return [
+        {
+            "circle": a.circle.slug,
+            "circle_name": a.circle.name,
+            "circle_status": a.circle.status,
+            "agreement_id": a.pk,
+            "title": a.title,
+            "version": a.current_version.number,
+            "adopted_at": a.current_version.adopted_at,
+            "text": a.current_version.text,
+            "borrowed_from": _provenance(request, a.borrowed_from),
+        }
+        for a in agreement_selectors.published_statements(
+            user=request.user, federation_id=federation.pk
+        )
+        if a.current_version is not None
+    ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Router, Schema, Status
+from pydantic import Field
 
 from circlework.accounts import selectors as account_selectors
 from circlework.accounts.models import Practitioner
@@ -15,6 +18,8 @@ from circlework.api.auth import authenticate_optional
 from circlework.api.base import ERRORS, _invitation_out, _me, _visible_circle
 from circlework.circles import selectors as circle_selectors
 from circlework.circles import services as circle_services
+from circlework.circles.covenant import current_covenant, federation_rules, rules_from
+from circlework.circles.covenant import review_due as covenant_review_due
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError, NotAllowed, NotFound
 from circlework.core.permissions import allowed
@@ -61,12 +66,75 @@ def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, An
 # --- federations and circles ------------------------------------------------------------------
 
 
+def _federation_out(federation: Federation) -> dict[str, Any]:
+    current = current_covenant(federation)
+    return {
+        "slug": federation.slug,
+        "name": federation.name,
+        "description": federation.description,
+        "covenant": federation.covenant,
+        "covenant_version": current.number if current else None,
+        "rules": asdict(federation_rules(federation)),
+    }
+
+
 @router.get(
     "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
 )
-def federation_list(request: HttpRequest) -> list[Federation]:
+def federation_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every federation, with its current covenant and the rules it sets."""
     authenticate_optional(request)
-    return list(circle_selectors.federations())
+    return [_federation_out(f) for f in circle_selectors.federations()]
+
+
+class CovenantVersionOut(Schema):
+    number: int
+    text: str
+    rules: s.FederationRulesOut
+    adopted_at: datetime
+    review_due: date = Field(description="Adoption plus the covenant's review months.")
+    federation_proposal_id: int | None = Field(
+        description="The federation proposal that adopted it (none for the first version); "
+        "shown to members of the federation only."
+    )
+
+
+class CovenantOut(Schema):
+    federation: str
+    current: int | None = Field(description="The current version's number.")
+    versions: list[CovenantVersionOut] = Field(description="Oldest first.")
+
+
+@router.get(
+    "/federations/{federation_slug}/covenant",
+    response={200: CovenantOut, **ERRORS},
+    auth=None,
+    tags=["federations"],
+)
+def covenant_get(request: HttpRequest, federation_slug: str) -> dict[str, Any]:
+    """The federation's covenant: every version with its text and rules. Public, like the
+    federation's page; changed only by a federation proposal the circles agree."""
+    authenticate_optional(request)
+    federation = Federation.objects.filter(slug=federation_slug).first()
+    if federation is None:
+        raise NotFound("No such federation.")
+    members = allowed("decisions.view_federation_decisions", request.user, federation)
+    versions = list(federation.covenant_versions.order_by("number"))
+    return {
+        "federation": federation.slug,
+        "current": versions[-1].number if versions else None,
+        "versions": [
+            {
+                "number": v.number,
+                "text": v.text,
+                "rules": asdict(rules_from(v.parameters)),
+                "adopted_at": v.adopted_at,
+                "review_due": covenant_review_due(v),
+                "federation_proposal_id": v.adopted_by_id if members else None,
+            }
+            for v in versions
+        ],
+    }
 
 
 @router.get("/circles", response={200: list[s.CircleOut], **ERRORS}, auth=None, tags=["circles"])

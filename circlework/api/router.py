@@ -6,10 +6,20 @@ live in their own module's `Router`, mounted here without a prefix so every path
 
 from __future__ import annotations
 
-from circlework.api import agreements, circles, decisions, me, polls, standing
+from circlework.api import (
+    agreements,
+    circles,
+    decisions,
+    elections,
+    links,
+    mandates,
+    me,
+    polls,
+    standing,
+)
 from circlework.api.base import api
 
-for module in (me, circles, decisions, agreements, polls, standing):
+for module in (me, circles, decisions, agreements, polls, standing, mandates, links, elections):
     api.add_router("", module.router)
 
 __all__ = ["api"]

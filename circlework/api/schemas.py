@@ -94,12 +94,31 @@ class CredentialIn(InSchema):
     visibility: VisibilityLevel = "federation"
 
 
+class FederationRulesOut(Schema):
+    """The rules the federation's current covenant sets (circlework.circles.covenant)."""
+
+    min_circle_size: int
+    links_required: int = Field(description="Live links a circle needs to be validated.")
+    link_lapse_months: int = Field(description="How long a validation link lasts.")
+    no_closed_triangles: bool = Field(
+        description="A circle and its link circles must not form a closed triangle."
+    )
+    officer_electorate: Literal["delegates", "members"] = Field(
+        description="Who elects the federation's officers: the circles' delegates or every member."
+    )
+    review_months: int = Field(description="The covenant is reviewed this long after adoption.")
+    roles: dict[str, dict[str, Any]] = Field(
+        description="Role name → the covenant's settings for it (term, consecutive terms, method)."
+    )
+
+
 class FederationOut(Schema):
     slug: str
     name: str
     description: str
-    covenant: str
-    min_circle_size: int
+    covenant: str = Field(description="The current covenant's text.")
+    covenant_version: int | None = Field(description="The current covenant's version number.")
+    rules: FederationRulesOut
 
 
 class CircleOut(Schema):
@@ -189,6 +208,7 @@ AgreementKindName = Literal[
     "ceremony",
     "ethics",
     "covenant",
+    "roles",
     "other",
 ]
 

@@ -18,11 +18,9 @@ class Federation(TimeStamped):
     name = models.CharField(_("name"), max_length=160, unique=True)
     slug = models.SlugField(unique=True)
     description = models.TextField(_("description"), blank=True)
-    covenant = models.TextField(
-        _("covenant"),
-        help_text=_("What circles affirm when they join. Becomes a versioned agreement later."),
-    )
-    min_circle_size = models.PositiveSmallIntegerField(_("minimum circle size"), default=4)
+    # The current covenant's text, kept here for reading; versions and the rules they set
+    # (minimum circle size, links needed…) are CovenantVersion rows, read by circles.covenant.
+    covenant = models.TextField(_("covenant"), help_text=_("What circles affirm when they join."))
 
     class Meta:
         ordering = ["name"]
@@ -32,6 +30,40 @@ class Federation(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("circles:federation_detail", kwargs={"slug": self.slug})
+
+
+class CovenantVersion(models.Model):
+    """A version of a federation's covenant: its text and the rules its circles live by.
+
+    The first version comes with the federation; later ones only through a federation proposal
+    the circles agreed. The parameters are read by `circlework.circles.covenant`.
+    """
+
+    federation = models.ForeignKey(
+        Federation, on_delete=models.CASCADE, related_name="covenant_versions"
+    )
+    number = models.PositiveIntegerField()
+    text = models.TextField(_("covenant"), max_length=50_000)
+    parameters = models.JSONField(default=dict, blank=True)
+    adopted_by = models.OneToOneField(
+        "decisions.FederationProposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adopted_covenant",
+    )
+    adopted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["federation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["federation", "number"], name="one_covenant_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.federation} covenant v{self.number}"
 
 
 class CircleStatus(models.TextChoices):
@@ -71,14 +103,7 @@ class Circle(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="circles_founded",
     )
-    # The member the circle chose to carry its positions to the federation.
-    delegate = models.ForeignKey(
-        "accounts.Practitioner",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="circles_delegated",
-    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -20,6 +20,7 @@ from circlework.accounts.models import Practitioner
 from circlework.accounts.services import hash_token
 from circlework.circles.models import (
     Circle,
+    CovenantVersion,
     Federation,
     Invitation,
     InvitationStatus,
@@ -52,24 +53,40 @@ def federation_create(
     name: str,
     covenant: str,
     description: str = "",
-    min_circle_size: int = 4,
+    covenant_parameters: Mapping[str, Any] | None = None,
+    min_circle_size: int | None = None,
 ) -> Federation:
-    """Operators create federations (management command / seed); there is no federation owner."""
+    """Operators create federations (management command / seed); there is no federation owner.
+
+    The covenant comes as version 1, with the rules its parameters set (see circles.covenant;
+    `min_circle_size` is a shorthand for that one parameter). Later versions only come through
+    a federation proposal the circles agree (covenant_adopt).
+    """
+    from circlework.circles.covenant import covenant_parameters_check
+
+    params = dict(covenant_parameters or {})
+    if min_circle_size is not None:
+        params.setdefault("min_circle_size", min_circle_size)
+    clean = covenant_parameters_check(params)
     federation = Federation(
         name=name.strip(),
         slug=_unique_slug(Federation, name),
-        covenant=covenant,
+        covenant=covenant.strip(),
         description=description,
-        min_circle_size=min_circle_size,
     )
     validate(federation)
     federation.save()
+    version = CovenantVersion(federation=federation, number=1, text=federation.covenant)
+    version.parameters = clean
+    validate(version)
+    version.save()
     audit.record(
         actor=actor,
         verb="federation.created",
         target=federation,
         federation=federation,
         summary=_("Federation created: %(n)s") % {"n": federation.name},
+        data={"covenant_parameters": clean},
     )
     return federation
 
@@ -339,6 +356,9 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
             title=_("%(p)s joined %(c)s") % {"p": actor.display_name, "c": circle.name},
             url=circle.get_absolute_url(),
         )
+    from circlework.links.services import circle_status_refresh
+
+    circle_status_refresh(circle=circle, actor=actor)  # it may now have the members it needs
     return membership
 
 
@@ -407,7 +427,9 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         raise Conflict(_("You are not a member of this circle."))
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
-    Circle.objects.filter(pk=circle.pk, delegate=actor).update(delegate=None)
+    from circlework.mandates.services import mandate_end_for_leaver
+
+    mandate_end_for_leaver(practitioner=actor, circle=circle)
     forget_audience(actor.user)
     audit.record(
         actor=actor,
@@ -423,6 +445,9 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
             title=_("%(p)s left %(c)s") % {"p": actor.display_name, "c": circle.name},
             url=circle.get_absolute_url(),
         )
+    from circlework.links.services import circle_status_refresh
+
+    circle_status_refresh(circle=circle, actor=actor, cause=_("a member left"))
     return membership
 
 
@@ -436,6 +461,9 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     ):
         membership.left_at = timezone.now()
         membership.save(update_fields=["left_at"])
+        from circlework.mandates.services import mandate_end_for_leaver
+
+        mandate_end_for_leaver(practitioner=actor, circle=membership.circle)
         audit.record(
             actor=actor,
             verb="membership.left",
@@ -443,6 +471,9 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
             circle=membership.circle,
             summary=_("Left the circle (account deleted)"),
         )
+        from circlework.links.services import circle_status_refresh
+
+        circle_status_refresh(circle=membership.circle, cause=_("a member left"))
     for invitation in (
         Invitation.objects.select_for_update(of=("self",))
         .filter(invited_by=actor, status=InvitationStatus.PENDING)
@@ -461,37 +492,59 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
 
 
 @transaction.atomic
-def circle_delegate_choose(
-    *, actor: Practitioner, circle: Circle, delegate: Practitioner
-) -> Circle:
-    """Record the member the circle chose as its delegate to the federation.
+def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
+    """A federation proposal that revises the covenant passed: its text and rules become the
+    next covenant version. Called inside federation_proposal_close; idempotent per proposal."""
+    from circlework.circles.covenant import covenant_parameters_check, current_covenant
 
-    Any member records the circle's choice; it is audited and every member is told, so the
-    choice stays visible and contestable. (Elected, time-limited mandates replace this later.)
-    """
-    require("circles.change_circle", actor, circle)
-    if not Membership.objects.current().filter(circle=circle, practitioner=delegate).exists():
-        raise InvalidInput(
-            _("The delegate must be a member of the circle."),
-            fields={"delegate": [_("Choose a current member.")]},
-        )
-    circle = Circle.objects.select_for_update(of=("self",)).get(pk=circle.pk)
-    circle.delegate = delegate
-    circle.save(update_fields=["delegate", "updated_at"])
-    audit.record(
-        actor=actor,
-        verb="circle.delegate_chosen",
-        target=circle,
-        circle=circle,
-        summary=_("Recorded %(d)s as the circle's delegate to the federation")
-        % {"d": delegate.display_name},
+    fp = federation_proposal
+    existing = CovenantVersion.objects.filter(adopted_by=fp).first()
+    if existing is not None:
+        return existing
+    if not fp.passed:
+        raise Conflict(_("Only a federation proposal the circles agreed can change the covenant."))
+    if not fp.covenant_text.strip():
+        raise Conflict(_("This federation proposal does not revise the covenant."))
+    federation = Federation.objects.select_for_update(of=("self",)).get(pk=fp.federation_id)
+    current = current_covenant(federation)
+    parameters = covenant_parameters_check(
+        fp.covenant_parameters or (current.parameters if current else {})
     )
-    for member in current_members(circle=circle, exclude=[actor.pk]):
+    version = CovenantVersion.objects.create(
+        federation=federation,
+        number=(current.number if current else 0) + 1,
+        text=fp.covenant_text.strip(),
+        parameters=parameters,
+        adopted_by=fp,
+        adopted_at=fp.decided_at or timezone.now(),
+    )
+    federation.covenant = version.text
+    federation.save(update_fields=["covenant", "updated_at"])
+    audit.record(
+        actor=None,
+        verb="covenant.adopted",
+        target=version,
+        federation=federation,
+        summary=_("The covenant is now version %(n)s, agreed through “%(t)s”")
+        % {"n": version.number, "t": fp.title},
+        data={"parameters": parameters},
+    )
+    members = Practitioner.objects.filter(
+        memberships__circle__federation=federation, memberships__left_at__isnull=True
+    ).distinct()
+    url = reverse("agreements:covenant", kwargs={"slug": federation.slug})
+    for member in members:
         notify(
             recipient=member,
-            kind=NotificationKind.CIRCLE,
-            title=_("%(d)s is now %(c)s's delegate")
-            % {"d": delegate.display_name, "c": circle.name},
-            url=circle.get_absolute_url(),
+            kind=NotificationKind.COVENANT,
+            title=_("%(f)s has a new covenant: version %(n)s")
+            % {"f": federation.name, "n": version.number},
+            body=_("Agreed by the circles through “%(t)s”. See what changed.") % {"t": fp.title},
+            url=url,
         )
-    return circle
+    # New rules (links needed, minimum size) take effect at once, on the public register too.
+    from circlework.links.services import circle_status_refresh
+
+    for circle in Circle.objects.filter(federation=federation).order_by("name"):
+        circle_status_refresh(circle=circle, cause=_("the covenant changed"))
+    return version

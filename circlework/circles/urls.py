@@ -19,6 +19,5 @@ urlpatterns = [
     ),
     path("circles/<slug:slug>/leave/", views.circle_leave, name="circle_leave"),
     path("circles/<slug:slug>/history/", views.circle_history, name="circle_history"),
-    path("circles/<slug:slug>/delegate/", views.circle_delegate, name="circle_delegate"),
     path("invitations/<str:secret>/", views.invitation_respond, name="invitation_respond"),
 ]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from circlework.accounts.models import Practitioner
 from circlework.circles import selectors, services
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
@@ -82,9 +79,7 @@ def circle_found(request: HttpRequest) -> HttpResponse:
 
 
 def circle_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    circle = get_object_or_404(
-        Circle.objects.select_related("federation", "founded_by", "delegate"), slug=slug
-    )
+    circle = get_object_or_404(Circle.objects.select_related("federation", "founded_by"), slug=slug)
     require_perm(request, "circles.view_circle", circle)
     is_member = allowed("circles.change_circle", request.user, circle)
     return render(
@@ -281,38 +276,4 @@ def circle_history(request: HttpRequest, slug: str) -> HttpResponse:
             "tab": "history",
             "is_member": True,
         },
-    )
-
-
-class DelegateForm(forms.Form):
-    delegate = forms.ModelChoiceField(
-        label=gettext_lazy("The member the circle chose as its delegate"),
-        queryset=Practitioner.objects.none(),
-        empty_label=None,
-    )
-
-
-@login_required
-def circle_delegate(request: HttpRequest, slug: str) -> HttpResponse:
-    circle = get_object_or_404(Circle.objects.select_related("federation", "delegate"), slug=slug)
-    require_perm(request, "circles.change_circle", circle)
-    form = DelegateForm(request.POST or None, initial={"delegate": circle.delegate_id})
-    form.fields["delegate"].queryset = selectors.current_members(circle=circle)  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.circle_delegate_choose(
-                actor=me(request), circle=circle, delegate=form.cleaned_data["delegate"]
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(
-                request, _("The circle's delegate is recorded; members have been told.")
-            )
-            return redirect(circle)
-    return render(
-        request,
-        "circles/circle_delegate.html",
-        {"circle": circle, "form": form, "tab": "overview", "is_member": True},
-        status=400 if form.errors else 200,
     )

@@ -1,16 +1,66 @@
-"""Recording audit events. Every service write calls `record` inside its transaction."""
+"""Recording audit events. Every service write calls `record` inside its transaction.
+
+The events form a hash chain: each carries the hash of the one written before it and a hash of
+its own content plus that link. Changing, deleting or inserting an event anywhere breaks the
+chain from there on, and `manage.py verify_audit` reports where. Writers take a lock for the
+append (an advisory lock on PostgreSQL; SQLite already writes one transaction at a time), so the
+chain has no forks under concurrency.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from circlework.core.models import AuditEvent
 
 if TYPE_CHECKING:
     from circlework.accounts.models import Practitioner
     from circlework.circles.models import Circle, Federation
+
+GENESIS = "0" * 64
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK = 0x63697263  # "circ"
+
+
+def actor_digest(practitioner_id: int | None) -> str:
+    """A keyed digest of who acted: stable after their account is deleted, not reversible."""
+    if practitioner_id is None:
+        return ""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"practitioner:{practitioner_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def content_hash(event: AuditEvent, prev_hash: str) -> str:
+    payload = {
+        "prev": prev_hash,
+        "created_at": event.created_at.isoformat(),
+        "actor": event.actor_digest,
+        "by_system": event.by_system,
+        "verb": event.verb,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "summary": event.summary,
+        "circle": event.circle_id,
+        "federation": event.federation_id,
+        "data": event.data,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
 
 
 def record(
@@ -25,14 +75,45 @@ def record(
 ) -> AuditEvent:
     if circle is not None and federation is None:
         federation = circle.federation
-    return AuditEvent.objects.create(
-        actor=actor,
-        by_system=actor is None,
-        verb=verb,
-        object_type=target._meta.label_lower,
-        object_id=str(target.pk or ""),
-        summary=summary[:400],
-        circle=circle,
-        federation=federation,
-        data=data or {},
-    )
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            created_at=timezone.now(),
+            actor=actor,
+            actor_digest=actor_digest(actor.pk if actor is not None else None),
+            by_system=actor is None,
+            verb=verb,
+            object_type=target._meta.label_lower,
+            object_id=str(target.pk or ""),
+            summary=summary[:400],
+            circle=circle,
+            federation=federation,
+            # Stored as it reads back from JSON, so the hash is the same after a round trip.
+            data=json.loads(json.dumps(data or {}, default=str)),
+            prev_hash=last or GENESIS,
+        )
+        event.hash = content_hash(event, event.prev_hash)
+        event.save()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    event_id: int
+    problem: str
+
+
+def verify(events: Iterable[AuditEvent] | None = None) -> Iterator[ChainBreak]:
+    """Walk the chain in the order written and yield every place it does not hold."""
+    rows = events if events is not None else AuditEvent.objects.order_by("id").iterator()
+    expected_prev = GENESIS
+    for event in rows:
+        if event.prev_hash != expected_prev:
+            yield ChainBreak(
+                event.pk,
+                "does not follow the event before it (one was changed, removed or inserted)",
+            )
+        if content_hash(event, event.prev_hash) != event.hash:
+            yield ChainBreak(event.pk, "its content does not match its hash (it was changed)")
+        expected_prev = event.hash

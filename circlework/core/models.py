@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,7 +30,7 @@ class AuditEvent(models.Model):
     a circle keeps the shape of its history without keeping the person.
     """
 
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         "accounts.Practitioner",
         null=True,
@@ -57,6 +58,11 @@ class AuditEvent(models.Model):
         related_name="audit_events",
     )
     data = models.JSONField(default=dict, blank=True)
+    # Tamper evidence (see circlework.core.audit): who acted, as a keyed digest that survives the
+    # deletion of their account, and a hash chain over every event in the order written.
+    actor_digest = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

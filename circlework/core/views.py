@@ -16,6 +16,8 @@ def home(request: HttpRequest) -> HttpResponse:
     from circlework.agreements.selectors import reviews_due_for
     from circlework.circles.selectors import circles_of, pending_invitations_for
     from circlework.decisions.selectors import awaiting_voice
+    from circlework.elections.selectors import awaiting_me as elections_awaiting_me
+    from circlework.mandates.selectors import mandates_held
     from circlework.notifications.selectors import unread
     from circlework.polls.selectors import awaiting_answer
 
@@ -29,6 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "reviews_due": reviews_due_for(practitioner=practitioner),
         "today": timezone.localdate(),
         "notifications": unread(practitioner=practitioner, limit=8),
+        "mandates": mandates_held(practitioner=practitioner),
+        "elections": elections_awaiting_me(practitioner=practitioner),
     }
     return render(request, "core/home.html", context)
 

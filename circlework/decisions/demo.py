@@ -292,15 +292,10 @@ def seed_standing(people: dict[str, Practitioner], circles: dict[str, Circle]) -
 
 def seed_federation(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     """Delegates for the validated circles, and a federation question the circles are deciding."""
-    from circlework.circles.services import circle_delegate_choose
+    from circlework.mandates.demo import seed_delegates
 
-    leeds, york, sheffield = (
-        circles[n]
-        for n in ("Leeds Wednesday Circle", "York Riverside Group", "Sheffield Peer Circle")
-    )
-    circle_delegate_choose(actor=people["tom"], circle=leeds, delegate=people["ruth"])
-    circle_delegate_choose(actor=people["maria"], circle=york, delegate=people["sam"])
-    circle_delegate_choose(actor=people["niamh"], circle=sheffield, delegate=people["kwame"])
+    leeds, york = circles["Leeds Wednesday Circle"], circles["York Riverside Group"]
+    seed_delegates(people, circles)
     gathering = services.federation_proposal_open(
         actor=people["sam"],
         circle=york,

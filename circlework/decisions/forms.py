@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.agreements.models import Agreement, AgreementKind
+from circlework.circles.covenant import RANGES, OfficerElectorate
 from circlework.circles.models import Circle
 from circlework.decisions.models import Process, RuleChoice, StanceChoice
 
@@ -169,8 +171,54 @@ class FederationProposalForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave circles time to meet: three weeks is usual."),
     )
+    # Optional: revise the covenant. Prefilled with the current text and rules (see __init__).
+    revise_covenant = forms.BooleanField(
+        label=_("This proposal revises the covenant"),
+        required=False,
+        help_text=_("If the circles agree, the text and rules below become the next version."),
+    )
+    covenant_text = forms.CharField(
+        label=_("The covenant as it would read"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=50_000,
+        required=False,
+        help_text=_("Markdown allowed."),
+    )
+    min_circle_size = forms.IntegerField(label=_("Minimum circle size"), required=False)
+    links_required = forms.IntegerField(
+        label=_("Live links a circle needs to be validated"), required=False
+    )
+    link_lapse_months = forms.IntegerField(
+        label=_("Months a validation link lasts"), required=False
+    )
+    no_closed_triangles = forms.BooleanField(
+        label=_("No closed triangles: a circle's link circles must not link each other"),
+        required=False,
+    )
+    officer_electorate = forms.ChoiceField(
+        label=_("Federation officers are elected by"),
+        choices=OfficerElectorate.CHOICES,
+        required=False,
+    )
+    review_months = forms.IntegerField(
+        label=_("Review the covenant after (months)"), required=False
+    )
 
-    def __init__(self, *args: Any, circles: Any, **kwargs: Any) -> None:
+    COVENANT_FIELDS = (
+        "revise_covenant",
+        "covenant_text",
+        "min_circle_size",
+        "links_required",
+        "link_lapse_months",
+        "no_closed_triangles",
+        "officer_electorate",
+        "review_months",
+    )
+    RULE_FIELDS = COVENANT_FIELDS[2:]
+
+    def __init__(
+        self, *args: Any, circles: Any, covenant: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault(
             "closes_at",
@@ -178,8 +226,29 @@ class FederationProposalForm(forms.Form):
                 second=0, microsecond=0
             ),
         )
+        for key, value in (covenant or {}).items():
+            kwargs["initial"].setdefault(key, value)
         super().__init__(*args, **kwargs)
         self.fields["circle"].queryset = circles  # type: ignore[attr-defined]
+        for name in ("min_circle_size", "links_required", "link_lapse_months", "review_months"):
+            low, high = RANGES[name]
+            self.fields[name].widget.attrs.update({"min": low, "max": high})
+
+    def main_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name not in self.COVENANT_FIELDS]
+
+    def covenant_fields(self) -> list[Any]:
+        return [self[name] for name in self.COVENANT_FIELDS]
+
+    def covenant_revision(self) -> tuple[str, dict[str, Any] | None]:
+        """(text, rules) for federation_proposal_open, or ("", None) when not revising."""
+        data = self.cleaned_data
+        if not data.get("revise_covenant"):
+            return "", None
+        rules = {name: data.get(name) for name in self.RULE_FIELDS}
+        return data.get("covenant_text") or "", {
+            k: v for k, v in rules.items() if v is not None and v != ""
+        }
 
 
 class CirclePositionForm(forms.Form):

@@ -296,12 +296,20 @@ class FederationProposal(TimeStamped):
     passed = models.BooleanField(null=True, blank=True)
     result = models.CharField(max_length=300, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When it revises the covenant: the covenant's whole text and rules as they would read
+    # (circles.covenant). Adopted as the next CovenantVersion when the circles agree.
+    covenant_text = models.TextField(_("covenant as it would read"), blank=True, max_length=50_000)
+    covenant_parameters = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def revises_covenant(self) -> bool:
+        return bool(self.covenant_text)
 
     def get_absolute_url(self) -> str:
         return reverse(

@@ -52,11 +52,15 @@ def is_federation_member(user: Any, federation: Any) -> bool:
 
 @rules.predicate
 def is_circle_delegate(user: Any, circle: Any) -> bool:
+    """Holds a live mandate in the circle granting "decisions.record_circle_position"."""
+    from circlework.mandates.selectors import holds
+
     return bool(
         circle is not None
-        and circle.delegate_id is not None
-        and circle.delegate_id == getattr(getattr(user, "practitioner", None), "pk", None)
         and is_circle_member(user, circle)
+        and holds(
+            getattr(user, "practitioner", None), "decisions.record_circle_position", circle=circle
+        )
     )
 
 

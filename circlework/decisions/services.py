@@ -575,6 +575,9 @@ def proposal_close(
         from circlework.agreements.services import version_adopt
 
         version_adopt(outcome=outcome)
+    from circlework.links.services import link_decided
+
+    link_decided(outcome=outcome)  # a circle link's "do we validate …?": validated or declined
     for member in current_members(circle=proposal.circle):
         notify(
             recipient=member,
@@ -684,13 +687,60 @@ def federation_circles(federation_id: int) -> list[Circle]:
     return list(Circle.objects.filter(federation_id=federation_id).order_by("name"))
 
 
+def _covenant_revision(
+    circle: Circle, covenant_text: str, covenant_parameters: Mapping[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """The covenant's text and rules as a federation proposal would make them, checked.
+
+    Parameters may be partial (the rest stay as they are now). Nothing given: no revision.
+    """
+    from circlework.circles.covenant import (
+        covenant_parameters_check,
+        current_covenant,
+        federation_rules,
+        parameters_of,
+    )
+
+    text = covenant_text.strip()
+    if not text and not covenant_parameters:
+        return "", {}
+    now = parameters_of(federation_rules(circle.federation))
+    parameters = covenant_parameters_check({**now, **(covenant_parameters or {})})
+    current = current_covenant(circle.federation)
+    current_text = current.text if current else circle.federation.covenant
+    if not text:
+        if parameters == now:
+            return "", {}
+        raise InvalidInput(
+            _("Give the covenant's text as it would read with these rules."),
+            fields={"covenant_text": [_("This field is required when the rules change.")]},
+        )
+    if text == current_text.strip() and parameters == now:
+        raise InvalidInput(
+            _("This would leave the covenant as it is: change its text or its rules."),
+            fields={"covenant_text": [_("The same as the current covenant.")]},
+        )
+    return text, parameters
+
+
 @transaction.atomic
 def federation_proposal_open(
-    *, actor: Practitioner, circle: Circle, title: str, text: str, closes_at: datetime
+    *,
+    actor: Practitioner,
+    circle: Circle,
+    title: str,
+    text: str,
+    closes_at: datetime,
+    covenant_text: str = "",
+    covenant_parameters: Mapping[str, Any] | None = None,
 ) -> FederationProposal:
-    """A member raises a federation question on behalf of their circle; every circle is asked."""
+    """A member raises a federation question on behalf of their circle; every circle is asked.
+
+    With a covenant text (and rules), agreeing the proposal adopts the next covenant version.
+    """
     require("decisions.open_proposal", actor, circle)
     _check_closing(closes_at)
+    new_covenant, new_rules = _covenant_revision(circle, covenant_text, covenant_parameters)
     fp = FederationProposal(
         federation=circle.federation,
         author=actor,
@@ -698,6 +748,8 @@ def federation_proposal_open(
         title=title.strip(),
         text=text.strip(),
         closes_at=closes_at,
+        covenant_text=new_covenant,
+        covenant_parameters=new_rules,
     )
     validate(fp)
     fp.save()
@@ -742,9 +794,19 @@ def circle_position_record(
     dissent: str = "",
     internal_proposal: Proposal | None = None,
 ) -> CirclePosition:
-    """The circle's delegate records the circle's position, with its reasons and inner dissent."""
-    circle = Circle.objects.get(pk=circle.pk)  # the delegate as recorded now, not as first loaded
-    require("decisions.record_circle_position", actor, circle)
+    """The circle's delegate (a live delegate mandate) records the circle's position, with its
+    reasons and inner dissent."""
+    from circlework.mandates.services import require_mandate
+
+    circle = Circle.objects.select_related("federation").get(pk=circle.pk)
+    # Only a live delegate mandate carries this: one that has ended is refused with its date.
+    require_mandate(
+        "decisions.record_circle_position",
+        actor,
+        circle,
+        grant="decisions.record_circle_position",
+        circle=circle,
+    )
     fp = _lock_federation_proposal(federation_proposal)
     if fp.status != ProposalStatus.OPEN or fp.deadline_passed:
         raise Conflict(_("This federation proposal is closed."))
@@ -844,6 +906,10 @@ def federation_proposal_close(
         federation=fp.federation,
         summary=summary % {"t": fp.title},
     )
+    if fp.passed and fp.revises_covenant:
+        from circlework.circles.services import covenant_adopt
+
+        covenant_adopt(federation_proposal=fp)
     members = Practitioner.objects.filter(
         memberships__circle__federation=fp.federation, memberships__left_at__isnull=True
     ).distinct()

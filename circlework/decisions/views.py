@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -410,12 +411,24 @@ def federation_proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _current_covenant_initial(federation: Any) -> dict[str, Any]:
+    """The covenant's current text and rules, to prefill "Revise the covenant"."""
+    from circlework.circles.covenant import federation_rules, parameters_of
+
+    return {"covenant_text": federation.covenant, **parameters_of(federation_rules(federation))}
+
+
 @login_required
 def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     federation = _federation(slug)
     require_perm(request, "decisions.view_federation_decisions", federation)
-    form = FederationProposalForm(request.POST or None, circles=_my_circles_in(request, federation))
+    form = FederationProposalForm(
+        request.POST or None,
+        circles=_my_circles_in(request, federation),
+        covenant=_current_covenant_initial(federation),
+    )
     if request.method == "POST" and form.is_valid():
+        covenant_text, covenant_rules = form.covenant_revision()
         try:
             fp = services.federation_proposal_open(
                 actor=me(request),
@@ -423,6 +436,8 @@ def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 text=form.cleaned_data["text"],
                 closes_at=form.cleaned_data["closes_at"],
+                covenant_text=covenant_text,
+                covenant_parameters=covenant_rules,
             )
         except ApplicationError as exc:
             form_error(form, exc)
@@ -447,6 +462,17 @@ def _fp(slug: str, pk: int) -> FederationProposal:
     )
 
 
+def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
+    """Who holds the circle's live delegate mandate, names as the holders show them."""
+    from circlework.mandates.selectors import circle_live_mandates
+
+    return [
+        row.holder_name
+        for row in circle_live_mandates(user=request.user, circle=circle)
+        if "decisions.record_circle_position" in (row.mandate.permissions or [])
+    ]
+
+
 def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
     positions = services.circle_positions(fp)
     rows = []
@@ -468,6 +494,7 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
                 "circle": circle,
                 "internal": internal,
                 "is_delegate": allowed("decisions.record_circle_position", request.user, circle),
+                "delegates": _delegate_names(request, circle),
                 "form": form
                 if form is not None and str(form.data.get("circle")) == str(circle.pk)
                 else CirclePositionForm(
@@ -507,7 +534,21 @@ def circle_position_record(request: HttpRequest, slug: str, pk: int) -> HttpResp
     if circle is None:
         messages.error(request, _("Choose one of your circles."))
         return redirect(fp)
-    require_perm(request, "decisions.record_circle_position", circle)
+    if not allowed("decisions.record_circle_position", request.user, circle):
+        from circlework.mandates.selectors import lapsed_mandate
+        from circlework.mandates.services import lapsed_message
+
+        lapsed = lapsed_mandate(me(request), "decisions.record_circle_position", circle=circle)
+        if lapsed is None:
+            raise PermissionDenied
+        # A delegate whose mandate has ended is told when it ended; nothing is recorded.
+        messages.error(request, lapsed_message(lapsed))
+        return render(
+            request,
+            "decisions/federation_proposal_detail.html",
+            _fp_context(request, fp),
+            status=403,
+        )
     if form.is_valid():
         internal = Proposal.objects.filter(
             pk=form.cleaned_data.get("internal_proposal") or 0

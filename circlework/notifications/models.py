@@ -20,6 +20,13 @@ class NotificationKind(models.TextChoices):
     POLL = "poll", _("Polls in your circles and their results")
     STANDING_BY = "standing_by", _("Colleagues standing by you, and statements about to lapse")
     STANDING_CONCERN = "standing_concern", _("Concerns when a member stops standing by a colleague")
+    CIRCLE_LINK = "circle_link", _("Link requests, meetings and validations between circles")
+    CIRCLE_STATUS = "circle_status", _("Your circle becoming validated, or forming again")
+    ETHICS = "ethics", _("Ethical statements circulated in the federation, and comments on them")
+    COVENANT = "covenant", _("Changes to the federation's covenant")
+    MANDATE = "mandate", _("Mandates you hold: start, review and end")
+    ELECTION = "election", _("Elections: nominations, votes and results")
+    FEDERATION_NOTICE = "federation_notice", _("Notices from the federation's officers")
 
 
 class Delivery(models.TextChoices):
@@ -33,6 +40,8 @@ DEFAULT_DELIVERY = {
     NotificationKind.ACCOUNT: Delivery.IMMEDIATE,
     NotificationKind.PROPOSAL_REMINDER: Delivery.IMMEDIATE,
     NotificationKind.OUTCOME: Delivery.IMMEDIATE,
+    NotificationKind.CIRCLE_STATUS: Delivery.IMMEDIATE,
+    NotificationKind.MANDATE: Delivery.IMMEDIATE,
 }
 
 

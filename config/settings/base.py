@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "circlework.agreements",
     "circlework.polls",
     "circlework.standing",
+    "circlework.links",
+    "circlework.mandates",
+    "circlework.elections",
     "circlework.api",
 ]
 

@@ -71,7 +71,16 @@ def test_federations_are_public(world: dict[str, Any]) -> None:
         "name": "North",
         "description": "",
         "covenant": "We stand by each other's work.",
-        "min_circle_size": 4,
+        "covenant_version": 1,
+        "rules": {
+            "min_circle_size": 4,
+            "links_required": 2,
+            "link_lapse_months": 24,
+            "no_closed_triangles": False,
+            "officer_electorate": "delegates",
+            "review_months": 24,
+            "roles": {},
+        },
     }
 
 

@@ -9,6 +9,7 @@ from circlework.agreements.models import Agreement
 from circlework.circles.models import Circle, Invitation, Membership
 from circlework.decisions.models import Proposal
 from circlework.decisions.services import verdict_for
+from circlework.mandates.models import Mandate
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_seed_demo_builds_the_story() -> None:
     assert (
         CirclePosition.objects.filter(federation_proposal=gathering, is_current=True).count() == 2
     )
-    assert Circle.objects.filter(delegate__isnull=False).count() == 3
+    assert Mandate.objects.live().filter(role="delegate").count() == 3
     # Loading again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert Circle.objects.count() == 4

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -91,7 +92,6 @@ PAGES: dict[str, Rule] = {
     "decisions:comment_add": Rule(CIRCLE, "post"),
     "decisions:comment_edit": Rule(AUTHOR),
     "decisions:proposal_action": Rule(CIRCLE, "post"),
-    "circles:circle_delegate": Rule(CIRCLE),
     "decisions:federation_proposal_list": Rule(FEDERATION),
     "decisions:federation_proposal_new": Rule(FEDERATION),
     "decisions:federation_proposal_detail": Rule(FEDERATION),
@@ -113,6 +113,46 @@ PAGES: dict[str, Rule] = {
     "standing:standing_page": Rule(CIRCLE),
     "standing:standing_withdraw": Rule(AUTHOR, "post"),
     "standing:concern_detail": Rule(CIRCLE),
+    # Mandates (role, holder, dates, handover plan) are federation-visible by design.
+    "mandates:circle_mandates": Rule(FEDERATION),
+    "mandates:federation_mandates": Rule(FEDERATION),
+    "mandates:federation_notice": Rule(AUTHOR),  # the author holds the coordinator mandate
+    "mandates:mandate_detail": Rule(FEDERATION),
+    "mandates:mandate_resign": Rule(AUTHOR, "post"),
+    "mandates:mandate_handover": Rule(AUTHOR, "post"),
+    "agreements:covenant": Rule(ALL),
+    "agreements:ethics_register": Rule(ALL),
+    "agreements:ethics_circulations": Rule(FEDERATION),
+    # The matrix's agreement is a procedure: members get a 302 with an error message.
+    "agreements:ethics_circulate": Rule(CIRCLE, "post"),
+    "agreements:ethics_publish": Rule(CIRCLE, "post"),
+    "agreements:ethics_circulate_draft": Rule(CIRCLE, "post"),
+    "agreements:ethics_circulation": Rule(FEDERATION),
+    "agreements:ethics_comment_add": Rule(FEDERATION, "post"),
+    # The matrix's circle election carries MARK_CIRCLE in its description.
+    "elections:election_list_circle": Rule(CIRCLE),
+    "elections:election_open_circle": Rule(CIRCLE),
+    "elections:election_list_federation": Rule(FEDERATION),
+    "elections:election_open_federation": Rule(FEDERATION),
+    "elections:election_detail": Rule(CIRCLE),
+    "elections:nomination_add": Rule(CIRCLE, "post"),
+    "elections:nomination_answer": Rule(AUTHOR, "post"),  # the nominee
+    "elections:nomination_change": Rule(CIRCLE, "post"),
+    "elections:election_change_round": Rule(AUTHOR, "post"),  # the facilitator
+    "elections:election_propose": Rule(AUTHOR, "post"),
+    "elections:consent_respond": Rule(CIRCLE, "post"),
+    "elections:ballot_cast": Rule(CIRCLE, "post"),  # a consent election: 409, not refused
+    "elections:election_cancel": Rule(AUTHOR, "post"),
+    # The matrix's link: the circle-only circle asks the other member's circle. Both circles'
+    # members are parties; outsiders cannot see the asking circle, so not its link either.
+    "links:circle_links": Rule(CIRCLE),
+    "links:link_detail": Rule(CIRCLE | {"other_member"}),
+    "links:link_cancel": Rule(CIRCLE, "post"),  # the asking circle
+    "links:meeting_record": Rule(frozenset({"other_member"}), "post"),  # the validating circle
+    "links:decision_open": Rule(frozenset({"other_member"}), "post"),
+    "links:statement_set": Rule(frozenset({"other_member"}), "post"),
+    "links:link_withdraw": Rule(frozenset({"other_member"}), "post"),
+    "links:federation_map": Rule(ALL),  # hidden circles are left out
 }
 
 # API operations by operationId (the view function's name).
@@ -167,6 +207,45 @@ API: dict[str, Rule] = {
     "standing_concern_list": Rule(CIRCLE),  # with the reasons (MARK_CIRCLE)
     # The author raised the concern: any other member responds.
     "standing_concern_respond": Rule(frozenset({"member"}), "post"),
+    "my_mandate_list": Rule(SIGNED_IN),
+    "circle_mandate_list": Rule(FEDERATION),
+    "federation_mandate_list": Rule(FEDERATION),
+    "mandate_get": Rule(FEDERATION),
+    "mandate_resign": Rule(AUTHOR, "post"),
+    "mandate_handover_update": Rule(AUTHOR, "post"),
+    "federation_notice_send": Rule(AUTHOR, "post"),
+    "covenant_get": Rule(ALL),
+    "ethics_register": Rule(ALL),
+    # Members get 400 (the matrix's agreement and proposal are not ethical statements).
+    "ethics_circulate": Rule(CIRCLE, "post"),
+    "ethics_circulate_draft": Rule(CIRCLE, "post"),
+    "ethics_publish": Rule(CIRCLE, "post"),
+    "ethics_circulation_list": Rule(FEDERATION),
+    "ethics_comment_list": Rule(FEDERATION),
+    "ethics_comment_add": Rule(FEDERATION, "post"),
+    "circle_election_list": Rule(CIRCLE),
+    "federation_election_list": Rule(FEDERATION),
+    "circle_election_open": Rule(CIRCLE, "post"),
+    "federation_election_open": Rule(FEDERATION, "post"),
+    "election_get": Rule(CIRCLE),
+    "election_result": Rule(CIRCLE),  # 409 while open
+    "nomination_add": Rule(CIRCLE, "post"),
+    "nomination_answer": Rule(AUTHOR, "post"),
+    "nomination_change": Rule(CIRCLE, "post"),  # 409: not the change round
+    "election_change_round": Rule(AUTHOR, "post"),
+    "election_propose": Rule(AUTHOR, "post"),  # 409: no change round yet
+    "consent_respond": Rule(CIRCLE, "post"),  # 409: no candidate proposed yet
+    "election_ballot_cast": Rule(CIRCLE, "post"),  # 409: a consent election
+    "election_cancel": Rule(AUTHOR, "post"),
+    "circle_links": Rule(CIRCLE),
+    "link_get": Rule(CIRCLE | {"other_member"}),
+    "link_request": Rule(CIRCLE, "post"),  # 409 for members: already asked
+    "link_cancel": Rule(CIRCLE, "post"),
+    "link_meeting_record": Rule(frozenset({"other_member"}), "post"),  # 400: no attendees
+    "link_decision_open": Rule(frozenset({"other_member"}), "post"),  # 409: no meeting yet
+    "link_statement_set": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
+    "link_withdraw": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
+    "federation_map": Rule(ALL),
 }
 # Well-formed bodies, so that the permission check (not input validation) decides.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -202,6 +281,33 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "standing_by_state": {"colleague_id": "{practitioner_id}", "basis": "Peer supervision"},
     "standing_by_withdraw": {"reason": "We no longer meet."},
     "standing_concern_respond": {"response": "We talked it through.", "resolve": True},
+    "mandate_resign": {"reason": "Stepping back"},
+    "mandate_handover_update": {"handover_plan": "Pass it on"},
+    "federation_notice_send": {"title": "Gathering", "text": "In April"},
+    "ethics_comment_add": {"text": "A thought"},
+    "circle_election_open": {
+        "role": "convener",
+        "nominations_close_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "voting_closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "federation_election_open": {
+        "role": "registrar",
+        "nominations_close_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "voting_closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "nomination_add": {"nominee_id": "{practitioner_id}", "reason": "Good at it"},
+    "nomination_answer": {"accept": True},
+    "nomination_change": {"nominee_id": "{practitioner_id}", "reason": "Changed my mind"},
+    "election_change_round": {},
+    "election_propose": {"candidate_id": "{practitioner_id}"},
+    "consent_respond": {"stance": "consent"},
+    "election_ballot_cast": {"choices": ["{practitioner_id}"]},
+    "election_cancel": {"reason": "Opened by mistake."},
+    "link_request": {"validating_circle": "another-circle", "message": "Please meet us."},
+    "link_meeting_record": {"met_on": "2020-01-01", "attendee_ids": []},
+    "link_decision_open": {"closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()},
+    "link_statement_set": {"statement": "They review with care."},
+    "link_withdraw": {"reason": "They stopped meeting."},
 }
 # Framework URLs that are not operations of ours.
 NOT_OPERATIONS = {"api:openapi-json", "api:api-root"}
@@ -248,8 +354,30 @@ def test_every_api_operation_has_a_rule() -> None:
         assert API[name].method == method, name
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """The seeded records, built once for the module inside a transaction rolled back at its end.
+
+    Each test still runs in its own savepoint (the `db` fixture), so what one request writes is
+    gone before the next: the same isolation as building the world per test, at a fraction of
+    the cost (the matrix has several hundred cases).
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db: None) -> dict[str, Any]:
+def world(shared_world: dict[str, Any], db: None) -> dict[str, Any]:
+    return shared_world
+
+
+def _build_world() -> dict[str, Any]:
     federation = factories.make_federation("Matrix Federation")
     author = factories.make_practitioner(
         "Author Person",
@@ -270,7 +398,7 @@ def world(db: None) -> dict[str, Any]:
         purpose=MARK_CIRCLE,
         visibility="circle",
     )
-    factories.make_circle(founder=other, federation=federation, name="Another Circle")
+    another = factories.make_circle(founder=other, federation=federation, name="Another Circle")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     credential = account_services.credential_add(
@@ -351,7 +479,59 @@ def world(db: None) -> dict[str, Any]:
     standing_services.standing_by_state(
         actor=member, circle=circle, colleague=author, basis="Peer supervision"
     )
+    coordinator = factories.grant_mandate(
+        "coordinator", author, federation=federation, handover_plan="Plan"
+    )
+    factories.grant_mandate("delegate", member, circle=circle)
+    from circlework.agreements import services as agreement_services
+
+    ethics_draft = decision_services.proposal_open(
+        actor=author,
+        circle=circle,
+        title="Our ethical statement (draft)",
+        text="A draft.",
+        closes_at=timezone.now() + timedelta(days=5),
+        new_agreement_kind="ethics",
+        new_agreement_title="Ethical statement",
+        agreement_text="We keep confidences.",
+    )
+    circulation = agreement_services.ethics_circulate(actor=author, proposal=ethics_draft)
+    agreement_services.ethics_comment_add(actor=other, circulation=circulation, text="Nice")
+    from circlework.elections import services as election_services
+
+    election = election_services.election_open(
+        actor=author,
+        role="facilitator",
+        circle=circle,
+        nominations_close_at=timezone.now() + timedelta(days=2),
+        voting_closes_at=timezone.now() + timedelta(days=9),
+        description=MARK_CIRCLE,
+    )
+    nomination = election_services.nomination_add(
+        actor=member, election=election, nominee=author, reason="Author keeps time well."
+    )
+    election_services.election_open(
+        actor=other,
+        role="coordinator",
+        federation=federation,
+        nominations_close_at=timezone.now() + timedelta(days=2),
+        voting_closes_at=timezone.now() + timedelta(days=5),
+    )
+    from circlework.links import services as link_services
+
+    link = link_services.link_request(
+        actor=author,
+        asking_circle=circle,
+        validating_circle=another,
+        message="We would value your eyes on our process.",
+        reciprocal=False,
+    )
     return {
+        "link": link,
+        "election": election,
+        "nomination": nomination,
+        "mandate": coordinator,
+        "circulation": circulation,
         "statement": statement,
         "concern": concern,
         "proposal": proposal,
@@ -406,6 +586,36 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     }
     if name in by_name:
         return by_name[name]
+    if name.startswith("links:"):
+        if name == "links:circle_links":
+            return {"slug": world["circle"].slug}
+        if name == "links:federation_map":
+            return {"slug": world["federation"].slug}
+        return {"pk": world["link"].pk}
+    if name.startswith("elections:"):
+        if name in ("elections:election_list_circle", "elections:election_open_circle"):
+            return {"slug": world["circle"].slug}
+        if name in ("elections:election_list_federation", "elections:election_open_federation"):
+            return {"slug": world["federation"].slug}
+        if name == "elections:nomination_answer":
+            return {"pk": world["election"].pk, "nomination_pk": world["nomination"].pk}
+        return {"pk": world["election"].pk}
+    if name.startswith("mandates:"):
+        if name == "mandates:circle_mandates":
+            return {"slug": world["circle"].slug}
+        if name.startswith("mandates:federation_"):
+            return {"slug": world["federation"].slug}
+        return {"pk": world["mandate"].pk}
+    if name in (
+        "agreements:covenant",
+        "agreements:ethics_register",
+        "agreements:ethics_circulations",
+    ):
+        return {"slug": world["federation"].slug}
+    if name in ("agreements:ethics_circulation", "agreements:ethics_comment_add"):
+        return {"slug": world["circle"].slug, "pk": world["circulation"].pk}
+    if name == "agreements:ethics_circulate_draft":
+        return {"slug": world["circle"].slug, "pk": world["proposal"].pk}
     if name.startswith("standing:"):
         pk = {"standing:standing_withdraw": "statement", "standing:concern_detail": "concern"}
         if name in pk:
@@ -438,7 +648,6 @@ def _page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
             "decisions:proposal_list",
             "decisions:proposal_new",
             "agreements:agreement_list",
-            "circles:circle_delegate",
         )
     ) and name not in (
         "circles:circle_list",
@@ -497,6 +706,12 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
         "option_id": world["poll"].options.order_by("position")[0].pk,
         "statement_id": world["statement"].pk,
         "concern_id": world["concern"].pk,
+        "mandate_id": world["mandate"].pk,
+        "federation_slug": world["federation"].slug,
+        "circulation_id": world["circulation"].pk,
+        "election_id": world["election"].pk,
+        "nomination_id": world["nomination"].pk,
+        "link_id": world["link"].pk,
     }
     for key, value in values.items():
         path = path.replace("{" + key + "}", str(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,9 @@ from django.utils import timezone
 from circlework.circles import services as circle_services
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.decisions import services, tasks
-from circlework.decisions.models import CirclePosition
+from circlework.decisions.models import CirclePosition, FederationProposal
+from circlework.mandates.models import Mandate
+from circlework.mandates.selectors import holds
 from tests import factories
 from tests.conftest import login
 
@@ -25,8 +27,8 @@ def fed(federation: Any) -> dict[str, Any]:
     a1, a2, b1, b2 = (factories.make_practitioner(n) for n in ("A1", "A2", "B1", "B2"))
     ca = factories.make_circle(founder=a1, federation=federation, members=[a2], name="Alpha")
     cb = factories.make_circle(founder=b1, federation=federation, members=[b2], name="Beta")
-    circle_services.circle_delegate_choose(actor=a2, circle=ca, delegate=a1)
-    circle_services.circle_delegate_choose(actor=b1, circle=cb, delegate=b2)
+    factories.grant_mandate("delegate", a1, circle=ca)
+    factories.grant_mandate("delegate", b2, circle=cb)
     fp = services.federation_proposal_open(
         actor=a1,
         circle=ca,
@@ -130,13 +132,47 @@ def test_a_circle_block_stops_it_and_silence_is_listed(fed: dict[str, Any]) -> N
     assert fed["fp"].status == "closed" and fed["fp"].passed is False
 
 
-def test_delegate_must_be_a_member_and_leaving_clears_it(fed: dict[str, Any]) -> None:
+def test_delegate_must_be_a_member_and_leaving_ends_the_mandate(fed: dict[str, Any]) -> None:
     outsider = factories.make_practitioner()
     with pytest.raises(InvalidInput):
-        circle_services.circle_delegate_choose(actor=fed["a1"], circle=fed["ca"], delegate=outsider)
+        factories.grant_mandate("delegate", outsider, circle=fed["ca"])
+    assert holds(fed["a1"], "decisions.record_circle_position", circle=fed["ca"])
     circle_services.membership_leave(actor=fed["a1"], circle=fed["ca"])
-    fed["ca"].refresh_from_db()
-    assert fed["ca"].delegate is None
+    assert not holds(fed["a1"], "decisions.record_circle_position", circle=fed["ca"])
+    mandate = Mandate.objects.get(circle=fed["ca"], role="delegate")
+    assert mandate.ended_early_at is not None and mandate.end_reason == "left the circle"
+
+
+def test_an_expired_delegate_mandate_is_refused_with_its_end_date(
+    client: Client, fed: dict[str, Any]
+) -> None:
+    mandate = Mandate.objects.get(circle=fed["cb"], role="delegate")
+    the_end = timezone.localtime(timezone.make_aware(datetime.combine(mandate.ends_on, time(10))))
+    with time_machine.travel(the_end - timedelta(days=1), tick=False):
+        assert holds(fed["b2"], "decisions.record_circle_position", circle=fed["cb"])
+    with time_machine.travel(the_end, tick=False):
+        fp = fed["fp"]
+        FederationProposal.objects.filter(pk=fp.pk).update(
+            closes_at=timezone.now() + timedelta(days=5)
+        )
+        fp.refresh_from_db()
+        with pytest.raises(NotAllowed) as exc:
+            services.circle_position_record(
+                actor=fed["b2"],
+                federation_proposal=fp,
+                circle=fed["cb"],
+                stance="agree",
+                reason="Yes",
+            )
+        assert f"{mandate.ends_on:%d %B %Y}" in exc.value.message
+        login(client, fed["b2"])
+        response = client.post(
+            f"/federations/{fed['federation'].slug}/decisions/{fp.pk}/position/",
+            {"circle": fed["cb"].pk, "stance": "agree", "reason": "Fine by us"},
+        )
+        assert response.status_code == 403
+        assert f"{mandate.ends_on:%d %B %Y}" in response.content.decode()
+    assert not CirclePosition.objects.exists()
 
 
 def test_federation_proposal_page_shows_every_circle(client: Client, fed: dict[str, Any]) -> None:

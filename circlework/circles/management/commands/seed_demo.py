@@ -34,6 +34,15 @@ There is no central code of ethics and no central committee. Officers hold time-
 and plan how their role will be reduced or handed on.
 """
 
+DEMO_COVENANT_RULES = {
+    "min_circle_size": 4,
+    "links_required": 2,
+    "link_lapse_months": 24,
+    "no_closed_triangles": True,
+    "officer_electorate": "delegates",
+    "review_months": 25,
+}
+
 PRACTITIONERS: list[dict[str, Any]] = [
     # Leeds Wednesday Circle
     {
@@ -278,7 +287,7 @@ PENDING_INVITATIONS = [
 
 LOGINS = [
     ("ruth", "founder of Leeds Wednesday Circle"),
-    ("dev", "member of two circles (Leeds and York)"),
+    ("dev", "member of two circles (Leeds and York); federation coordinator (mandate holder)"),
     ("sam", "York Riverside Group"),
     ("kwame", "Sheffield Peer Circle"),
     ("olu", "Manchester Forming Circle (forming)"),
@@ -351,9 +360,18 @@ class Command(BaseCommand):
             name="Northern Practitioners Network",
             description="Self and peer review circles of counsellors, psychotherapists and coaches across the north of England.",
             covenant=COVENANT,
-            min_circle_size=4,
+            covenant_parameters=DEMO_COVENANT_RULES,
         )
         Federation.objects.filter(pk=federation.pk).update(created_at=now - timedelta(days=730))
+        # Adopted two years ago, reviewed after 25 months: the review is due next month.
+        from datetime import datetime, time
+
+        from circlework.agreements.services import add_months
+
+        adopted_on = add_months(timezone.localdate(), -24)
+        federation.covenant_versions.update(
+            adopted_at=timezone.make_aware(datetime.combine(adopted_on, time(12)))
+        )
 
         for spec in CIRCLES:
             founder = people[spec["founder"]]
@@ -388,6 +406,7 @@ class Command(BaseCommand):
                 message=message,
             )
 
+        from circlework.agreements import demo as agreements_demo
         from circlework.decisions import demo as decisions_demo
 
         circles_by_name = {c.name: c for c in Circle.objects.filter(federation=federation)}
@@ -395,6 +414,14 @@ class Command(BaseCommand):
         decisions_demo.seed_polls(people, circles_by_name)
         decisions_demo.seed_federation(people, circles_by_name)
         decisions_demo.seed_standing(people, circles_by_name)
+        agreements_demo.seed(people, circles_by_name)
+        from circlework.mandates import demo as mandates_demo
+
+        mandates_demo.seed(people, circles_by_name)
+        from circlework.links import demo as links_demo
+
+        links_demo.seed(people, circles_by_name)
+        __import__("circlework.elections.demo").elections.demo.seed(people, circles_by_name)
 
         # The demo's back-story happened before today: its e-mails are not sent again
         # (deadline tasks for the open proposals stay queued).

@@ -1,0 +1,50 @@
+"""Election deadlines without cron: each ballot election queues its own steps (voting opens when
+nominations close; the count when voting closes), and a sweep catches any that were missed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from circlework.core.scheduling import recurring
+from circlework.elections.models import Election, ElectionStatus
+from circlework.mandates.roles import Method
+
+
+def schedule_for(election: Election) -> None:
+    """Queue the steps at their times. The handler is idempotent, so re-queueing is safe."""
+    if not default_task_backend.supports_defer or election.method == Method.CONSENT:
+        return  # the immediate backend (tests): the sweep and direct calls do the work
+    advance_election.using(run_after=election.nominations_close_at).enqueue(election.pk)
+    advance_election.using(run_after=election.voting_closes_at).enqueue(election.pk)
+
+
+@task()
+def advance_election(election_id: int) -> str | None:
+    from circlework.elections.services import election_advance
+
+    election = Election.objects.filter(pk=election_id).first()
+    return None if election is None else election_advance(election=election)
+
+
+@recurring(every=timedelta(minutes=10))
+@task()
+def sweep_elections() -> int:
+    """A safety net: open voting and count every ballot election whose time has come."""
+    from circlework.elections.services import election_advance
+
+    now = timezone.now()
+    due = (
+        Election.objects.exclude(method=Method.CONSENT)
+        .filter(
+            status__in=[ElectionStatus.NOMINATING, ElectionStatus.VOTING],
+            nominations_close_at__lte=now,
+        )
+        .order_by("pk")
+    )
+    done = 0
+    for election in due:
+        done += election_advance(election=election) is not None
+    return done

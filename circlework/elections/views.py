@@ -1,0 +1,360 @@
+"""Election pages. Thin: parse, ask the rules, call one service, render. Plain forms, no JavaScript.
+
+Each action posts to its own URL; on success it redirects to the election's page, on a refusal
+it renders the page again with the form, its errors and the status code of the refusal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Federation
+from circlework.core.errors import ApplicationError
+from circlework.core.http import form_error, me, require_perm
+from circlework.elections import selectors, services
+from circlework.elections.forms import (
+    BallotForm,
+    CancelForm,
+    ConsentForm,
+    ElectionOpenForm,
+    NominationForm,
+    ProposeForm,
+)
+from circlework.elections.models import Election, Nomination
+from circlework.mandates.roles import Method
+
+
+def _circle(slug: str) -> Circle:
+    return get_object_or_404(Circle.objects.select_related("federation"), slug=slug)
+
+
+def _federation(slug: str) -> Federation:
+    return get_object_or_404(Federation, slug=slug)
+
+
+def _election(pk: int) -> Election:
+    return get_object_or_404(
+        Election.objects.select_related(
+            "circle", "circle__federation", "federation", "facilitator", "proposed"
+        ),
+        pk=pk,
+    )
+
+
+def _scope_context(election: Election | None = None, **scope: Any) -> dict[str, Any]:
+    circle = scope.get("circle") or (election.circle if election is not None else None)
+    if circle is not None:
+        return {"circle": circle, "tab": "elections", "is_member": True}
+    federation = scope.get("federation") or (
+        selectors.federation_of(election) if election else None
+    )
+    return {"federation": federation, "section": "elections"}
+
+
+# --- lists and opening --------------------------------------------------------------------------
+
+
+def _list(request: HttpRequest, **scope: Any) -> HttpResponse:
+    open_, past = selectors.elections_for(**scope)
+    summaries = {}
+    for e in past:
+        summaries[e.pk] = selectors.result_summary(
+            e, selectors.names_for(request.user, (e.result or {}).get("elected", []))
+        )
+    return render(
+        request,
+        "elections/election_list.html",
+        {
+            **_scope_context(**scope),
+            "open": [(e, selectors.role_name(e)) for e in open_],
+            "past": [(e, selectors.role_name(e), summaries[e.pk]) for e in past],
+        },
+    )
+
+
+@login_required
+def election_list_circle(request: HttpRequest, slug: str) -> HttpResponse:
+    circle = _circle(slug)
+    require_perm(request, "elections.view_circle_elections", circle)
+    return _list(request, circle=circle)
+
+
+@login_required
+def election_list_federation(request: HttpRequest, slug: str) -> HttpResponse:
+    federation = _federation(slug)
+    require_perm(request, "elections.view_federation_elections", federation)
+    return _list(request, federation=federation)
+
+
+def _open(request: HttpRequest, **scope: Any) -> HttpResponse:
+    from circlework.mandates.services import roles_for
+
+    form = ElectionOpenForm(request.POST or None, roles=roles_for(**scope))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            election = services.election_open(
+                actor=me(request),
+                role=d["role"],
+                seats=d["seats"],
+                method=d["method"] or None,
+                secret=d["secret"],
+                nominations_close_at=d["nominations_close_at"],
+                voting_closes_at=d["voting_closes_at"],
+                term_starts_on=d["term_starts_on"],
+                term_ends_on=d["term_ends_on"],
+                handover_plan=d["handover_plan"],
+                description=d["description"],
+                **scope,
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("The election is open. The electorate has been told."))
+            return redirect(election)
+    return render(
+        request,
+        "elections/election_open.html",
+        {**_scope_context(**scope), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def election_open_circle(request: HttpRequest, slug: str) -> HttpResponse:
+    circle = _circle(slug)
+    require_perm(request, "elections.open_circle_election", circle)
+    return _open(request, circle=circle)
+
+
+@login_required
+def election_open_federation(request: HttpRequest, slug: str) -> HttpResponse:
+    federation = _federation(slug)
+    require_perm(request, "elections.open_federation_election", federation)
+    return _open(request, federation=federation)
+
+
+# --- the election's page ------------------------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest,
+    election: Election,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    actor = me(request)
+    page = selectors.election_page(user=request.user, election=election, practitioner=actor)
+    bound = bound or {}
+    candidates = page.candidates
+    context = {
+        **_scope_context(election),
+        "election": election,
+        "page": page,
+        "nominate_form": bound.get("nominate")
+        or NominationForm(choices=page.nominee_choices, prefix="nominate"),
+        "change_form": bound.get("change")
+        or NominationForm(choices=page.nominee_choices, prefix="change"),
+        "propose_form": bound.get("propose")
+        or ProposeForm(choices=candidates, initial={"candidate": election.proposed_id}),
+        "consent_form": bound.get("consent") or ConsentForm(prefix="consent"),
+        "ballot_form": bound.get("ballot")
+        or BallotForm(method=election.method, candidates=candidates),
+        "cancel_form": bound.get("cancel") or CancelForm(prefix="cancel"),
+        "error_form": next(iter(bound.values()), None),
+        "is_consent": election.method == Method.CONSENT,
+    }
+    return render(request, "elections/election_detail.html", context, status=status)
+
+
+@login_required
+def election_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.view_election", election)
+    return _detail(request, election)
+
+
+def _act(
+    request: HttpRequest,
+    election: Election,
+    name: str,
+    form: forms.Form,
+    call: Any,
+    done: str,
+) -> HttpResponse:
+    """Validate the form, call the service, redirect with a message or show the refusal."""
+    if not form.is_valid():
+        return _detail(request, election, bound={name: form}, status=400)
+    try:
+        call(form.cleaned_data)
+    except ApplicationError as exc:
+        form_error(form, exc)
+        election.refresh_from_db()
+        return _detail(request, election, bound={name: form}, status=exc.status_code)
+    messages.success(request, done)
+    return redirect(election)
+
+
+def _nominee(pk: int) -> Practitioner:
+    return get_object_or_404(Practitioner, pk=pk)
+
+
+@login_required
+@require_POST
+def nomination_add(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.nominate", election)
+    form = NominationForm(
+        request.POST, choices=selectors.nominee_choices(election), prefix="nominate"
+    )
+    return _act(
+        request,
+        election,
+        "nominate",
+        form,
+        lambda d: services.nomination_add(
+            actor=me(request), election=election, nominee=_nominee(d["nominee"]), reason=d["reason"]
+        ),
+        _("Your nomination is recorded, with your reasons."),
+    )
+
+
+@login_required
+@require_POST
+def nomination_answer(request: HttpRequest, pk: int, nomination_pk: int) -> HttpResponse:
+    election = _election(pk)
+    nomination = get_object_or_404(
+        Nomination.objects.select_related("election"), pk=nomination_pk, election=election
+    )
+    require_perm(request, "elections.answer_nomination", nomination)
+    accept = request.POST.get("accept") == "yes"
+    try:
+        services.nomination_answer(actor=me(request), nomination=nomination, accept=accept)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _detail(request, election, status=exc.status_code)
+    messages.success(
+        request,
+        _("You stand for election.") if accept else _("You have declined the nomination."),
+    )
+    return redirect(election)
+
+
+@login_required
+@require_POST
+def nomination_change(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.vote", election)
+    form = NominationForm(
+        request.POST, choices=selectors.nominee_choices(election), prefix="change"
+    )
+    return _act(
+        request,
+        election,
+        "change",
+        form,
+        lambda d: services.nomination_change(
+            actor=me(request), election=election, nominee=_nominee(d["nominee"]), reason=d["reason"]
+        ),
+        _("Your nomination is changed; the earlier one stays on the record."),
+    )
+
+
+@login_required
+@require_POST
+def election_change_round(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.facilitate", election)
+    try:
+        services.election_change_round(actor=me(request), election=election)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _detail(request, election, status=exc.status_code)
+    messages.success(request, _("The change round is open. Electors have been told."))
+    return redirect(election)
+
+
+@login_required
+@require_POST
+def election_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.facilitate", election)
+    form = ProposeForm(request.POST, choices=selectors.election_page_candidates(election))
+    return _act(
+        request,
+        election,
+        "propose",
+        form,
+        lambda d: services.election_propose(
+            actor=me(request), election=election, candidate=_nominee(d["candidate"])
+        ),
+        _("The candidate is proposed. Electors are asked to consent or object."),
+    )
+
+
+@login_required
+@require_POST
+def consent_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.vote", election)
+    form = ConsentForm(request.POST, prefix="consent")
+    return _act(
+        request,
+        election,
+        "consent",
+        form,
+        lambda d: services.consent_respond(
+            actor=me(request), election=election, stance=d["stance"], reason=d["reason"]
+        ),
+        _("Your answer is recorded."),
+    )
+
+
+@login_required
+@require_POST
+def ballot_cast(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.view_election", election)
+    form = BallotForm(
+        request.POST,
+        method=election.method,
+        candidates=selectors.election_page_candidates(election),
+    )
+    return _act(
+        request,
+        election,
+        "ballot",
+        form,
+        lambda _d: services.ballot_cast(
+            actor=me(request), election=election, choices=form.choices()
+        ),
+        _("Your ballot is cast."),
+    )
+
+
+@login_required
+@require_POST
+def election_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    election = _election(pk)
+    require_perm(request, "elections.facilitate", election)
+    form = CancelForm(request.POST, prefix="cancel")
+    return _act(
+        request,
+        election,
+        "cancel",
+        form,
+        lambda d: services.election_cancel(
+            actor=me(request), election=election, reason=d["reason"]
+        ),
+        _("The election is cancelled. The electorate has been told."),
+    )

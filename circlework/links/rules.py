@@ -1,0 +1,67 @@
+"""Who may do what with circle links.
+
+A link's public parts (the two circles, its direction, status, dates and the validating circle's
+statement) are for anyone who can see both circles. The request message, the meetings' notes and
+who came, and withdrawal reasons are for the members of the two circles only. The asking circle's
+members ask and cancel; the validating circle's members meet, decide, write the statement and
+withdraw — and if the validating circle has given meeting records to a mandate (a convener, say),
+only the mandate's holders record meetings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+
+from circlework.circles.rules import can_view_circle, is_circle_member
+
+RECORD_MEETING = "links.record_meeting"  # also a mandate permission (circlework.mandates.roles)
+
+
+def _practitioner(user: Any) -> Any:
+    return getattr(user, "practitioner", None) if user is not None else None
+
+
+@rules.predicate
+def can_see_link(user: Any, link: Any) -> bool:
+    return link is not None and bool(
+        can_view_circle(user, link.asking_circle) and can_view_circle(user, link.validating_circle)
+    )
+
+
+@rules.predicate
+def is_asking_member(user: Any, link: Any) -> bool:
+    return link is not None and bool(is_circle_member(user, link.asking_circle))
+
+
+@rules.predicate
+def is_validating_member(user: Any, link: Any) -> bool:
+    return link is not None and bool(is_circle_member(user, link.validating_circle))
+
+
+@rules.predicate
+def may_record_for_validating_circle(user: Any, link: Any) -> bool:
+    """Any member, unless the circle gave this act to a mandate: then only its holders."""
+    from circlework.mandates.selectors import holds, is_mandated
+
+    if link is None:
+        return False
+    circle = link.validating_circle
+    if not is_mandated(RECORD_MEETING, circle=circle):
+        return True
+    return holds(_practitioner(user), RECORD_MEETING, circle=circle)
+
+
+rules.add_perm("links.view_circle_links", can_view_circle)
+rules.add_perm("links.request", is_circle_member)  # on the asking circle
+# The two circles' members are parties to the link: they see it even where the other circle's
+# page is not visible to them (a circle-only circle that asked another for a link, say).
+rules.add_perm("links.view_link", is_asking_member | is_validating_member | can_see_link)
+rules.add_perm("links.view_private", is_asking_member | is_validating_member)
+rules.add_perm("links.cancel", is_asking_member)
+rules.add_perm(RECORD_MEETING, is_validating_member & may_record_for_validating_circle)
+rules.add_perm("links.open_decision", is_validating_member)
+rules.add_perm("links.set_statement", is_validating_member)
+rules.add_perm("links.withdraw", is_validating_member)
+rules.add_perm("links.view_map", rules.always_allow)

@@ -1,0 +1,359 @@
+"""Reads for circle links: a circle's standing (live links and members against the covenant),
+its links given and received, one link with what the viewer may see of it, and the federation
+map. Private parts (the request message, meeting notes and who came, withdrawal reasons) are only
+returned for the members of the two circles; views and the API show what these selectors give.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.covenant import FederationRules, federation_rules
+from circlework.circles.models import Circle, CircleStatus, Federation, Membership
+from circlework.circles.selectors import circles_visible_to
+from circlework.core.permissions import allowed
+from circlework.core.visibility import audience_for, can_see
+from circlework.links.models import CircleLink, LinkMeeting, LinkStatus
+from circlework.links.rule import is_validated, missing_for_membership
+
+PENDING = (LinkStatus.REQUESTED, LinkStatus.MET)
+
+
+@dataclass(frozen=True)
+class LinkStanding:
+    """A circle's standing in its federation: what it has against what the covenant asks."""
+
+    live_links: int
+    members: int
+    links_required: int
+    min_circle_size: int
+
+    @property
+    def validated(self) -> bool:
+        return is_validated(
+            live_links=self.live_links,
+            members=self.members,
+            links_required=self.links_required,
+            min_circle_size=self.min_circle_size,
+        )
+
+    @property
+    def links_missing(self) -> int:
+        return self._missing[0]
+
+    @property
+    def members_missing(self) -> int:
+        return self._missing[1]
+
+    @property
+    def _missing(self) -> tuple[int, int]:
+        return missing_for_membership(
+            live_links=self.live_links,
+            members=self.members,
+            links_required=self.links_required,
+            min_circle_size=self.min_circle_size,
+        )
+
+
+def live_links_asked(circle: Circle, today: date | None = None) -> int:
+    return CircleLink.objects.live(today).filter(asking_circle=circle).count()
+
+
+def member_count(circle: Circle) -> int:
+    return Membership.objects.current().filter(circle=circle, practitioner__isnull=False).count()
+
+
+def link_standing(
+    circle: Circle, *, today: date | None = None, rules: FederationRules | None = None
+) -> LinkStanding:
+    rules = rules or federation_rules(circle.federation)
+    return LinkStanding(
+        live_links=live_links_asked(circle, today),
+        members=member_count(circle),
+        links_required=rules.links_required,
+        min_circle_size=rules.min_circle_size,
+    )
+
+
+def _with_circles() -> QuerySet[CircleLink]:
+    return CircleLink.objects.select_related(
+        "federation",
+        "asking_circle",
+        "asking_circle__federation",
+        "validating_circle",
+        "validating_circle__federation",
+        "decision",
+    )
+
+
+def _order_open_first(links: list[CircleLink]) -> list[CircleLink]:
+    rank: dict[str, int] = {
+        LinkStatus.REQUESTED: 0,
+        LinkStatus.MET: 0,
+        LinkStatus.VALIDATED: 1,
+    }
+    return sorted(
+        links, key=lambda link: (rank.get(link.status, 2), -link.requested_at.timestamp())
+    )
+
+
+@dataclass(frozen=True)
+class CircleLinksPage:
+    circle: Circle
+    standing: LinkStanding
+    received: list[CircleLink]  # the circle asked; others validate it
+    given: list[CircleLink]  # the circle validates others
+    waiting_for_us: list[CircleLink]  # requests to this circle: meet them, then decide
+    live_received: list[CircleLink]
+    today: date
+
+
+def circle_links(*, user: Any, circle: Circle) -> CircleLinksPage:
+    """A circle's links, both ways, as far as the viewer may see the other circles."""
+    today = timezone.localdate()
+    rows = [
+        link
+        for link in _with_circles().filter(Q(asking_circle=circle) | Q(validating_circle=circle))
+        if allowed("links.view_link", user, link)
+    ]
+    for link in rows:
+        link.live_now = link.is_live(today)  # type: ignore[attr-defined]
+    received = _order_open_first([x for x in rows if x.asking_circle_id == circle.pk])
+    given = _order_open_first([x for x in rows if x.validating_circle_id == circle.pk])
+    return CircleLinksPage(
+        circle=circle,
+        standing=link_standing(circle, today=today),
+        received=received,
+        given=given,
+        waiting_for_us=[x for x in given if x.status in PENDING],
+        live_received=[x for x in received if x.is_live(today)],
+        today=today,
+    )
+
+
+def request_choices(*, user: Any, circle: Circle) -> list[Circle]:
+    """Circles this circle could ask: the others of its federation the viewer can see."""
+    return list(circles_visible_to(user=user, federation=circle.federation).exclude(pk=circle.pk))
+
+
+@dataclass(frozen=True)
+class Person:
+    practitioner_id: int | None
+    name: str
+    circle_name: str
+
+
+@dataclass
+class MeetingView:
+    meeting: LinkMeeting
+    attendees: list[Person] = field(default_factory=list)
+    recorded_by: Person | None = None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    link: CircleLink
+    today: date
+    private: bool  # the viewer is a member of one of the two circles
+    meetings: list[MeetingView]
+    requested_by: Person | None
+    withdrawn_by: Person | None
+    counterpart: CircleLink | None
+    lapse_months: int
+
+
+def _namer(user: Any, link: CircleLink, people: list[Practitioner | None]) -> dict[int, Person]:
+    """Names as the viewer may see them: a name kept from the viewer reads "a member of …"."""
+    ids = [p.pk for p in people if p is not None]
+    circles = {
+        link.asking_circle_id: link.asking_circle,
+        link.validating_circle_id: link.validating_circle,
+    }
+    in_circles: dict[int, list[int]] = defaultdict(list)
+    for practitioner_id, circle_id in Membership.objects.filter(
+        circle_id__in=list(circles), practitioner_id__in=ids
+    ).values_list("practitioner_id", "circle_id"):
+        if circle_id not in in_circles[practitioner_id]:
+            in_circles[practitioner_id].append(circle_id)
+    audience = audience_for(user)
+    named: dict[int, Person] = {}
+    for p in people:
+        if p is None or p.pk in named:
+            continue
+        theirs = sorted(in_circles.get(p.pk, []), key=lambda c: c != link.validating_circle_id)
+        circle_name = " / ".join(circles[c].name for c in theirs)
+        visible = can_see(
+            audience,
+            level=p.display_name_visibility,
+            owner_id=p.pk,
+            circle_ids=theirs,
+            federation_ids=[link.federation_id],
+        )
+        named[p.pk] = Person(
+            p.pk if visible else None,
+            p.display_name
+            if visible
+            else (f"a member of {circle_name}" if circle_name else "a member"),
+            circle_name,
+        )
+    return named
+
+
+def link_view(*, user: Any, link: CircleLink) -> LinkView:
+    """One link for its page. Meetings' attendees and notes only for the two circles' members."""
+    private = allowed("links.view_private", user, link)
+    meetings = list(
+        LinkMeeting.objects.filter(link=link)
+        .select_related("recorded_by")
+        .prefetch_related("attendees")
+        .order_by("met_on", "pk")
+    )
+    people: list[Practitioner | None] = [link.requested_by, link.withdrawn_by]
+    if private:
+        for m in meetings:
+            people += [m.recorded_by, *m.attendees.all()]
+    names = _namer(user, link, people) if private else {}
+    views = []
+    for m in meetings:
+        view = MeetingView(m)
+        if private:
+            view.attendees = sorted(
+                (names[p.pk] for p in m.attendees.all()), key=lambda x: (x.circle_name, x.name)
+            )
+            view.recorded_by = names.get(m.recorded_by_id) if m.recorded_by_id else None
+        views.append(view)
+    counterpart = None
+    if link.counterpart_id is not None:
+        counterpart = _with_circles().filter(pk=link.counterpart_id).first()
+    return LinkView(
+        link=link,
+        today=timezone.localdate(),
+        private=private,
+        meetings=views,
+        requested_by=names.get(link.requested_by_id) if link.requested_by_id else None,
+        withdrawn_by=names.get(link.withdrawn_by_id) if link.withdrawn_by_id else None,
+        counterpart=counterpart,
+        lapse_months=federation_rules(link.federation).link_lapse_months,
+    )
+
+
+def link_for(*, pk: int) -> CircleLink | None:
+    return _with_circles().select_related("requested_by", "withdrawn_by").filter(pk=pk).first()
+
+
+# --- the federation map -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapNode:
+    id: int
+    name: str
+    slug: str
+    status: str
+    status_label: str
+    live_links: int
+    links_required: int
+    url: str
+
+    @property
+    def validated(self) -> bool:
+        return self.status == CircleStatus.MEMBER
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    """Links between two circles. Arrows point from the validating circle to the one it validates.
+
+    `live`: the directions validated now, as (validating, asking) pairs; `pending`: requests not
+    yet decided. A pair validating each other both ways is a reciprocal link.
+    """
+
+    a: int
+    b: int
+    live: tuple[tuple[int, int], ...]
+    pending: tuple[tuple[int, int], ...]
+
+    @property
+    def reciprocal(self) -> bool:
+        return len(self.live) == 2
+
+
+@dataclass(frozen=True)
+class FederationMap:
+    federation: Federation
+    rules: FederationRules
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+    links: list[CircleLink]  # live and pending links between visible circles, for the table
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {n.id: n.name for n in self.nodes}
+
+
+def federation_map(*, user: Any, federation: Federation) -> FederationMap:
+    """Circles the viewer can see, with their status, and their live and pending links.
+
+    A constant number of queries however many circles and links there are.
+    """
+    today = timezone.localdate()
+    rules = federation_rules(federation)
+    circles = list(circles_visible_to(user=user, federation=federation).order_by("name"))
+    visible = {c.pk for c in circles}
+    links = list(
+        CircleLink.objects.filter(federation=federation)
+        .filter(Q(status=LinkStatus.VALIDATED, lapses_on__gt=today) | Q(status__in=PENDING))
+        .select_related("asking_circle", "validating_circle")
+        .order_by("validating_circle__name", "asking_circle__name")
+    )
+    live_count: dict[int, int] = defaultdict(int)
+    for link in links:
+        if link.status == LinkStatus.VALIDATED:
+            live_count[link.asking_circle_id] += 1
+    pairs: dict[tuple[int, int], dict[str, set[tuple[int, int]]]] = {}
+    shown = []
+    for link in links:
+        a, v = link.asking_circle_id, link.validating_circle_id
+        if a not in visible or v not in visible:
+            continue
+        shown.append(link)
+        key = (min(a, v), max(a, v))
+        bucket = pairs.setdefault(key, {"live": set(), "pending": set()})
+        bucket["live" if link.status == LinkStatus.VALIDATED else "pending"].add((v, a))
+    nodes = [
+        MapNode(
+            id=c.pk,
+            name=c.name,
+            slug=c.slug,
+            status=c.status,
+            status_label=str(c.get_status_display()),
+            live_links=live_count[c.pk],
+            links_required=rules.links_required,
+            url=c.get_absolute_url(),
+        )
+        for c in circles
+    ]
+    edges = [
+        MapEdge(a, b, tuple(sorted(d["live"])), tuple(sorted(d["pending"])))
+        for (a, b), d in sorted(pairs.items())
+    ]
+    return FederationMap(federation, rules, nodes, edges, shown)
+
+
+def live_link_counts(federation_id: int, today: date | None = None) -> dict[int, int]:
+    """Live links per asking circle in a federation, in one query."""
+    counts: dict[int, int] = defaultdict(int)
+    for circle_id in (
+        CircleLink.objects.live(today)
+        .filter(federation_id=federation_id)
+        .values_list("asking_circle_id", flat=True)
+    ):
+        counts[circle_id] += 1
+    return dict(counts)

@@ -1,0 +1,341 @@
+"""Link pages. Thin: parse, ask the rules, call one service or selector, render. Plain forms.
+
+A circle's links page and a link's page show their public parts to anyone who can see the
+circles; the request message, meetings' notes, who came and withdrawal reasons only to the two
+circles' members. The federation map is as public as the federation page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Federation
+from circlework.circles.selectors import circle_members
+from circlework.core.errors import ApplicationError
+from circlework.core.http import form_error, me, require_perm
+from circlework.core.permissions import allowed
+from circlework.links import selectors, services
+from circlework.links.forms import (
+    DecisionOpenForm,
+    LinkRequestForm,
+    MeetingForm,
+    StatementForm,
+    WithdrawForm,
+)
+from circlework.links.map_svg import render as render_map
+from circlework.links.models import CircleLink, LinkStatus
+from circlework.links.rules import RECORD_MEETING
+
+
+def _circle(slug: str) -> Circle:
+    return get_object_or_404(Circle.objects.select_related("federation"), slug=slug)
+
+
+def _link(pk: int) -> CircleLink:
+    link = selectors.link_for(pk=pk)
+    if link is None:
+        from django.http import Http404
+
+        raise Http404
+    return link
+
+
+# --- a circle's links ---------------------------------------------------------------------------
+
+
+def _render_circle_links(
+    request: HttpRequest, circle: Circle, form: LinkRequestForm | None = None, status: int = 200
+) -> HttpResponse:
+    page = selectors.circle_links(user=request.user, circle=circle)
+    may_request = allowed("links.request", request.user, circle)
+    if may_request and form is None:
+        form = LinkRequestForm(circles=selectors.request_choices(user=request.user, circle=circle))
+    return render(
+        request,
+        "links/circle_links.html",
+        {
+            "circle": circle,
+            "page": page,
+            "standing": page.standing,
+            "form": form,
+            "may_request": may_request,
+            "tab": "links",
+            "is_member": allowed("circles.change_circle", request.user, circle),
+        },
+        status=status,
+    )
+
+
+def circle_links(request: HttpRequest, slug: str) -> HttpResponse:
+    """The circle's status and links both ways; a POST here asks another circle for a link."""
+    circle = _circle(slug)
+    require_perm(request, "links.view_circle_links", circle)
+    if request.method != "POST":
+        return _render_circle_links(request, circle)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    require_perm(request, "links.request", circle)
+    choices = selectors.request_choices(user=request.user, circle=circle)
+    form = LinkRequestForm(request.POST, circles=choices)
+    if not form.is_valid():
+        return _render_circle_links(request, circle, form=form, status=400)
+    try:
+        link = services.link_request(
+            actor=me(request),
+            asking_circle=circle,
+            validating_circle=form.cleaned_data["validating_circle"],
+            message=form.cleaned_data["message"],
+            reciprocal=form.cleaned_data["reciprocal"],
+        )
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_circle_links(request, circle, form=form, status=exc.status_code)
+    messages.success(
+        request,
+        _("You asked %(v)s for a link. Its members are told, and will arrange to meet you.")
+        % {"v": link.validating_circle.name},
+    )
+    return redirect(link)
+
+
+# --- one link -----------------------------------------------------------------------------------
+
+
+def _attendee_choices(request: HttpRequest, link: CircleLink) -> list[Any]:
+    """Both circles' current members, grouped by circle, named as the viewer may see them."""
+    groups: list[Any] = []
+    seen: set[int] = set()
+    for circle in (link.validating_circle, link.asking_circle):
+        options = []
+        for n, row in enumerate(circle_members(user=request.user, circle=circle), start=1):
+            pk = row.membership.practitioner_id
+            if pk is None or pk in seen:
+                continue
+            seen.add(pk)
+            label = (
+                row.name
+                if row.name_visible
+                else _("a member of %(c)s (%(n)s)")
+                % {
+                    "c": circle.name,
+                    "n": n,
+                }
+            )
+            options.append((pk, label))
+        groups.append((circle.name, options))
+    return groups
+
+
+def _render_link(
+    request: HttpRequest,
+    link: CircleLink,
+    *,
+    meeting_form: MeetingForm | None = None,
+    decision_form: DecisionOpenForm | None = None,
+    statement_form: StatementForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    view = selectors.link_view(user=user, link=link)
+    is_validating = allowed("links.open_decision", user, link)
+    may_record = allowed(RECORD_MEETING, user, link) and link.status in (
+        LinkStatus.REQUESTED,
+        LinkStatus.MET,
+        LinkStatus.VALIDATED,
+    )
+    deciding = link.decision is not None and link.decision.is_open
+    may_decide = (
+        is_validating
+        and not deciding
+        and (link.status == LinkStatus.MET or services.renewable(link, view.today))
+    )
+    context: dict[str, Any] = {
+        "link": link,
+        "view": view,
+        "federation": link.federation,
+        "asking": link.asking_circle,
+        "validating": link.validating_circle,
+        "is_live": link.is_live(view.today),
+        "renewable": services.renewable(link, view.today),
+        "deciding": deciding,
+        "may_view_decision": link.decision is not None
+        and allowed("decisions.view_proposal", user, link.decision),
+        "is_validating": is_validating,
+        "may_cancel": allowed("links.cancel", user, link)
+        and link.status in (LinkStatus.REQUESTED, LinkStatus.MET),
+        "may_record": may_record,
+        "record_mandated": is_validating and not allowed(RECORD_MEETING, user, link),
+        "may_decide": may_decide,
+        "may_statement": allowed("links.set_statement", user, link)
+        and link.status == LinkStatus.VALIDATED,
+        "may_withdraw": allowed("links.withdraw", user, link)
+        and link.status == LinkStatus.VALIDATED,
+        "decision_title": services.decision_title(link),
+    }
+    if may_record:
+        context["meeting_form"] = meeting_form or MeetingForm(
+            people=_attendee_choices(request, link)
+        )
+    if may_decide:
+        context["decision_form"] = decision_form or DecisionOpenForm()
+    if context["may_statement"]:
+        context["statement_form"] = statement_form or StatementForm(
+            initial={"statement": link.statement}
+        )
+    if context["may_withdraw"]:
+        context["withdraw_form"] = withdraw_form or WithdrawForm()
+    return render(request, "links/link_detail.html", context, status=status)
+
+
+def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    return _render_link(request, link)
+
+
+def _post_only(request: HttpRequest, link: CircleLink) -> HttpResponse | None:
+    if request.method != "POST":
+        return redirect(link)
+    return None
+
+
+@login_required
+def link_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    require_perm(request, "links.cancel", link)
+    if (response := _post_only(request, link)) is not None:
+        return response
+    try:
+        services.link_cancel(actor=me(request), link=link)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(link)
+    messages.success(request, _("Your circle's request is cancelled."))
+    return redirect(link)
+
+
+@login_required
+def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    require_perm(request, RECORD_MEETING, link)
+    if (response := _post_only(request, link)) is not None:
+        return response
+    form = MeetingForm(request.POST, people=_attendee_choices(request, link))
+    if not form.is_valid():
+        return _render_link(request, link, meeting_form=form, status=400)
+    attendees = list(Practitioner.objects.filter(pk__in=form.cleaned_data["attendees"]))
+    try:
+        services.link_meeting_record(
+            actor=me(request),
+            link=link,
+            met_on=form.cleaned_data["met_on"],
+            attendees=attendees,
+            notes=form.cleaned_data["notes"],
+        )
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_link(request, link, meeting_form=form, status=exc.status_code)
+    messages.success(request, _("The meeting is recorded. Both circles are told."))
+    return redirect(link)
+
+
+@login_required
+def decision_open(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    require_perm(request, "links.open_decision", link)
+    if (response := _post_only(request, link)) is not None:
+        return response
+    form = DecisionOpenForm(request.POST)
+    if not form.is_valid():
+        return _render_link(request, link, decision_form=form, status=400)
+    try:
+        proposal = services.link_decision_open(
+            actor=me(request), link=link, closes_at=form.cleaned_data["closes_at"]
+        )
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_link(request, link, decision_form=form, status=exc.status_code)
+    messages.success(
+        request,
+        _("The circle's proposal is open: each member gives their position on it."),
+    )
+    return redirect(proposal)
+
+
+@login_required
+def statement_set(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    require_perm(request, "links.set_statement", link)
+    if (response := _post_only(request, link)) is not None:
+        return response
+    form = StatementForm(request.POST)
+    if not form.is_valid():
+        return _render_link(request, link, statement_form=form, status=400)
+    try:
+        services.link_statement_set(
+            actor=me(request), link=link, statement=form.cleaned_data["statement"]
+        )
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_link(request, link, statement_form=form, status=exc.status_code)
+    messages.success(request, _("The statement is saved. It is public on this page."))
+    return redirect(link)
+
+
+@login_required
+def link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    link = _link(pk)
+    require_perm(request, "links.view_link", link)
+    require_perm(request, "links.withdraw", link)
+    if (response := _post_only(request, link)) is not None:
+        return response
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _render_link(request, link, withdraw_form=form, status=400)
+    try:
+        services.link_withdraw(actor=me(request), link=link, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_link(request, link, withdraw_form=form, status=exc.status_code)
+    messages.success(
+        request, _("The link is withdrawn. The members of both circles are told, and read why.")
+    )
+    return redirect(link)
+
+
+# --- the federation map -------------------------------------------------------------------------
+
+
+def federation_map(request: HttpRequest, slug: str) -> HttpResponse:
+    """Circles and their links, as a picture and as tables."""
+    federation = get_object_or_404(Federation, slug=slug)
+    require_perm(request, "links.view_map", federation)
+    data = selectors.federation_map(user=request.user, federation=federation)
+    return render(
+        request,
+        "links/federation_map.html",
+        {
+            "federation": federation,
+            "map": data,
+            "svg": render_map(
+                data.nodes,
+                data.edges,
+                title=_("Map of %(f)s: circles and their validation links")
+                % {"f": federation.name},
+            ),
+            "section": "map",
+        },
+    )

@@ -1,0 +1,294 @@
+"""Reads about mandates. The one place that answers "may this person act by mandate?"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Federation, Membership
+from circlework.core.visibility import audience_for, can_see
+from circlework.mandates.models import Mandate
+from circlework.mandates.roles import PERMISSIONS, ROLES, Role
+
+
+def _scope_q(circle: Circle | None, federation: Federation | None) -> Q:
+    if (circle is None) == (federation is None):
+        raise ValueError("Give a circle or a federation.")
+    return Q(circle=circle) if circle is not None else Q(federation=federation)
+
+
+def live_mandates_granting(
+    perm: str,
+    *,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    today: date | None = None,
+) -> QuerySet[Mandate]:
+    """Live mandates in the circle (or federation) whose scope includes `perm`."""
+    live = Mandate.objects.live(today).filter(_scope_q(circle, federation))
+    # JSON list containment differs between SQLite and PostgreSQL; scopes are tiny, so filter
+    # the few live mandates of the scope in Python and return a queryset of their ids.
+    ids = [m.pk for m in live.only("pk", "permissions") if perm in (m.permissions or [])]
+    return Mandate.objects.filter(pk__in=ids).select_related("holder")
+
+
+def holds(
+    practitioner: Practitioner | None,
+    perm: str,
+    *,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    today: date | None = None,
+) -> bool:
+    """Does this practitioner hold a live mandate granting `perm` here?"""
+    if practitioner is None:
+        return False
+    return (
+        live_mandates_granting(perm, circle=circle, federation=federation, today=today)
+        .filter(holder=practitioner)
+        .exists()
+    )
+
+
+def is_mandated(
+    perm: str,
+    *,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    today: date | None = None,
+) -> bool:
+    """Has the circle (or federation) given this permission to someone by a live mandate?
+
+    Some acts (recording a meeting with another circle, say) are open to every member until the
+    circle chooses to give them to a role; from then on only the role's holder may do them.
+    """
+    return live_mandates_granting(perm, circle=circle, federation=federation, today=today).exists()
+
+
+def lapsed_mandate(
+    practitioner: Practitioner | None,
+    perm: str,
+    *,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    today: date | None = None,
+) -> Mandate | None:
+    """The practitioner's latest mandate here granting `perm` that is not live now (ended, ended
+    early, or not yet started), so a refusal can say why; None if they never held one."""
+    if practitioner is None:
+        return None
+    day = today or timezone.localdate()
+    for m in Mandate.objects.filter(_scope_q(circle, federation), holder=practitioner).order_by(
+        "-ends_on", "-pk"
+    ):
+        if perm in (m.permissions or []) and not m.is_live(day):
+            return m
+    return None
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MandateRow:
+    mandate: Mandate
+    role_name: str
+    holder_name: str  # "a member" where the holder keeps their name from this viewer
+    holder_id: int | None  # set only when the name is shown
+    scope: list[str]  # what the mandate lets its holder do, in words
+    today: date
+
+    @property
+    def is_live(self) -> bool:
+        return self.mandate.is_live(self.today)
+
+    @property
+    def review_due(self) -> bool:
+        """The review falls within a month either side of today."""
+        review = self.mandate.review_on
+        return self.is_live and self.today - REVIEW_WINDOW <= review <= self.today + REVIEW_WINDOW
+
+    @property
+    def ending_soon(self) -> bool:
+        return self.is_live and self.mandate.ends_on <= self.today + ENDING_SOON
+
+    @property
+    def where(self) -> str:
+        """The circle's or the federation's name."""
+        m = self.mandate
+        scope = m.circle if m.circle_id is not None else m.federation
+        return scope.name if scope is not None else ""
+
+    @property
+    def ended_on(self) -> date:
+        m = self.mandate
+        if m.ended_early_at is not None:
+            return min(m.ends_on, timezone.localdate(m.ended_early_at))
+        return m.ends_on
+
+
+ENDING_SOON = timedelta(weeks=6)  # time to carry out the handover plan
+REVIEW_WINDOW = timedelta(days=30)
+
+
+def role_label(slug: str) -> str:
+    role = ROLES.get(slug)
+    return str(role.name) if role is not None else slug
+
+
+def scope_words(permissions: Iterable[str]) -> list[str]:
+    return [str(PERMISSIONS[p]) for p in permissions if p in PERMISSIONS]
+
+
+def _rows(
+    user: Any,
+    mandates: Iterable[Mandate],
+    *,
+    circle_ids_of: dict[int, set[int]] | None = None,
+    today: date | None = None,
+) -> list[MandateRow]:
+    """Rows for display, each holder's name shown only as far as its owner allows.
+
+    A circle mandate's reach is its circle and federation (as on the circle's member list); a
+    federation mandate's is the federation and the holder's own circles (`circle_ids_of`).
+    """
+    day = today or timezone.localdate()
+    audience = audience_for(user)
+    rows = []
+    for m in mandates:
+        p = m.holder
+        name, pk = _("a former member"), None
+        if p is not None:
+            if m.circle_id is not None:
+                circle_ids: Iterable[int] = [m.circle_id]
+                federation_id = m.circle.federation_id  # type: ignore[union-attr]
+            else:
+                circle_ids = (circle_ids_of or {}).get(p.pk, set())
+                federation_id = m.federation_id
+            visible = can_see(
+                audience,
+                level=p.display_name_visibility,
+                owner_id=p.pk,
+                circle_ids=circle_ids,
+                federation_ids=[federation_id] if federation_id else [],
+            )
+            name, pk = (p.display_name, p.pk) if visible else (_("a member"), None)
+        rows.append(
+            MandateRow(m, role_label(m.role), str(name), pk, scope_words(m.permissions or []), day)
+        )
+    return rows
+
+
+def _holder_circles(
+    federation: Federation, holder_ids: Iterable[int | None]
+) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for pid, cid in (
+        Membership.objects.current()
+        .filter(circle__federation=federation, practitioner_id__in=[h for h in holder_ids if h])
+        .values_list("practitioner_id", "circle_id")
+    ):
+        out.setdefault(pid, set()).add(cid)
+    return out
+
+
+def mandate_row(*, user: Any, mandate: Mandate) -> MandateRow:
+    circles = None
+    if mandate.federation_id is not None and mandate.federation is not None:
+        circles = _holder_circles(mandate.federation, [mandate.holder_id])
+    return _rows(user, [mandate], circle_ids_of=circles)[0]
+
+
+@dataclass(frozen=True)
+class MandatesPage:
+    live: list[MandateRow]
+    past: list[MandateRow]
+    upcoming: list[MandateRow]
+    roles: list[Role]
+
+
+PAST_SHOWN = 50
+
+
+def _scope_page(
+    user: Any, scope: Q, roles: list[Role], federation: Federation | None
+) -> MandatesPage:
+    today = timezone.localdate()
+    related = ("holder", "circle", "federation", "election")
+    base = Mandate.objects.filter(scope).select_related(*related)
+    live = list(
+        Mandate.objects.live(today)
+        .filter(scope)
+        .select_related(*related)
+        .order_by("role", "starts_on")
+    )
+    upcoming = list(
+        base.filter(starts_on__gt=today, ended_early_at__isnull=True).order_by("starts_on")
+    )
+    past = list(
+        base.filter(Q(ends_on__lte=today) | Q(ended_early_at__isnull=False)).order_by(
+            "-ends_on", "-pk"
+        )[:PAST_SHOWN]
+    )
+    circles = None
+    if federation is not None:
+        circles = _holder_circles(federation, [m.holder_id for m in live + upcoming + past])
+    return MandatesPage(
+        live=_rows(user, live, circle_ids_of=circles, today=today),
+        past=_rows(user, past, circle_ids_of=circles, today=today),
+        upcoming=_rows(user, upcoming, circle_ids_of=circles, today=today),
+        roles=roles,
+    )
+
+
+def circle_mandates_page(*, user: Any, circle: Circle) -> MandatesPage:
+    from circlework.mandates.services import roles_for
+
+    return _scope_page(user, Q(circle=circle), roles_for(circle=circle), federation=None)
+
+
+def federation_mandates_page(*, user: Any, federation: Federation) -> MandatesPage:
+    from circlework.mandates.services import roles_for
+
+    return _scope_page(
+        user,
+        Q(federation=federation),
+        roles_for(federation=federation),
+        federation=federation,
+    )
+
+
+def circle_live_mandates(*, user: Any, circle: Circle) -> list[MandateRow]:
+    """For the circle's page: its live mandates, by role."""
+    qs = (
+        Mandate.objects.live()
+        .filter(circle=circle)
+        .select_related("holder", "circle")
+        .order_by("role", "starts_on")
+    )
+    return _rows(user, qs)
+
+
+def mandates_held(*, practitioner: Practitioner) -> list[MandateRow]:
+    """The practitioner's live mandates, soonest end first (for their home page)."""
+    qs = (
+        Mandate.objects.live()
+        .filter(holder=practitioner)
+        .select_related("holder", "circle", "federation")
+        .order_by("ends_on", "pk")
+    )
+    return _rows(practitioner.user, qs)
+
+
+def mandates_of(*, practitioner: Practitioner, include_past: bool = True) -> QuerySet[Mandate]:
+    qs = Mandate.objects.filter(holder=practitioner).select_related(
+        "holder", "circle", "circle__federation", "federation"
+    )
+    return qs if include_past else qs.live()

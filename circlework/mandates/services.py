@@ -1,0 +1,596 @@
+"""Writes for mandates: grant (the only way one is made), resign, handover plan, leaving, notices.
+
+A mandate is granted by an election's close (or, for founding mandates, by the demo and the
+migration that carried recorded delegates over). Its scope comes from its role; its term is
+limited by the role as the circle's roles agreement or the federation's covenant defines it.
+Nothing extends a mandate: a new term is a new mandate. Permissions lapse by themselves at the
+end date (selectors only count live mandates); the daily task only tells people.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circlework.accounts.models import Practitioner
+from circlework.agreements.services import add_months
+from circlework.circles.models import Circle, Federation, Membership
+from circlework.circles.selectors import current_members
+from circlework.core import audit
+from circlework.core.errors import InvalidInput, NotAllowed
+from circlework.core.permissions import require
+from circlework.core.services import validate
+from circlework.mandates.models import Mandate
+from circlework.mandates.roles import ROLES, Level, Role, role_with_overrides
+from circlework.mandates.selectors import lapsed_mandate
+from circlework.notifications.models import NotificationKind
+from circlework.notifications.services import notify
+
+if TYPE_CHECKING:
+    from circlework.elections.models import Election
+
+# A new term that starts within this many days of the last one's end counts as consecutive.
+CONSECUTIVE_GAP = timedelta(days=31)
+# Holders (and their circles) are warned this long before a mandate ends.
+END_WARNING = timedelta(days=30)
+
+
+def _one_scope(circle: Circle | None, federation: Federation | None) -> None:
+    if (circle is None) == (federation is None):
+        raise InvalidInput(_("A mandate belongs to a circle or to a federation, not both."))
+
+
+def circle_role_overrides(circle: Circle) -> dict[str, Any]:
+    """role slug → overrides, from the circle's current agreement of kind "roles" (if any)."""
+    from circlework.agreements.models import Agreement, AgreementKind
+
+    agreement = (
+        Agreement.objects.filter(
+            circle=circle, kind=AgreementKind.ROLES, current_version__isnull=False
+        )
+        .select_related("current_version")
+        .order_by("-updated_at")
+        .first()
+    )
+    if agreement is None or agreement.current_version is None:
+        return {}
+    params = agreement.current_version.parameters
+    roles = params.get("roles") if isinstance(params, dict) else None
+    return (
+        {k: v for k, v in roles.items() if isinstance(v, dict)} if isinstance(roles, dict) else {}
+    )
+
+
+def federation_role_overrides(federation: Federation) -> dict[str, Any]:
+    from circlework.circles.covenant import federation_rules
+
+    return dict(federation_rules(federation).roles)
+
+
+def roles_for(*, circle: Circle | None = None, federation: Federation | None = None) -> list[Role]:
+    """Every role of this level, as the circle's agreement or the federation's covenant sets it."""
+    _one_scope(circle, federation)
+    if circle is not None:
+        overrides = circle_role_overrides(circle)
+        level = Level.CIRCLE
+    else:
+        assert federation is not None
+        overrides = federation_role_overrides(federation)
+        level = Level.FEDERATION
+    return [
+        role_with_overrides(r, overrides.get(r.slug)) for r in ROLES.values() if r.level == level
+    ]
+
+
+def role_for(
+    slug: str, *, circle: Circle | None = None, federation: Federation | None = None
+) -> Role:
+    """The role as this circle (or federation) defines it. InvalidInput for an unknown role or
+    a role of the other level."""
+    _one_scope(circle, federation)
+    base = ROLES.get(slug)
+    level = Level.CIRCLE if circle is not None else Level.FEDERATION
+    if base is None or base.level != level:
+        msg = (
+            _("“%(r)s” is not a role a circle fills.")
+            if level == Level.CIRCLE
+            else _("“%(r)s” is not a role a federation fills.")
+        ) % {"r": slug}
+        raise InvalidInput(msg, fields={"role": [msg]})
+    if circle is not None:
+        overrides = circle_role_overrides(circle).get(slug)
+    else:
+        assert federation is not None
+        overrides = federation_role_overrides(federation).get(slug)
+    return role_with_overrides(base, overrides)
+
+
+def _effective_end(m: Mandate) -> date:
+    if m.ended_early_at is not None:
+        return min(m.ends_on, timezone.localdate(m.ended_early_at))
+    return m.ends_on
+
+
+def consecutive_term_for(
+    *,
+    holder: Practitioner,
+    role: Role,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    starts_on: date,
+) -> int:
+    """Which consecutive term a mandate starting on `starts_on` would be for this holder: 1 for a
+    first term, 2 when they held the same role here until (about) then, and so on back."""
+    _one_scope(circle, federation)
+    scope = {"circle": circle} if circle is not None else {"federation": federation}
+    earlier = sorted(
+        Mandate.objects.filter(holder=holder, role=role.slug, starts_on__lt=starts_on, **scope),
+        key=lambda m: m.starts_on,
+        reverse=True,
+    )
+    term = 1
+    start = starts_on
+    for m in earlier:  # newest first; each link must reach to within the gap of the next start
+        if m.starts_on >= start:
+            continue
+        if _effective_end(m) >= start - CONSECUTIVE_GAP:
+            term += 1
+            start = m.starts_on
+        else:
+            break
+    return term
+
+
+def term_problems(
+    *,
+    holder: Practitioner,
+    role: Role,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    starts_on: date,
+    ends_on: date,
+) -> list[str]:
+    """What is wrong with this term for this holder, in words; empty when it may be granted."""
+    problems: list[str] = []
+    if ends_on <= starts_on:
+        problems.append(_("A mandate must end after it starts."))
+    longest = add_months(starts_on, role.term_months)
+    if ends_on > longest:
+        problems.append(
+            _("A %(role)s's term is at most %(n)s months: from %(start)s it must end by %(end)s.")
+            % {
+                "role": role.name,
+                "n": role.term_months,
+                "start": f"{starts_on:%d %B %Y}",
+                "end": f"{longest:%d %B %Y}",
+            }
+        )
+    cap = role.max_consecutive_terms
+    if cap is not None:
+        term = consecutive_term_for(
+            holder=holder, role=role, circle=circle, federation=federation, starts_on=starts_on
+        )
+        if term > cap:
+            problems.append(
+                _(
+                    "%(who)s has held the role of %(role)s for %(n)s consecutive terms, the most "
+                    "the agreement allows; someone else must take it on."
+                )
+                % {"who": holder.display_name, "role": role.name, "n": term - 1}
+            )
+    return problems
+
+
+def _is_member_of_circle(circle: Circle, practitioner: Practitioner) -> bool:
+    return Membership.objects.current().filter(circle=circle, practitioner=practitioner).exists()
+
+
+def _is_member_of_federation(federation: Federation, practitioner: Practitioner) -> bool:
+    return (
+        Membership.objects.current()
+        .filter(circle__federation=federation, practitioner=practitioner)
+        .exists()
+    )
+
+
+def _scope_name(m: Mandate) -> str:
+    return m.circle.name if m.circle is not None else (m.federation.name if m.federation else "")
+
+
+def role_name(m: Mandate) -> str:
+    role = ROLES.get(m.role)
+    return str(role.name) if role is not None else m.role
+
+
+def _tell_scope(m: Mandate, *, title: str, body: str = "", exclude: int | None = None) -> None:
+    """The holder, and for a circle mandate every current member of the circle."""
+    recipients: list[Practitioner] = []
+    if m.holder is not None and m.holder.pk != exclude:
+        recipients.append(m.holder)
+    if m.circle is not None:
+        recipients += list(current_members(circle=m.circle, exclude=[m.holder_id, exclude]))
+    for person in recipients:
+        notify(
+            recipient=person,
+            kind=NotificationKind.MANDATE,
+            title=title,
+            body=body,
+            url=m.get_absolute_url(),
+        )
+
+
+def lapsed_message(mandate: Mandate, *, today: date | None = None) -> str:
+    """Why a mandate no longer (or not yet) grants anything, naming the date."""
+    day = today or timezone.localdate()
+    words = {"role": role_name(mandate), "where": _scope_name(mandate)}
+    if mandate.starts_on > day:
+        return _(
+            "Your mandate as %(role)s in %(where)s starts on %(d)s; until then it grants nothing."
+        ) % {**words, "d": f"{mandate.starts_on:%d %B %Y}"}
+    if mandate.ended_early_at is not None:
+        return _(
+            "Your mandate as %(role)s in %(where)s ended early on %(d)s (%(why)s): its "
+            "permissions lapsed with it. Nothing was changed."
+        ) % {**words, "d": f"{_effective_end(mandate):%d %B %Y}", "why": mandate.end_reason}
+    return _(
+        "Your mandate as %(role)s in %(where)s ended on %(d)s: its permissions lapsed with it. "
+        "Nothing was changed; a new term needs an election."
+    ) % {**words, "d": f"{mandate.ends_on:%d %B %Y}"}
+
+
+def require_mandate(
+    rule: str,
+    actor: Practitioner | None,
+    obj: Any,
+    *,
+    grant: str,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+) -> None:
+    """`require(rule, actor, obj)`, but a refusal because the actor's mandate granting `grant`
+    here has ended (or not begun) says so, with the date."""
+    from circlework.core.permissions import allowed
+
+    if allowed(rule, actor.user if actor is not None else None, obj):
+        return
+    lapsed = lapsed_mandate(actor, grant, circle=circle, federation=federation)
+    raise NotAllowed(lapsed_message(lapsed) if lapsed is not None else None)
+
+
+@transaction.atomic
+def mandate_grant(
+    *,
+    role: str,
+    holder: Practitioner,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    starts_on: date,
+    ends_on: date,
+    handover_plan: str = "",
+    election: Election | None = None,
+    actor: Practitioner | None = None,
+) -> Mandate:
+    """Make a mandate: the only way one is created (an election's close, founding mandates)."""
+    _one_scope(circle, federation)
+    the_role = role_for(role, circle=circle, federation=federation)
+    if circle is not None and not _is_member_of_circle(circle, holder):
+        msg = _("%(who)s is not a current member of %(c)s, so cannot hold its mandates.") % {
+            "who": holder.display_name,
+            "c": circle.name,
+        }
+        raise InvalidInput(msg, fields={"holder": [msg]})
+    if federation is not None and not _is_member_of_federation(federation, holder):
+        msg = _("%(who)s is not a member of any circle in %(f)s, so cannot hold its mandates.") % {
+            "who": holder.display_name,
+            "f": federation.name,
+        }
+        raise InvalidInput(msg, fields={"holder": [msg]})
+    problems = term_problems(
+        holder=holder,
+        role=the_role,
+        circle=circle,
+        federation=federation,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    if problems:
+        raise InvalidInput(problems[0], fields={"ends_on": problems})
+    review_on = min(add_months(starts_on, the_role.review_months), ends_on - timedelta(days=1))
+    mandate = Mandate(
+        role=the_role.slug,
+        circle=circle,
+        federation=federation,
+        holder=holder,
+        permissions=list(the_role.permissions),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        review_on=max(review_on, starts_on),
+        handover_plan=(handover_plan or "").strip(),
+        election=election,
+        consecutive_term=consecutive_term_for(
+            holder=holder,
+            role=the_role,
+            circle=circle,
+            federation=federation,
+            starts_on=starts_on,
+        ),
+    )
+    validate(mandate)
+    mandate.save()
+    where = circle.name if circle is not None else federation.name  # type: ignore[union-attr]
+    audit.record(
+        actor=actor,
+        verb="mandate.grant",
+        target=mandate,
+        circle=circle,
+        federation=federation if circle is None else None,
+        summary=_("%(who)s holds the mandate of %(role)s in %(where)s from %(s)s to %(e)s")
+        % {
+            "who": holder.display_name,
+            "role": the_role.name,
+            "where": where,
+            "s": f"{starts_on:%d %B %Y}",
+            "e": f"{ends_on:%d %B %Y}",
+        },
+        data={
+            "role": the_role.slug,
+            "holder": holder.pk,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "election": election.pk if election is not None else None,
+            "consecutive_term": mandate.consecutive_term,
+        },
+    )
+    _tell_scope(
+        mandate,
+        title=_("%(who)s holds the mandate of %(role)s in %(where)s")
+        % {"who": holder.display_name, "role": the_role.name, "where": where},
+        body=_("From %(s)s to %(e)s; review on %(r)s.")
+        % {
+            "s": f"{starts_on:%d %B %Y}",
+            "e": f"{ends_on:%d %B %Y}",
+            "r": f"{mandate.review_on:%d %B %Y}",
+        },
+    )
+    return mandate
+
+
+def _lock(mandate: Mandate) -> Mandate:
+    return (
+        Mandate.objects.select_for_update(of=("self",))
+        .select_related("circle", "circle__federation", "federation", "holder")
+        .get(pk=mandate.pk)
+    )
+
+
+def _end_early(locked: Mandate, *, reason: str, actor: Practitioner | None, verb: str) -> None:
+    locked.ended_early_at = timezone.now()
+    locked.end_reason = reason[:500]
+    locked.save(update_fields=["ended_early_at", "end_reason", "updated_at"])
+    holder_name = locked.holder.display_name if locked.holder else _("a former member")
+    audit.record(
+        actor=actor,
+        verb=verb,
+        target=locked,
+        circle=locked.circle,
+        federation=locked.federation if locked.circle is None else None,
+        summary=_("%(who)s's mandate of %(role)s in %(where)s ended early: %(why)s")
+        % {
+            "who": holder_name,
+            "role": role_name(locked),
+            "where": _scope_name(locked),
+            "why": locked.end_reason,
+        },
+        data={"role": locked.role, "reason": locked.end_reason},
+    )
+
+
+@transaction.atomic
+def mandate_resign(*, actor: Practitioner, mandate: Mandate, reason: str) -> Mandate:
+    """The holder ends their mandate early. Its permissions lapse at once."""
+    require("mandates.resign", actor, mandate)
+    reason = (reason or "").strip()
+    if not reason:
+        msg = _("Say briefly why you are stepping down: the circle will want to know.")
+        raise InvalidInput(msg, fields={"reason": [msg]})
+    locked = _lock(mandate)
+    if not locked.is_live():  # acting on an ended mandate: refused, naming the date
+        raise NotAllowed(lapsed_message(locked))
+    _end_early(locked, reason=reason, actor=actor, verb="mandate.resign")
+    _tell_scope(
+        locked,
+        title=_("%(who)s stepped down as %(role)s in %(where)s")
+        % {"who": actor.display_name, "role": role_name(locked), "where": _scope_name(locked)},
+        body=reason,
+        exclude=None,
+    )
+    mandate.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def mandate_handover_update(
+    *, actor: Practitioner, mandate: Mandate, handover_plan: str
+) -> Mandate:
+    """The holder writes how the role will be reduced or passed on."""
+    require("mandates.change_handover", actor, mandate)
+    plan = (handover_plan or "").strip()
+    if not plan:
+        msg = _("Write how this role will be reduced or passed on.")
+        raise InvalidInput(msg, fields={"handover_plan": [msg]})
+    locked = _lock(mandate)
+    if not locked.is_live():
+        raise NotAllowed(lapsed_message(locked))
+    locked.handover_plan = plan
+    validate(locked)
+    locked.save(update_fields=["handover_plan", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="mandate.handover_update",
+        target=locked,
+        circle=locked.circle,
+        federation=locked.federation if locked.circle is None else None,
+        summary=_("%(who)s updated the handover plan of the %(role)s mandate")
+        % {"who": actor.display_name, "role": role_name(locked)},
+    )
+    mandate.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int:
+    """Someone left the circle: their live mandates in it end early. Returns how many ended.
+
+    Called inside the leave's transaction (circles.services.leave).
+    """
+    ended = 0
+    live = Mandate.objects.live().filter(circle=circle, holder=practitioner)
+    for pk in list(live.values_list("pk", flat=True)):
+        locked = _lock(Mandate(pk=pk))
+        if not locked.is_live():
+            continue
+        _end_early(
+            locked,
+            reason=str(_("left the circle")),
+            actor=practitioner,
+            verb="mandate.end_for_leaver",
+        )
+        _tell_scope(
+            locked,
+            title=_("%(who)s left %(c)s, so their mandate of %(role)s ended")
+            % {"who": practitioner.display_name, "c": circle.name, "role": role_name(locked)},
+            body=_("Its permissions lapsed. The circle can hold an election to fill the role."),
+            exclude=practitioner.pk,
+        )
+        ended += 1
+    return ended
+
+
+@transaction.atomic
+def federation_notice_send(
+    *, actor: Practitioner, federation: Federation, title: str, text: str
+) -> int:
+    """A live holder of a mandate granting "federation.notice" tells every current member of
+    the federation's circles. Returns how many were told."""
+    require_mandate(
+        "mandates.send_federation_notice",
+        actor,
+        federation,
+        grant="federation.notice",
+        federation=federation,
+    )
+    title = (title or "").strip()
+    text = (text or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not title:
+        fields["title"] = [_("Give the notice a title.")]
+    elif len(title) > 160:
+        fields["title"] = [_("Keep the title under 160 characters.")]
+    if not text:
+        fields["text"] = [_("Write the notice.")]
+    elif len(text) > 5000:
+        fields["text"] = [_("Keep the notice under 5000 characters.")]
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise InvalidInput(first, fields=fields)
+    recipients = (
+        Practitioner.objects.filter(
+            memberships__circle__federation=federation, memberships__left_at__isnull=True
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    url = reverse("mandates:federation_mandates", kwargs={"slug": federation.slug})
+    told = 0
+    for person in recipients:
+        notify(
+            recipient=person,
+            kind=NotificationKind.FEDERATION_NOTICE,
+            title=_("%(f)s: %(t)s") % {"f": federation.name, "t": title},
+            body=_("%(text)s\n\n— %(who)s, by mandate") % {"text": text, "who": actor.display_name},
+            url=url,
+        )
+        told += 1
+    audit.record(
+        actor=actor,
+        verb="federation.notice",
+        target=federation,
+        federation=federation,
+        summary=_("%(who)s sent a notice to the federation: %(t)s")
+        % {"who": actor.display_name, "t": title},
+        data={"recipients": told},
+    )
+    return told
+
+
+def mandate_notices(*, today: date | None = None) -> int:
+    """Review reminders, end warnings and end notices, each once (the *_on fields remember)."""
+    today = today or timezone.localdate()
+    told = 0
+    candidates = Mandate.objects.filter(
+        ended_early_at__isnull=True, starts_on__lte=today, holder__isnull=False
+    ).filter(
+        # due something: a review reached, an end near or reached, not yet told
+        review_on__lte=today
+    ) | Mandate.objects.filter(
+        ended_early_at__isnull=True,
+        starts_on__lte=today,
+        holder__isnull=False,
+        ends_on__lte=today + END_WARNING,
+    )
+    for pk in list(candidates.values_list("pk", flat=True).distinct()):
+        with transaction.atomic():
+            m = _lock(Mandate(pk=pk))
+            if m.ended_early_at is not None or m.holder is None:
+                continue
+            where = _scope_name(m)
+            name = role_name(m)
+            holder = m.holder.display_name
+            if m.ends_on <= today:
+                if m.end_notified_on == m.ends_on:
+                    continue
+                m.end_notified_on = m.ends_on
+                m.end_warned_on = m.end_warned_on or m.ends_on
+                m.review_notified_on = m.review_notified_on or m.review_on
+                title = _("%(who)s's mandate of %(role)s in %(where)s ended on %(d)s") % {
+                    "who": holder,
+                    "role": name,
+                    "where": where,
+                    "d": f"{m.ends_on:%d %B %Y}",
+                }
+                body = _("The mandate ended; its permissions lapsed.")
+            elif m.ends_on <= today + END_WARNING and m.end_warned_on != m.ends_on:
+                m.end_warned_on = m.ends_on
+                m.review_notified_on = m.review_notified_on or m.review_on
+                title = _("%(who)s's mandate of %(role)s in %(where)s ends on %(d)s") % {
+                    "who": holder,
+                    "role": name,
+                    "where": where,
+                    "d": f"{m.ends_on:%d %B %Y}",
+                }
+                body = _(
+                    "Time to carry out the handover plan, and to hold an election if the role "
+                    "is still needed."
+                )
+            elif m.review_on <= today and m.review_notified_on != m.review_on:
+                m.review_notified_on = m.review_on
+                title = _("Review due: %(who)s's mandate of %(role)s in %(where)s") % {
+                    "who": holder,
+                    "role": name,
+                    "where": where,
+                }
+                body = _(
+                    "Is the role still needed, and as much of it? Look again at the handover "
+                    "plan: how this role will be reduced or passed on."
+                )
+            else:
+                continue
+            m.save(update_fields=["end_notified_on", "end_warned_on", "review_notified_on"])
+            _tell_scope(m, title=title, body=body)
+            told += 1
+    return told

@@ -1,0 +1,191 @@
+"""Mandate pages. Thin: parse, ask the rules, call one service, render. Plain forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from circlework.circles.models import Circle, Federation
+from circlework.core.errors import ApplicationError
+from circlework.core.http import form_error, me, require_perm
+from circlework.core.permissions import allowed
+from circlework.mandates import selectors, services
+from circlework.mandates.forms import HandoverForm, NoticeForm, ResignForm
+from circlework.mandates.models import Mandate
+from circlework.mandates.roles import PERMISSIONS
+
+
+def _roles_context(roles: list[Any]) -> list[dict[str, Any]]:
+    return [{"role": r, "scope": selectors.scope_words(r.permissions)} for r in roles]
+
+
+@login_required
+def circle_mandates(request: HttpRequest, slug: str) -> HttpResponse:
+    """The circle's live and past mandates, and the roles its agreement defines."""
+    circle = get_object_or_404(Circle.objects.select_related("federation"), slug=slug)
+    require_perm(request, "mandates.view_circle_mandates", circle)
+    page = selectors.circle_mandates_page(user=request.user, circle=circle)
+    return render(
+        request,
+        "mandates/circle_mandates.html",
+        {
+            "circle": circle,
+            "page": page,
+            "roles": _roles_context(page.roles),
+            "tab": "mandates",
+            "is_member": allowed("circles.change_circle", request.user, circle),
+        },
+    )
+
+
+@login_required
+def federation_mandates(request: HttpRequest, slug: str) -> HttpResponse:
+    """The federation's officers: live and past mandates, and the roles its covenant defines."""
+    federation = get_object_or_404(Federation, slug=slug)
+    require_perm(request, "mandates.view_federation_mandates", federation)
+    page = selectors.federation_mandates_page(user=request.user, federation=federation)
+    return render(
+        request,
+        "mandates/federation_mandates.html",
+        {
+            "federation": federation,
+            "page": page,
+            "roles": _roles_context(page.roles),
+            "may_send_notice": allowed("mandates.send_federation_notice", request.user, federation),
+            "section": "mandates",
+        },
+    )
+
+
+def _mandate(pk: int) -> Mandate:
+    return get_object_or_404(
+        Mandate.objects.select_related(
+            "holder", "circle", "circle__federation", "federation", "election"
+        ),
+        pk=pk,
+    )
+
+
+def _render_detail(
+    request: HttpRequest,
+    mandate: Mandate,
+    *,
+    resign_form: ResignForm | None = None,
+    handover_form: HandoverForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    row = selectors.mandate_row(user=request.user, mandate=mandate)
+    is_holder = allowed("mandates.resign", request.user, mandate)
+    federation = mandate.federation if mandate.federation_id else mandate.circle.federation  # type: ignore[union-attr]
+    return render(
+        request,
+        "mandates/mandate_detail.html",
+        {
+            "mandate": mandate,
+            "row": row,
+            "federation": federation,
+            "circle": mandate.circle,
+            "is_holder": is_holder and row.is_live,
+            "resign_form": resign_form or ResignForm(),
+            "handover_form": handover_form
+            or HandoverForm(initial={"handover_plan": mandate.handover_plan}),
+            "all_permissions": PERMISSIONS,
+            "section": "mandates",
+        },
+        status=status,
+    )
+
+
+@login_required
+def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mandate = _mandate(pk)
+    require_perm(request, "mandates.view_mandate", mandate)
+    return _render_detail(request, mandate)
+
+
+@login_required
+@require_POST
+def mandate_resign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder steps down early; its permissions lapse at once."""
+    mandate = _mandate(pk)
+    require_perm(request, "mandates.resign", mandate)
+    form = ResignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mandate_resign(
+                actor=me(request), mandate=mandate, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            return _render_detail(request, mandate, resign_form=form, status=exc.status_code)
+        messages.success(request, _("You stepped down; everyone the mandate serves was told."))
+        return redirect(mandate)
+    return _render_detail(request, mandate, resign_form=form, status=400)
+
+
+@login_required
+@require_POST
+def mandate_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder updates how the role will be reduced or passed on."""
+    mandate = _mandate(pk)
+    require_perm(request, "mandates.change_handover", mandate)
+    form = HandoverForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mandate_handover_update(
+                actor=me(request), mandate=mandate, handover_plan=form.cleaned_data["handover_plan"]
+            )
+        except ApplicationError as exc:
+            form_error(form, exc)
+            return _render_detail(request, mandate, handover_form=form, status=exc.status_code)
+        messages.success(request, _("The handover plan is updated."))
+        return redirect(mandate)
+    return _render_detail(request, mandate, handover_form=form, status=400)
+
+
+@login_required
+def federation_notice(request: HttpRequest, slug: str) -> HttpResponse:
+    """A live holder of a mandate granting "federation.notice" writes to every member."""
+    federation = get_object_or_404(Federation, slug=slug)
+    if not allowed("mandates.send_federation_notice", request.user, federation):
+        lapsed = selectors.lapsed_mandate(
+            getattr(request.user, "practitioner", None), "federation.notice", federation=federation
+        )
+        if lapsed is not None:  # an officer whose mandate has ended is told when it ended
+            messages.error(request, services.lapsed_message(lapsed))
+        raise PermissionDenied
+    form = NoticeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                told = services.federation_notice_send(
+                    actor=me(request),
+                    federation=federation,
+                    title=form.cleaned_data["title"],
+                    text=form.cleaned_data["text"],
+                )
+            except ApplicationError as exc:
+                form_error(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _("The notice went to %(n)s members of the federation.") % {"n": told},
+                )
+                return redirect("mandates:federation_mandates", slug=federation.slug)
+        else:
+            status = 400
+    return render(
+        request,
+        "mandates/federation_notice.html",
+        {"federation": federation, "form": form, "section": "mandates"},
+        status=status,
+    )

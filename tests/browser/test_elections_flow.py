@@ -1,0 +1,181 @@
+"""An election fills a federation mandate that then lapses, in a real browser.
+
+Ana opens an election for the federation's coordinator on the page (ranked ballots, a short
+term); she nominates Ben, who accepts on the page; Cy and Dee stand too. When nominations close
+the sweep opens voting: Ana ranks her choices on numbered selects, and a second ballot from a
+page left open is refused ("You have already voted"); Cy votes in a browser without JavaScript;
+the others vote through the services. The sweep counts when voting closes: the result page shows
+the round-by-round table and the new mandate. Past the term's end the mandate shows as ended and
+its permission (a notice to the federation) is refused.
+
+axe-core runs on every page; screenshots go to test-artifacts/elections-*.png.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from circlework.circles import services as circle_services
+from circlework.elections import services, tasks
+from circlework.elections.models import Ballot, BallotCast, Election, ElectionStatus
+from circlework.mandates import tasks as mandate_tasks
+from circlework.mandates.models import Mandate
+from circlework.notifications.models import Notification
+from tests import factories
+from tests.browser.conftest import check_page, signed_in_context
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")  # the practitioners' time zone (the default)
+
+
+def _as(new_context: Any, live_server: Any, practitioner: Any, **kw: Any) -> Page:
+    return signed_in_context(new_context, live_server, practitioner.user, **kw).new_page()
+
+
+def _noon(days: int) -> datetime:
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime.combine(day, time(12, 0), tzinfo=LONDON)
+
+
+def test_an_election_fills_a_federation_mandate_that_then_lapses(
+    live_server: Any, new_context: Any
+) -> None:
+    federation = circle_services.federation_create(
+        actor=None,
+        name="Election Federation",
+        covenant="Every member elects our officers.",
+        covenant_parameters={"officer_electorate": "members"},
+    )
+    ana, ben, cy, dee, eve = (
+        factories.make_practitioner(n, display_name_visibility="federation")
+        for n in ("Ana Amari", "Ben Brook", "Cy Cole", "Dee Dunn", "Eve Ellis")
+    )
+    factories.make_circle(founder=ana, federation=federation, members=[ben, cy], name="Oak Circle")
+    factories.make_circle(founder=dee, federation=federation, members=[eve], name="Elm Circle")
+    base = live_server.url
+    nominations_close, voting_close = _noon(2), _noon(4)
+    term_start = voting_close.date()
+    term_end = term_start + timedelta(days=30)
+
+    # Ana opens the election on the page.
+    a = _as(new_context, live_server, ana)
+    a.goto(f"{base}/federations/{federation.slug}/elections/")
+    expect(a.get_by_text("No open elections.")).to_be_visible()
+    check_page(a, "elections-01-list-empty")
+    a.get_by_role("link", name="Open an election").click()
+    a.get_by_label("Role to fill").select_option("coordinator")
+    a.get_by_label("Method").select_option("stv")
+    a.get_by_label("Nominations close").fill(nominations_close.strftime("%Y-%m-%dT%H:%M"))
+    a.get_by_label("Voting closes").fill(voting_close.strftime("%Y-%m-%dT%H:%M"))
+    a.get_by_label("Term starts").fill(term_start.isoformat())
+    a.get_by_label("Term ends").fill(term_end.isoformat())
+    a.get_by_label("Handover plan").fill("Write down what the role does; share it with a deputy.")
+    check_page(a, "elections-02-open-form")
+    a.get_by_role("button", name="Open the election").click()
+    expect(a.get_by_text("The election is open. The electorate has been told.")).to_be_visible()
+    election = Election.objects.get()
+    assert (election.method, election.secret, election.seats) == ("stv", True, 1)
+    assert (election.term_starts_on, election.term_ends_on) == (term_start, term_end)
+
+    # Nominations: Ana nominates Ben on the page; Cy and Dee stand themselves.
+    a.get_by_label("Nominee").select_option(label="Ben Brook")
+    a.get_by_label("Your reasons").fill("Ben answers every letter within a week.")
+    a.get_by_role("button", name="Nominate").click()
+    expect(a.get_by_text("Your nomination is recorded, with your reasons.")).to_be_visible()
+    check_page(a, "elections-03-nominated")
+    for person in (cy, dee):
+        services.nomination_add(
+            actor=person, election=election, nominee=person, reason="I have time this year."
+        )
+
+    b = _as(new_context, live_server, ben)
+    b.goto(base + election.get_absolute_url())
+    expect(b.get_by_role("heading", name="You are nominated: will you stand?")).to_be_visible()
+    check_page(b, "elections-04-asked-to-stand")
+    b.get_by_role("button", name="I accept and stand").click()
+    expect(b.get_by_text("You stand for election.")).to_be_visible()
+
+    # Nominations close: the sweep opens voting.
+    with time_machine.travel(election.nominations_close_at + timedelta(hours=1), tick=False):
+        assert tasks.sweep_elections.call() == 1
+        election.refresh_from_db()
+        assert election.status == ElectionStatus.VOTING
+        a = _as(new_context, live_server, ana)
+        a.goto(base + election.get_absolute_url())
+        stale = a.context.new_page()
+        stale.goto(base + election.get_absolute_url())
+        a.get_by_label("1st choice").select_option(label="Ben Brook")
+        a.get_by_label("2nd choice").select_option(label="Dee Dunn")
+        check_page(a, "elections-05-ballot")
+        a.get_by_role("button", name="Cast my ballot").click()
+        expect(a.get_by_text("Your ballot is cast.")).to_be_visible()
+        expect(
+            a.get_by_text("You have voted. A ballot cannot be changed once cast.")
+        ).to_be_visible()
+        # The page left open tries a second ballot: refused, nothing changed.
+        stale.get_by_label("1st choice").select_option(label="Dee Dunn")
+        stale.get_by_role("button", name="Cast my ballot").click()
+        expect(stale.get_by_role("alert")).to_contain_text("You have already voted")
+        check_page(stale, "elections-06-second-ballot-refused")
+        assert Ballot.objects.filter(election=election).count() == 1
+        # Cy votes with JavaScript off: numbered selects are plain HTML.
+        c = _as(new_context, live_server, cy, javascript=False)
+        c.goto(base + election.get_absolute_url())
+        c.get_by_label("1st choice").select_option(label="Cy Cole")
+        c.get_by_label("2nd choice").select_option(label="Ben Brook")
+        c.get_by_role("button", name="Cast my ballot").click()
+        expect(c.get_by_text("Your ballot is cast.")).to_be_visible()
+        for voter, ranking in ((ben, [ben]), (dee, [dee]), (eve, [dee, ben])):
+            services.ballot_cast(actor=voter, election=election, choices=[p.pk for p in ranking])
+        c.goto(base + election.get_absolute_url())
+        expect(c.locator("#who-voted")).to_contain_text("Ana Amari, Ben Brook, Cy Cole")
+        check_page(c, "elections-07-who-voted")
+    assert BallotCast.objects.filter(election=election).count() == 5
+
+    # Voting closes: the sweep counts. Ben 2, Dee 2, Cy 1; Cy is excluded, Ben wins with 3.
+    with time_machine.travel(election.voting_closes_at + timedelta(minutes=5), tick=False):
+        assert tasks.sweep_elections.call() == 1
+        election.refresh_from_db()
+        assert election.status == ElectionStatus.CLOSED
+        assert election.result["elected"] == [ben.pk]
+        assert services.recount_matches(election)
+        a = _as(new_context, live_server, ana)
+        a.goto(base + election.get_absolute_url())
+        expect(a.get_by_role("heading", name="Result")).to_be_visible()
+        table = a.get_by_role("table", name="Votes in each round of the instant runoff")
+        expect(table).to_be_visible()
+        expect(table.get_by_role("columnheader", name="Round 2")).to_be_visible()
+        expect(a.locator("#round-notes")).to_contain_text("Cy Cole had the fewest votes")
+        expect(a.locator("#round-notes")).to_contain_text("Ben Brook reached the quota of 3")
+        check_page(a, "elections-08-result")
+        mandate = Mandate.objects.get(election=election)
+        assert (mandate.holder, mandate.role) == (ben, "coordinator")
+        assert (mandate.starts_on, mandate.ends_on) == (term_start, term_end)
+        a.locator("#mandates").get_by_role("link").click()
+        expect(a.get_by_text("live", exact=True)).to_be_visible()
+        check_page(a, "elections-09-mandate")
+        b = _as(new_context, live_server, ben)
+        response = b.goto(f"{base}/federations/{federation.slug}/notices/new/")
+        assert response is not None and response.status == 200  # Ben may, by mandate
+
+    # Past the term's end the mandate has lapsed by itself; the task only tells people.
+    with time_machine.travel(datetime.combine(term_end, time(12, 0), tzinfo=LONDON), tick=False):
+        mandate_tasks.notify_mandate_dates.call()
+        assert Notification.objects.filter(recipient=ben, kind="mandate", title__contains="ended")
+        b = _as(new_context, live_server, ben)
+        b.goto(base + mandate.get_absolute_url())
+        expect(b.get_by_text("ended: its permissions have lapsed")).to_be_visible()
+        check_page(b, "elections-10-mandate-lapsed")
+        response = b.goto(f"{base}/federations/{federation.slug}/notices/new/")
+        assert response is not None and response.status == 403
+        b.goto(f"{base}/federations/{federation.slug}/elections/")
+        expect(b.get_by_role("cell", name="Elected: Ben Brook.")).to_be_visible()
+        check_page(b, "elections-11-list-past")
