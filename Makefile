@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint types pytest bench venv browser-deps clean
+.PHONY: run test lint types pytest bench load venv browser-deps clean audit
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Circlework needs Python 3.11 or newer")'
@@ -40,5 +40,14 @@ test: lint types pytest
 bench: venv
 	$(PY) bench/run.py
 
+# Load test against a real server (gunicorn + PostgreSQL on loopback) with a database restart and
+# a killed worker mid-run; writes bench/reports/load.md. Not part of `test`: it restarts PostgreSQL.
+load: venv
+	$(PY) bench/load.py $(LOAD_ARGS)
+
+# Dependency audit (pip-audit in its own virtualenv, pinned in requirements-audit.lock).
+audit:
+	bin/audit-deps
+
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts
+	rm -rf $(VENV) .venv-audit staticfiles test-artifacts

@@ -110,3 +110,15 @@ def grant_mandate(
         ends_on=end,
         handover_plan=handover_plan,
     )
+
+
+def enable_totp(practitioner: Practitioner) -> str:
+    """Give the practitioner an authenticator app (allauth TOTP), as its set-up page would.
+
+    Returns the secret, for computing codes (tests/browser/conftest.py's totp_code).
+    """
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret: str = generate_totp_secret()
+    TOTP.activate(practitioner.user, secret)
+    return secret

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core.models import TimeStamped
@@ -39,6 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Operators only (Django admin, documented in docs/operations.md); grants nothing in the product.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to sign out every other session at once (after an e-mail change, 2FA turned off…):
+    # it is part of the session hash Django checks on every request. See get_session_auth_hash.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -48,6 +54,31 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _generation_hash(self, secret: str | bytes | None = None) -> str:
+        # Django's own HMAC of the password hash (private in Django, absent from its stubs).
+        base: str = self._get_session_auth_hash(secret=secret)  # type: ignore[attr-defined]
+        if not self.session_generation:
+            return base  # generation 0: sessions are exactly Django's
+        return salted_hmac(
+            "circlework.accounts.User.session_generation",
+            f"{base}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        """Django's hash of the password, plus the session generation.
+
+        A session whose stored hash no longer matches is signed out on its next request: a new
+        password (Django) or a new generation (accounts.services.sessions_end_others) ends
+        every session but those that were given the new hash.
+        """
+        return self._generation_hash()
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._generation_hash(fallback_secret)
 
 
 class Practitioner(TimeStamped):

@@ -8,10 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from circlework.accounts.models import ApiToken, Credential, Practitioner, User
 from circlework.core import audit
@@ -62,7 +67,9 @@ def practitioner_update(
             _("These fields cannot be changed here."),
             fields={k: [_("Unknown field.")] for k in sorted(unknown)},
         )
-    practitioner = Practitioner.objects.select_for_update(of=("self",)).get(pk=practitioner.pk)
+    practitioner = Practitioner.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=practitioner.pk
+    )
     for key, value in changes.items():
         setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
     validate(practitioner, exclude=["user"])
@@ -239,3 +246,125 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     actor.user.delete()
     for storage, name in documents:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))  # type: ignore[misc]
+
+
+# --- After a change to how the account signs in ---------------------------------------------------
+# Called by the allauth signal receivers in accounts/adapter.py. Sessions: a new password ends
+# every other session by itself (Django keeps a hash of the password in each session, and allauth
+# gives the current session the new hash); an e-mail change or 2FA turned off ends them through
+# User.session_generation. Personal API tokens are keys the practitioner made on purpose, with
+# their own list and revoke button: a password *change* (by someone who knew the password) keeps
+# them and says how many still work; a password *reset* (the way back in after losing the
+# password, perhaps to someone else) revokes them all.
+
+
+def _is_request_of(request: HttpRequest | None, user: User) -> bool:
+    who = getattr(request, "user", None)
+    return bool(who is not None and who.is_authenticated and who.pk == user.pk)
+
+
+@transaction.atomic
+def sessions_end_others(*, user: User, request: HttpRequest | None, reason: str) -> None:
+    """Sign out every session of `user` except the request's own (when it is theirs)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    if request is not None and _is_request_of(request, user):
+        update_session_auth_hash(request, user)
+    practitioner = Practitioner.objects.filter(user=user).first()
+    if practitioner is not None:
+        audit.record(
+            actor=practitioner,
+            verb="account.sessions_ended",
+            target=practitioner,
+            summary=_("Signed out of every other session: %(r)s") % {"r": reason},
+        )
+
+
+def _tell(user: User, title: str, body: str) -> None:
+    from circlework.notifications.models import NotificationKind
+    from circlework.notifications.services import notify
+
+    practitioner = Practitioner.objects.filter(user=user).first()
+    if practitioner is not None:
+        notify(
+            recipient=practitioner,
+            kind=NotificationKind.ACCOUNT,
+            title=title,
+            body=body,
+            url=reverse("accounts:token_list"),
+        )
+
+
+def _live_tokens(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(practitioner__user=user, revoked_at__isnull=True)
+
+
+@transaction.atomic
+def after_password_change(*, user: User, request: HttpRequest | None) -> None:
+    practitioner = Practitioner.objects.filter(user=user).first()
+    if practitioner is not None:
+        audit.record(
+            actor=practitioner,
+            verb="account.password_changed",
+            target=practitioner,
+            summary=_("Changed their password; every other session was signed out"),
+        )
+    tokens = _live_tokens(user).count()
+    body = _("Every other session was signed out.")
+    if tokens:
+        body += " " + ngettext(
+            "Your %(n)s personal API token still works: revoke it if you do not recognise it.",
+            "Your %(n)s personal API tokens still work: revoke any you do not recognise.",
+            tokens,
+        ) % {"n": tokens}
+    _tell(user, _("Your password was changed"), body)
+
+
+@transaction.atomic
+def after_password_reset(*, user: User, request: HttpRequest | None) -> None:
+    practitioner = Practitioner.objects.filter(user=user).first()
+    revoked = 0
+    for token in _live_tokens(user).select_for_update(no_key=True):
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        revoked += 1
+    if practitioner is not None:
+        audit.record(
+            actor=practitioner,
+            verb="account.password_reset",
+            target=practitioner,
+            summary=_("Reset their password; every session was signed out"),
+            data={"api_tokens_revoked": revoked},
+        )
+    body = _("Every session was signed out.")
+    if revoked:
+        body += " " + ngettext(
+            "Your personal API token was revoked: make a new one if you need it.",
+            "Your %(n)s personal API tokens were revoked: make new ones if you need them.",
+            revoked,
+        ) % {"n": revoked}
+    _tell(user, _("Your password was reset"), body)
+
+
+def after_email_change(*, user: User, request: HttpRequest | None, to_email: str) -> None:
+    sessions_end_others(user=user, request=request, reason=_("e-mail address changed"))
+    _tell(
+        user,
+        _("Your e-mail address was changed"),
+        _("You now log in with %(e)s. Every other session was signed out.") % {"e": to_email},
+    )
+
+
+def after_two_factor_removed(*, user: User, request: HttpRequest | None) -> None:
+    sessions_end_others(
+        user=user, request=request, reason=_("two-factor authentication turned off")
+    )
+    _tell(
+        user,
+        _("Two-factor authentication was turned off"),
+        _(
+            "Your account no longer asks for an authenticator code. Every other session was "
+            "signed out. Circles that require two-factor authentication will ask you to set it "
+            "up again."
+        ),
+    )

@@ -50,7 +50,7 @@ def version_adopt(*, outcome: Outcome) -> AgreementVersion:
         )
         proposal.agreement = agreement
         proposal.save(update_fields=["agreement", "updated_at"])
-    agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement.pk)
+    agreement = Agreement.objects.select_for_update(of=("self",), no_key=True).get(pk=agreement.pk)
     last = agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = AgreementVersion.objects.create(
         agreement=agreement,
@@ -89,6 +89,12 @@ def agreement_review_open(
     from circlework.decisions.services import proposal_open
 
     require("agreements.review_agreement", actor, agreement)
+    # Two clicks at once (or two members) open one review: the second waits here, then finds it.
+    agreement = (
+        Agreement.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("circle", "current_version")
+        .get(pk=agreement.pk)
+    )
     if agreement.current_version is None:
         raise Conflict(_("This agreement has no adopted version to review yet."))
     existing = _open_review(agreement)
@@ -184,7 +190,9 @@ def ethics_circulate(
                 _("Only an ethical statement is circulated to the federation."),
                 fields={"agreement": [_("This agreement is not an ethical statement.")]},
             )
-        agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement.pk)
+        agreement = Agreement.objects.select_for_update(of=("self",), no_key=True).get(
+            pk=agreement.pk
+        )
         version = agreement.current_version
         if version is None:
             raise Conflict(
@@ -308,7 +316,7 @@ def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
     """
     require("agreements.publish_ethics", actor, agreement)
     agreement = (
-        Agreement.objects.select_for_update(of=("self",))
+        Agreement.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "current_version")
         .get(pk=agreement.pk)
     )

@@ -31,7 +31,9 @@ def notify_reviews_due() -> int:
         if agreement.review_notified_on == agreement.review_due:
             continue
         with transaction.atomic():
-            locked = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement.pk)
+            locked = Agreement.objects.select_for_update(of=("self",), no_key=True).get(
+                pk=agreement.pk
+            )
             if locked.review_notified_on == locked.review_due:
                 continue
             locked.review_notified_on = locked.review_due

@@ -9,6 +9,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from circlework.accounts.models import ApiToken
 from circlework.accounts.services import hash_token
+from circlework.circles import two_factor
+from circlework.core.errors import NotAllowed
 
 
 class TokenAuth(HttpBearer):
@@ -25,6 +27,9 @@ class TokenAuth(HttpBearer):
         # Bookkeeping, not a domain write: no audit event for "token used".
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
         request.user = row.practitioner.user
+        # A circle that requires 2FA of its members (sessions: circles.middleware).
+        if two_factor.blocking_circle(request.user, request.path_info) is not None:
+            raise NotAllowed(two_factor.api_message())
         return row.practitioner.user
 
 

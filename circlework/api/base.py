@@ -77,7 +77,9 @@ api = CircleworkAPI(
     version="1",
     description="Practitioners, circles, memberships and invitations; a circle's proposals, "
     "positions, amendments, comments and outcomes; its agreements, their reviews and borrowing; "
-    "its polls and their answers; who stands by whom, and the concerns withdrawals raise. "
+    "its polls and their answers; who stands by whom, and the concerns withdrawals raise; "
+    "circle validation links and the federation map; the covenant and ethical statements; "
+    "mandates, federation notices and elections (nominations, consent rounds, ballots, results). "
     "Authenticate with a personal "
     "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser "
     "session. Operations without a security requirement are public; with a token or session they "
@@ -148,6 +150,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _error(request, 403, "You are not allowed to do that.")
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # A safety net: a number beyond what the database or the calendar holds (an id past 2**63,
+    # a time zone pushing 9999-12-31 into year 10000, …) is the request's fault, not a 500.
+    return _error(request, 422, "A number or date in the request is out of range.")
 
 
 def _me(request: HttpRequest) -> Practitioner:

@@ -39,6 +39,7 @@ def _circle_out(request: HttpRequest, circle: Circle) -> dict[str, Any]:
         "open_to_new_members": circle.open_to_new_members,
         "status": circle.status,
         "visibility": circle.visibility,
+        "requires_two_factor": circle.requires_two_factor,
         "is_member": allowed("circles.change_circle", request.user, circle),
     }
 

@@ -299,13 +299,17 @@ def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> dict[str,
 def amendment_propose(
     request: HttpRequest, slug: str, proposal_id: int, payload: s.AmendmentIn
 ) -> Status[dict[str, Any]]:
-    """Propose a changed text; the proposer accepts or declines it."""
+    """Propose a changed text; the proposer accepts or declines it.
+
+    Send `base_version` (the proposal's `version` when you read it): if the proposal has changed
+    since, the amendment is refused with 409 rather than undo a change its author never saw."""
     amendment = decision_services.amendment_propose(
         actor=_me(request),
         proposal=_proposal(request, slug, proposal_id),
         text=payload.text,
         agreement_text=payload.agreement_text,
         reason=payload.reason,
+        base_version=payload.base_version,
     )
     return Status(201, _amendment_reloaded(request, amendment))
 

@@ -150,7 +150,7 @@ class ConsentIn(InSchema):
     reason: str = Field("", max_length=3000, description="Required for an objection.")
 
 
-class BallotIn(InSchema):
+class ElectionBallotIn(InSchema):
     choices: list[StrictInt] = Field(
         ...,
         description="Ranked: candidate ids, first choice first, no repeats. Approval: the ids "
@@ -522,7 +522,7 @@ def consent_respond(
 
 @router.post("/elections/{election_id}/ballots", response={201: BallotCastOut, **ERRORS})
 def election_ballot_cast(
-    request: HttpRequest, election_id: int, payload: BallotIn
+    request: HttpRequest, election_id: int, payload: ElectionBallotIn
 ) -> Status[dict[str, Any]]:
     """Cast your ballot, once. Ranked: candidate ids in order of preference; approval: the ids
     you approve. A second ballot → 409 and nothing changes."""

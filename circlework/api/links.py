@@ -4,7 +4,7 @@ the public statement, withdrawing, and the federation map's data."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -126,7 +126,7 @@ class LinkRequestIn(InSchema):
 
 class LinkMeetingIn(InSchema):
     met_on: date = Field(description="Not in the future.")
-    attendee_ids: list[int] = Field(
+    attendee_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
         description="Practitioner ids of who came: current members, at least one of each circle."
     )
     notes: str = Field("", max_length=5000, description="For the two circles' members only.")

@@ -1,9 +1,10 @@
 """Mandates: who holds which position of authority, its scope, term, review and handover plan.
 
-Mandates are visible to members of the federation they belong to (a circle's too). A circle you
-cannot see, a federation or a mandate that does not exist → 404; one you can see but are not a
-member of the federation → 403. Only the holder resigns or edits the handover plan; only a live
-holder of a mandate granting "federation.notice" sends a notice to the federation.
+A circle's mandates are visible to whoever may see the circle (as its page), a federation's to
+the members of its circles. A circle you cannot see, a mandate you may not see, a federation that
+does not exist → 404; a federation's officers when you are not a member → 403. Only the holder
+resigns or edits the handover plan; only a live holder of a mandate granting "federation.notice"
+sends a notice to the federation.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class MandateOut(Schema):
     holder: PersonOut
     scope: list[PermissionOut] = Field(description="What it lets the holder do, while live.")
     starts_on: date
-    ends_on: date
+    ends_on: date = Field(
+        description="Its permissions lapse at the start of this day (the server's local date)."
+    )
     review_on: date
     handover_plan: str = Field(description="How this role will be reduced or passed on.")
     election_id: int | None
@@ -65,6 +68,7 @@ class RoleOut(Schema):
     term_months: int
     review_months: int
     max_consecutive_terms: int | None
+    seats: int = Field(description="How many people may hold the role here at the same time.")
     method: str = Field(description="consent, stv or approval")
 
 
@@ -134,6 +138,7 @@ def _role_out(role: Role) -> dict[str, Any]:
         "term_months": role.term_months,
         "review_months": role.review_months,
         "max_consecutive_terms": role.max_consecutive_terms,
+        "seats": role.seats,
         "method": role.method,
     }
 
@@ -188,15 +193,10 @@ def my_mandate_list(request: HttpRequest, include_past: bool = False) -> list[di
 @router.get("/circles/{slug:slug}/mandates", response={200: MandatesOut, **ERRORS})
 def circle_mandate_list(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The circle's live, upcoming and past mandates, and the roles its agreement defines.
-    For members of the federation, whatever the circle's own visibility: the federation knows
-    who holds authority in its circles."""
+    Visible to whoever may see the circle: a circle-only circle's to its members."""
     circle = Circle.objects.select_related("federation").filter(slug=slug).first()
-    if circle is None:
+    if circle is None or not allowed("mandates.view_circle_mandates", request.user, circle):
         raise NotFound("No such circle, or it is not visible to you.")
-    if not allowed("mandates.view_circle_mandates", request.user, circle):
-        if not allowed("circles.view_circle", request.user, circle):
-            raise NotFound("No such circle, or it is not visible to you.")
-        raise NotAllowed("Only members of the federation can see its circles' mandates.")
     return _page_out(mandate_selectors.circle_mandates_page(user=request.user, circle=circle))
 
 

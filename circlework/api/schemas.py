@@ -131,6 +131,7 @@ class CircleOut(Schema):
     open_to_new_members: bool
     status: str
     visibility: CircleVisibility
+    requires_two_factor: bool
     is_member: bool
 
 
@@ -151,6 +152,10 @@ class CirclePatch(InSchema):
     meeting_pattern: str | None = Field(None, max_length=200)
     open_to_new_members: bool | None = None
     visibility: CircleVisibility | None = None
+    requires_two_factor: bool | None = Field(
+        None,
+        description="Require two-factor authentication of every member (you need it yourself).",
+    )
 
 
 class MembershipOut(Schema):
@@ -388,6 +393,13 @@ class AmendmentIn(InSchema):
     text: str = Field(..., min_length=1, max_length=20_000)
     agreement_text: str = Field("", max_length=50_000)
     reason: str = Field(..., max_length=5000)
+    base_version: int | None = Field(
+        None,
+        ge=1,
+        le=2_147_483_647,
+        description="The proposal version the text was written on. When given and another "
+        "version is current, the amendment is refused with 409 and nothing is saved.",
+    )
 
 
 class AmendmentDecisionIn(InSchema):

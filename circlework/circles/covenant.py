@@ -4,8 +4,8 @@ The covenant's parameters are a small JSON object adopted with each covenant ver
 
     {"min_circle_size": 4, "links_required": 2, "link_lapse_months": 24,
      "no_closed_triangles": true, "officer_electorate": "delegates", "review_months": 24,
-     "roles": {"coordinator": {"term_months": 12, "max_consecutive_terms": 2,
-                               "method": "stv"}}}
+     "roles": {"coordinator": {"term_months": 12, "review_months": 6,
+                               "max_consecutive_terms": 2, "seats": 1, "method": "stv"}}}
 
 Anything missing or malformed falls back to the defaults below, so an old covenant keeps working
 when a new rule is introduced. New parameters (a federation's first covenant, a federation
@@ -124,11 +124,41 @@ def parameters_of(rules: FederationRules) -> dict[str, Any]:
     return params
 
 
+def _roles_check(roles: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """The covenant's "roles": federation roles by slug, each with settings the role accepts
+    (circlework.mandates.roles.role_settings_problems). Errors are keyed "roles.<role>" or
+    "roles.<role>.<setting>"."""
+    from circlework.mandates.roles import ROLES, Level, role_settings_problems
+
+    known = {slug: r for slug, r in ROLES.items() if r.level == Level.FEDERATION}
+    if not isinstance(roles, Mapping):
+        return {}, {"roles": [gettext("Give each role's settings by the role's name.")]}
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, dict[str, Any]] = {}
+    for slug, settings in roles.items():
+        role = known.get(slug) if isinstance(slug, str) else None
+        if role is None:
+            errors[f"roles.{slug}"] = [
+                gettext("The covenant sets no role “%(r)s”: the federation's roles are %(known)s.")
+                % {"r": slug, "known": ", ".join(known)}
+            ]
+            continue
+        problems = role_settings_problems(
+            role, dict(settings) if isinstance(settings, Mapping) else settings
+        )
+        for key, messages in problems.items():
+            errors[f"roles.{slug}.{key}" if key else f"roles.{slug}"] = messages
+        if not problems:
+            clean[slug] = dict(settings)
+    return clean, errors
+
+
 def covenant_parameters_check(params: Any) -> dict[str, Any]:
     """Clean parameters for a new covenant version, or InvalidInput naming each wrong rule.
 
     Missing rules take their defaults; unknown names, numbers out of `RANGES`, anything but
-    true/false for the triangle rule and anything but a known electorate are refused.
+    true/false for the triangle rule, anything but a known electorate, and role settings for an
+    unknown role or out of their ranges (see `_roles_check`) are refused.
     """
     if not isinstance(params, Mapping):
         raise InvalidInput(
@@ -168,13 +198,11 @@ def covenant_parameters_check(params: Any) -> dict[str, Any]:
             % {"a": OfficerElectorate.DELEGATES, "b": OfficerElectorate.MEMBERS}
         ]
     if "roles" in params:
-        roles = params["roles"]
-        if isinstance(roles, Mapping) and all(
-            isinstance(k, str) and isinstance(v, Mapping) for k, v in roles.items()
-        ):
-            clean["roles"] = {k: dict(v) for k, v in roles.items()}
+        roles, role_errors = _roles_check(params["roles"])
+        if role_errors:
+            errors.update(role_errors)
         else:
-            errors["roles"] = [gettext("Give each role's settings by the role's name.")]
+            clean["roles"] = roles
     if errors:
         raise InvalidInput(gettext("The covenant's rules are not valid."), fields=errors)
     return {key: clean[key] for key in (*defaults, "roles") if key in clean}

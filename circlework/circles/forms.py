@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from circlework.circles.models import Circle, Federation
 from circlework.core.visibility import Visibility
 
+CIRCLE_FIELDS = [
+    "name",
+    "purpose",
+    "locality",
+    "meeting_pattern",
+    "open_to_new_members",
+    "visibility",
+]
 CIRCLE_VISIBILITY_CHOICES = [c for c in Visibility.choices if c[0] != Visibility.PRIVATE]
 
 
@@ -21,24 +32,37 @@ class CircleForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Circle
-        fields = [
-            "name",
-            "purpose",
-            "locality",
-            "meeting_pattern",
-            "open_to_new_members",
-            "visibility",
-        ]
+        fields = [*CIRCLE_FIELDS, "requires_two_factor"]
         widgets = {"purpose": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(
+        self, *args: Any, without_two_factor: tuple[int, int] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if without_two_factor is not None and "requires_two_factor" in self.fields:
+            lacking, total = without_two_factor
+            field = self.fields["requires_two_factor"]
+            field.help_text = f"{field.help_text} " + (
+                ngettext(
+                    "%(n)s of the %(t)s members has not set it up yet.",
+                    "%(n)s of the %(t)s members have not set it up yet.",
+                    lacking,
+                )
+                % {"n": lacking, "t": total}
+                if lacking
+                else _("Every member has set it up.")
+            )
 
 
 class CircleFoundForm(CircleForm):
+    """Founding: the founder turns on 2FA for the circle later, from its edit page."""
+
     federation = forms.ModelChoiceField(
         label=_("Federation"), queryset=Federation.objects.all(), empty_label=None
     )
 
     class Meta(CircleForm.Meta):
-        fields = ["federation", *CircleForm.Meta.fields]
+        fields = ["federation", *CIRCLE_FIELDS]
 
 
 class InvitationForm(forms.Form):

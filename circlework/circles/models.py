@@ -104,6 +104,16 @@ class Circle(TimeStamped):
         related_name="circles_founded",
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Enforced by circlework.circles.two_factor (middleware and API token check): members without
+    # an authenticator app are sent to set one up before they reach the circle's pages or API.
+    requires_two_factor = models.BooleanField(
+        _("members must use two-factor authentication"),
+        default=False,
+        help_text=_(
+            "Members who have not set up an authenticator app are asked to do so before they "
+            "can open the circle's pages. Only a member who uses it can turn this on."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from circlework.accounts.models import Practitioner
 from circlework.accounts.services import hash_token
@@ -27,6 +28,7 @@ from circlework.circles.models import (
     Membership,
 )
 from circlework.circles.selectors import current_members
+from circlework.circles.two_factor import has_two_factor
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import require
@@ -157,7 +159,15 @@ def _save_unique(circle: Circle, update_fields: list[str] | None = None) -> None
 
 
 CIRCLE_EDITABLE = frozenset(
-    ["name", "purpose", "locality", "meeting_pattern", "open_to_new_members", "visibility"]
+    [
+        "name",
+        "purpose",
+        "locality",
+        "meeting_pattern",
+        "open_to_new_members",
+        "visibility",
+        "requires_two_factor",
+    ]
 )
 
 
@@ -175,7 +185,7 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             _("A circle cannot be private."),
             fields={"visibility": [_("Choose circle, federation or public.")]},
         )
-    circle = Circle.objects.select_for_update(of=("self",)).get(pk=circle.pk)
+    circle = Circle.objects.select_for_update(of=("self",), no_key=True).get(pk=circle.pk)
     changed = []
     for key, value in changes.items():
         value = value.strip() if isinstance(value, str) else value
@@ -184,6 +194,8 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             changed.append(key)
     if not changed:
         return circle
+    if "requires_two_factor" in changed and circle.requires_two_factor:
+        _check_can_require_two_factor(actor)
     _check_name_free(circle)
     validate(circle)
     _save_unique(circle, update_fields=[*changed, "updated_at"])
@@ -195,15 +207,45 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
         summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)},
         data={"fields": changed},
     )
+    body = _("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)}
+    two_factor_news = ""
+    if "requires_two_factor" in changed:
+        two_factor_news = (
+            _("Members must now use two-factor authentication to open the circle's pages.")
+            if circle.requires_two_factor
+            else _("Two-factor authentication is no longer required of the circle's members.")
+        )
     for member in current_members(circle=circle, exclude=[actor.pk]):
+        extra = two_factor_news
+        if circle.requires_two_factor and two_factor_news and not has_two_factor(member.user):
+            extra += " " + _(
+                "You have not set it up yet: do so under Account → Two-factor authentication "
+                "before you next open the circle."
+            )
         notify(
             recipient=member,
             kind=NotificationKind.CIRCLE,
             title=_("%(c)s's details changed") % {"c": circle.name},
-            body=_("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)},
+            body=f"{body} {extra}".strip(),
             url=circle.get_absolute_url(),
         )
     return circle
+
+
+def _check_can_require_two_factor(actor: Practitioner) -> None:
+    """Only a member who uses 2FA may require it, so that no one locks the circle out by accident."""
+    if not has_two_factor(actor.user):
+        message = _(
+            "Set up two-factor authentication for your own account before requiring it of the "
+            "circle's members."
+        )
+        raise InvalidInput(message, fields={"requires_two_factor": [message]})
+
+
+TWO_FACTOR_INVITATION_NOTE = _lazy(
+    "This circle requires two-factor authentication of its members: before you accept, set up "
+    "an authenticator app for your Circlework account (Account → Two-factor authentication)."
+)
 
 
 def invitation_link(secret: str) -> str:
@@ -234,7 +276,7 @@ def invitation_create(
             fields={"email": [_("Already a member.")]},
         )
     existing = (
-        Invitation.objects.select_for_update(of=("self",))
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
         .filter(circle=circle, email=email, status=InvitationStatus.PENDING)
         .first()
     )
@@ -285,6 +327,8 @@ def invitation_create(
         "d": f"{invitation.expires_at:%d %B %Y}",
         "l": link,
     }
+    if circle.requires_two_factor:
+        body += "\n" + TWO_FACTOR_INVITATION_NOTE + "\n"
     queue_mail(to=email, subject=_("An invitation to join %(c)s") % {"c": circle.name}, body=body)
     invitee = Practitioner.objects.filter(user__email__iexact=email).first()
     if invitee is not None:
@@ -322,7 +366,7 @@ def _check_open(invitation: Invitation) -> None:
 def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation = invitation_for_secret(secret)
     invitation = (
-        Invitation.objects.select_for_update(of=("self",))
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle")
         .get(pk=invitation.pk)
     )
@@ -336,6 +380,8 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     circle = invitation.circle
     if Membership.objects.current().filter(circle=circle, practitioner=actor).exists():
         raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
+    if circle.requires_two_factor and not has_two_factor(actor.user):
+        raise NotAllowed(str(TWO_FACTOR_INVITATION_NOTE))
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.responded_by = actor
@@ -367,7 +413,7 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
     """Declining needs no account: the link's secret is proof enough that it reached its address."""
     invitation = invitation_for_secret(secret)
     invitation = (
-        Invitation.objects.select_for_update(of=("self",))
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "invited_by")
         .get(pk=invitation.pk)
     )
@@ -397,7 +443,9 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
 @transaction.atomic
 def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitation:
     require("circles.revoke_invitation", actor, invitation)
-    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=invitation.pk
+    )
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("Only a pending invitation can be revoked."))
     invitation.status = InvitationStatus.REVOKED
@@ -418,7 +466,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
     """A member may leave at any time; the membership row keeps the dates."""
     require("circles.leave", actor, circle)
     membership = (
-        Membership.objects.select_for_update(of=("self",))
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .current()
         .filter(circle=circle, practitioner=actor)
         .first()
@@ -454,7 +502,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
 def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     """On account deletion: end memberships, revoke pending invitations this person sent."""
     for membership in (
-        Membership.objects.select_for_update(of=("self",))
+        Membership.objects.select_for_update(of=("self",), no_key=True)
         .current()
         .filter(practitioner=actor)
         .select_related("circle")
@@ -475,7 +523,7 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
 
         circle_status_refresh(circle=membership.circle, cause=_("a member left"))
     for invitation in (
-        Invitation.objects.select_for_update(of=("self",))
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
         .filter(invited_by=actor, status=InvitationStatus.PENDING)
         .select_related("circle")
     ):
@@ -505,7 +553,9 @@ def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
         raise Conflict(_("Only a federation proposal the circles agreed can change the covenant."))
     if not fp.covenant_text.strip():
         raise Conflict(_("This federation proposal does not revise the covenant."))
-    federation = Federation.objects.select_for_update(of=("self",)).get(pk=fp.federation_id)
+    federation = Federation.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=fp.federation_id
+    )
     current = current_covenant(federation)
     parameters = covenant_parameters_check(
         fp.covenant_parameters or (current.parameters if current else {})

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circlework.circles import selectors, services
+from circlework.circles import selectors, services, two_factor
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError
@@ -99,7 +99,11 @@ def circle_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
     circle = get_object_or_404(Circle, slug=slug)
     require_perm(request, "circles.change_circle", circle)
-    form = CircleForm(request.POST or None, instance=circle)
+    form = CircleForm(
+        request.POST or None,
+        instance=circle,
+        without_two_factor=two_factor.members_without_two_factor(circle),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             circle = services.circle_update(
@@ -116,7 +120,13 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "circles/circle_edit.html",
-        {"circle": circle, "form": form, "tab": "overview", "is_member": True},
+        {
+            "circle": circle,
+            "form": form,
+            "tab": "overview",
+            "is_member": True,
+            "i_use_two_factor": two_factor.has_two_factor(request.user),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -189,6 +199,10 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
         return render(
             request, "circles/invitation_respond.html", {"error": exc.message}, status=404
         )
+    two_factor_context = {
+        "i_use_two_factor": invitation.circle.requires_two_factor
+        and two_factor.has_two_factor(request.user)
+    }
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -212,13 +226,17 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
             return render(
                 request,
                 "circles/invitation_respond.html",
-                {"invitation": invitation, "error": exc.message},
+                {"invitation": invitation, "error": exc.message, **two_factor_context},
                 status=exc.status_code,
             )
         return render(
             request,
             "circles/invitation_respond.html",
-            {"invitation": invitation, "error": _("Choose accept or decline.")},
+            {
+                "invitation": invitation,
+                "error": _("Choose accept or decline."),
+                **two_factor_context,
+            },
             status=400,
         )
     error = None
@@ -231,7 +249,7 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
     return render(
         request,
         "circles/invitation_respond.html",
-        {"invitation": invitation, "error": error},
+        {"invitation": invitation, "error": error, **two_factor_context},
         status=410 if error else 200,
     )
 

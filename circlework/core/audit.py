@@ -5,6 +5,11 @@ its own content plus that link. Changing, deleting or inserting an event anywher
 chain from there on, and `manage.py verify_audit` reports where. Writers take a lock for the
 append (an advisory lock on PostgreSQL; SQLite already writes one transaction at a time), so the
 chain has no forks under concurrency.
+
+A circle moved to its own server brings its part of the chain (circlework.core.backup): the events
+of other circles between them stay behind, so the import appends one `audit.history_imported`
+event carrying a digest of the imported events' ids and hashes. Before that seal, `verify` checks
+each event's own hash and that the set is the one sealed; after it, the chain as usual.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 0x63697263  # "circ"
+HISTORY_IMPORTED = "audit.history_imported"
 
 
 def actor_digest(practitioner_id: int | None) -> str:
@@ -104,16 +110,47 @@ class ChainBreak:
     problem: str
 
 
+def history_seal(events: Iterable[tuple[int, str]]) -> dict[str, Any]:
+    """What the seal of an imported history records: how many events, and a digest of their
+    ids and hashes in order (so none can be changed, removed or added unnoticed)."""
+    digest = hashlib.sha256()
+    count = 0
+    for event_id, event_hash in events:
+        digest.update(f"{event_id}:{event_hash}\n".encode())
+        count += 1
+    return {"events": count, "digest": digest.hexdigest()}
+
+
 def verify(events: Iterable[AuditEvent] | None = None) -> Iterator[ChainBreak]:
     """Walk the chain in the order written and yield every place it does not hold."""
-    rows = events if events is not None else AuditEvent.objects.order_by("id").iterator()
+    if events is None:
+        seal = (
+            AuditEvent.objects.filter(verb=HISTORY_IMPORTED)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        rows: Iterable[AuditEvent] = AuditEvent.objects.order_by("id").iterator()
+    else:
+        rows = list(events)
+        seal = max((e.pk for e in rows if e.verb == HISTORY_IMPORTED), default=None)
     expected_prev = GENESIS
+    imported: list[tuple[int, str]] = []
     for event in rows:
-        if event.prev_hash != expected_prev:
+        if seal is not None and event.pk < seal:
+            imported.append((event.pk, event.hash))  # links lead to events left on the old server
+        elif event.prev_hash != expected_prev:
             yield ChainBreak(
                 event.pk,
                 "does not follow the event before it (one was changed, removed or inserted)",
             )
         if content_hash(event, event.prev_hash) != event.hash:
             yield ChainBreak(event.pk, "its content does not match its hash (it was changed)")
+        if event.pk == seal and (event.data or {}).get("imported_history") != history_seal(
+            imported
+        ):
+            yield ChainBreak(
+                event.pk,
+                "the imported history it seals was changed, or events were removed or added",
+            )
         expected_prev = event.hash

@@ -51,3 +51,21 @@ class NotFound(ApplicationError):
 
 class Conflict(ApplicationError):
     status_code = 409
+
+
+class StaleEdit(Conflict):
+    """An edit written on a version that is no longer current (optimistic versioning).
+
+    Nothing is saved; views keep the user's text and move the form on to `current`, so that
+    sending it again is a deliberate choice made having seen what changed.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        current: int,
+        fields: dict[str, list[str]] | None = None,
+    ):
+        super().__init__(message, fields=fields)
+        self.current = current

@@ -43,3 +43,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (missing or stale CSRF token) in the site's own layout, not Django's page
+    (whose inline styles our Content-Security-Policy blocks)."""
+    return render(request, "403_csrf.html", status=403)

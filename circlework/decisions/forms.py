@@ -132,6 +132,8 @@ class AmendmentForm(forms.Form):
     reason = forms.CharField(
         label=_("Why this change"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
     )
+    # The proposal version the text was written on: a stale amendment is refused, text kept.
+    base_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class AmendmentDecisionForm(forms.Form):
@@ -151,6 +153,8 @@ class CommentForm(forms.Form):
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     quote = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+    # When editing: the revision the edit began from (decisions.services.comment_revision).
+    base_revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class FederationProposalForm(forms.Form):

@@ -18,7 +18,7 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
 from circlework.core import audit
-from circlework.core.errors import Conflict, InvalidInput
+from circlework.core.errors import Conflict, InvalidInput, StaleEdit
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.decisions.models import (
@@ -71,7 +71,7 @@ def circle_rule(circle: Circle) -> Rule:
 
 def _lock(proposal: Proposal) -> Proposal:
     return (
-        Proposal.objects.select_for_update(of=("self",))
+        Proposal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation")
         .get(pk=proposal.pk)
     )
@@ -150,6 +150,8 @@ def proposal_open(
             _("Choose the kind of agreement."),
             fields={"new_agreement_kind": [_("Choose one of the kinds.")]},
         )
+    if agreement is not None:
+        agreement = _lock_agreement_for_revision(agreement)
     if agreement is not None and not agreement_parameters and agreement.current_version is not None:
         # Revising a decision rule's text must not silently drop the rule it encodes.
         agreement_parameters = agreement.current_version.parameters
@@ -203,6 +205,30 @@ def proposal_open(
     return proposal
 
 
+def _lock_agreement_for_revision(agreement: Any) -> Any:
+    """Lock the agreement and refuse a second open proposal revising it.
+
+    An agreement changes only through a proposal; two open at once would each adopt a text
+    written on the same version, the later silently undoing the earlier (a lost update). So
+    changes to an agreement under discussion go through amendments to the one proposal, which
+    are versioned (amendment_propose / amendment_accept)."""
+    from circlework.agreements.models import Agreement
+
+    locked = (
+        Agreement.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("current_version")
+        .get(pk=agreement.pk)
+    )
+    already = Proposal.objects.filter(agreement=locked, status=ProposalStatus.OPEN).first()
+    if already is not None:
+        msg = _(
+            "A proposal about this agreement is already open: “%(t)s”. Propose your change as "
+            "an amendment to it."
+        ) % {"t": already.title}
+        raise Conflict(msg, fields={"agreement": [msg]})
+    return locked
+
+
 def _check_rule_parameters(params: Mapping[str, Any]) -> None:
     try:
         kind = RuleKind(params.get("rule", "consent"))
@@ -239,9 +265,18 @@ def position_take(
             _("Please give your reason: every position but agree needs one."),
             fields={"reason": [_("A reason is needed for this position.")]},
         )
-    Position.objects.filter(proposal=proposal, practitioner=actor, is_current=True).update(
-        is_current=False
-    )
+    current = Position.objects.filter(
+        proposal=proposal, practitioner=actor, is_current=True
+    ).first()
+    if current is not None and (
+        current.stance,
+        current.reason,
+        current.version,
+        current.round,
+    ) == (stance_value.value, reason, proposal.version, proposal.round):
+        return current  # the same position sent twice (a double click): recorded once
+    if current is not None:
+        Position.objects.filter(pk=current.pk).update(is_current=False)
     position = Position(
         proposal=proposal,
         practitioner=actor,
@@ -265,11 +300,30 @@ def position_take(
 
 @transaction.atomic
 def amendment_propose(
-    *, actor: Practitioner, proposal: Proposal, text: str, reason: str, agreement_text: str = ""
+    *,
+    actor: Practitioner,
+    proposal: Proposal,
+    text: str,
+    reason: str,
+    agreement_text: str = "",
+    base_version: int | None = None,
 ) -> Amendment:
+    """Propose a changed text. `base_version` is the version the author read and changed: if
+    the proposal has moved on since, the amendment is refused (StaleEdit) rather than undo the
+    accepted change it never saw. Without it, the current version is assumed (older clients)."""
     require("decisions.propose_amendment", actor, proposal)
     proposal = _lock(proposal)
     _ensure_open(proposal)
+    if base_version is not None and base_version != proposal.version:
+        raise StaleEdit(
+            _(
+                "The proposal changed while you were writing: version %(v)s is now current. "
+                "Your text is kept below: compare it with the current text, then send it again."
+            )
+            % {"v": proposal.version},
+            current=proposal.version,
+            fields={"base_version": [_("Version %(v)s is now current.") % {"v": proposal.version}]},
+        )
     if not reason.strip():
         raise InvalidInput(
             _("Say why you propose this change."), fields={"reason": [_("This field is required.")]}
@@ -316,7 +370,7 @@ def amendment_accept(
     require("decisions.decide_amendment", actor, amendment)
     proposal = _lock(amendment.proposal)
     _ensure_open(proposal)
-    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
+    amendment = Amendment.objects.select_for_update(no_key=True).get(pk=amendment.pk)
     if amendment.status != AmendmentStatus.OPEN:
         raise Conflict(_("This amendment has already been decided."))
     if amendment.based_on_version != proposal.version:
@@ -368,7 +422,7 @@ def amendment_decline(*, actor: Practitioner, amendment: Amendment, response: st
     require("decisions.decide_amendment", actor, amendment)
     proposal = _lock(amendment.proposal)
     _ensure_open(proposal)
-    amendment = Amendment.objects.select_for_update().get(pk=amendment.pk)
+    amendment = Amendment.objects.select_for_update(no_key=True).get(pk=amendment.pk)
     if amendment.status != AmendmentStatus.OPEN:
         raise Conflict(_("This amendment has already been decided."))
     if not response.strip():
@@ -436,16 +490,36 @@ def comment_add(
     return comment
 
 
+def comment_revision(comment: Comment) -> int:
+    """How many times the comment has been edited: the revision an edit must name."""
+    return CommentRevision.objects.filter(comment=comment).count()
+
+
 @transaction.atomic
-def comment_edit(*, actor: Practitioner, comment: Comment, text: str) -> Comment:
+def comment_edit(
+    *, actor: Practitioner, comment: Comment, text: str, base_revision: int | None = None
+) -> Comment:
+    """Edit a comment, keeping the text it had. `base_revision` (comment_revision when the edit
+    began) refuses an edit made on a text that was edited again meanwhile (StaleEdit)."""
     require("decisions.edit_comment", actor, comment)
     if not text.strip():
         raise InvalidInput(
             _("Write something first."), fields={"text": [_("This field is required.")]}
         )
     comment = (
-        Comment.objects.select_for_update().select_related("proposal__circle").get(pk=comment.pk)
+        Comment.objects.select_for_update(no_key=True)
+        .select_related("proposal__circle")
+        .get(pk=comment.pk)
     )
+    current = comment_revision(comment)
+    if base_revision is not None and base_revision != current:
+        raise StaleEdit(
+            _(
+                "The comment was edited again while you were writing. Your text is kept below "
+                "and the comment as it now reads above it: send yours again if it should replace it."
+            ),
+            current=current,
+        )
     if text.strip() == comment.text:
         return comment
     CommentRevision.objects.create(comment=comment, text=comment.text)
@@ -675,9 +749,25 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
 # --- Federation proposals: decided by circles, each through its own process ---------------------
 
 
+# A covenant revision stays open this long at least, so every circle can form its position.
+COVENANT_MIN_OPEN = timedelta(days=14)
+DELEGATE_GRANT = "decisions.record_circle_position"
+
+
+def has_delegate(circle: Circle) -> bool:
+    """Does the circle have a live delegate mandate (someone who can record its position)?"""
+    from circlework.mandates.selectors import is_mandated
+
+    return is_mandated(DELEGATE_GRANT, circle=circle)
+
+
+def no_delegate_message(circle: Circle) -> str:
+    return _("%(c)s has no delegate: open an election for one.") % {"c": circle.name}
+
+
 def _lock_federation_proposal(fp: FederationProposal) -> FederationProposal:
     return (
-        FederationProposal.objects.select_for_update(of=("self",))
+        FederationProposal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("federation")
         .get(pk=fp.pk)
     )
@@ -741,6 +831,18 @@ def federation_proposal_open(
     require("decisions.open_proposal", actor, circle)
     _check_closing(closes_at)
     new_covenant, new_rules = _covenant_revision(circle, covenant_text, covenant_parameters)
+    if new_covenant and closes_at < timezone.now() + COVENANT_MIN_OPEN:
+        raise InvalidInput(
+            _("A proposal that revises the covenant stays open at least 14 days."),
+            fields={
+                "closes_at": [
+                    _(
+                        "Choose a closing time at least 14 days from now: every circle needs "
+                        "the time to form its position on the covenant."
+                    )
+                ]
+            },
+        )
     fp = FederationProposal(
         federation=circle.federation,
         author=actor,
@@ -796,9 +898,13 @@ def circle_position_record(
 ) -> CirclePosition:
     """The circle's delegate (a live delegate mandate) records the circle's position, with its
     reasons and inner dissent."""
+    from circlework.core.errors import NotAllowed
+    from circlework.mandates.selectors import lapsed_mandate
     from circlework.mandates.services import require_mandate
 
     circle = Circle.objects.select_related("federation").get(pk=circle.pk)
+    if not has_delegate(circle) and lapsed_mandate(actor, DELEGATE_GRANT, circle=circle) is None:
+        raise NotAllowed(no_delegate_message(circle))
     # Only a live delegate mandate carries this: one that has ended is refused with its date.
     require_mandate(
         "decisions.record_circle_position",
@@ -860,10 +966,48 @@ def circle_positions(fp: FederationProposal) -> dict[int, CirclePosition]:
     }
 
 
+def _names(circles: Mapping[int, Circle], ids: Any) -> str:
+    return ", ".join(sorted(circles[cid].name for cid in ids))
+
+
+def _covenant_verdict(circles: Mapping[int, Circle], positions: Mapping[int, Stance]) -> Verdict:
+    """The covenant changes only when every circle has spoken and none disagrees or blocks.
+
+    Agreeing, agreeing with concerns and standing aside are consent; silence never is, not even
+    at the deadline (a circle without a delegate cannot speak, so it holds the covenant as it is).
+    """
+    current = {cid: s for cid, s in positions.items() if cid in circles}
+    missing = frozenset(circles.keys() - current.keys())
+    counts = {s.value: sum(1 for v in current.values() if v == s) for s in Stance}
+    opposed = [cid for cid, s in current.items() if s in (Stance.DISAGREE, Stance.BLOCK)]
+    if not circles:
+        reason, passes = _("The federation has no circles."), False
+    elif opposed:
+        reason = _(
+            "The covenant changes only when no circle disagrees or blocks: %(c)s did not consent."
+        ) % {"c": _names(circles, opposed)}
+        passes = False
+    elif missing:
+        reason = _(
+            "The covenant changes only when every circle has spoken: no position from %(c)s."
+        ) % {"c": _names(circles, missing)}
+        passes = False
+    else:
+        reason = _("Every circle consented to the new covenant.")
+        passes = True
+    return Verdict(passes, reason[:300], missing, counts)
+
+
 def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None = None) -> Any:
-    """Circles decide by consent: no circle blocks, and every circle spoke or had its time."""
-    circles = {c.pk for c in federation_circles(fp.federation_id)}
+    """Circles decide by consent: no circle blocks, and every circle spoke or had its time.
+
+    A proposal that revises the covenant needs every circle's consent, spoken (`_covenant_verdict`).
+    """
+    by_id = {c.pk: c for c in federation_circles(fp.federation_id)}
+    circles = set(by_id)
     positions = {cid: Stance(p.stance) for cid, p in circle_positions(fp).items()}
+    if fp.revises_covenant:
+        return _covenant_verdict(by_id, positions)
     return evaluate(
         Rule(RuleKind.CONSENT),
         members=circles,

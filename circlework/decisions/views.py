@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circlework.circles.models import Circle
-from circlework.core.errors import ApplicationError
+from circlework.core.errors import ApplicationError, StaleEdit
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
@@ -141,8 +142,13 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         ),
         "amendment_form": forms.get("amendment_form")
         or AmendmentForm(
-            initial={"text": proposal.text, "agreement_text": proposal.agreement_text}
+            initial={
+                "text": proposal.text,
+                "agreement_text": proposal.agreement_text,
+                "base_version": proposal.version,
+            }
         ),
+        "amendment_stale_from": forms.get("amendment_stale_from"),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "amendments": proposal.amendments.select_related("author", "decided_by"),
         "comments": proposal.comments.select_related("author").prefetch_related("revisions"),
@@ -204,6 +210,20 @@ def position_take(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _rerender(request, proposal, 400, position_form=form)
 
 
+FormT = TypeVar("FormT", bound=django_forms.Form)
+
+
+def _kept(form: FormT, request: HttpRequest, field: str, exc: StaleEdit) -> FormT:
+    """After a stale edit: the user's text kept, the form moved on to the current version (so
+    sending it again is a choice made having seen the change), the refusal on top."""
+    data = request.POST.copy()
+    data[form.add_prefix(field)] = str(exc.current)
+    kept = type(form)(data)
+    kept.is_valid()
+    kept.add_error(None, exc.message)
+    return kept
+
+
 @login_required
 @require_POST
 def amendment_propose(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
@@ -218,6 +238,15 @@ def amendment_propose(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 agreement_text=form.cleaned_data["agreement_text"],
                 reason=form.cleaned_data["reason"],
+                base_version=form.cleaned_data["base_version"],
+            )
+        except StaleEdit as exc:
+            return _rerender(
+                request,
+                proposal,
+                exc.status_code,
+                amendment_form=_kept(form, request, "base_version", exc),
+                amendment_stale_from=form.cleaned_data["base_version"],
             )
         except ApplicationError as exc:
             form_error(form, exc)
@@ -296,12 +325,22 @@ def comment_edit(request: HttpRequest, slug: str, pk: int, comment_pk: int) -> H
         Comment.objects.select_related("proposal__circle"), pk=comment_pk, proposal=proposal
     )
     require_perm(request, "decisions.edit_comment", comment)
-    form = CommentForm(request.POST or None, initial={"text": comment.text})
+    form = CommentForm(
+        request.POST or None,
+        initial={"text": comment.text, "base_revision": services.comment_revision(comment)},
+    )
+    stale: StaleEdit | None = None
     if request.method == "POST" and form.is_valid():
         try:
             services.comment_edit(
-                actor=me(request), comment=comment, text=form.cleaned_data["text"]
+                actor=me(request),
+                comment=comment,
+                text=form.cleaned_data["text"],
+                base_revision=form.cleaned_data["base_revision"],
             )
+        except StaleEdit as exc:
+            form, stale = _kept(form, request, "base_revision", exc), exc
+            comment.refresh_from_db()  # shown above the kept text
         except ApplicationError as exc:
             form_error(form, exc)
         else:
@@ -314,10 +353,11 @@ def comment_edit(request: HttpRequest, slug: str, pk: int, comment_pk: int) -> H
             "proposal": proposal,
             "comment": comment,
             "form": form,
+            "stale": stale is not None,
             "tab": "decisions",
             "is_member": True,
         },
-        status=400 if form.errors else 200,
+        status=stale.status_code if stale else 400 if form.errors else 200,
     )
 
 
@@ -475,12 +515,19 @@ def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
 
 def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
     positions = services.circle_positions(fp)
+    my_circle_ids = set(_my_circles_in(request, fp.federation).values_list("pk", flat=True))
     rows = []
     for circle in services.federation_circles(fp.federation_id):
         rows.append(
             {
                 "circle": circle,
                 "position": positions.get(circle.pk),
+                # A circle without a live delegate cannot speak: the page says so plainly, with
+                # the way to an election for the circle's own members.
+                "no_delegate": services.no_delegate_message(circle)
+                if not services.has_delegate(circle)
+                else "",
+                "is_mine": circle.pk in my_circle_ids,
                 "history": [
                     p for p in fp.circle_positions.filter(circle=circle).order_by("created_at")
                 ],
@@ -495,6 +542,9 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
                 "internal": internal,
                 "is_delegate": allowed("decisions.record_circle_position", request.user, circle),
                 "delegates": _delegate_names(request, circle),
+                "no_delegate": ""
+                if services.has_delegate(circle)
+                else services.no_delegate_message(circle),
                 "form": form
                 if form is not None and str(form.data.get("circle")) == str(circle.pk)
                 else CirclePositionForm(
@@ -539,10 +589,14 @@ def circle_position_record(request: HttpRequest, slug: str, pk: int) -> HttpResp
         from circlework.mandates.services import lapsed_message
 
         lapsed = lapsed_mandate(me(request), "decisions.record_circle_position", circle=circle)
-        if lapsed is None:
+        if lapsed is None and services.has_delegate(circle):
             raise PermissionDenied
-        # A delegate whose mandate has ended is told when it ended; nothing is recorded.
-        messages.error(request, lapsed_message(lapsed))
+        # A delegate whose mandate has ended is told when it ended; a circle without a delegate
+        # is told it has none. Nothing is recorded.
+        messages.error(
+            request,
+            lapsed_message(lapsed) if lapsed is not None else services.no_delegate_message(circle),
+        )
         return render(
             request,
             "decisions/federation_proposal_detail.html",

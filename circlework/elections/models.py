@@ -57,6 +57,9 @@ class Election(TimeStamped):
     opened_by = models.ForeignKey(
         "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who facilitated when the election opened, for the record. Authority to facilitate is not
+    # this field: it is asked at each act (rules.may_facilitate) — a live mandate granting
+    # "elections.facilitate" in the election's scope, or the opener while no one holds one.
     facilitator = models.ForeignKey(
         "accounts.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -71,6 +74,11 @@ class Election(TimeStamped):
     proposed = models.ForeignKey(
         "accounts.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Ranked and approval elections: the ballot paper, fixed when voting opens (practitioner ids,
+    # sorted). The count and every recount use this list and not the nominations, so nothing
+    # done afterwards (a nominee deleting their account, say) can change a result. None until
+    # voting opens, and always for consent elections.
+    ballot_candidates = models.JSONField(null=True, blank=True, default=None)
     # {"method", "elected": [practitioner ids], "rounds": [...], "tallies": {...}, "note"}
     result = models.JSONField(default=dict, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -110,8 +118,9 @@ class Nomination(models.Model):
     """
 
     election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="nominations")
+    # Nulled when the nominee deletes their account: the record stays, as "a former member".
     nominee = models.ForeignKey(
-        "accounts.Practitioner", on_delete=models.CASCADE, related_name="nominations"
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="nominations"
     )
     nominated_by = models.ForeignKey(
         "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -140,10 +149,13 @@ class ConsentResponse(models.Model):
     election = models.ForeignKey(
         Election, on_delete=models.CASCADE, related_name="consent_responses"
     )
+    # Both nulled when the account is deleted: the answer stays on the record (and in a recount).
     candidate = models.ForeignKey(
-        "accounts.Practitioner", on_delete=models.CASCADE, related_name="+"
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    voter = models.ForeignKey("accounts.Practitioner", on_delete=models.CASCADE, related_name="+")
+    voter = models.ForeignKey(
+        "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     stance = models.CharField(max_length=8, choices=ConsentStance.choices)
     reason = models.TextField(_("reasons"), max_length=3000, blank=True)
     is_current = models.BooleanField(default=True)
@@ -168,7 +180,25 @@ class ConsentResponse(models.Model):
 
 
 class Ballot(models.Model):
-    """The choices on one ballot. Nothing here says whose it is when the ballot is secret."""
+    """The choices on one ballot. Nothing here says whose it is when the ballot is secret.
+
+    What the secrecy holds against:
+
+    - Other users, always: no page, API answer, export or audit event shows who chose what;
+      they show who voted (`BallotCast`) and, once closed, the count.
+    - An operator reading the database (SQL, a dump, a backup) sees the set of ballots and,
+      separately, who voted, but not who cast which. The row carries no voter and no time, and
+      its id is random; and since storage order could otherwise pair ballots with casts
+      (SQLite's rowid, PostgreSQL's physical order, and its xmin, the id of the transaction that
+      wrote the row), every cast rewrites all the election's ballots in the same transaction, in
+      the order of their content, with new random ids (services._reshuffle_secret_ballots): the
+      stored order is content order and every row bears the latest cast's transaction.
+    - Not against an operator who compares two snapshots of the database taken between two
+      votes (the difference is one ballot and one cast), nor one who reads what the database
+      has not yet reused or vacuumed (SQLite's free pages and journal, PostgreSQL's dead rows
+      and write-ahead log, which keep earlier versions for a while). Secrecy from the people
+      running the server rests on them not doing that.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="ballots")

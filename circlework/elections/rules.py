@@ -4,7 +4,9 @@ A circle's elections are its members' business; a federation's elections are the
 every member of its circles. Anyone who may see an election may nominate (in a consent election
 only its electors, one nomination each); only electors vote, consent or object; only the
 facilitator moves a consent election on, proposes a candidate or cancels it; only the nominee
-answers a nomination.
+answers a nomination. The facilitator is whoever holds a live mandate to facilitate elections in
+the election's circle or federation, asked at each act; while no one holds one there, the member
+who opened the election facilitates.
 """
 
 from __future__ import annotations
@@ -58,9 +60,22 @@ def is_elector(user: Any, election: Any) -> bool:
 
 
 @rules.predicate
-def is_facilitator(user: Any, election: Any) -> bool:
-    pk = _practitioner_id(user)
-    return bool(election is not None and pk is not None and election.facilitator_id == pk)
+def may_facilitate(user: Any, election: Any) -> bool:
+    """A live mandate granting "elections.facilitate" in the election's circle or federation;
+    or, while no one holds such a mandate there, having opened the election. Asked at each act:
+    a mandate that ended (or was resigned) no longer counts, whoever facilitated before."""
+    from circlework.elections.selectors import FACILITATE, scope_kwargs
+    from circlework.mandates.selectors import holds, is_mandated
+
+    if election is None or user is None or not user.is_authenticated:
+        return False
+    practitioner = getattr(user, "practitioner", None)
+    if practitioner is None:
+        return False
+    scope = scope_kwargs(election)
+    if holds(practitioner, FACILITATE, **scope):
+        return True
+    return election.opened_by_id == practitioner.pk and not is_mandated(FACILITATE, **scope)
 
 
 @rules.predicate
@@ -82,4 +97,4 @@ rules.add_perm("elections.view_election", is_in_election_scope)
 rules.add_perm("elections.nominate", is_in_election_scope)
 rules.add_perm("elections.answer_nomination", is_nominee & is_in_nomination_scope)
 rules.add_perm("elections.vote", is_in_election_scope & is_elector)
-rules.add_perm("elections.facilitate", is_in_election_scope & is_facilitator)
+rules.add_perm("elections.facilitate", is_in_election_scope & may_facilitate)

@@ -34,6 +34,7 @@ from circlework.elections.models import (
 from circlework.mandates.roles import ROLES, Method
 
 DELEGATE_PERMISSION = "decisions.record_circle_position"
+FACILITATE = "elections.facilitate"
 FORMER = "a former member"
 
 # Whose names the electorate can read: a candidate must be at least this visible.
@@ -85,37 +86,96 @@ def scope_members(
     return qs.distinct().select_related("user").order_by("display_name", "pk")
 
 
-def delegate_ids(federation: Federation) -> set[int]:
-    """Holders of live delegate mandates (granting the circle's voice in the federation) who are
-    still members of the circle they speak for."""
-    from circlework.mandates.selectors import live_mandates_granting
+def _federation_id(election: Election) -> int:
+    if election.federation_id is not None:
+        return election.federation_id
+    assert election.circle is not None
+    return election.circle.federation_id
 
-    members = set(
+
+def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
+    """Who may vote (or consent) in each election, now, by election id: the circle's current
+    members; every current member of the federation's circles; or the holders of live delegate
+    mandates (granting the circle's voice in the federation) who are still members of the circle
+    they speak for. Two queries at most, however many elections and circles."""
+    from circlework.mandates.models import Mandate
+
+    elections = list(elections)
+    out: dict[int, set[int]] = {e.pk: set() for e in elections}
+    circle_ids = {
+        e.circle_id
+        for e in elections
+        if e.electorate == Electorate.CIRCLE_MEMBERS and e.circle_id is not None
+    }
+    federation_ids = {
+        _federation_id(e) for e in elections if e.electorate != Electorate.CIRCLE_MEMBERS
+    }
+    delegate_federations = {
+        _federation_id(e) for e in elections if e.electorate == Electorate.DELEGATES
+    }
+    if not circle_ids and not federation_ids:
+        return out
+    by_circle: dict[int, set[int]] = defaultdict(set)
+    by_federation: dict[int, set[int]] = defaultdict(set)
+    for pk, circle_id, federation_id in (
         Membership.objects.current()
-        .filter(circle__federation=federation, practitioner__isnull=False)
-        .values_list("circle_id", "practitioner_id")
-    )
-    ids: set[int] = set()
-    for circle in Circle.objects.filter(federation=federation):
-        for mandate in live_mandates_granting(DELEGATE_PERMISSION, circle=circle):
-            if mandate.holder_id is not None and (circle.pk, mandate.holder_id) in members:
-                ids.add(mandate.holder_id)
-    return ids
+        .filter(Q(circle_id__in=circle_ids) | Q(circle__federation_id__in=federation_ids))
+        .filter(practitioner__isnull=False)
+        .values_list("practitioner_id", "circle_id", "circle__federation_id")
+    ):
+        by_circle[circle_id].add(pk)
+        by_federation[federation_id].add(pk)
+    delegates: dict[int, set[int]] = defaultdict(set)
+    if delegate_federations:
+        # Permissions are a JSON list (containment differs between databases): filter in Python.
+        for holder_id, circle_id, federation_id, permissions in (
+            Mandate.objects.live()
+            .filter(circle__federation_id__in=delegate_federations, holder__isnull=False)
+            .values_list("holder_id", "circle_id", "circle__federation_id", "permissions")
+        ):
+            if DELEGATE_PERMISSION in (permissions or []) and holder_id in by_circle[circle_id]:
+                delegates[federation_id].add(holder_id)
+    for e in elections:
+        if e.electorate == Electorate.CIRCLE_MEMBERS:
+            out[e.pk] = set(by_circle[e.circle_id]) if e.circle_id is not None else set()
+        elif e.electorate == Electorate.DELEGATES:
+            out[e.pk] = set(delegates[_federation_id(e)])
+        else:
+            out[e.pk] = set(by_federation[_federation_id(e)])
+    return out
 
 
 def electorate_ids(election: Election) -> set[int]:
     """Who may vote (or consent) in this election, now."""
-    if election.electorate == Electorate.CIRCLE_MEMBERS:
-        return set(scope_members(circle=election.circle).values_list("pk", flat=True))
-    federation = federation_of(election)
-    if election.electorate == Electorate.DELEGATES:
-        return delegate_ids(federation)
-    return set(scope_members(federation=federation).values_list("pk", flat=True))
+    return electorates_for([election])[election.pk]
 
 
 def electors(election: Election) -> list[Practitioner]:
     ids = electorate_ids(election)
     return list(Practitioner.objects.filter(pk__in=ids).select_related("user").order_by("pk"))
+
+
+@dataclass(frozen=True)
+class Facilitation:
+    """Who may facilitate the election now (change round, proposing, cancelling).
+
+    The holders of live mandates granting "elections.facilitate" in the election's circle or
+    federation; while no one holds such a mandate there, the member who opened the election.
+    Asked at each act, so a mandate that ends (or is resigned) takes its authority with it.
+    """
+
+    ids: frozenset[int]
+    by_mandate: bool  # False: the opener facilitates, as no live mandate grants it here
+
+
+def facilitation(election: Election) -> Facilitation:
+    from circlework.mandates.selectors import live_mandates_granting
+
+    live = list(live_mandates_granting(FACILITATE, **scope_kwargs(election)))
+    if live:
+        return Facilitation(frozenset(m.holder_id for m in live if m.holder_id is not None), True)
+    opener = election.opened_by_id
+    return Facilitation(frozenset({opener} if opener is not None else ()), False)
 
 
 def is_in_scope(election: Election, practitioner: Practitioner) -> bool:
@@ -130,15 +190,26 @@ def name_is_visible_to_electorate(election: Election, practitioner: Practitioner
     return practitioner.display_name_visibility in NAME_LEVELS[level]
 
 
-def candidate_ids(election: Election) -> list[int]:
+def nominated_candidate_ids(election: Election) -> list[int]:
     """Nominees who accepted to stand (on a current nomination), in id order."""
     return sorted(
-        set(
-            election.nominations.filter(is_current=True, accepted=True).values_list(
+        {
+            pk
+            for pk in election.nominations.filter(is_current=True, accepted=True).values_list(
                 "nominee_id", flat=True
             )
-        )
+            if pk is not None
+        }
     )
+
+
+def candidate_ids(election: Election) -> list[int]:
+    """The candidates, in id order: once voting has opened, the ballot paper fixed then (what
+    the count uses, whatever happens to the nominations or accounts afterwards); before, the
+    nominees who accepted to stand."""
+    if election.ballot_candidates is not None:
+        return sorted(int(c) for c in election.ballot_candidates)
+    return nominated_candidate_ids(election)
 
 
 def election_page_candidates(election: Election) -> list[tuple[int, str]]:
@@ -267,46 +338,77 @@ def awaiting_me(*, practitioner: Practitioner) -> list[Awaiting]:
         return []
     circle_ids = {c for c, _f in rows}
     federation_ids = {f for _c, f in rows}
-    open_elections = (
+    open_elections = list(
         Election.objects.filter(Q(circle_id__in=circle_ids) | Q(federation_id__in=federation_ids))
         .exclude(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED])
         .select_related("circle", "circle__federation", "federation")
         .order_by("voting_closes_at")
     )
+    if not open_elections:
+        return []
+    # A constant number of queries, however many elections: what concerns me, for all at once.
+    election_ids = [e.pk for e in open_elections]
+    electorates = electorates_for(open_elections)
+    to_answer: set[int] = set()
+    nominated: set[int] = set()
+    for election_id, nominee_id, nominated_by_id, accepted in Nomination.objects.filter(
+        Q(nominee=practitioner) | Q(nominated_by=practitioner),
+        election_id__in=election_ids,
+        is_current=True,
+    ).values_list("election_id", "nominee_id", "nominated_by_id", "accepted"):
+        if nominee_id == practitioner.pk and accepted is None:
+            to_answer.add(election_id)
+        if nominated_by_id == practitioner.pk:
+            nominated.add(election_id)
+    consented = set(
+        ConsentResponse.objects.filter(
+            election_id__in=election_ids,
+            voter=practitioner,
+            is_current=True,
+            stance=ConsentStance.CONSENT,
+        ).values_list("election_id", "candidate_id")
+    )
+    cast = set(
+        BallotCast.objects.filter(election_id__in=election_ids, voter=practitioner).values_list(
+            "election_id", flat=True
+        )
+    )
     out: list[Awaiting] = []
     for election in open_elections:
-        what = _awaiting_what(election, practitioner)
+        what = _awaiting_what(
+            election,
+            to_answer=election.pk in to_answer,
+            is_elector=practitioner.pk in electorates[election.pk],
+            nominated=election.pk in nominated,
+            consented=(election.pk, election.proposed_id) in consented,
+            cast=election.pk in cast,
+        )
         if what:
             out.append(Awaiting(election, what, scope_name(election), role_name(election)))
     return out
 
 
-def _awaiting_what(election: Election, practitioner: Practitioner) -> str:
-    mine = election.nominations.filter(is_current=True, nominee=practitioner)
-    if (
-        election.status in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND)
-        and mine.filter(accepted__isnull=True).exists()
-    ):
+def _awaiting_what(
+    election: Election,
+    *,
+    to_answer: bool,
+    is_elector: bool,
+    nominated: bool,
+    consented: bool,
+    cast: bool,
+) -> str:
+    if election.status in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND) and to_answer:
         return "answer"
-    if practitioner.pk not in electorate_ids(election):
+    if not is_elector:
         return ""
     if election.method == Method.CONSENT:
         if election.status == ElectionStatus.NOMINATING:
-            given = election.nominations.filter(is_current=True, nominated_by=practitioner)
-            return "" if given.exists() else "nominate"
+            return "" if nominated else "nominate"
         if election.status == ElectionStatus.CONSENT_ROUND:
-            answered = ConsentResponse.objects.filter(
-                election=election,
-                candidate_id=election.proposed_id,
-                voter=practitioner,
-                is_current=True,
-                stance=ConsentStance.CONSENT,
-            )
-            return "" if answered.exists() else "consent"
+            return "" if consented else "consent"
         return ""
     if election.status == ElectionStatus.VOTING:
-        cast = BallotCast.objects.filter(election=election, voter=practitioner)
-        return "" if cast.exists() else "vote"
+        return "" if cast else "vote"
     return ""
 
 
@@ -373,8 +475,9 @@ class ElectionPage:
     my_standing: Nomination | None  # my accepted nomination, while I may still withdraw
     electorate: list[str]
     is_elector: bool
-    is_facilitator: bool
-    facilitator: str
+    is_facilitator: bool  # may I facilitate now
+    facilitators: list[str]  # who may facilitate now
+    facilitation_by_mandate: bool  # False: no one holds a mandate to, so the opener does
     voted: list[str]
     not_voted: list[str]
     my_cast: bool
@@ -433,7 +536,8 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
     for r in responses:
         ids |= {r.voter_id, r.candidate_id}
     ids |= {c.voter_id for c in casts}
-    ids |= {election.facilitator_id, election.proposed_id}
+    facilitating = facilitation(election)
+    ids |= set(facilitating.ids) | {election.proposed_id}
     ids |= set(int(i) for i in (election.result or {}).get("candidates", []))
     names = names_for(user, ids)
 
@@ -498,8 +602,9 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
         my_standing=my_standing,
         electorate=sorted(_name(names, pk) for pk in elector_ids),
         is_elector=practitioner.pk in elector_ids,
-        is_facilitator=election.facilitator_id == practitioner.pk,
-        facilitator=_name(names, election.facilitator_id) if election.facilitator_id else "",
+        is_facilitator=practitioner.pk in facilitating.ids,
+        facilitators=sorted(_name(names, pk) for pk in facilitating.ids),
+        facilitation_by_mandate=facilitating.by_mandate,
         voted=sorted(_name(names, pk) for pk in voted_ids),
         not_voted=sorted(_name(names, pk) for pk in elector_ids - voted_ids),  # type: ignore[operator]
         my_cast=practitioner.pk in voted_ids,

@@ -3,19 +3,24 @@
 Each is atomic, checked by the rules, validated, audited and tells the people concerned. The
 election row is locked for every change to it, so a ballot, a consent or the close cannot race.
 Secret ballots: the `Ballot` row carries the choices and nothing that ties it to its voter; the
-`BallotCast` row (one per voter, a database constraint) records who voted. Audit events name who
-voted, never what they chose. The count (counting.py, stvpoll) is stored with its rounds and can
-be recomputed from the stored ballots by `recount`.
+`BallotCast` row (one per voter, a database constraint) records who voted, and each cast rewrites
+the election's ballots in content order so that storage order ties no ballot to a voter (see
+models.Ballot for what this secrecy holds against). Audit events name who voted, never what they
+chose. The count (counting.py, stvpoll) is stored with its rounds and can be recomputed by
+`recount` from the stored ballots and the ballot paper fixed when voting opened. Facilitating is
+asked at each act (`require_facilitator`): a live mandate, or the opener while no one holds one.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +55,7 @@ FACILITATE = "elections.facilitate"
 
 def _lock(election: Election) -> Election:
     return (
-        Election.objects.select_for_update(of=("self",))
+        Election.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation", "federation")
         .get(pk=election.pk)
     )
@@ -127,6 +132,29 @@ def _field_error(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, fields={field: [message]})
 
 
+def require_facilitator(*, actor: Practitioner, election: Election) -> None:
+    """Facilitating is asked at each act, not fixed when the election opened: a live mandate
+    granting "elections.facilitate" in the election's scope, or, while no one holds one there,
+    having opened the election. A facilitator whose mandate has ended (or who resigned) is told
+    so, with the date; nothing is changed."""
+    from circlework.mandates.selectors import lapsed_mandate
+    from circlework.mandates.services import lapsed_message
+
+    if allowed(FACILITATE, actor.user, election):
+        return
+    if not allowed("elections.view_election", actor.user, election):
+        raise NotAllowed()
+    lapsed = lapsed_mandate(actor, FACILITATE, **selectors.scope_kwargs(election))
+    if lapsed is not None:
+        raise NotAllowed(lapsed_message(lapsed))
+    raise NotAllowed(
+        _(
+            "Only the facilitator may do this: whoever holds a mandate to facilitate elections "
+            "here, or, while no one does, the member who opened the election."
+        )
+    )
+
+
 # --- opening ------------------------------------------------------------------------------------
 
 
@@ -158,11 +186,13 @@ def election_open(
         raise InvalidInput(_("An election belongs to a circle or to a federation."))
     if circle is not None:
         require("elections.open_circle_election", actor, circle)
-        Circle.objects.select_for_update().filter(pk=circle.pk).first()  # one opening at a time
+        Circle.objects.select_for_update(no_key=True).filter(
+            pk=circle.pk
+        ).first()  # one opening at a time
     else:
         assert federation is not None
         require("elections.open_federation_election", actor, federation)
-        Federation.objects.select_for_update().filter(pk=federation.pk).first()
+        Federation.objects.select_for_update(no_key=True).filter(pk=federation.pk).first()
     the_role = role_for(role, circle=circle, federation=federation)
     method = method or the_role.method
     if method not in dict(Method.CHOICES):
@@ -191,7 +221,11 @@ def election_open(
     starts = term_starts_on or timezone.localdate(voting_closes_at)
     if starts < today:
         raise _field_error("term_starts_on", _("The term cannot start in the past."))
-    longest = add_months(starts, the_role.term_months)
+    try:
+        longest = add_months(starts, the_role.term_months)
+    except ValueError:  # past year 9999
+        field = "term_starts_on" if term_starts_on else "voting_closes_at"
+        raise _field_error(field, _("That is too far ahead for a term to follow.")) from None
     ends = term_ends_on or longest
     if ends <= starts:
         raise _field_error("term_ends_on", _("The term must end after it starts."))
@@ -475,7 +509,7 @@ def _ensure_consent(election: Election) -> None:
 @transaction.atomic
 def election_change_round(*, actor: Practitioner, election: Election) -> Election:
     """The facilitator closes the nominations round: electors may now change their nomination."""
-    require("elections.facilitate", actor, election)
+    require_facilitator(actor=actor, election=election)
     election = _lock(election)
     _ensure_consent(election)
     if election.status != ElectionStatus.NOMINATING:
@@ -544,7 +578,7 @@ def election_propose(
 ) -> Election:
     """The facilitator proposes a candidate (after the change round, or instead of one who drew
     an objection). Earlier consents and objections stay on the record, no longer current."""
-    require("elections.facilitate", actor, election)
+    require_facilitator(actor=actor, election=election)
     election = _lock(election)
     _ensure_consent(election)
     if election.status not in (ElectionStatus.CHANGE_ROUND, ElectionStatus.CONSENT_ROUND):
@@ -624,14 +658,13 @@ def consent_respond(
         % {"a": actor.display_name, "b": candidate.display_name},
         data={"election": election.pk, "candidate": candidate.pk},
     )
-    facilitator = election.facilitator
-    if stance == ConsentStance.OBJECT and facilitator is not None and facilitator.pk != actor.pk:
-        notify(
-            recipient=facilitator,
-            kind=NotificationKind.ELECTION,
+    if stance == ConsentStance.OBJECT:  # to whoever may facilitate now
+        _tell(
+            election,
+            Practitioner.objects.filter(pk__in=selectors.facilitation(election).ids).order_by("pk"),
             title=_title(election, _("an objection to talk through")),
             body=reason,
-            url=election.get_absolute_url(),
+            exclude=actor.pk,
         )
     voters = selectors.electorate_ids(election)
     consented = set(
@@ -647,7 +680,7 @@ def consent_respond(
                 "seats": 1,
                 "candidates": [candidate.pk],
                 "elected": [candidate.pk],
-                "consents": len(voters),
+                "consents": _consents(election, candidate.pk),
                 "complete": True,
                 "note": "",
             },
@@ -720,6 +753,8 @@ def ballot_cast(*, actor: Practitioner, election: Election, choices: Sequence[in
     Ballot.objects.create(
         election=election, choices=stored, voter=None if election.secret else actor
     )
+    if election.secret:
+        _reshuffle_secret_ballots(election)
     _audit(
         election,
         actor=actor,
@@ -731,6 +766,27 @@ def ballot_cast(*, actor: Practitioner, election: Election, choices: Sequence[in
         else {"election": election.pk, "choices": stored},
     )
     return cast
+
+
+def _ballot_order(choices: Sequence[int]) -> str:
+    return json.dumps([int(c) for c in choices])
+
+
+def _reshuffle_secret_ballots(election: Election) -> None:
+    """Rewrite all of a secret election's ballots in the order of their content, with new random
+    ids, in the casting transaction (the election row is locked). Otherwise the order rows are
+    stored in (SQLite's rowid, PostgreSQL's physical order) and the transaction that wrote each
+    (PostgreSQL's xmin, shared with its `BallotCast`) would tie a ballot to its voter. After this
+    every ballot sits in content order and bears the latest cast's transaction. A rewrite per
+    cast costs a few hundred rows at most: electorates are circles and federations."""
+    ballots = sorted(
+        (list(choices) for choices in election.ballots.values_list("choices", flat=True)),
+        key=_ballot_order,
+    )
+    election.ballots.all().delete()
+    Ballot.objects.bulk_create(
+        [Ballot(id=uuid.uuid4(), election=election, choices=c, voter=None) for c in ballots]
+    )
 
 
 def _electorate_refusal(election: Election) -> str:
@@ -749,16 +805,30 @@ def _stored_ballots(election: Election) -> list[list[int]]:
     ballots = [
         [int(c) for c in choices] for choices in election.ballots.values_list("choices", flat=True)
     ]
-    return sorted(ballots, key=lambda b: json.dumps(b))
+    return sorted(ballots, key=_ballot_order)
 
 
 def count(election: Election) -> dict[str, Any]:
-    """Count the stored ballots of a ranked or approval election."""
+    """Count the stored ballots of a ranked or approval election, among the candidates on the
+    ballot paper fixed when voting opened (not the nominations as they are now: a nominee who
+    deletes their account afterwards is still a candidate the ballots ranked)."""
     candidates = selectors.candidate_ids(election)
     ballots = _stored_ballots(election)
     if election.method == Method.APPROVAL:
         return counting.count_approval(candidates, ballots, election.seats).as_json()
     return counting.count_ranked(candidates, ballots, election.seats).as_json()
+
+
+def _consents(election: Election, candidate_id: int) -> int:
+    """The current consents to the candidate, as rows, not voter ids: a deleted account leaves
+    its consent on the record, unattributed. Only the last proposed candidate's answers are
+    current (proposing another sets the earlier ones aside), so the answers to a candidate whose
+    account is gone are still theirs."""
+    return (
+        election.consent_responses.filter(is_current=True, stance=ConsentStance.CONSENT)
+        .filter(Q(candidate_id=candidate_id) | Q(candidate__isnull=True))
+        .count()
+    )
 
 
 def recount(election: Election) -> dict[str, Any]:
@@ -767,15 +837,11 @@ def recount(election: Election) -> dict[str, Any]:
     if election.method == Method.CONSENT:
         stored = election.result or {}
         candidate = (stored.get("elected") or [None])[0]
-        voters = set(
-            election.consent_responses.filter(
-                candidate_id=candidate, is_current=True, stance=ConsentStance.CONSENT
-            ).values_list("voter_id", flat=True)
-        )
+        consents = _consents(election, int(candidate)) if candidate is not None else 0
         return {
             "method": Method.CONSENT,
-            "elected": [candidate] if candidate is not None and voters else [],
-            "consents": len(voters),
+            "elected": [candidate] if candidate is not None and consents else [],
+            "consents": consents,
         }
     return count(election)
 
@@ -849,7 +915,10 @@ def _finish(election: Election, result: dict[str, Any]) -> None:
 
 
 def _start_voting(election: Election) -> None:
-    if not selectors.candidate_ids(election):
+    """Fix the ballot paper (the count uses it, never the nominations again) and open voting."""
+    election.ballot_candidates = selectors.nominated_candidate_ids(election)
+    election.save(update_fields=["ballot_candidates", "updated_at"])
+    if not election.ballot_candidates:
         _finish(election, count(election))
         return
     election.status = ElectionStatus.VOTING
@@ -898,7 +967,7 @@ def election_advance(*, election: Election) -> str | None:
 @transaction.atomic
 def election_cancel(*, actor: Practitioner, election: Election, reason: str) -> Election:
     """The facilitator cancels an open election, with reasons (a new one may then be opened)."""
-    require("elections.facilitate", actor, election)
+    require_facilitator(actor=actor, election=election)
     election = _lock(election)
     if not election.is_open:
         raise Conflict(_("This election is already over."))

@@ -65,11 +65,17 @@ def _scope_context(election: Election | None = None, **scope: Any) -> dict[str, 
 
 def _list(request: HttpRequest, **scope: Any) -> HttpResponse:
     open_, past = selectors.elections_for(**scope)
-    summaries = {}
-    for e in past:
-        summaries[e.pk] = selectors.result_summary(
-            e, selectors.names_for(request.user, (e.result or {}).get("elected", []))
-        )
+    # One look-up of names for every past election (the elected and those tied).
+    names = selectors.names_for(
+        request.user,
+        {
+            int(pk)
+            for e in past
+            for key in ("elected", "tied")
+            for pk in (e.result or {}).get(key, [])
+        },
+    )
+    summaries = {e.pk: selectors.result_summary(e, names) for e in past}
     return render(
         request,
         "elections/election_list.html",
@@ -205,6 +211,18 @@ def _act(
     return redirect(election)
 
 
+def _not_facilitator(request: HttpRequest, election: Election) -> HttpResponse | None:
+    """Facilitating is asked now, not fixed at opening; a refusal says why (a mandate that has
+    ended, with its date) on the election's page, with the refusal's status."""
+    require_perm(request, "elections.view_election", election)
+    try:
+        services.require_facilitator(actor=me(request), election=election)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _detail(request, election, status=exc.status_code)
+    return None
+
+
 def _nominee(pk: int) -> Practitioner:
     return get_object_or_404(Practitioner, pk=pk)
 
@@ -274,7 +292,9 @@ def nomination_change(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def election_change_round(request: HttpRequest, pk: int) -> HttpResponse:
     election = _election(pk)
-    require_perm(request, "elections.facilitate", election)
+    refused = _not_facilitator(request, election)
+    if refused is not None:
+        return refused
     try:
         services.election_change_round(actor=me(request), election=election)
     except ApplicationError as exc:
@@ -288,7 +308,9 @@ def election_change_round(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def election_propose(request: HttpRequest, pk: int) -> HttpResponse:
     election = _election(pk)
-    require_perm(request, "elections.facilitate", election)
+    refused = _not_facilitator(request, election)
+    if refused is not None:
+        return refused
     form = ProposeForm(request.POST, choices=selectors.election_page_candidates(election))
     return _act(
         request,
@@ -346,7 +368,9 @@ def ballot_cast(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def election_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     election = _election(pk)
-    require_perm(request, "elections.facilitate", election)
+    refused = _not_facilitator(request, election)
+    if refused is not None:
+        return refused
     form = CancelForm(request.POST, prefix="cancel")
     return _act(
         request,

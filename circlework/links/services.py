@@ -13,7 +13,7 @@ link change and every membership change.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -46,6 +46,11 @@ LAPSE_WARNING = timedelta(days=30)
 
 def _day(d: date) -> str:
     return date_format(d, "j F Y")
+
+
+def lapse_moment(lapses_on: date) -> datetime:
+    """When a link lapses: the start of its lapse date, local time (from then it is not live)."""
+    return timezone.make_aware(datetime.combine(lapses_on, time.min))
 
 
 def _is_current_member(circle: Circle, practitioner: Practitioner) -> bool:
@@ -110,7 +115,7 @@ def _record(
 
 def _lock(link: CircleLink) -> CircleLink:
     return (
-        CircleLink.objects.select_for_update(of=("self",))
+        CircleLink.objects.select_for_update(of=("self",), no_key=True)
         .select_related("asking_circle", "validating_circle", "federation", "decision")
         .get(pk=link.pk)
     )
@@ -223,7 +228,9 @@ def link_request(
         raise InvalidInput(msg, fields={field: [msg]})
     message = (message or "").strip()
     # One request at a time per federation, so two requests cannot close a triangle together.
-    federation = Federation.objects.select_for_update().get(pk=asking_circle.federation_id)
+    federation = Federation.objects.select_for_update(no_key=True).get(
+        pk=asking_circle.federation_id
+    )
     today = timezone.localdate()
     _lapse_due_between(asking_circle, validating_circle, today=today)
     _lapse_due_between(validating_circle, asking_circle, today=today)
@@ -247,7 +254,7 @@ def link_request(
             raise InvalidInput(msg, fields={field: [msg]})
     reverse_link = (
         CircleLink.objects.open()
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(asking_circle=validating_circle, validating_circle=asking_circle)
         .first()
     )
@@ -564,6 +571,15 @@ def link_decision_open(
         )
     if locked.decision is not None and locked.decision.status == ProposalStatus.OPEN:
         raise Conflict(_("The circle is already deciding on this link: see its proposal."))
+    if (
+        locked.status == LinkStatus.VALIDATED
+        and locked.lapses_on is not None
+        and closes_at >= lapse_moment(locked.lapses_on)
+    ):
+        msg = _(
+            "A renewal is decided before the link lapses: choose a closing time before %(d)s."
+        ) % {"d": _day(locked.lapses_on)}
+        raise InvalidInput(msg, fields={"closes_at": [msg]})
     proposal = proposal_open(
         actor=actor,
         circle=locked.validating_circle,
@@ -604,19 +620,21 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
 
     If the proposal was a link's decision: passed → validated (or renewed) from today for the
     covenant's period, unless the federation's rules now forbid it (a closed triangle); not
-    passed → declined. Both circles are told, and the asking circle's status refreshed.
+    passed → declined. A renewal that passes after the link lapsed meanwhile validates it again.
+    Both circles are told, and the asking circle's status refreshed.
     """
     proposal_id = outcome.proposal_id
     pk = CircleLink.objects.filter(decision_id=proposal_id).values_list("pk", flat=True).first()
     if pk is None:
         return None
     link = _lock(CircleLink(pk=pk))
-    if link.status not in (LinkStatus.MET, LinkStatus.VALIDATED):
-        return None  # cancelled meanwhile: nothing to record
-    renewing = link.status == LinkStatus.VALIDATED
+    if link.status not in (LinkStatus.MET, LinkStatus.VALIDATED, LinkStatus.LAPSED):
+        return None  # cancelled or withdrawn meanwhile: nothing to record
+    after_lapse = link.status == LinkStatus.LAPSED  # it lapsed while its renewal was decided
+    renewing = link.status == LinkStatus.VALIDATED or after_lapse
     passed = bool(outcome.passed)
     asking, validating = _both(link)
-    federation = Federation.objects.select_for_update().get(pk=link.federation_id)
+    federation = Federation.objects.select_for_update(no_key=True).get(pk=link.federation_id)
     rules = federation_rules(federation)
     now = timezone.now()
     today = timezone.localdate(now)
@@ -632,7 +650,35 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
     link.decided_at = now
     fields = ["decided_at", "updated_at"]
     body = ""
-    if passed and not refused_by_rule:
+    lapsed_on = link.lapses_on
+    superseded: list[CircleLink] = []  # new requests the same way, made after the lapse
+    validated_anew: CircleLink | None = None  # or a new link, already validated meanwhile
+    if passed and not refused_by_rule and after_lapse:
+        superseded = list(
+            CircleLink.objects.open()
+            .select_for_update(of=("self",), no_key=True)
+            .filter(asking_circle=asking, validating_circle=validating)
+            .exclude(pk=link.pk)
+        )
+        validated_anew = next((o for o in superseded if o.status == LinkStatus.VALIDATED), None)
+        if validated_anew is not None:
+            superseded = []
+    if validated_anew is not None:
+        verb = "link.not_renewed"
+        summary = _("%(v)s did not renew its validation of %(a)s") % names
+        body = _("%(v)s already validates %(a)s by a newer link, until %(d)s.") % {
+            **names,
+            "d": _day(validated_anew.lapses_on) if validated_anew.lapses_on else "—",
+        }
+    elif passed and not refused_by_rule:
+        if after_lapse:
+            # A new request the same way, made after the lapse, gives way to the renewal.
+            for other in superseded:
+                other.status = LinkStatus.CANCELLED
+                other.ended_at = now
+                other.save(update_fields=["status", "ended_at", "updated_at"])
+            link.ended_at = None
+            fields.append("ended_at")
         link.status = LinkStatus.VALIDATED
         link.validated_on = today
         link.lapses_on = add_months(today, rules.link_lapse_months)
@@ -648,6 +694,19 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
             "d": _day(link.lapses_on),
             "v": validating.name,
         }
+        if after_lapse:
+            body = (
+                _("The link had lapsed on %(d)s while %(v)s decided; it is live again.")
+                % {"d": _day(lapsed_on) if lapsed_on else "—", "v": validating.name}
+                + " "
+                + body
+            )
+    elif after_lapse:
+        verb = "link.not_renewed"
+        summary = _("%(v)s did not renew its validation of %(a)s") % names
+        body = refused_by_rule or _(
+            "The link lapsed on %(d)s and stays lapsed. %(a)s can ask for a new link."
+        ) % {"d": _day(lapsed_on) if lapsed_on else "—", "a": asking.name}
     elif renewing:
         verb = "link.not_renewed"
         summary = _("%(v)s did not renew its validation of %(a)s") % names
@@ -662,15 +721,33 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
         summary = _("%(v)s did not validate %(a)s’s process") % names
         body = refused_by_rule or _("%(a)s may ask again later, or ask another circle.") % names
     link.save(update_fields=fields)
+    for other in superseded:
+        _record(
+            actor=None,
+            verb="link.cancelled",
+            link=other,
+            summary=_("%(a)s’s new request to %(v)s gave way to the renewed link") % names,
+            circles=(asking, validating),
+            data={"renewed": link.pk},
+        )
     _record(
         actor=None,
         verb=verb,
         link=link,
         summary=summary,
         circles=(validating, asking),
-        data={"proposal": proposal_id, "passed": passed, "refused_by_rule": bool(refused_by_rule)},
+        data={
+            "proposal": proposal_id,
+            "passed": passed,
+            "refused_by_rule": bool(refused_by_rule),
+            "after_lapse": after_lapse,
+        },
     )
     _tell(_both(link), title=summary, body=body, url=link.get_absolute_url())
+    if link.status == LinkStatus.VALIDATED:
+        from circlework.links import tasks
+
+        tasks.schedule_lapse(link)
     circle_status_refresh(
         circle=asking,
         cause=_("%(v)s did not validate it") % names if link.status == LinkStatus.DECLINED else "",
@@ -797,7 +874,7 @@ def circle_status_refresh(
     is *forming*. On a change every member is told, and the change is in the circle's history.
     """
     locked = (
-        Circle.objects.select_for_update(of=("self",))
+        Circle.objects.select_for_update(of=("self",), no_key=True)
         .select_related("federation")
         .get(pk=circle.pk)
     )
@@ -837,6 +914,22 @@ def circle_status_refresh(
 
 
 # --- lapsing ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_lapse_due(*, link: CircleLink, today: date | None = None) -> bool:
+    """Lapse this link if its date has come and it is still validated (the task queued for the
+    start of its lapse date calls this); the asking circle's status is refreshed. A link renewed
+    meanwhile has a later date and is left alone, so calling it again is safe."""
+    today = today or timezone.localdate()
+    due = CircleLink.objects.filter(pk=link.pk, status=LinkStatus.VALIDATED, lapses_on__lte=today)
+    if not due.exists():
+        return False
+    locked = _lock(link)
+    if locked.status != LinkStatus.VALIDATED or locked.is_live(today):
+        return False
+    _lapse_now(locked, today=today)
+    return True
 
 
 def link_lapse_notices(*, today: date | None = None) -> int:

@@ -1,17 +1,38 @@
-"""Link lapses without cron: a recurring sweep warns both circles a month ahead, then lapses the
-link on its date and refreshes the asking circle's status (it may drop back to forming)."""
+"""Link lapses without cron: each validated (or renewed) link queues its own lapse for the start
+of its lapse date, so the public register drops a circle back to forming at once; a recurring
+sweep warns both circles a month ahead and lapses anything the queued task missed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django_tasks import task
+from django_tasks import default_task_backend, task
 
 from circlework.core.scheduling import recurring
+from circlework.links.models import CircleLink
 
 
-# Daily in spirit; run four times a day so a lapse reaches the register within hours.
-@recurring(every=timedelta(hours=6))
+def schedule_lapse(link: CircleLink) -> None:
+    """Queue the link's lapse for the start of its lapse date. The handler is idempotent (a link
+    renewed meanwhile has a later date and is left alone), so re-queueing is safe."""
+    if not default_task_backend.supports_defer or link.lapses_on is None:
+        return  # the immediate backend (tests): the sweep and direct calls do the work
+    from circlework.links.services import lapse_moment
+
+    lapse_link.using(run_after=lapse_moment(link.lapses_on)).enqueue(link.pk)
+
+
+@task()
+def lapse_link(link_id: int) -> bool:
+    """Lapse the link if its date has come and it is still validated; refresh the status."""
+    from circlework.links.services import link_lapse_due
+
+    link = CircleLink.objects.filter(pk=link_id).first()
+    return link is not None and link_lapse_due(link=link)
+
+
+# The safety net: hourly, so a lapse the queued task missed reaches the register within the hour.
+@recurring(every=timedelta(hours=1))
 @task()
 def lapse_links() -> int:
     from circlework.links.services import link_lapse_notices

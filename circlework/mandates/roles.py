@@ -2,8 +2,10 @@
 
 Roles and their terms are defined by agreements: a circle's agreement of kind "roles"
 (parameters `{"roles": {"convener": {...}}}`) and the federation's covenant (the same shape).
-What an agreement leaves unsaid falls back to the defaults here. The permission vocabulary is
-fixed in code because each permission is checked somewhere in code.
+Each role's settings are those in `SETTING_RANGES` and "method"; `role_settings_problems` checks
+new settings strictly, `role_with_overrides` reads old ones tolerantly: whatever an agreement
+leaves unsaid or says wrongly falls back to the role's defaults here. The permission vocabulary
+is fixed in code because each permission is checked somewhere in code.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,6 +54,7 @@ class Role:
     review_months: int = 6  # the review falls this many months into the term
     max_consecutive_terms: int | None = None
     method: str = Method.CONSENT
+    seats: int = 1  # how many people may hold the role here at the same time
 
 
 ROLES: dict[str, Role] = {
@@ -106,27 +110,110 @@ ROLES: dict[str, Role] = {
 }
 
 
+# What an agreement may set for each numeric setting of a role, inclusive.
+SETTING_RANGES: dict[str, tuple[int, int]] = {
+    "term_months": (1, 120),
+    "review_months": (1, 120),
+    "max_consecutive_terms": (1, 20),  # or null: no limit
+    "seats": (1, 12),
+}
+SETTINGS = (*SETTING_RANGES, "method")
+
+
 def _int(value: Any, default: int | None, *, minimum: int = 1, maximum: int = 120) -> int | None:
+    if isinstance(value, bool):
+        return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return number if minimum <= number <= maximum else default
 
 
+def _is_method(value: Any) -> bool:
+    return isinstance(value, str) and value in dict(Method.CHOICES)
+
+
+def _ranged(o: dict[str, Any], key: str, default: int) -> int:
+    low, high = SETTING_RANGES[key]
+    return _int(o.get(key), default, minimum=low, maximum=high) or default
+
+
 def role_with_overrides(role: Role, overrides: Any) -> Role:
-    """The role as an agreement defines it: term, review, consecutive cap and method."""
+    """The role as an agreement defines it: term, review, consecutive cap, seats and method.
+
+    Tolerant of old or hand-edited data: a setting missing or out of range keeps the role's
+    default. `"max_consecutive_terms": null` lifts the cap; anything else invalid keeps the
+    default cap (a bad value never silently removes it).
+    """
     o = overrides if isinstance(overrides, dict) else {}
-    term = _int(o.get("term_months"), role.term_months) or role.term_months
-    review = _int(o.get("review_months"), role.review_months) or role.review_months
-    method = o.get("method") if o.get("method") in dict(Method.CHOICES) else role.method
+    term = _ranged(o, "term_months", role.term_months)
+    review = _ranged(o, "review_months", role.review_months)
+    method = o.get("method") if _is_method(o.get("method")) else role.method
     cap = role.max_consecutive_terms
     if "max_consecutive_terms" in o:
-        cap = _int(o.get("max_consecutive_terms"), None, maximum=20)
+        value = o["max_consecutive_terms"]
+        low, high = SETTING_RANGES["max_consecutive_terms"]
+        cap = None if value is None else _int(value, cap, minimum=low, maximum=high)
     return replace(
         role,
         term_months=term,
         review_months=min(review, term),
         max_consecutive_terms=cap,
+        seats=_ranged(o, "seats", role.seats),
         method=str(method),
     )
+
+
+def role_settings_problems(role: Role, settings: Any) -> dict[str, list[str]]:
+    """What is wrong with new settings for this role, by setting name; empty when they may be
+    adopted. Strict: whole numbers within `SETTING_RANGES` (null for no consecutive-term limit),
+    a known method, no other names, and a review that falls within the term."""
+    name = str(role.name)
+    if not isinstance(settings, dict):
+        return {
+            "": [
+                gettext("%(role)s: give the role's settings as named values (%(names)s).")
+                % {"role": name, "names": ", ".join(SETTINGS)}
+            ]
+        }
+    problems: dict[str, list[str]] = {}
+    for key in settings:
+        if key not in SETTINGS:
+            problems[str(key)] = [
+                gettext("%(role)s: there is no setting “%(key)s”; the settings are %(names)s.")
+                % {"role": name, "key": key, "names": ", ".join(SETTINGS)}
+            ]
+    words = {
+        "term_months": gettext("the term, in months"),
+        "review_months": gettext("the review, in months into the term"),
+        "max_consecutive_terms": gettext("the most consecutive terms (null for no limit)"),
+        "seats": gettext("the seats: how many may hold the role at a time"),
+    }
+    for key, (low, high) in SETTING_RANGES.items():
+        if key not in settings:
+            continue
+        value = settings[key]
+        if key == "max_consecutive_terms" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems[key] = [
+                gettext("%(role)s: give %(what)s as a whole number from %(a)s to %(b)s.")
+                % {"role": name, "what": words[key], "a": low, "b": high}
+            ]
+    if "method" in settings and not _is_method(settings["method"]):
+        problems["method"] = [
+            gettext("%(role)s: choose the method “%(a)s”, “%(b)s” or “%(c)s”.")
+            % {"role": name, "a": Method.CONSENT, "b": Method.STV, "c": Method.APPROVAL}
+        ]
+    if not problems:
+        term = settings.get("term_months", role.term_months)
+        review = settings.get("review_months", role.review_months)
+        if review > term:
+            problems["review_months"] = [
+                gettext(
+                    "%(role)s: the review must fall within the term (%(n)s months), not after it."
+                )
+                % {"role": name, "n": term}
+            ]
+    return problems

@@ -1,8 +1,10 @@
 """Who may see and act on mandates.
 
-Mandates are visible to members of the federation they belong to (a circle's mandates too: the
-federation knows who carries each circle's positions). Only the holder resigns or edits the
-handover plan. A federation notice needs a live mandate granting "federation.notice".
+A circle's mandates are visible to whoever may see the circle's page (the circles rule
+`can_view_circle`: a circle-only circle's mandates to its members, a public circle's to anyone);
+a federation's mandates to the members of its circles. The holder always sees their own mandate.
+Only the holder resigns or edits the handover plan. A federation notice needs a live mandate
+granting "federation.notice".
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import rules
 
+from circlework.circles.rules import can_view_circle
 from circlework.core.visibility import audience_for
 
 
@@ -26,10 +29,13 @@ def is_federation_member(user: Any, federation: Any) -> bool:
 
 
 @rules.predicate
-def is_member_of_circle_federation(user: Any, circle: Any) -> bool:
-    if circle is None or not user.is_authenticated:
+def can_view_mandate_scope(user: Any, mandate: Any) -> bool:
+    """A circle mandate: whoever may see its circle. A federation mandate: its members."""
+    if mandate is None:
         return False
-    return circle.federation_id in audience_for(user).federation_ids
+    if mandate.circle_id is not None:
+        return bool(can_view_circle(user, mandate.circle))
+    return bool(is_federation_member(user, mandate.federation))
 
 
 @rules.predicate
@@ -63,8 +69,8 @@ def holds_federation_notice(user: Any, federation: Any) -> bool:
     return holds(_practitioner(user), "federation.notice", federation=federation)
 
 
-rules.add_perm("mandates.view_mandate", is_member_of_mandate_federation)
-rules.add_perm("mandates.view_circle_mandates", is_member_of_circle_federation)
+rules.add_perm("mandates.view_mandate", can_view_mandate_scope | is_mandate_holder)
+rules.add_perm("mandates.view_circle_mandates", can_view_circle)
 rules.add_perm("mandates.view_federation_mandates", is_federation_member)
 rules.add_perm("mandates.resign", is_mandate_holder & is_member_of_mandate_federation)
 rules.add_perm("mandates.change_handover", is_mandate_holder & is_member_of_mandate_federation)

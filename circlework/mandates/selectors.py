@@ -93,6 +93,29 @@ def lapsed_mandate(
     return None
 
 
+# --- Dates in words --------------------------------------------------------------------------
+# A mandate's permissions lapse at the start of its end date (the server's local date): a mandate
+# ending 30 December is live through 29 December. Every page and notice says so in one wording.
+
+
+def day_words(day: date, *, short: bool = False) -> str:
+    """30 December 2026 (in messages and notices) or 30 Dec 2026 (in tables and lists)."""
+    return f"{day.day} {day:%b %Y}" if short else f"{day:%d %B %Y}"
+
+
+def ends_words(ends_on: date, *, today: date | None = None, short: bool = False) -> str:
+    """ "ends 30 Dec 2026 — permissions lapse at the start of that day", or once that day has
+    come, "ended on 30 Dec 2026 — permissions lapsed at the start of that day"."""
+    day = today or timezone.localdate()
+    if ends_on <= day:
+        return _("ended on %(d)s — permissions lapsed at the start of that day") % {
+            "d": day_words(ends_on, short=short)
+        }
+    return _("ends %(d)s — permissions lapse at the start of that day") % {
+        "d": day_words(ends_on, short=short)
+    }
+
+
 # --- Pages ---------------------------------------------------------------------------------
 
 
@@ -125,6 +148,11 @@ class MandateRow:
         m = self.mandate
         scope = m.circle if m.circle_id is not None else m.federation
         return scope.name if scope is not None else ""
+
+    @property
+    def ends_words(self) -> str:
+        """The end date in the one wording pages use (see `ends_words`)."""
+        return ends_words(self.mandate.ends_on, today=self.today, short=True)
 
     @property
     def ended_on(self) -> date:

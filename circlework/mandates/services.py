@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
@@ -27,7 +28,7 @@ from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.mandates.models import Mandate
 from circlework.mandates.roles import ROLES, Level, Role, role_with_overrides
-from circlework.mandates.selectors import lapsed_mandate
+from circlework.mandates.selectors import day_words, ends_words, lapsed_mandate
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -146,6 +147,76 @@ def consecutive_term_for(
     return term
 
 
+def seat_problem(
+    *,
+    role: Role,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
+    starts_on: date,
+    ends_on: date,
+    seats: int = 1,
+    holder: Practitioner | None = None,
+) -> str | None:
+    """Why `seats` more people (`holder` among them, if named) cannot hold this role here from
+    `starts_on` to `ends_on`, in words; None when they can.
+
+    The role (as agreed here) has `role.seats` seats. Every other holder's mandate of the role in
+    the same circle or federation counts from its start until its end (or early end), so a next
+    term that starts on the day the current one ends is fine. An election opening for several
+    seats asks with `seats=`; a nomination or a grant asks for one seat, with the holder.
+    """
+    _one_scope(circle, federation)
+    if seats > role.seats:
+        return ngettext(
+            "Only %(n)s person holds the role of %(role)s here at a time.",
+            "At most %(n)s people hold the role of %(role)s here at a time.",
+            role.seats,
+        ) % {"n": role.seats, "role": role.name}
+    if ends_on <= starts_on:
+        return None
+    scope = {"circle": circle} if circle is not None else {"federation": federation}
+    others = [
+        (m, _effective_end(m))
+        for m in Mandate.objects.filter(
+            role=role.slug,
+            holder__isnull=False,
+            starts_on__lt=ends_on,
+            ends_on__gt=starts_on,
+            **scope,
+        ).exclude(holder=holder)
+    ]
+    others = [(m, end) for m, end in others if end > max(m.starts_on, starts_on)]
+    # The busiest moment of the term falls on its start or on another mandate's start.
+    moments = sorted({starts_on} | {m.starts_on for m, _end in others if m.starts_on > starts_on})
+    for moment in moments:
+        holding = [(m, end) for m, end in others if m.starts_on <= moment < end]
+        if len({m.holder_id for m, _end in holding}) + seats > role.seats:
+            first_end = min(end for _m, end in holding)
+            words = {
+                "role": role.name,
+                "n": role.seats,
+                "d": day_words(moment),
+                "ends": ends_words(first_end, today=moment),
+            }
+            if role.seats == 1:
+                return (
+                    _(
+                        "The role of %(role)s has one seat here, and on %(d)s it is already "
+                        "held: that mandate %(ends)s. A new term must not overlap it."
+                    )
+                    % words
+                )
+            return (
+                _(
+                    "The role of %(role)s has %(n)s seats here, and on %(d)s all of them are "
+                    "already held: the first of those mandates %(ends)s. A new term must not "
+                    "overlap them while all the seats are held."
+                )
+                % words
+            )
+    return None
+
+
 def term_problems(
     *,
     holder: Practitioner,
@@ -155,7 +226,8 @@ def term_problems(
     starts_on: date,
     ends_on: date,
 ) -> list[str]:
-    """What is wrong with this term for this holder, in words; empty when it may be granted."""
+    """What is wrong with this term for this holder, in words; empty when it may be granted:
+    its length, the consecutive-term cap, and the role's seats (see `seat_problem`)."""
     problems: list[str] = []
     if ends_on <= starts_on:
         problems.append(_("A mandate must end after it starts."))
@@ -183,6 +255,16 @@ def term_problems(
                 )
                 % {"who": holder.display_name, "role": role.name, "n": term - 1}
             )
+    seat = seat_problem(
+        role=role,
+        circle=circle,
+        federation=federation,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        holder=holder,
+    )
+    if seat is not None:
+        problems.append(seat)
     return problems
 
 
@@ -228,19 +310,19 @@ def lapsed_message(mandate: Mandate, *, today: date | None = None) -> str:
     """Why a mandate no longer (or not yet) grants anything, naming the date."""
     day = today or timezone.localdate()
     words = {"role": role_name(mandate), "where": _scope_name(mandate)}
-    if mandate.starts_on > day:
-        return _(
-            "Your mandate as %(role)s in %(where)s starts on %(d)s; until then it grants nothing."
-        ) % {**words, "d": f"{mandate.starts_on:%d %B %Y}"}
     if mandate.ended_early_at is not None:
         return _(
             "Your mandate as %(role)s in %(where)s ended early on %(d)s (%(why)s): its "
             "permissions lapsed with it. Nothing was changed."
-        ) % {**words, "d": f"{_effective_end(mandate):%d %B %Y}", "why": mandate.end_reason}
+        ) % {**words, "d": day_words(_effective_end(mandate)), "why": mandate.end_reason}
+    if mandate.starts_on > day:
+        return _(
+            "Your mandate as %(role)s in %(where)s starts on %(d)s; until then it grants nothing."
+        ) % {**words, "d": day_words(mandate.starts_on)}
     return _(
-        "Your mandate as %(role)s in %(where)s ended on %(d)s: its permissions lapsed with it. "
-        "Nothing was changed; a new term needs an election."
-    ) % {**words, "d": f"{mandate.ends_on:%d %B %Y}"}
+        "Your mandate as %(role)s in %(where)s %(ended)s. Nothing was changed; a new term needs "
+        "an election."
+    ) % {**words, "ended": ends_words(mandate.ends_on, today=day)}
 
 
 def require_mandate(
@@ -329,13 +411,13 @@ def mandate_grant(
         target=mandate,
         circle=circle,
         federation=federation if circle is None else None,
-        summary=_("%(who)s holds the mandate of %(role)s in %(where)s from %(s)s to %(e)s")
+        summary=_("%(who)s holds the mandate of %(role)s in %(where)s from %(s)s; it %(ends)s")
         % {
             "who": holder.display_name,
             "role": the_role.name,
             "where": where,
-            "s": f"{starts_on:%d %B %Y}",
-            "e": f"{ends_on:%d %B %Y}",
+            "s": day_words(starts_on),
+            "ends": ends_words(ends_on, today=starts_on),
         },
         data={
             "role": the_role.slug,
@@ -350,11 +432,11 @@ def mandate_grant(
         mandate,
         title=_("%(who)s holds the mandate of %(role)s in %(where)s")
         % {"who": holder.display_name, "role": the_role.name, "where": where},
-        body=_("From %(s)s to %(e)s; review on %(r)s.")
+        body=_("From %(s)s; it %(ends)s. Review on %(r)s.")
         % {
-            "s": f"{starts_on:%d %B %Y}",
-            "e": f"{ends_on:%d %B %Y}",
-            "r": f"{mandate.review_on:%d %B %Y}",
+            "s": day_words(starts_on),
+            "ends": ends_words(ends_on, today=starts_on),
+            "r": day_words(mandate.review_on),
         },
     )
     return mandate
@@ -362,7 +444,7 @@ def mandate_grant(
 
 def _lock(mandate: Mandate) -> Mandate:
     return (
-        Mandate.objects.select_for_update(of=("self",))
+        Mandate.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation", "federation", "holder")
         .get(pk=mandate.pk)
     )
@@ -442,17 +524,28 @@ def mandate_handover_update(
     return locked
 
 
+def _live_or_upcoming(**scope: Any) -> list[int]:
+    today = timezone.localdate()
+    return list(
+        Mandate.objects.filter(ended_early_at__isnull=True, ends_on__gt=today, **scope)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int:
-    """Someone left the circle: their live mandates in it end early. Returns how many ended.
+    """Someone left the circle: their live (and not yet started) mandates in it end early; and
+    when it was their last circle in the federation, so do their federation mandates there ("no
+    longer a member of the federation"). Returns how many ended.
 
-    Called inside the leave's transaction (circles.services.leave).
+    Called inside the leave's transaction, after the membership ended (circles.services
+    membership_leave, and practitioner_withdraw_everywhere on account deletion).
     """
     ended = 0
-    live = Mandate.objects.live().filter(circle=circle, holder=practitioner)
-    for pk in list(live.values_list("pk", flat=True)):
+    for pk in _live_or_upcoming(circle=circle, holder=practitioner):
         locked = _lock(Mandate(pk=pk))
-        if not locked.is_live():
+        if locked.ended_early_at is not None:
             continue
         _end_early(
             locked,
@@ -466,6 +559,33 @@ def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int
             % {"who": practitioner.display_name, "c": circle.name, "role": role_name(locked)},
             body=_("Its permissions lapsed. The circle can hold an election to fill the role."),
             exclude=practitioner.pk,
+        )
+        ended += 1
+    federation = circle.federation
+    if _is_member_of_federation(federation, practitioner):
+        return ended
+    for pk in _live_or_upcoming(federation=federation, holder=practitioner):
+        locked = _lock(Mandate(pk=pk))
+        if locked.ended_early_at is not None:
+            continue
+        _end_early(
+            locked,
+            reason=str(_("no longer a member of the federation")),
+            actor=practitioner,
+            verb="mandate.end_for_leaver",
+        )
+        _tell_scope(
+            locked,
+            title=_(
+                "Your mandate of %(role)s in %(f)s ended: you are no longer a member of the "
+                "federation"
+            )
+            % {"role": role_name(locked), "f": federation.name},
+            body=_(
+                "You left your last circle in %(f)s, so the mandate's permissions lapsed. The "
+                "federation can hold an election to fill the role."
+            )
+            % {"f": federation.name},
         )
         ended += 1
     return ended
@@ -561,22 +681,24 @@ def mandate_notices(*, today: date | None = None) -> int:
                     "who": holder,
                     "role": name,
                     "where": where,
-                    "d": f"{m.ends_on:%d %B %Y}",
+                    "d": day_words(m.ends_on),
                 }
-                body = _("The mandate ended; its permissions lapsed.")
+                body = _("The mandate %(ended)s. A new term needs an election.") % {
+                    "ended": ends_words(m.ends_on, today=today)
+                }
             elif m.ends_on <= today + END_WARNING and m.end_warned_on != m.ends_on:
                 m.end_warned_on = m.ends_on
                 m.review_notified_on = m.review_notified_on or m.review_on
-                title = _("%(who)s's mandate of %(role)s in %(where)s ends on %(d)s") % {
+                title = _("%(who)s's mandate of %(role)s in %(where)s ends %(d)s") % {
                     "who": holder,
                     "role": name,
                     "where": where,
-                    "d": f"{m.ends_on:%d %B %Y}",
+                    "d": day_words(m.ends_on),
                 }
                 body = _(
-                    "Time to carry out the handover plan, and to hold an election if the role "
-                    "is still needed."
-                )
+                    "The mandate %(ends)s. Time to carry out the handover plan, and to hold an "
+                    "election if the role is still needed."
+                ) % {"ends": ends_words(m.ends_on, today=today)}
             elif m.review_on <= today and m.review_notified_on != m.review_on:
                 m.review_notified_on = m.review_on
                 title = _("Review due: %(who)s's mandate of %(role)s in %(where)s") % {
@@ -585,9 +707,9 @@ def mandate_notices(*, today: date | None = None) -> int:
                     "where": where,
                 }
                 body = _(
-                    "Is the role still needed, and as much of it? Look again at the handover "
-                    "plan: how this role will be reduced or passed on."
-                )
+                    "The mandate %(ends)s. Is the role still needed, and as much of it? Look "
+                    "again at the handover plan: how this role will be reduced or passed on."
+                ) % {"ends": ends_words(m.ends_on, today=today)}
             else:
                 continue
             m.save(update_fields=["end_notified_on", "end_warned_on", "review_notified_on"])

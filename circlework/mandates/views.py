@@ -26,9 +26,9 @@ def _roles_context(roles: list[Any]) -> list[dict[str, Any]]:
     return [{"role": r, "scope": selectors.scope_words(r.permissions)} for r in roles]
 
 
-@login_required
 def circle_mandates(request: HttpRequest, slug: str) -> HttpResponse:
-    """The circle's live and past mandates, and the roles its agreement defines."""
+    """The circle's live and past mandates, and the roles its agreement defines. Open to whoever
+    may see the circle's page (a public circle's to anyone, as its page is)."""
     circle = get_object_or_404(Circle.objects.select_related("federation"), slug=slug)
     require_perm(request, "mandates.view_circle_mandates", circle)
     page = selectors.circle_mandates_page(user=request.user, circle=circle)
@@ -41,6 +41,7 @@ def circle_mandates(request: HttpRequest, slug: str) -> HttpResponse:
             "roles": _roles_context(page.roles),
             "tab": "mandates",
             "is_member": allowed("circles.change_circle", request.user, circle),
+            "may_see_elections": allowed("elections.view_circle_elections", request.user, circle),
         },
     )
 
@@ -103,8 +104,8 @@ def _render_detail(
     )
 
 
-@login_required
 def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One mandate: a circle's to whoever may see the circle, a federation's to its members."""
     mandate = _mandate(pk)
     require_perm(request, "mandates.view_mandate", mandate)
     return _render_detail(request, mandate)

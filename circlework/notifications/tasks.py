@@ -34,7 +34,7 @@ def _site_url(path: str) -> str:
 def send_notification_email(notification_id: int) -> bool:
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(of=("self",))
+            Notification.objects.select_for_update(of=("self",), no_key=True)
             .select_related("recipient__user")
             .filter(pk=notification_id, email_state=EmailState.PENDING_NOW)
             .first()
@@ -88,7 +88,7 @@ def send_daily_digests() -> int:
             continue
         with transaction.atomic():
             ids = list(
-                Notification.objects.select_for_update(of=("self",))
+                Notification.objects.select_for_update(of=("self",), no_key=True)
                 .filter(pk__in=[n.pk for n in items], email_state=EmailState.PENDING_DIGEST)
                 .values_list("pk", flat=True)
             )

@@ -43,7 +43,7 @@ MAX_OPTIONS = 30
 
 def _lock(poll: Poll) -> Poll:
     return (
-        Poll.objects.select_for_update(of=("self",))
+        Poll.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation")
         .get(pk=poll.pk)
     )

@@ -93,7 +93,7 @@ def standing_by_state(
     basis = (basis or "").strip()
     now = timezone.now()
     previous = (
-        StandingBy.objects.select_for_update()
+        StandingBy.objects.select_for_update(no_key=True)
         .current()
         .filter(circle=circle, by=actor, for_practitioner=colleague)
         .first()
@@ -148,7 +148,7 @@ def standing_by_withdraw(
         msg = _("Give your reasons: the circle needs them to respond.")
         raise InvalidInput(msg, fields={"reason": [msg]})
     locked = (
-        StandingBy.objects.select_for_update(of=("self",))
+        StandingBy.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation", "for_practitioner")
         .get(pk=statement.pk)
     )
@@ -198,7 +198,7 @@ def standing_concern_respond(
         msg = _("Write the circle's response.")
         raise InvalidInput(msg, fields={"response": [msg]})
     locked = (
-        StandingConcern.objects.select_for_update(of=("self",))
+        StandingConcern.objects.select_for_update(of=("self",), no_key=True)
         .select_related("circle", "circle__federation", "raised_by")
         .get(pk=concern.pk)
     )
@@ -243,7 +243,7 @@ def lapse_notices(*, today: date | None = None) -> int:
     for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
             s = (
-                StandingBy.objects.select_for_update(of=("self",))
+                StandingBy.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("circle", "by", "for_practitioner")
                 .get(pk=pk)
             )

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "circlework.core.middleware.PractitionerTimezoneMiddleware",
     "circlework.core.middleware.SecurityHeadersMiddleware",
+    # Last, so the security headers wrap its redirects too.
+    "circlework.circles.middleware.TwoFactorCircleMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,6 +88,9 @@ DATABASES = {
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=60,
+        # A persistent connection is checked before a request reuses it, so the server recovers
+        # by itself once the database is back after a restart or failover (bench/load.py).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -169,7 +174,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "circlework" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: documents go through a permission-checked view
@@ -214,3 +219,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"circlework": {"level": "INFO"}},
 }
+CSRF_FAILURE_VIEW = "circlework.core.views.csrf_failure"

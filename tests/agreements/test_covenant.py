@@ -121,6 +121,131 @@ def test_the_check_fills_defaults_and_keeps_roles() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("roles", "fields"),
+    [
+        ({"emperor": {"term_months": 12}}, {"roles.emperor"}),
+        ({"delegate": {}}, {"roles.delegate"}),  # a circle's role: its own agreement sets it
+        ({"coordinator": 12}, {"roles.coordinator"}),
+        ({"coordinator": ["stv"]}, {"roles.coordinator"}),
+        ({"coordinator": {"term_months": 0}}, {"roles.coordinator.term_months"}),
+        ({"coordinator": {"term_months": 121}}, {"roles.coordinator.term_months"}),
+        ({"coordinator": {"term_months": "12"}}, {"roles.coordinator.term_months"}),
+        ({"coordinator": {"term_months": 12.0}}, {"roles.coordinator.term_months"}),
+        ({"coordinator": {"review_months": 0}}, {"roles.coordinator.review_months"}),
+        ({"coordinator": {"review_months": 13}}, {"roles.coordinator.review_months"}),
+        (
+            {"coordinator": {"term_months": 6, "review_months": 7}},
+            {"roles.coordinator.review_months"},
+        ),
+        (
+            {"coordinator": {"max_consecutive_terms": 0}},
+            {"roles.coordinator.max_consecutive_terms"},
+        ),
+        (
+            {"coordinator": {"max_consecutive_terms": 21}},
+            {"roles.coordinator.max_consecutive_terms"},
+        ),
+        (
+            {"coordinator": {"max_consecutive_terms": True}},
+            {"roles.coordinator.max_consecutive_terms"},
+        ),
+        ({"registrar": {"seats": 0}}, {"roles.registrar.seats"}),
+        ({"registrar": {"seats": 13}}, {"roles.registrar.seats"}),
+        ({"registrar": {"method": "lottery"}}, {"roles.registrar.method"}),
+        ({"registrar": {"method": ["stv"]}}, {"roles.registrar.method"}),
+        ({"registrar": {"term": 12}}, {"roles.registrar.term"}),
+        (
+            {"treasurer": {"seats": 0, "method": "x"}, "king": {}},
+            {"roles.treasurer.seats", "roles.treasurer.method", "roles.king"},
+        ),
+    ],
+)
+def test_the_check_refuses_bad_role_settings(roles: Any, fields: set[str]) -> None:
+    """Regression: the covenant's "roles" were adopted unchecked."""
+    with pytest.raises(InvalidInput) as exc:
+        covenant_parameters_check({"roles": roles})
+    assert set(exc.value.fields) == fields
+    assert all(exc.value.fields.values())
+
+
+def test_the_check_keeps_good_role_settings() -> None:
+    roles = {
+        "coordinator": {
+            "term_months": 24,
+            "review_months": 12,
+            "max_consecutive_terms": None,
+            "seats": 2,
+            "method": "approval",
+        },
+        "registrar": {"max_consecutive_terms": 20, "seats": 12, "method": "consent"},
+        "treasurer": {},
+    }
+    clean = covenant_parameters_check({"roles": roles})
+    assert clean["roles"] == roles
+
+
+role_setting_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-5, max_value=200),
+    st.sampled_from(["stv", "consent", "approval", "lottery", "12"]),
+    st.floats(allow_nan=False, max_value=50, min_value=-5),
+)
+role_settings = st.dictionaries(
+    st.sampled_from(["term_months", "review_months", "max_consecutive_terms", "seats", "method"]),
+    role_setting_values,
+    max_size=5,
+)
+
+
+@given(slug=st.sampled_from(["coordinator", "registrar", "treasurer"]), settings_=role_settings)
+@settings(max_examples=300, deadline=None)
+def test_accepted_role_settings_are_read_exactly_and_refused_ones_fall_back(
+    slug: str, settings_: dict[str, Any]
+) -> None:
+    from circlework.mandates.roles import ROLES, SETTING_RANGES, role_with_overrides
+
+    base = ROLES[slug]
+    read = role_with_overrides(base, rules_from({"roles": {slug: settings_}}).roles.get(slug))
+    for key, (low, high) in SETTING_RANGES.items():
+        value = getattr(read, key)
+        assert value is None or low <= value <= high
+    if (
+        base.max_consecutive_terms is not None
+        and settings_.get("max_consecutive_terms", 0) is not None
+    ):
+        # Only an explicit null lifts the cap; nothing malformed does.
+        assert read.max_consecutive_terms is not None
+    try:
+        clean = covenant_parameters_check({"roles": {slug: settings_}})
+    except InvalidInput as exc:
+        assert exc.fields and all(k.startswith(f"roles.{slug}") for k in exc.fields)
+        return
+    for key, value in clean["roles"][slug].items():
+        assert getattr(read, key) == value
+
+
+@pytest.mark.django_db
+def test_old_bad_role_settings_fall_back_to_the_defaults() -> None:
+    """A covenant adopted before the check keeps working; a bad cap keeps the default cap."""
+    from circlework.mandates.services import role_for
+
+    federation = factories.make_federation()
+    CovenantVersion.objects.filter(federation=federation).update(
+        parameters={
+            "roles": {
+                "coordinator": {"term_months": "forever", "max_consecutive_terms": "none"},
+                "registrar": "everyone",
+                "emperor": {"seats": 3},
+            }
+        }
+    )
+    coordinator = role_for("coordinator", federation=federation)
+    assert (coordinator.term_months, coordinator.max_consecutive_terms) == (12, 2)
+    assert role_for("registrar", federation=federation).seats == 1
+
+
 def test_rules_in_plain_words() -> None:
     rules = rules_from(
         {
@@ -304,6 +429,42 @@ def test_a_blocked_revision_changes_nothing(fed: dict[str, Any]) -> None:
 
 
 @pytest.mark.django_db
+def test_a_silent_circle_keeps_the_covenant_as_it_is(fed: dict[str, Any]) -> None:
+    """One circle agreeing is not enough: the covenant changes only when every circle has spoken."""
+    import time_machine
+
+    from circlework.decisions import tasks
+
+    fp = _revision(fed)
+    services.circle_position_record(
+        actor=fed["a1"], federation_proposal=fp, circle=fed["ca"], stance="agree", reason="Ours"
+    )
+    with time_machine.travel(fp.closes_at + timedelta(minutes=1)):
+        tasks.sweep_deadlines.call()
+    fp.refresh_from_db()
+    assert fp.status == "closed" and fp.passed is False
+    assert "every circle has spoken" in fp.result and "Beta" in fp.result
+    assert CovenantVersion.objects.filter(federation=fed["federation"]).count() == 1
+    assert federation_rules(fed["federation"]).links_required == 2
+    assert not Notification.objects.filter(kind=NotificationKind.COVENANT).exists()
+
+
+@pytest.mark.django_db
+def test_a_revision_cannot_close_within_fourteen_days(fed: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        _revision(fed, closes_at=timezone.now() + timedelta(hours=1, minutes=1))
+    assert set(exc.value.fields) == {"closes_at"}
+    assert not FederationProposal.objects.exists()
+    # An ordinary federation question may still close sooner.
+    assert not _revision(
+        fed,
+        covenant_text="",
+        covenant_parameters=None,
+        closes_at=timezone.now() + timedelta(days=2),
+    ).revises_covenant
+
+
+@pytest.mark.django_db
 def test_an_ordinary_federation_proposal_leaves_the_covenant(fed: dict[str, Any]) -> None:
     fp = _revision(fed, covenant_text="", covenant_parameters=None)
     assert not fp.revises_covenant and fp.covenant_parameters == {}
@@ -319,6 +480,8 @@ def test_an_ordinary_federation_proposal_leaves_the_covenant(fed: dict[str, Any]
         ("We stand by each other's work.", {}, "covenant_text"),  # nothing would change
         (NEW_TEXT, {"links_required": 11}, "links_required"),
         (NEW_TEXT, {"officer_electorate": "officers"}, "officer_electorate"),
+        (NEW_TEXT, {"roles": {"coordinator": {"seats": 40}}}, "roles.coordinator.seats"),
+        (NEW_TEXT, {"roles": {"chair": {}}}, "roles.chair"),
     ],
 )
 def test_a_revision_must_be_valid(

@@ -119,6 +119,7 @@ def test_circle_only_circle_is_visible_to_its_members(world: dict[str, Any]) -> 
         "open_to_new_members": True,
         "status": "forming",
         "visibility": "circle",
+        "requires_two_factor": False,
         "is_member": True,
     }
 

@@ -219,3 +219,22 @@ def test_cancel(fed: dict[str, Any]) -> None:
         post_json(fed["c"]["Ana"], path, {"reason": "A mistake."}).json()["status"] == "cancelled"
     )
     assert_error(post_json(fed["c"]["Ana"], path, {"reason": "again"}), 409)
+
+
+def test_a_facilitator_whose_mandate_ended_is_refused_with_the_date(fed: dict[str, Any]) -> None:
+    """Facilitating is asked at each act: the coordinator's mandate ended, so the opener (as no
+    one holds a facilitating mandate any more) facilitates, and the former coordinator is told
+    when their mandate ended."""
+    ends = timezone.localdate() + timedelta(days=1)
+    factories.grant_mandate(
+        "coordinator", fed["people"]["Eve"], federation=fed["federation"], ends_on=ends
+    )
+    body = _open_coordinator(fed, role="registrar")
+    path = f"/elections/{body['id']}/cancel"
+    assert_error(post_json(fed["c"]["Ana"], path, {"reason": "Not mine yet."}), 403)
+    with time_machine.travel(ends + timedelta(days=1)):
+        refused = assert_error(post_json(fed["c"]["Eve"], path, {"reason": "Mine?"}), 403)
+        assert f"{ends:%d %B %Y}" in refused["error"]
+        assert Election.objects.get(pk=body["id"]).status == "nominating"
+        done = post_json(fed["c"]["Ana"], path, {"reason": "Opened too early."})
+        assert done.status_code == 200 and done.json()["status"] == "cancelled"

@@ -53,13 +53,30 @@ def test_circle_and_federation_mandates(mandates: dict[str, Any]) -> None:
     assert (
         next(r for r in body["roles"] if r["slug"] == "coordinator")["max_consecutive_terms"] == 2
     )
-    # An outsider: 403 for a public circle's mandates and the federation's, 404 for a hidden one.
-    assert_error(mandates["c"]["Out"].get(url("/circles/four/mandates")), 403)
+    assert {r["slug"]: r["seats"] for r in body["roles"]} == {
+        "coordinator": 1,
+        "registrar": 1,
+        "treasurer": 1,
+    }
+    # An outsider: a public circle's mandates as its page; 403 for the federation's officers.
+    assert mandates["c"]["Out"].get(url("/circles/four/mandates")).status_code == 200
     assert_error(mandates["c"]["Out"].get(url(f"/federations/{slug}/mandates")), 403)
-    assert_error(mandates["c"]["Out"].get(url("/circles/hidden/mandates")), 404)
-    # Federation members see who holds authority even in a circle-only circle.
-    assert mandates["c"]["Ben"].get(url("/circles/hidden/mandates")).status_code == 200
     assert_error(mandates["c"]["Ana"].get(url("/federations/nowhere/mandates")), 404)
+
+
+def test_a_circle_only_circles_mandates_stay_in_the_circle(mandates: dict[str, Any]) -> None:
+    """Regression: every member of the federation could read a circle-only circle's mandates."""
+    hidden = factories.grant_mandate(
+        "convener", mandates["people"]["Ana"], circle=mandates["hidden"], handover_plan="H"
+    )
+    assert mandates["c"]["Ana"].get(url("/circles/hidden/mandates")).status_code == 200
+    assert mandates["c"]["Ana"].get(url(f"/mandates/{hidden.pk}")).status_code == 200
+    for who in ("Ben", "Out"):  # another circle's member in the federation, an outsider
+        assert_error(mandates["c"][who].get(url("/circles/hidden/mandates")), 404)
+        assert_error(mandates["c"][who].get(url(f"/mandates/{hidden.pk}")), 404)
+    # A public circle's mandate is read by anyone signed in, as the circle's page is.
+    delegate = mandates["delegate"].pk
+    assert mandates["c"]["Out"].get(url(f"/mandates/{delegate}")).status_code == 200
 
 
 def test_mandate_detail(mandates: dict[str, Any]) -> None:

@@ -8,9 +8,10 @@ should have been a 403.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +22,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from circlework.accounts import services as account_services
 from circlework.api.router import api
+from circlework.circles import services as circle_services
 from circlework.notifications.models import Notification
 from tests import factories
 
-ROLES = ("anonymous", "outsider", "member", "other_member", "author")
+# holder: a member of the circle holding its live delegate mandate and the federation's
+# registrar mandate; expired_holder: a member of the circle whose same two mandates ended
+# yesterday. Everywhere a mandate is not the question they are simply members (see MANDATED).
+ROLES = ("anonymous", "outsider", "member", "other_member", "author", "holder", "expired_holder")
 ALL = frozenset(ROLES)
 SIGNED_IN = ALL - {"anonymous"}
 CIRCLE = frozenset({"member", "author"})
@@ -42,6 +47,8 @@ MAY_SEE = {
     "outsider": set(),
     "other_member": set(),
     "member": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRONOUNS},
+    "holder": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRONOUNS},
+    "expired_holder": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRONOUNS},
     "author": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRIVATE, MARK_PRONOUNS},
 }
 
@@ -52,6 +59,9 @@ class Rule:
     method: str = "get"
     # Markers that this URL shows to anyone it serves (by design, e.g. the invitation link).
     shows: frozenset[str] = frozenset()
+    # Form data for a POST page ("{circle}" is the matrix circle's id), so that the permission
+    # check, not an empty form, decides.
+    data: tuple[tuple[str, str], ...] = ()
 
 
 PAGES: dict[str, Rule] = {
@@ -95,7 +105,12 @@ PAGES: dict[str, Rule] = {
     "decisions:federation_proposal_list": Rule(FEDERATION),
     "decisions:federation_proposal_new": Rule(FEDERATION),
     "decisions:federation_proposal_detail": Rule(FEDERATION),
-    "decisions:circle_position_record": Rule(FEDERATION, "post"),
+    # Only the circle's live delegate records its position; an ended mandate is refused (403).
+    "decisions:circle_position_record": Rule(
+        frozenset({"holder"}),
+        "post",
+        data=(("circle", "{circle}"), ("stance", "agree"), ("reason", "We agree.")),
+    ),
     "decisions:federation_proposal_deliberate": Rule(FEDERATION, "post"),
     "decisions:federation_proposal_close": Rule(FEDERATION, "post"),
     "agreements:lineage": Rule(ALL),
@@ -113,10 +128,12 @@ PAGES: dict[str, Rule] = {
     "standing:standing_page": Rule(CIRCLE),
     "standing:standing_withdraw": Rule(AUTHOR, "post"),
     "standing:concern_detail": Rule(CIRCLE),
-    # Mandates (role, holder, dates, handover plan) are federation-visible by design.
-    "mandates:circle_mandates": Rule(FEDERATION),
+    # A circle's mandates are seen by whoever may see the circle (circle-only here); federation
+    # mandates (the world's "mandate" is the author's coordinator mandate) by its members.
+    "mandates:circle_mandates": Rule(CIRCLE),
     "mandates:federation_mandates": Rule(FEDERATION),
-    "mandates:federation_notice": Rule(AUTHOR),  # the author holds the coordinator mandate
+    # The author holds the coordinator mandate, the holder the registrar's: both grant notices.
+    "mandates:federation_notice": Rule(frozenset({"author", "holder"})),
     "mandates:mandate_detail": Rule(FEDERATION),
     "mandates:mandate_resign": Rule(AUTHOR, "post"),
     "mandates:mandate_handover": Rule(AUTHOR, "post"),
@@ -208,12 +225,12 @@ API: dict[str, Rule] = {
     # The author raised the concern: any other member responds.
     "standing_concern_respond": Rule(frozenset({"member"}), "post"),
     "my_mandate_list": Rule(SIGNED_IN),
-    "circle_mandate_list": Rule(FEDERATION),
+    "circle_mandate_list": Rule(CIRCLE),
     "federation_mandate_list": Rule(FEDERATION),
     "mandate_get": Rule(FEDERATION),
     "mandate_resign": Rule(AUTHOR, "post"),
     "mandate_handover_update": Rule(AUTHOR, "post"),
-    "federation_notice_send": Rule(AUTHOR, "post"),
+    "federation_notice_send": Rule(frozenset({"author", "holder"}), "post"),
     "covenant_get": Rule(ALL),
     "ethics_register": Rule(ALL),
     # Members get 400 (the matrix's agreement and proposal are not ethical statements).
@@ -247,6 +264,16 @@ API: dict[str, Rule] = {
     "link_withdraw": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
     "federation_map": Rule(ALL),
 }
+# Where a mandate is the question, the rules above name holder / expired_holder themselves;
+# everywhere else the two are members of the circle like "member".
+MANDATED = {"decisions:circle_position_record", "mandates:federation_notice"} | {
+    "federation_notice_send"
+}
+for _rules in (PAGES, API):
+    for _name, _rule in list(_rules.items()):
+        if _name not in MANDATED and "member" in _rule.allowed:
+            _rules[_name] = replace(_rule, allowed=_rule.allowed | {"holder", "expired_holder"})
+
 # Well-formed bodies, so that the permission check (not input validation) decides.
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "invitation_create": {"email": "new.person@example.org"},
@@ -330,6 +357,7 @@ def our_url_names() -> set[str]:
     }
 
 
+@functools.cache
 def api_operations() -> dict[str, tuple[str, str]]:
     schema = api.get_openapi_schema()
     ops = {}
@@ -482,7 +510,25 @@ def _build_world() -> dict[str, Any]:
     coordinator = factories.grant_mandate(
         "coordinator", author, federation=federation, handover_plan="Plan"
     )
-    factories.grant_mandate("delegate", member, circle=circle)
+    holder = factories.make_practitioner("Mandate Holder")
+    expired_holder = factories.make_practitioner("Expired Holder")
+    for person in (holder, expired_holder):
+        _inv, invite_secret = factories.make_invitation(circle, person.user.email, inviter=author)
+        circle_services.invitation_accept(actor=person, secret=invite_secret)
+    factories.grant_mandate("delegate", holder, circle=circle)
+    factories.grant_mandate("registrar", holder, federation=federation)
+    today = timezone.localdate()
+    for role_slug, scope in (
+        ("delegate", {"circle": circle}),
+        ("registrar", {"federation": federation}),
+    ):
+        factories.grant_mandate(
+            role_slug,
+            expired_holder,
+            starts_on=today - timedelta(days=200),
+            ends_on=today - timedelta(days=1),
+            **scope,  # type: ignore[arg-type]
+        )
     from circlework.agreements import services as agreement_services
 
     ethics_draft = decision_services.proposal_open(
@@ -540,7 +586,14 @@ def _build_world() -> dict[str, Any]:
         "amendment": amendment,
         "comment": comment,
         "agreement": adopting.agreement,
-        "roles": {"outsider": outsider, "member": member, "other_member": other, "author": author},
+        "roles": {
+            "outsider": outsider,
+            "member": member,
+            "other_member": other,
+            "author": author,
+            "holder": holder,
+            "expired_holder": expired_holder,
+        },
         "federation": federation,
         "circle": circle,
         "credential": credential,
@@ -680,7 +733,11 @@ def _refused(response: Any) -> bool:
 def test_page_access(world: dict[str, Any], name: str, role: str) -> None:
     rule = PAGES[name]
     url = reverse(name, kwargs=_page_kwargs(name, world))
-    response = getattr(_client(world, role), rule.method)(url)
+    data = {k: v.replace("{circle}", str(world["circle"].pk)) for k, v in rule.data}
+    client = _client(world, role)
+    response = (
+        client.post(url, data) if rule.method == "post" else getattr(client, rule.method)(url)
+    )
     assert response.status_code < 500
     if role in rule.allowed:
         assert not _refused(response), f"{role} refused at {name}: {response.status_code}"

@@ -233,3 +233,162 @@ def test_lineage_page_draws_borrowings(client: Client, fed: dict[str, Any]) -> N
     assert "% changed" in body
     borrowed = Agreement.objects.get(circle=fed["cb"])
     assert borrowed.borrowed_from == source.current_version
+
+
+# --- the covenant changes only when every circle has spoken ------------------------------------
+
+
+COVENANT = "We stand by each other's work.\n\nEach circle links with three others."
+
+
+def _with_manchester(fed: dict[str, Any]) -> dict[str, Any]:
+    """A third circle, with members but no delegate."""
+    m1, m2 = factories.make_practitioner("M1"), factories.make_practitioner("M2")
+    cm = factories.make_circle(
+        founder=m1, federation=fed["federation"], members=[m2], name="Manchester"
+    )
+    return {**fed, "cm": cm, "m1": m1, "m2": m2}
+
+
+def _covenant_revision(fed: dict[str, Any], days: float = 21) -> FederationProposal:
+    return services.federation_proposal_open(
+        actor=fed["a1"],
+        circle=fed["ca"],
+        title="Three links",
+        text="Validation should reach further.",
+        closes_at=timezone.now() + timedelta(days=days),
+        covenant_text=COVENANT,
+        covenant_parameters={"links_required": 3},
+    )
+
+
+def _speak(fed: dict[str, Any], fp: FederationProposal, **stances: str) -> None:
+    delegates = {"ca": "a1", "cb": "b2", "cm": "m1"}
+    for circle_key, stance in stances.items():
+        services.circle_position_record(
+            actor=fed[delegates[circle_key]],
+            federation_proposal=fp,
+            circle=fed[circle_key],
+            stance=stance,
+            reason="Said in the circle",
+        )
+
+
+def _close_at_deadline(fp: FederationProposal) -> FederationProposal:
+    with time_machine.travel(fp.closes_at + timedelta(minutes=1)):
+        tasks.sweep_deadlines.call()
+    fp.refresh_from_db()
+    assert fp.status == "closed"
+    return fp
+
+
+def _covenant_versions(fed: dict[str, Any]) -> int:
+    from circlework.circles.models import CovenantVersion
+
+    return CovenantVersion.objects.filter(federation=fed["federation"]).count()
+
+
+def test_silence_never_revises_the_covenant(fed: dict[str, Any]) -> None:
+    """Consent passes at the deadline with every circle silent; a covenant revision does not."""
+    fp = _close_at_deadline(_covenant_revision(fed))
+    assert fp.passed is False
+    assert "every circle has spoken" in fp.result
+    assert _covenant_versions(fed) == 1
+
+
+def test_a_circle_without_a_delegate_holds_the_covenant_as_it_is(fed: dict[str, Any]) -> None:
+    fed = _with_manchester(fed)
+    fp = _covenant_revision(fed)
+    _speak(fed, fp, ca="agree", cb="agree")
+    with pytest.raises(Conflict):  # Manchester has not spoken: no early close
+        services.federation_proposal_close(actor=fed["a1"], federation_proposal=fp)
+    fp = _close_at_deadline(fp)
+    assert fp.passed is False and "Manchester" in fp.result
+    assert _covenant_versions(fed) == 1
+
+
+def test_one_circle_disagreeing_stops_a_covenant_revision(fed: dict[str, Any]) -> None:
+    fp = _covenant_revision(fed)
+    _speak(fed, fp, ca="agree", cb="disagree")
+    closed = services.federation_proposal_close(actor=fed["a1"], federation_proposal=fp)
+    assert closed is not None and closed.passed is False
+    assert _covenant_versions(fed) == 1
+
+
+def test_agree_concerns_and_standing_aside_all_consent_to_the_covenant(
+    fed: dict[str, Any],
+) -> None:
+    fed = _with_manchester(fed)
+    factories.grant_mandate("delegate", fed["m1"], circle=fed["cm"])
+    fp = _covenant_revision(fed)
+    _speak(fed, fp, ca="agree", cb="concerns", cm="stand_aside")
+    fp = _close_at_deadline(fp)
+    assert fp.passed is True
+    assert _covenant_versions(fed) == 2
+
+
+def test_an_ordinary_federation_proposal_still_passes_by_consent(fed: dict[str, Any]) -> None:
+    fp = _close_at_deadline(fed["fp"])
+    assert fp.passed is True  # silence at the deadline is consent for an ordinary question
+
+
+def test_a_covenant_revision_stays_open_at_least_fourteen_days(fed: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        _covenant_revision(fed, days=13.9)
+    assert "closes_at" in exc.value.fields
+    assert "14 days" in exc.value.fields["closes_at"][0]
+    assert not FederationProposal.objects.filter(covenant_text=COVENANT).exists()
+    assert _covenant_revision(fed, days=14.01).revises_covenant
+    # The form says it on the closing time's field.
+    login_client = login(Client(), fed["a1"])
+    closes = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = login_client.post(
+        f"/federations/{fed['federation'].slug}/decisions/new/",
+        {
+            "circle": fed["ca"].pk,
+            "title": "Quick covenant change",
+            "text": "Now.",
+            "closes_at": closes,
+            "revise_covenant": "on",
+            "covenant_text": "Circles of five at least.",
+            "min_circle_size": "5",
+            "links_required": "2",
+            "link_lapse_months": "24",
+            "officer_electorate": "delegates",
+            "review_months": "24",
+        },
+    )
+    assert response.status_code == 400
+    assert "14 days" in response.content.decode()
+    assert not FederationProposal.objects.filter(title="Quick covenant change").exists()
+
+
+def test_a_circle_without_a_delegate_is_told_plainly(client: Client, fed: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    fed = _with_manchester(fed)
+    elections = reverse("elections:election_list_circle", kwargs={"slug": fed["cm"].slug})
+    with pytest.raises(NotAllowed) as exc:
+        services.circle_position_record(
+            actor=fed["m1"],
+            federation_proposal=fed["fp"],
+            circle=fed["cm"],
+            stance="block",
+            reason="We object",
+        )
+    assert exc.value.message == "Manchester has no delegate: open an election for one."
+    login(client, fed["m2"])
+    body = client.get(fed["fp"].get_absolute_url()).content.decode()
+    assert "Manchester has no delegate: open an election for one" in body
+    assert f'href="{elections}"' in body
+    response = client.post(
+        f"/federations/{fed['federation'].slug}/decisions/{fed['fp'].pk}/position/",
+        {"circle": fed["cm"].pk, "stance": "block", "reason": "We object"},
+    )
+    assert response.status_code == 403
+    assert "Manchester has no delegate" in response.content.decode()
+    # Other circles' members read it too, without a link to a page that is not theirs.
+    login(client, fed["b1"])
+    body = client.get(fed["fp"].get_absolute_url()).content.decode()
+    assert "Manchester has no delegate" in body and f'href="{elections}"' not in body
+    assert not CirclePosition.objects.exists()

@@ -464,6 +464,15 @@ def test_the_count_is_the_same_whatever_order_the_ballots_were_stored_in(
     world: dict[str, Any],
 ) -> None:
     """Two elections with the same ballots cast in opposite orders count identically."""
+    from circlework.circles.models import CovenantVersion
+
+    # Two seats each: the covenant must allow two holders of these roles at a time.
+    covenant = CovenantVersion.objects.filter(federation=world["federation"]).latest("number")
+    covenant.parameters = {
+        **covenant.parameters,
+        "roles": {"coordinator": {"seats": 2}, "registrar": {"seats": 2}},
+    }
+    covenant.save(update_fields=["parameters"])
     voters = [world[n] for n in ("Ana", "Ben", "Cy", "Dee", "Eve", "Fay")]
     results = []
     for role, order in (("coordinator", voters), ("registrar", list(reversed(voters)))):

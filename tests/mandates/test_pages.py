@@ -37,13 +37,76 @@ def test_circle_mandates_page(client: Client, world: dict[str, Any]) -> None:
     assert "Past mandates" in body and "Roles the circle fills" in body
     assert "Record the circle&#x27;s position on federation proposals" in body
     assert 'aria-current="page"' in body  # the Mandates tab
-    # A member of another circle in the federation may read it; an outsider may not.
+    # Alpha's page is public, so are its mandates: to other members, outsiders, the public.
     login(client, world["b1"])
     assert client.get(url).status_code == 200
     login(client, world["outsider"])
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 200
     client.logout()
-    assert client.get(url).status_code == 302
+    assert client.get(url).status_code == 200
+
+
+VIEWERS = ("a1", "b1", "outsider", None)  # a member, another circle's member, an outsider, anon
+
+
+@pytest.mark.parametrize("visibility", ["circle", "federation", "public"])
+def test_a_circles_mandates_are_seen_by_whoever_sees_the_circle(
+    client: Client, world: dict[str, Any], visibility: str
+) -> None:
+    """Regression: a circle-only circle's mandates were open to the whole federation."""
+    from circlework.circles.models import Circle
+
+    Circle.objects.filter(pk=world["ca"].pk).update(visibility=visibility)
+    m = factories.grant_mandate("delegate", world["a2"], circle=world["ca"], handover_plan="Mine")
+    circle_page = world["ca"].get_absolute_url()
+    pages = [f"/circles/{world['ca'].slug}/mandates/", m.get_absolute_url()]
+    seen = {}
+    for who in VIEWERS:
+        client.logout()
+        if who is not None:
+            login(client, world[who])
+        may_see_circle = client.get(circle_page).status_code == 200
+        seen[who] = may_see_circle
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == (200 if may_see_circle else 403), (who, page)
+            if not may_see_circle:
+                assert "Mine" not in response.content.decode()
+    expected = {
+        "circle": {"a1": True, "b1": False, "outsider": False, None: False},
+        "federation": {"a1": True, "b1": True, "outsider": False, None: False},
+        "public": {"a1": True, "b1": True, "outsider": True, None: True},
+    }[visibility]
+    assert seen == expected
+
+
+def test_federation_mandates_stay_with_the_federations_members(
+    client: Client, world: dict[str, Any]
+) -> None:
+    from circlework.circles.models import Circle
+
+    Circle.objects.filter(pk__in=[world["ca"].pk, world["cb"].pk]).update(visibility="circle")
+    m = factories.grant_mandate("registrar", world["b2"], federation=world["federation"])
+    for who, status in (("a1", 200), ("b1", 200), ("outsider", 403)):
+        login(client, world[who])
+        assert client.get(m.get_absolute_url()).status_code == status, who
+    client.logout()
+    assert client.get(m.get_absolute_url()).status_code == 403
+
+
+def test_the_holder_still_sees_their_mandate_after_leaving(
+    client: Client, world: dict[str, Any]
+) -> None:
+    from circlework.circles import services as circle_services
+    from circlework.circles.models import Circle
+
+    Circle.objects.filter(pk=world["ca"].pk).update(visibility="circle")
+    m = factories.grant_mandate("delegate", world["a2"], circle=world["ca"])
+    circle_services.membership_leave(actor=world["a2"], circle=world["ca"])
+    login(client, world["a2"])
+    body = client.get(m.get_absolute_url()).content.decode()
+    assert "left the circle" in body and "Step down" not in body
+    assert client.get(f"/circles/{world['ca'].slug}/mandates/").status_code == 403
 
 
 def test_the_circle_page_lists_live_mandates(client: Client, world: dict[str, Any]) -> None:
@@ -51,7 +114,7 @@ def test_the_circle_page_lists_live_mandates(client: Client, world: dict[str, An
     client.logout()
     body = client.get(world["ca"].get_absolute_url()).content.decode()
     assert "Delegate to the federation" in body
-    assert f"{m.ends_on:%-d %b %Y}" in body
+    assert f"ends {m.ends_on:%-d %b %Y} — permissions lapse at the start of that day" in body
     login(client, world["a1"])
     body = client.get(world["ca"].get_absolute_url()).content.decode()
     assert ">Abe<" in body and m.get_absolute_url() in body
@@ -95,8 +158,9 @@ def test_mandate_detail_and_the_holders_forms(client: Client, world: dict[str, A
     assert "Step down" not in body
     assert client.post(f"{url}resign/", {"reason": "Coup"}).status_code == 403
     assert client.post(f"{url}handover/", {"handover_plan": "Mine"}).status_code == 403
-    login(client, world["outsider"])
-    assert client.get(url).status_code == 403
+    login(client, world["outsider"])  # Alpha is public: its mandates are read by anyone
+    assert client.get(url).status_code == 200
+    assert client.post(f"{url}resign/", {"reason": "Coup"}).status_code == 403
     login(client, world["a2"])
     body = client.get(url).content.decode()
     assert "Step down" in body and "Save the handover plan" in body
@@ -164,3 +228,30 @@ def test_circle_mandates_page_queries_stay_constant(client: Client, world: dict[
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_pages_say_the_permissions_lapse_at_the_start_of_the_end_date(
+    client: Client, world: dict[str, Any]
+) -> None:
+    """Regression: pages showed the end date bare, read by many as the last day of the term."""
+    m = factories.grant_mandate("delegate", world["a2"], circle=world["ca"])
+    officer = factories.grant_mandate(
+        "registrar", world["a2"], federation=world["federation"], starts_on=m.starts_on
+    )
+    words = f"ends {m.ends_on:%-d %b %Y} — permissions lapse at the start of that day"
+    login(client, world["a2"])
+    for page in (
+        "/",
+        world["ca"].get_absolute_url(),
+        f"/circles/{world['ca'].slug}/mandates/",
+        f"/federations/{world['federation'].slug}/mandates/",
+        m.get_absolute_url(),
+        officer.get_absolute_url(),
+    ):
+        assert words in client.get(page).content.decode(), page
+    # On the end date itself the mandate is over, and the pages say so in the same words.
+    with time_machine.travel(noon(m.ends_on), tick=False):
+        login(client, world["a2"])
+        ended = f"ended on {m.ends_on:%-d %b %Y} — permissions lapsed at the start of that day"
+        for page in (f"/circles/{world['ca'].slug}/mandates/", m.get_absolute_url()):
+            assert ended in client.get(page).content.decode(), page

@@ -87,6 +87,31 @@ def test_the_covenant_sets_federation_terms() -> None:
     assert role.term_months == 24 and role.method == "approval"
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, (12, 6, 2, 1, "stv")),
+        ({"max_consecutive_terms": None}, (12, 6, None, 1, "stv")),
+        ({"max_consecutive_terms": 3, "seats": 2}, (12, 6, 3, 2, "stv")),
+        # Old bad data falls back to the role's defaults; a bad cap never lifts the cap.
+        ({"max_consecutive_terms": "lots"}, (12, 6, 2, 1, "stv")),
+        ({"max_consecutive_terms": 0}, (12, 6, 2, 1, "stv")),
+        ({"max_consecutive_terms": 99}, (12, 6, 2, 1, "stv")),
+        ({"max_consecutive_terms": True}, (12, 6, 2, 1, "stv")),
+        ({"max_consecutive_terms": [2]}, (12, 6, 2, 1, "stv")),
+        ({"term_months": 0, "review_months": -1, "seats": 13}, (12, 6, 2, 1, "stv")),
+        ({"term_months": 10**30, "seats": "x", "method": ["stv"]}, (12, 6, 2, 1, "stv")),
+        ({"term_months": 4, "method": "approval"}, (4, 4, 2, 1, "approval")),
+        ("nonsense", (12, 6, 2, 1, "stv")),
+    ],
+)
+def test_role_overrides_are_read_tolerantly(overrides: Any, expected: tuple[Any, ...]) -> None:
+    from circlework.mandates.roles import ROLES, role_with_overrides
+
+    r = role_with_overrides(ROLES["coordinator"], overrides)
+    assert (r.term_months, r.review_months, r.max_consecutive_terms, r.seats, r.method) == expected
+
+
 def test_grant_sets_scope_review_term_and_tells_people(world: dict[str, Any]) -> None:
     m = services.mandate_grant(
         role="delegate",
@@ -104,6 +129,10 @@ def test_grant_sets_scope_review_term_and_tells_people(world: dict[str, Any]) ->
     assert event.circle == world["ca"] and event.actor == world["a1"]
     told = set(Notification.objects.filter(kind="mandate").values_list("recipient", flat=True))
     assert told == {world["a1"].pk, world["a2"].pk, world["a3"].pk}
+    end = add_months(TODAY, 12)
+    words = f"ends {end:%d %B %Y} — permissions lapse at the start of that day"
+    assert words in Notification.objects.filter(kind="mandate").first().body  # type: ignore[union-attr]
+    assert words in event.summary
 
 
 def test_review_is_capped_inside_a_short_term(world: dict[str, Any]) -> None:
@@ -180,8 +209,10 @@ def test_consecutive_terms_are_counted_and_capped(world: dict[str, Any]) -> None
         factories.grant_mandate("coordinator", world["a1"], federation=fed, starts_on=third_start)
     assert Mandate.objects.count() == 2
     # Someone else may take it on; and after a real break, the same person may again.
-    factories.grant_mandate("coordinator", world["b1"], federation=fed, starts_on=third_start)
-    later = third_start + timedelta(days=200)
+    other = factories.grant_mandate(
+        "coordinator", world["b1"], federation=fed, starts_on=third_start
+    )
+    later = other.ends_on + timedelta(days=200)
     again = factories.grant_mandate("coordinator", world["a1"], federation=fed, starts_on=later)
     assert again.consecutive_term == 1
 
@@ -244,20 +275,194 @@ def test_handover_plan_by_the_holder_while_live(world: dict[str, Any]) -> None:
 
 
 def test_leaving_the_circle_ends_the_leavers_mandates_there(world: dict[str, Any]) -> None:
-    mine = factories.grant_mandate("delegate", world["a2"], circle=world["ca"])
-    other = factories.grant_mandate("convener", world["a3"], circle=world["ca"])
-    officer = factories.grant_mandate("registrar", world["a2"], federation=world["federation"])
-    circle_services.membership_leave(actor=world["a2"], circle=world["ca"])
-    mine.refresh_from_db()
-    other.refresh_from_db()
-    officer.refresh_from_db()
+    # Ari belongs to Beta too, so stays in the federation: the officer mandate stays.
+    factories.add_member(world["cb"], world["a3"])
+    mine = factories.grant_mandate("delegate", world["a3"], circle=world["ca"])
+    other = factories.grant_mandate("convener", world["a2"], circle=world["ca"])
+    next_term = factories.grant_mandate(
+        "convener", world["a3"], circle=world["ca"], starts_on=other.ends_on
+    )
+    officer = factories.grant_mandate("registrar", world["a3"], federation=world["federation"])
+    circle_services.membership_leave(actor=world["a3"], circle=world["ca"])
+    for m in (mine, other, next_term, officer):
+        m.refresh_from_db()
     assert mine.end_reason == "left the circle" and not mine.is_live()
+    # A term not started yet ends too: it would otherwise grant a non-member permissions later.
+    assert next_term.end_reason == "left the circle"
+    assert not next_term.is_live(next_term.starts_on)
     assert other.is_live()
-    assert officer.is_live()  # a federation mandate is the federation's: not ended by this
+    assert officer.is_live()  # still a member of the federation, through Beta
     titles = list(
         Notification.objects.filter(recipient=world["a1"], kind="mandate").values_list(
             "title", flat=True
         )
     )
     assert any("left Alpha" in t for t in titles)
-    assert services.mandate_end_for_leaver(practitioner=world["a2"], circle=world["ca"]) == 0
+    assert services.mandate_end_for_leaver(practitioner=world["a3"], circle=world["ca"]) == 0
+
+
+def test_leaving_the_last_circle_in_the_federation_ends_federation_mandates(
+    world: dict[str, Any],
+) -> None:
+    """Regression: a coordinator who left every circle of the federation kept the mandate."""
+    fed = world["federation"]
+    coordinator = factories.grant_mandate("coordinator", world["a2"], federation=fed)
+    upcoming = factories.grant_mandate(
+        "registrar", world["a2"], federation=fed, starts_on=coordinator.starts_on + timedelta(5)
+    )
+    elsewhere_fed = factories.make_federation()
+    factories.make_circle(founder=world["a2"], federation=elsewhere_fed, name="Away")
+    elsewhere = factories.grant_mandate("coordinator", world["a2"], federation=elsewhere_fed)
+    assert holds(world["a2"], "federation.notice", federation=fed)
+    circle_services.membership_leave(actor=world["a2"], circle=world["ca"])
+    for m in (coordinator, upcoming, elsewhere):
+        m.refresh_from_db()
+    assert coordinator.end_reason == "no longer a member of the federation"
+    assert upcoming.end_reason == "no longer a member of the federation"
+    assert not holds(world["a2"], "federation.notice", federation=fed)
+    assert elsewhere.is_live()  # another federation, where they are still a member
+    assert AuditEvent.objects.filter(verb="mandate.end_for_leaver").count() == 2
+    told = Notification.objects.filter(recipient=world["a2"], kind="mandate")
+    assert told.filter(title__contains="no longer a member of the federation").count() == 2
+    message = services.lapsed_message(coordinator)
+    assert "ended early" in message and "no longer a member of the federation" in message
+
+
+def test_deleting_the_account_ends_federation_mandates(world: dict[str, Any]) -> None:
+    from circlework.accounts import services as account_services
+
+    fed = world["federation"]
+    factories.add_member(world["cb"], world["a2"])  # two circles in the federation
+    coordinator = factories.grant_mandate("coordinator", world["a2"], federation=fed)
+    delegate = factories.grant_mandate("delegate", world["a2"], circle=world["ca"])
+    account_services.account_delete(actor=world["a2"], confirm_email=world["a2"].user.email)
+    coordinator.refresh_from_db()
+    delegate.refresh_from_db()
+    assert coordinator.holder is None and coordinator.ended_early_at is not None
+    assert coordinator.end_reason == "no longer a member of the federation"
+    assert delegate.end_reason == "left the circle"
+    # The seat is free for someone else at once.
+    factories.grant_mandate("coordinator", world["b1"], federation=fed)
+
+
+# --- seats: no more holders of a role at once than the agreement allows ------------------------
+
+
+def test_a_second_coordinator_is_refused_while_the_first_ones_term_runs(
+    world: dict[str, Any],
+) -> None:
+    """Regression: mandate_grant never looked at overlapping live mandates of the same role."""
+    fed = world["federation"]
+    dev = factories.grant_mandate("coordinator", world["a1"], federation=fed, starts_on=TODAY)
+    role = services.role_for("coordinator", federation=fed)
+    assert role.seats == 1
+    with pytest.raises(InvalidInput) as exc:
+        factories.grant_mandate(
+            "coordinator", world["b1"], federation=fed, starts_on=TODAY + timedelta(days=100)
+        )
+    assert "one seat" in exc.value.message and "ends_on" in exc.value.fields
+    assert f"ends {dev.ends_on:%d %B %Y} — permissions lapse" in exc.value.message
+    # Nominations see the same problem (elections ask term_problems)...
+    problems = services.term_problems(
+        holder=world["b1"],
+        role=role,
+        federation=fed,
+        starts_on=dev.ends_on - timedelta(days=1),
+        ends_on=add_months(dev.ends_on, 6),
+    )
+    assert len(problems) == 1 and "one seat" in problems[0]
+    # ...and a term ending the day the current one starts, or starting the day it ends, is fine.
+    assert not services.term_problems(
+        holder=world["b1"],
+        role=role,
+        federation=fed,
+        starts_on=dev.ends_on,
+        ends_on=add_months(dev.ends_on, 12),
+    )
+    nxt = factories.grant_mandate("coordinator", world["b1"], federation=fed, starts_on=dev.ends_on)
+    assert nxt.starts_on == dev.ends_on
+    before = factories.grant_mandate(
+        "coordinator",
+        world["b2"],
+        federation=fed,
+        starts_on=TODAY - timedelta(days=90),
+        ends_on=TODAY,
+    )
+    assert before.ends_on == dev.starts_on
+    # Other roles and other scopes are not counted.
+    factories.grant_mandate("registrar", world["b1"], federation=fed, starts_on=TODAY)
+    other_fed = factories.make_federation()
+    factories.make_circle(founder=world["b2"], federation=other_fed, name="Other")
+    factories.grant_mandate("coordinator", world["b2"], federation=other_fed, starts_on=TODAY)
+    assert Mandate.objects.filter(role="coordinator", federation=fed).count() == 3
+
+
+def test_a_resignation_frees_the_seat_at_once(world: dict[str, Any]) -> None:
+    first = factories.grant_mandate("delegate", world["a2"], circle=world["ca"])
+    with pytest.raises(InvalidInput):
+        factories.grant_mandate("delegate", world["a3"], circle=world["ca"])
+    services.mandate_resign(actor=world["a2"], mandate=first, reason="Moving")
+    factories.grant_mandate("delegate", world["a3"], circle=world["ca"])
+
+
+def test_the_agreement_may_give_a_role_more_seats(world: dict[str, Any]) -> None:
+    _adopt_roles(world, {"delegate": {"seats": 2}})
+    role = services.role_for("delegate", circle=world["ca"])
+    assert role.seats == 2
+    a = factories.grant_mandate("delegate", world["a1"], circle=world["ca"], starts_on=TODAY)
+    factories.grant_mandate(
+        "delegate", world["a2"], circle=world["ca"], starts_on=TODAY + timedelta(days=30)
+    )
+    with pytest.raises(InvalidInput) as exc:
+        factories.grant_mandate(
+            "delegate", world["a3"], circle=world["ca"], starts_on=TODAY + timedelta(days=60)
+        )
+    assert "2 seats" in exc.value.message
+    # Elections opening for more seats than the role has, or than are free, ask seat_problem.
+    assert services.seat_problem(
+        role=role,
+        circle=world["ca"],
+        starts_on=a.ends_on,
+        ends_on=add_months(a.ends_on, 6),
+        seats=3,
+    )
+    assert services.seat_problem(
+        role=role, circle=world["ca"], starts_on=TODAY, ends_on=a.ends_on, seats=1
+    )
+    assert (
+        services.seat_problem(
+            role=role,
+            circle=world["ca"],
+            starts_on=a.ends_on + timedelta(days=60),
+            ends_on=add_months(a.ends_on, 12),
+            seats=2,
+        )
+        is None
+    )
+
+
+def test_the_busiest_moment_of_a_term_counts_not_the_total(world: dict[str, Any]) -> None:
+    _adopt_roles(world, {"delegate": {"seats": 2}})
+    # Two holders one after the other take one seat between them; a third person fits beside.
+    first = factories.grant_mandate(
+        "delegate",
+        world["a1"],
+        circle=world["ca"],
+        starts_on=TODAY,
+        ends_on=TODAY + timedelta(days=100),
+    )
+    factories.grant_mandate(
+        "delegate",
+        world["a2"],
+        circle=world["ca"],
+        starts_on=first.ends_on,
+        ends_on=first.ends_on + timedelta(days=100),
+    )
+    factories.grant_mandate(
+        "delegate",
+        world["a3"],
+        circle=world["ca"],
+        starts_on=TODAY,
+        ends_on=TODAY + timedelta(days=200),
+    )
+    assert Mandate.objects.filter(circle=world["ca"], role="delegate").count() == 3
