@@ -1,10 +1,19 @@
 """Recording audit events. Every service write calls `record` inside its transaction.
 
-The events form a hash chain: each carries the hash of the one written before it and a hash of
-its own content plus that link. Changing, deleting or inserting an event anywhere breaks the
-chain from there on, and `manage.py verify_audit` reports where. Writers take a lock for the
-append (an advisory lock on PostgreSQL; SQLite already writes one transaction at a time), so the
-chain has no forks under concurrency.
+The events form a hash chain: each carries its place in the chain (`seq`), the hash of the one
+before it and a hash of its own content plus that link. Changing, deleting or inserting an event
+anywhere breaks the chain from there on, and `manage.py verify_audit` reports where.
+
+An event is sealed into the chain just after its transaction commits, not inside it. Linking
+inside the writer's transaction would mean holding one lock over the whole chain from the first
+audited write to the commit: every audited write in the instance would wait for every other, and
+a transaction that locks a row after recording would deadlock with one that locked that row first
+and then records. So `record` only inserts the event; `seal_pending`, run on commit (and by a
+five-minute sweep for events whose process died between commit and seal), links every committed
+event not yet in the chain, in a short transaction of its own under a lock (an advisory lock on
+PostgreSQL; SQLite writes one transaction at a time). Committed events are sealed in the order
+they are found, so the chain never forks and never skips an event committed late. `verify`
+reports an event left unsealed longer than `SEAL_GRACE`.
 
 A circle moved to its own server brings its part of the chain (circlework.core.backup): the events
 of other circles between them stay behind, so the import appends one `audit.history_imported`
@@ -19,6 +28,7 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -35,6 +45,9 @@ GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 0x63697263  # "circ"
 HISTORY_IMPORTED = "audit.history_imported"
+# An event still unsealed this long after it was written was missed by the seal on commit and by
+# the sweep (which runs every five minutes): `verify` reports it.
+SEAL_GRACE = timedelta(minutes=15)
 
 
 def actor_digest(practitioner_id: int | None) -> str:
@@ -81,27 +94,60 @@ def record(
 ) -> AuditEvent:
     if circle is not None and federation is None:
         federation = circle.federation
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=actor,
+        actor_digest=actor_digest(actor.pk if actor is not None else None),
+        by_system=actor is None,
+        verb=verb,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk or ""),
+        summary=summary[:400],
+        circle=circle,
+        federation=federation,
+        # Stored as it reads back from JSON, so the hash is the same after a round trip.
+        data=json.loads(json.dumps(data or {}, default=str)),
+    )
+    event.save()
+    _seal_on_commit()
+    return event
+
+
+def _seal_on_commit() -> None:
+    """Seal once the writer's transaction commits (at once outside one); one seal per
+    transaction however many events it records."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(func is seal_pending for _, func, _ in conn.run_on_commit):
+        return
+    # Robust: the write has committed by then; if sealing fails, the sweep seals it later.
+    transaction.on_commit(seal_pending, robust=True)
+
+
+def seal_pending() -> int:
+    """Link every committed event not yet in the chain, oldest first. Returns how many."""
     with transaction.atomic():
         _lock_chain()
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            created_at=timezone.now(),
-            actor=actor,
-            actor_digest=actor_digest(actor.pk if actor is not None else None),
-            by_system=actor is None,
-            verb=verb,
-            object_type=target._meta.label_lower,
-            object_id=str(target.pk or ""),
-            summary=summary[:400],
-            circle=circle,
-            federation=federation,
-            # Stored as it reads back from JSON, so the hash is the same after a round trip.
-            data=json.loads(json.dumps(data or {}, default=str)),
-            prev_hash=last or GENESIS,
+        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id"))
+        if not pending:
+            return 0
+        last = (
+            AuditEvent.objects.filter(seq__isnull=False)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
         )
-        event.hash = content_hash(event, event.prev_hash)
-        event.save()
-    return event
+        seq, prev = (last[0] or 0, last[1]) if last is not None else (0, GENESIS)
+        for event in pending:
+            seq += 1
+            event.seq = seq
+            event.prev_hash = prev
+            event.hash = content_hash(event, prev)
+            prev = event.hash
+        # The one place events are changed: from unsealed to sealed (the model refuses updates).
+        models.QuerySet[AuditEvent](model=AuditEvent).bulk_update(
+            pending, ["seq", "prev_hash", "hash"]
+        )
+    return len(pending)
 
 
 @dataclass(frozen=True)
@@ -121,23 +167,32 @@ def history_seal(events: Iterable[tuple[int, str]]) -> dict[str, Any]:
     return {"events": count, "digest": digest.hexdigest()}
 
 
-def verify(events: Iterable[AuditEvent] | None = None) -> Iterator[ChainBreak]:
-    """Walk the chain in the order written and yield every place it does not hold."""
+def verify(
+    events: Iterable[AuditEvent] | None = None, *, now: datetime | None = None
+) -> Iterator[ChainBreak]:
+    """Walk the chain in the order sealed and yield every place it does not hold, then every
+    event left unsealed past `SEAL_GRACE`."""
     if events is None:
+        rows: Iterable[AuditEvent] = (
+            AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator()
+        )
+        unsealed: Iterable[AuditEvent] = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
         seal = (
-            AuditEvent.objects.filter(verb=HISTORY_IMPORTED)
-            .order_by("-id")
-            .values_list("id", flat=True)
+            AuditEvent.objects.filter(verb=HISTORY_IMPORTED, seq__isnull=False)
+            .order_by("-seq")
+            .values_list("seq", flat=True)
             .first()
         )
-        rows: Iterable[AuditEvent] = AuditEvent.objects.order_by("id").iterator()
     else:
-        rows = list(events)
-        seal = max((e.pk for e in rows if e.verb == HISTORY_IMPORTED), default=None)
+        given = list(events)
+        rows = sorted((e for e in given if e.seq is not None), key=lambda e: e.seq or 0)
+        unsealed = [e for e in given if e.seq is None]
+        seal = max((e.seq or 0 for e in rows if e.verb == HISTORY_IMPORTED), default=None)
     expected_prev = GENESIS
     imported: list[tuple[int, str]] = []
     for event in rows:
-        if seal is not None and event.pk < seal:
+        assert event.seq is not None
+        if seal is not None and event.seq < seal:
             imported.append((event.pk, event.hash))  # links lead to events left on the old server
         elif event.prev_hash != expected_prev:
             yield ChainBreak(
@@ -146,7 +201,7 @@ def verify(events: Iterable[AuditEvent] | None = None) -> Iterator[ChainBreak]:
             )
         if content_hash(event, event.prev_hash) != event.hash:
             yield ChainBreak(event.pk, "its content does not match its hash (it was changed)")
-        if event.pk == seal and (event.data or {}).get("imported_history") != history_seal(
+        if event.seq == seal and (event.data or {}).get("imported_history") != history_seal(
             imported
         ):
             yield ChainBreak(
@@ -154,3 +209,20 @@ def verify(events: Iterable[AuditEvent] | None = None) -> Iterator[ChainBreak]:
                 "the imported history it seals was changed, or events were removed or added",
             )
         expected_prev = event.hash
+    yield from overdue(unsealed, now=now)
+
+
+def overdue(
+    unsealed: Iterable[AuditEvent] | None = None, *, now: datetime | None = None
+) -> Iterator[ChainBreak]:
+    """Events left unsealed past `SEAL_GRACE`: nothing vouched for them while they waited."""
+    cutoff = (now or timezone.now()) - SEAL_GRACE
+    if unsealed is None:
+        unsealed = AuditEvent.objects.filter(seq__isnull=True, created_at__lt=cutoff).order_by("id")
+    for event in unsealed:
+        if event.created_at < cutoff:
+            yield ChainBreak(
+                event.pk,
+                "was never sealed into the chain, so nothing vouched for it while it waited "
+                "(is the task worker running?)",
+            )

@@ -486,8 +486,16 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
+def _seal_audit_history() -> None:
+    """Events committed a moment ago may still wait for their seal: a backup carries them sealed."""
+    from circlework.core import audit
+
+    audit.seal_pending()
+
+
 def export_instance(path: Path) -> Summary:
     """Write every record of the instance (see `instance_models`) and its files to `path`."""
+    _seal_audit_history()
     with _one_snapshot():
         tables, cut = _collect(_instance_seeds(), pull=set())
         return _write(path, tables, {"kind": "instance"}, cut)
@@ -502,6 +510,7 @@ def export_circle(circle: Any, path: Path) -> Summary:
         "federation mandates and elections": "they belong to the federation",
         "background tasks": "deadlines are caught by the worker's sweeps",
     }
+    _seal_audit_history()
     with _one_snapshot():
         tables, cut = _collect(
             _circle_seeds(circle), pull={"accounts.practitioner", "circles.circle"}
@@ -598,6 +607,7 @@ def import_backup(path: Path) -> Summary:
         with transaction.atomic():
             _insert(tables)
             _reset_sequences([model for model, _, _ in tables])
+            _seal_audit_history()  # events the backup caught before their seal
             if data["scope"]["kind"] == "circle":
                 _seal_imported_history(data["scope"]["circle"])
             connection.check_constraints()
@@ -682,7 +692,9 @@ def _seal_imported_history(circle_slug: str) -> None:
     from circlework.core.models import AuditEvent
 
     circle = Circle.objects.select_related("federation").get(slug=circle_slug)
-    events = list(AuditEvent.objects.order_by("id").values_list("id", "hash"))
+    events = list(
+        AuditEvent.objects.filter(seq__isnull=False).order_by("seq").values_list("id", "hash")
+    )
     audit.record(
         actor=None,
         verb=audit.HISTORY_IMPORTED,
@@ -692,3 +704,4 @@ def _seal_imported_history(circle_slug: str) -> None:
         f"({len(events)} events).",
         data={"imported_history": audit.history_seal(events)},
     )
+    _seal_audit_history()  # the import is the only writer: seal now, for the import's check

@@ -59,8 +59,10 @@ class AuditEvent(models.Model):
     )
     data = models.JSONField(default=dict, blank=True)
     # Tamper evidence (see circlework.core.audit): who acted, as a keyed digest that survives the
-    # deletion of their account, and a hash chain over every event in the order written.
+    # deletion of their account, and a hash chain over every event in the order sealed (`seq`,
+    # empty until the event is sealed just after its transaction commits).
     actor_digest = models.CharField(max_length=64, blank=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
 
@@ -68,7 +70,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["circle", "-created_at"])]
+        indexes = [
+            models.Index(fields=["circle", "-created_at"]),
+            # The sealer looks for unsealed events on every audited commit: keep that cheap.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_display} {self.verb}"
