@@ -4,12 +4,12 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib.humanize.templatetags.humanize import ordinal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.elections.models import ConsentStance
 from circlework.mandates.roles import Method, Role
+from circlework.polls.forms import add_rank_fields, check_ranking, ranking
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -160,40 +160,30 @@ class BallotForm(forms.Form):
                 },
             )
             return
-        for i in range(1, len(candidates) + 1):
-            self.fields[f"rank_{i}"] = forms.TypedChoiceField(
-                label=_("%(nth)s choice") % {"nth": ordinal(i)},
-                choices=[("", "—"), *choices],
-                coerce=int,
-                empty_value=None,
-                required=i == 1,
-                error_messages={
-                    "required": _("Choose at least your first choice."),
-                    "invalid_choice": _("Choose only among this election's candidates."),
-                },
-            )
+        add_rank_fields(
+            self,
+            choices,
+            required=_("Choose at least your first choice."),
+            invalid_choice=_("Choose only among this election's candidates."),
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.method != Method.APPROVAL:
             names = dict(self.candidates)
-            seen: set[int] = set()
-            for i in range(1, len(self.candidates) + 1):
-                value = data.get(f"rank_{i}")
-                if value is None:
-                    continue
-                if value in seen:
-                    self.add_error(
-                        f"rank_{i}",
-                        _("You have already ranked %(c)s higher; choose each candidate once.")
-                        % {"c": names.get(value, value)},
-                    )
-                seen.add(value)
+            check_ranking(
+                self,
+                data,
+                places=len(self.candidates),
+                repeated=lambda value: (
+                    _("You have already ranked %(c)s higher; choose each candidate once.")
+                    % {"c": names.get(value, value)}
+                ),
+            )
         return data
 
     def choices(self) -> list[int]:
         data = self.cleaned_data
         if self.method == Method.APPROVAL:
             return list(data["approved"])
-        ranked = [data.get(f"rank_{i}") for i in range(1, len(self.candidates) + 1)]
-        return [c for c in ranked if c is not None]
+        return ranking(data, places=len(self.candidates))

@@ -6,7 +6,8 @@ it renders the page again with the form, its errors and the status code of the r
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -190,27 +191,6 @@ def election_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, election)
 
 
-def _act(
-    request: HttpRequest,
-    election: Election,
-    name: str,
-    form: forms.Form,
-    call: Any,
-    done: str,
-) -> HttpResponse:
-    """Validate the form, call the service, redirect with a message or show the refusal."""
-    if not form.is_valid():
-        return _detail(request, election, bound={name: form}, status=400)
-    try:
-        call(form.cleaned_data)
-    except ApplicationError as exc:
-        form_error(form, exc)
-        election.refresh_from_db()
-        return _detail(request, election, bound={name: form}, status=exc.status_code)
-    messages.success(request, done)
-    return redirect(election)
-
-
 def _not_facilitator(request: HttpRequest, election: Election) -> HttpResponse | None:
     """Facilitating is asked now, not fixed at opening; a refusal says why (a mandate that has
     ended, with its date) on the election's page, with the refusal's status."""
@@ -223,27 +203,98 @@ def _not_facilitator(request: HttpRequest, election: Election) -> HttpResponse |
     return None
 
 
+# Stands in for a rule's name: the action is the facilitator's, asked by _not_facilitator.
+_FACILITATOR = "facilitator"
+
+_FormT = TypeVar("_FormT", bound=forms.Form)
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    *,
+    perm: str,
+    name: str,
+    bind: Callable[[Election], _FormT],
+    call: Callable[[Election, _FormT], object],
+    done: str,
+) -> HttpResponse:
+    """Check `perm` (or _FACILITATOR), bind the form and call the service; redirect with `done`,
+    or show the refusal on the election's page with the form as `name`."""
+    election = _election(pk)
+    if perm == _FACILITATOR:
+        if (refused := _not_facilitator(request, election)) is not None:
+            return refused
+    else:
+        require_perm(request, perm, election)
+    form = bind(election)
+    if not form.is_valid():
+        return _detail(request, election, bound={name: form}, status=400)
+    try:
+        call(election, form)
+    except ApplicationError as exc:
+        form_error(form, exc)
+        election.refresh_from_db()
+        return _detail(request, election, bound={name: form}, status=exc.status_code)
+    messages.success(request, done)
+    return redirect(election)
+
+
 def _nominee(pk: int) -> Practitioner:
     return get_object_or_404(Practitioner, pk=pk)
+
+
+class _NominationService(Protocol):
+    def __call__(
+        self, *, actor: Practitioner, election: Election, nominee: Practitioner, reason: str
+    ) -> Nomination: ...
+
+
+def _nominate(
+    request: HttpRequest, pk: int, *, perm: str, prefix: str, service: _NominationService, done: str
+) -> HttpResponse:
+    """A first nomination and one in the change round take the same form and the same words."""
+    return _act(
+        request,
+        pk,
+        perm=perm,
+        name=prefix,
+        bind=lambda election: NominationForm(
+            request.POST, choices=selectors.nominee_choices(election), prefix=prefix
+        ),
+        call=lambda election, form: service(
+            actor=me(request),
+            election=election,
+            nominee=_nominee(form.cleaned_data["nominee"]),
+            reason=form.cleaned_data["reason"],
+        ),
+        done=done,
+    )
+
+
+def _act_without_form(
+    request: HttpRequest, election: Election, call: Callable[[], object], done: str
+) -> HttpResponse:
+    """A button with nothing to fill in: a refusal is shown above the election's page."""
+    try:
+        call()
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _detail(request, election, status=exc.status_code)
+    messages.success(request, done)
+    return redirect(election)
 
 
 @login_required
 @require_POST
 def nomination_add(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    require_perm(request, "elections.nominate", election)
-    form = NominationForm(
-        request.POST, choices=selectors.nominee_choices(election), prefix="nominate"
-    )
-    return _act(
+    return _nominate(
         request,
-        election,
-        "nominate",
-        form,
-        lambda d: services.nomination_add(
-            actor=me(request), election=election, nominee=_nominee(d["nominee"]), reason=d["reason"]
-        ),
-        _("Your nomination is recorded, with your reasons."),
+        pk,
+        perm="elections.nominate",
+        prefix="nominate",
+        service=services.nomination_add,
+        done=_("Your nomination is recorded, with your reasons."),
     )
 
 
@@ -256,35 +307,24 @@ def nomination_answer(request: HttpRequest, pk: int, nomination_pk: int) -> Http
     )
     require_perm(request, "elections.answer_nomination", nomination)
     accept = request.POST.get("accept") == "yes"
-    try:
-        services.nomination_answer(actor=me(request), nomination=nomination, accept=accept)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return _detail(request, election, status=exc.status_code)
-    messages.success(
+    return _act_without_form(
         request,
+        election,
+        lambda: services.nomination_answer(actor=me(request), nomination=nomination, accept=accept),
         _("You stand for election.") if accept else _("You have declined the nomination."),
     )
-    return redirect(election)
 
 
 @login_required
 @require_POST
 def nomination_change(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    require_perm(request, "elections.vote", election)
-    form = NominationForm(
-        request.POST, choices=selectors.nominee_choices(election), prefix="change"
-    )
-    return _act(
+    return _nominate(
         request,
-        election,
-        "change",
-        form,
-        lambda d: services.nomination_change(
-            actor=me(request), election=election, nominee=_nominee(d["nominee"]), reason=d["reason"]
-        ),
-        _("Your nomination is changed; the earlier one stays on the record."),
+        pk,
+        perm="elections.vote",
+        prefix="change",
+        service=services.nomination_change,
+        done=_("Your nomination is changed; the earlier one stays on the record."),
     )
 
 
@@ -295,90 +335,82 @@ def election_change_round(request: HttpRequest, pk: int) -> HttpResponse:
     refused = _not_facilitator(request, election)
     if refused is not None:
         return refused
-    try:
-        services.election_change_round(actor=me(request), election=election)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return _detail(request, election, status=exc.status_code)
-    messages.success(request, _("The change round is open. Electors have been told."))
-    return redirect(election)
+    return _act_without_form(
+        request,
+        election,
+        lambda: services.election_change_round(actor=me(request), election=election),
+        _("The change round is open. Electors have been told."),
+    )
 
 
 @login_required
 @require_POST
 def election_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    refused = _not_facilitator(request, election)
-    if refused is not None:
-        return refused
-    form = ProposeForm(request.POST, choices=selectors.election_page_candidates(election))
     return _act(
         request,
-        election,
-        "propose",
-        form,
-        lambda d: services.election_propose(
-            actor=me(request), election=election, candidate=_nominee(d["candidate"])
+        pk,
+        perm=_FACILITATOR,
+        name="propose",
+        bind=lambda election: ProposeForm(
+            request.POST, choices=selectors.election_page_candidates(election)
         ),
-        _("The candidate is proposed. Electors are asked to consent or object."),
+        call=lambda election, form: services.election_propose(
+            actor=me(request), election=election, candidate=_nominee(form.cleaned_data["candidate"])
+        ),
+        done=_("The candidate is proposed. Electors are asked to consent or object."),
     )
 
 
 @login_required
 @require_POST
 def consent_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    require_perm(request, "elections.vote", election)
-    form = ConsentForm(request.POST, prefix="consent")
     return _act(
         request,
-        election,
-        "consent",
-        form,
-        lambda d: services.consent_respond(
-            actor=me(request), election=election, stance=d["stance"], reason=d["reason"]
+        pk,
+        perm="elections.vote",
+        name="consent",
+        bind=lambda election: ConsentForm(request.POST, prefix="consent"),
+        call=lambda election, form: services.consent_respond(
+            actor=me(request),
+            election=election,
+            stance=form.cleaned_data["stance"],
+            reason=form.cleaned_data["reason"],
         ),
-        _("Your answer is recorded."),
+        done=_("Your answer is recorded."),
     )
 
 
 @login_required
 @require_POST
 def ballot_cast(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    require_perm(request, "elections.view_election", election)
-    form = BallotForm(
-        request.POST,
-        method=election.method,
-        candidates=selectors.election_page_candidates(election),
-    )
     return _act(
         request,
-        election,
-        "ballot",
-        form,
-        lambda _d: services.ballot_cast(
+        pk,
+        perm="elections.view_election",
+        name="ballot",
+        bind=lambda election: BallotForm(
+            request.POST,
+            method=election.method,
+            candidates=selectors.election_page_candidates(election),
+        ),
+        call=lambda election, form: services.ballot_cast(
             actor=me(request), election=election, choices=form.choices()
         ),
-        _("Your ballot is cast."),
+        done=_("Your ballot is cast."),
     )
 
 
 @login_required
 @require_POST
 def election_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _election(pk)
-    refused = _not_facilitator(request, election)
-    if refused is not None:
-        return refused
-    form = CancelForm(request.POST, prefix="cancel")
     return _act(
         request,
-        election,
-        "cancel",
-        form,
-        lambda d: services.election_cancel(
-            actor=me(request), election=election, reason=d["reason"]
+        pk,
+        perm=_FACILITATOR,
+        name="cancel",
+        bind=lambda election: CancelForm(request.POST, prefix="cancel"),
+        call=lambda election, form: services.election_cancel(
+            actor=me(request), election=election, reason=form.cleaned_data["reason"]
         ),
-        _("The election is cancelled. The electorate has been told."),
+        done=_("The election is cancelled. The electorate has been told."),
     )

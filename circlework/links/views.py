@@ -7,8 +7,10 @@ circles' members. The federation map is as public as the federation page.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -22,6 +24,7 @@ from circlework.circles.selectors import circle_members
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
 from circlework.core.permissions import allowed
+from circlework.decisions.models import Proposal
 from circlework.links import selectors, services
 from circlework.links.forms import (
     DecisionOpenForm,
@@ -138,13 +141,12 @@ def _render_link(
     request: HttpRequest,
     link: CircleLink,
     *,
-    meeting_form: MeetingForm | None = None,
-    decision_form: DecisionOpenForm | None = None,
-    statement_form: StatementForm | None = None,
-    withdraw_form: WithdrawForm | None = None,
+    bound: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The link's page; `bound` holds a posted form, by its context name, to show its errors."""
     user = request.user
+    bound = bound or {}
     view = selectors.link_view(user=user, link=link)
     is_validating = allowed("links.open_decision", user, link)
     may_record = allowed(RECORD_MEETING, user, link) and link.status in (
@@ -182,17 +184,17 @@ def _render_link(
         "decision_title": services.decision_title(link),
     }
     if may_record:
-        context["meeting_form"] = meeting_form or MeetingForm(
+        context["meeting_form"] = bound.get("meeting_form") or MeetingForm(
             people=_attendee_choices(request, link)
         )
     if may_decide:
-        context["decision_form"] = decision_form or DecisionOpenForm()
+        context["decision_form"] = bound.get("decision_form") or DecisionOpenForm()
     if context["may_statement"]:
-        context["statement_form"] = statement_form or StatementForm(
+        context["statement_form"] = bound.get("statement_form") or StatementForm(
             initial={"statement": link.statement}
         )
     if context["may_withdraw"]:
-        context["withdraw_form"] = withdraw_form or WithdrawForm()
+        context["withdraw_form"] = bound.get("withdraw_form") or WithdrawForm()
     return render(request, "links/link_detail.html", context, status=status)
 
 
@@ -224,18 +226,43 @@ def link_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(link)
 
 
-@login_required
-def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
+_FormT = TypeVar("_FormT", bound=forms.Form)
+
+
+def _link_form_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    perm: str,
+    slot: str,
+    bind: Callable[[CircleLink], _FormT],
+    act: Callable[[CircleLink, _FormT], CircleLink | Proposal],
+    done: str,
+) -> HttpResponse:
+    """A form posted from the link's page: bind it, call the service through `act` and redirect
+    to what it returns (the link, or what it opened), with `done`; on a refusal show the link's
+    page again with the form in `slot`, at the refusal's status."""
     link = _link(pk)
     require_perm(request, "links.view_link", link)
-    require_perm(request, RECORD_MEETING, link)
+    require_perm(request, perm, link)
     if (response := _post_only(request, link)) is not None:
         return response
-    form = MeetingForm(request.POST, people=_attendee_choices(request, link))
+    form = bind(link)
     if not form.is_valid():
-        return _render_link(request, link, meeting_form=form, status=400)
-    attendees = list(Practitioner.objects.filter(pk__in=form.cleaned_data["attendees"]))
+        return _render_link(request, link, bound={slot: form}, status=400)
     try:
+        target = act(link, form)
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_link(request, link, bound={slot: form}, status=exc.status_code)
+    messages.success(request, done)
+    return redirect(target)
+
+
+@login_required
+def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
+    def record(link: CircleLink, form: MeetingForm) -> CircleLink:
+        attendees = list(Practitioner.objects.filter(pk__in=form.cleaned_data["attendees"]))
         services.link_meeting_record(
             actor=me(request),
             link=link,
@@ -243,77 +270,63 @@ def meeting_record(request: HttpRequest, pk: int) -> HttpResponse:
             attendees=attendees,
             notes=form.cleaned_data["notes"],
         )
-    except ApplicationError as exc:
-        form_error(form, exc)
-        return _render_link(request, link, meeting_form=form, status=exc.status_code)
-    messages.success(request, _("The meeting is recorded. Both circles are told."))
-    return redirect(link)
+        return link  # back to the link's page, not to the meeting
+
+    return _link_form_action(
+        request,
+        pk,
+        perm=RECORD_MEETING,
+        slot="meeting_form",
+        bind=lambda link: MeetingForm(request.POST, people=_attendee_choices(request, link)),
+        act=record,
+        done=_("The meeting is recorded. Both circles are told."),
+    )
 
 
 @login_required
 def decision_open(request: HttpRequest, pk: int) -> HttpResponse:
-    link = _link(pk)
-    require_perm(request, "links.view_link", link)
-    require_perm(request, "links.open_decision", link)
-    if (response := _post_only(request, link)) is not None:
-        return response
-    form = DecisionOpenForm(request.POST)
-    if not form.is_valid():
-        return _render_link(request, link, decision_form=form, status=400)
-    try:
-        proposal = services.link_decision_open(
-            actor=me(request), link=link, closes_at=form.cleaned_data["closes_at"]
-        )
-    except ApplicationError as exc:
-        form_error(form, exc)
-        return _render_link(request, link, decision_form=form, status=exc.status_code)
-    messages.success(
+    return _link_form_action(
         request,
-        _("The circle's proposal is open: each member gives their position on it."),
+        pk,
+        perm="links.open_decision",
+        slot="decision_form",
+        bind=lambda link: DecisionOpenForm(request.POST),
+        # On to the new proposal, where the members give their positions.
+        act=lambda link, form: services.link_decision_open(
+            actor=me(request), link=link, closes_at=form.cleaned_data["closes_at"]
+        ),
+        done=_("The circle's proposal is open: each member gives their position on it."),
     )
-    return redirect(proposal)
 
 
 @login_required
 def statement_set(request: HttpRequest, pk: int) -> HttpResponse:
-    link = _link(pk)
-    require_perm(request, "links.view_link", link)
-    require_perm(request, "links.set_statement", link)
-    if (response := _post_only(request, link)) is not None:
-        return response
-    form = StatementForm(request.POST)
-    if not form.is_valid():
-        return _render_link(request, link, statement_form=form, status=400)
-    try:
-        services.link_statement_set(
+    return _link_form_action(
+        request,
+        pk,
+        perm="links.set_statement",
+        slot="statement_form",
+        bind=lambda link: StatementForm(request.POST),
+        act=lambda link, form: services.link_statement_set(
             actor=me(request), link=link, statement=form.cleaned_data["statement"]
-        )
-    except ApplicationError as exc:
-        form_error(form, exc)
-        return _render_link(request, link, statement_form=form, status=exc.status_code)
-    messages.success(request, _("The statement is saved. It is public on this page."))
-    return redirect(link)
+        ),
+        done=_("The statement is saved. It is public on this page."),
+    )
 
 
 @login_required
 def link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    link = _link(pk)
-    require_perm(request, "links.view_link", link)
-    require_perm(request, "links.withdraw", link)
-    if (response := _post_only(request, link)) is not None:
-        return response
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _render_link(request, link, withdraw_form=form, status=400)
-    try:
-        services.link_withdraw(actor=me(request), link=link, reason=form.cleaned_data["reason"])
-    except ApplicationError as exc:
-        form_error(form, exc)
-        return _render_link(request, link, withdraw_form=form, status=exc.status_code)
-    messages.success(
-        request, _("The link is withdrawn. The members of both circles are told, and read why.")
+    return _link_form_action(
+        request,
+        pk,
+        perm="links.withdraw",
+        slot="withdraw_form",
+        bind=lambda link: WithdrawForm(request.POST),
+        act=lambda link, form: services.link_withdraw(
+            actor=me(request), link=link, reason=form.cleaned_data["reason"]
+        ),
+        done=_("The link is withdrawn. The members of both circles are told, and read why."),
     )
-    return redirect(link)
 
 
 # --- the federation map -------------------------------------------------------------------------

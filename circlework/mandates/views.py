@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -78,10 +80,11 @@ def _render_detail(
     request: HttpRequest,
     mandate: Mandate,
     *,
-    resign_form: ResignForm | None = None,
-    handover_form: HandoverForm | None = None,
+    bound: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The mandate's page; `bound` holds a posted form, by its context name, to show its errors."""
+    bound = bound or {}
     row = selectors.mandate_row(user=request.user, mandate=mandate)
     is_holder = allowed("mandates.resign", request.user, mandate)
     federation = mandate.federation if mandate.federation_id else mandate.circle.federation  # type: ignore[union-attr]
@@ -94,8 +97,8 @@ def _render_detail(
             "federation": federation,
             "circle": mandate.circle,
             "is_holder": is_holder and row.is_live,
-            "resign_form": resign_form or ResignForm(),
-            "handover_form": handover_form
+            "resign_form": bound.get("resign_form") or ResignForm(),
+            "handover_form": bound.get("handover_form")
             or HandoverForm(initial={"handover_plan": mandate.handover_plan}),
             "all_permissions": PERMISSIONS,
             "section": "mandates",
@@ -111,44 +114,67 @@ def mandate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, mandate)
 
 
+_FormT = TypeVar("_FormT", bound=forms.Form)
+
+
+def _holder_form_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    perm: str,
+    slot: str,
+    bind: Callable[[], _FormT],
+    call: Callable[[Mandate, _FormT], object],
+    done: str,
+) -> HttpResponse:
+    """A form the holder posts from the mandate's page: call the service and redirect to the
+    mandate with `done`, or show the page again with the form in `slot` and its errors."""
+    mandate = _mandate(pk)
+    require_perm(request, perm, mandate)
+    form = bind()
+    if not form.is_valid():
+        return _render_detail(request, mandate, bound={slot: form}, status=400)
+    try:
+        call(mandate, form)
+    except ApplicationError as exc:
+        form_error(form, exc)
+        return _render_detail(request, mandate, bound={slot: form}, status=exc.status_code)
+    messages.success(request, done)
+    return redirect(mandate)
+
+
 @login_required
 @require_POST
 def mandate_resign(request: HttpRequest, pk: int) -> HttpResponse:
     """The holder steps down early; its permissions lapse at once."""
-    mandate = _mandate(pk)
-    require_perm(request, "mandates.resign", mandate)
-    form = ResignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mandate_resign(
-                actor=me(request), mandate=mandate, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-            return _render_detail(request, mandate, resign_form=form, status=exc.status_code)
-        messages.success(request, _("You stepped down; everyone the mandate serves was told."))
-        return redirect(mandate)
-    return _render_detail(request, mandate, resign_form=form, status=400)
+    return _holder_form_action(
+        request,
+        pk,
+        perm="mandates.resign",
+        slot="resign_form",
+        bind=lambda: ResignForm(request.POST),
+        call=lambda mandate, form: services.mandate_resign(
+            actor=me(request), mandate=mandate, reason=form.cleaned_data["reason"]
+        ),
+        done=_("You stepped down; everyone the mandate serves was told."),
+    )
 
 
 @login_required
 @require_POST
 def mandate_handover(request: HttpRequest, pk: int) -> HttpResponse:
     """The holder updates how the role will be reduced or passed on."""
-    mandate = _mandate(pk)
-    require_perm(request, "mandates.change_handover", mandate)
-    form = HandoverForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mandate_handover_update(
-                actor=me(request), mandate=mandate, handover_plan=form.cleaned_data["handover_plan"]
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-            return _render_detail(request, mandate, handover_form=form, status=exc.status_code)
-        messages.success(request, _("The handover plan is updated."))
-        return redirect(mandate)
-    return _render_detail(request, mandate, handover_form=form, status=400)
+    return _holder_form_action(
+        request,
+        pk,
+        perm="mandates.change_handover",
+        slot="handover_form",
+        bind=lambda: HandoverForm(request.POST),
+        call=lambda mandate, form: services.mandate_handover_update(
+            actor=me(request), mandate=mandate, handover_plan=form.cleaned_data["handover_plan"]
+        ),
+        done=_("The handover plan is updated."),
+    )
 
 
 @login_required

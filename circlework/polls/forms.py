@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.humanize.templatetags.humanize import ordinal
@@ -16,6 +17,9 @@ from circlework.polls.models import (
     PollKind,
     PollOption,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a dev dependency: for the type checker only
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
@@ -108,6 +112,49 @@ def _parse_time(line: str) -> datetime | None:
 SCORE_CHOICES = [(str(i), str(i)) for i in range(SCORE_MIN, SCORE_MAX + 1)]
 
 
+# Ranked ballots, shared with elections: one numbered select per place ("1st choice", ...), so
+# ranking needs no JavaScript. Only the first place is required, so a ranking may stop early.
+
+
+def add_rank_fields(
+    form: forms.Form,
+    choices: list[tuple[str, str]],
+    *,
+    required: StrOrPromise,
+    invalid_choice: StrOrPromise,
+) -> None:
+    """Add the fields rank_1 .. rank_n, one a choice, each offering every choice."""
+    for i in range(1, len(choices) + 1):
+        form.fields[f"rank_{i}"] = forms.TypedChoiceField(
+            label=_("%(nth)s choice") % {"nth": ordinal(i)},
+            choices=[("", "—"), *choices],
+            coerce=int,
+            empty_value=None,
+            required=i == 1,
+            error_messages={"required": required, "invalid_choice": invalid_choice},
+        )
+
+
+def check_ranking(
+    form: forms.Form, data: dict[str, Any], *, places: int, repeated: Callable[[int], str]
+) -> None:
+    """Refuse a choice ranked twice, on the lower place, with what `repeated` says of it."""
+    seen: set[int] = set()
+    for i in range(1, places + 1):
+        value = data.get(f"rank_{i}")
+        if value is None:
+            continue
+        if value in seen:
+            form.add_error(f"rank_{i}", repeated(value))
+        seen.add(value)
+
+
+def ranking(data: dict[str, Any], *, places: int) -> list[int]:
+    """The ranked choices, best first, without the places left empty."""
+    ranked = [data.get(f"rank_{i}") for i in range(1, places + 1)]
+    return [c for c in ranked if c is not None]
+
+
 class BallotForm(forms.Form):
     """The answer form for one poll; its fields depend on the poll's kind and options."""
 
@@ -141,18 +188,12 @@ class BallotForm(forms.Form):
                     },
                 )
         elif kind == PollKind.RANKED:
-            for i in range(1, len(options) + 1):
-                self.fields[f"rank_{i}"] = forms.TypedChoiceField(
-                    label=_("%(nth)s choice") % {"nth": ordinal(i)},
-                    choices=[("", "—"), *choices],
-                    coerce=int,
-                    empty_value=None,
-                    required=i == 1,
-                    error_messages={
-                        "required": _("Choose your first choice."),
-                        "invalid_choice": _("Choose among this poll's options."),
-                    },
-                )
+            add_rank_fields(
+                self,
+                choices,
+                required=_("Choose your first choice."),
+                invalid_choice=_("Choose among this poll's options."),
+            )
         else:
             for o in options:
                 self.fields[f"time_{o.pk}"] = forms.ChoiceField(
@@ -181,18 +222,15 @@ class BallotForm(forms.Form):
         data = super().clean() or {}
         if self.poll.kind == PollKind.RANKED:
             labels = {o.pk: o.text for o in self.options}
-            seen: set[int] = set()
-            for i in range(1, len(self.options) + 1):
-                value = data.get(f"rank_{i}")
-                if value is None:
-                    continue
-                if value in seen:
-                    self.add_error(
-                        f"rank_{i}",
-                        _("You have already ranked “%(o)s” higher; choose each option once.")
-                        % {"o": labels.get(value, value)},
-                    )
-                seen.add(value)
+            check_ranking(
+                self,
+                data,
+                places=len(self.options),
+                repeated=lambda value: (
+                    _("You have already ranked “%(o)s” higher; choose each option once.")
+                    % {"o": labels.get(value, value)}
+                ),
+            )
         return data
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -204,6 +242,5 @@ class BallotForm(forms.Form):
         if kind == PollKind.SCORE:
             return {"scores": {o.pk: data[f"score_{o.pk}"] for o in self.options}}
         if kind == PollKind.RANKED:
-            ranked = [data.get(f"rank_{i}") for i in range(1, len(self.options) + 1)]
-            return {"ranking": [o for o in ranked if o is not None]}
+            return {"ranking": ranking(data, places=len(self.options))}
         return {"availability": {o.pk: data[f"time_{o.pk}"] for o in self.options}}

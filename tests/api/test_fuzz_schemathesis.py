@@ -24,10 +24,9 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -37,8 +36,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from circlework.accounts import services as account_services
 from tests import factories
+from tests.world import api_ids, build_world, module_world
 
 OPENAPI = "/api/v1/openapi.json"
 # Generated examples per operation and mode in the fuzzing phase. The coverage phase adds the
@@ -114,23 +113,6 @@ statuses: collections.defaultdict[tuple[str, str], collections.Counter[int]] = (
 )
 
 
-@pytest.fixture(scope="module")
-def fuzz_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    """The seeded records, built once inside a transaction rolled back at the module's end.
-
-    Each operation's test runs in its own savepoint (the `db` fixture), so what the requests of
-    one operation write is gone before the next operation's.
-    """
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
 @pytest.fixture
 def world(fuzz_world: dict[str, Any], db: None) -> Iterator[dict[str, Any]]:
     # Django's WSGI handler closes the database connection after each request (the test client
@@ -176,134 +158,15 @@ def _report(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _build_world() -> dict[str, Any]:
-    federation = factories.make_federation("Fuzz Federation")
-    author = factories.make_practitioner("Fuzz Author", display_name_visibility="public")
-    member = factories.make_practitioner("Fuzz Member")
-    other = factories.make_practitioner("Fuzz Other")
-    circle = factories.make_circle(
-        founder=author,
-        federation=federation,
-        members=[member],
-        name="Fuzz Circle",
-        visibility="public",
-    )
-    another = factories.make_circle(founder=other, federation=federation, name="Fuzz Another")
+    """The access matrix's world (tests/world.py) with its circle and founder in public and
+    without the matrix's extra roles and records, plus a second circle of the founder's."""
+    world = build_world("Fuzz", public=True, full=False)
+    author, member, other = (world["roles"][r] for r in ("author", "member", "other_member"))
+    federation, another, poll = world["federation"], world["another"], world["poll"]
     second = factories.make_circle(founder=author, federation=federation, name="Fuzz Second")
-    credential = account_services.credential_add(
-        actor=author,
-        title="Diploma",
-        issuer="Institute",
-        year=2010,
-        visibility="circle",
-        document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
-    )
-    _token, secret = account_services.api_token_create(actor=author, name="fuzzing")
-    invitation, invitation_secret = factories.make_invitation(circle, "someone@example.org")
-
-    from circlework.agreements import services as agreement_services
-    from circlework.decisions import services as decision_services
-    from circlework.elections import services as election_services
-    from circlework.links import services as link_services
-    from circlework.polls import services as poll_services
-    from circlework.standing import services as standing_services
-
-    now = timezone.now()
-    adopting = decision_services.proposal_open(
-        actor=author,
-        circle=circle,
-        title="Adopt a procedure",
-        text="Let us adopt it.",
-        closes_at=now + timedelta(days=3),
-        new_agreement_kind="procedure",
-        new_agreement_title="Meeting procedure",
-        agreement_text="We meet monthly.",
-    )
-    for person in (author, member):
-        decision_services.position_take(actor=person, proposal=adopting, stance="agree")
-    decision_services.proposal_close(actor=author, proposal=adopting, early=True)
-    adopting.refresh_from_db()
-    agreement = adopting.agreement
-    assert agreement is not None
-    proposal = decision_services.proposal_open(
-        actor=author,
-        circle=circle,
-        title="Open question",
-        text="Shall we?",
-        closes_at=now + timedelta(days=3),
-    )
-    amendment = decision_services.amendment_propose(
-        actor=member, proposal=proposal, text="Shall we, please?", reason="Kinder"
-    )
-    comment = decision_services.comment_add(actor=author, proposal=proposal, text="My view")
-    poll = poll_services.poll_open(
-        actor=author,
-        circle=circle,
-        title="Fuzz poll",
-        kind="approval",
-        options=["Yes", "No"],
-        closes_at=now + timedelta(days=3),
-    )
-    withdrawn = standing_services.standing_by_state(
-        actor=author, circle=circle, colleague=member, basis="Peer supervision"
-    )
-    concern = standing_services.standing_by_withdraw(
-        actor=author, statement=withdrawn, reason="We drifted apart."
-    )
-    statement = standing_services.standing_by_state(
-        actor=author, circle=circle, colleague=member, basis="Peer supervision again"
-    )
-    mandate = factories.grant_mandate(
-        "coordinator", author, federation=federation, handover_plan="Plan"
-    )
-    ethics_draft = decision_services.proposal_open(
-        actor=author,
-        circle=circle,
-        title="Our ethical statement (draft)",
-        text="A draft.",
-        closes_at=now + timedelta(days=5),
-        new_agreement_kind="ethics",
-        new_agreement_title="Ethical statement",
-        agreement_text="We keep confidences.",
-    )
-    circulation = agreement_services.ethics_circulate(actor=author, proposal=ethics_draft)
-    election = election_services.election_open(
-        actor=author,
-        role="facilitator",
-        circle=circle,
-        nominations_close_at=now + timedelta(days=2),
-        voting_closes_at=now + timedelta(days=9),
-        description="Who keeps time?",
-    )
-    nomination = election_services.nomination_add(
-        actor=member, election=election, nominee=author, reason="Author keeps time well."
-    )
-    link = link_services.link_request(
-        actor=author,
-        asking_circle=circle,
-        validating_circle=another,
-        message="We would value your eyes on our process.",
-        reciprocal=False,
-    )
     return {
-        "secret": secret,
-        "ids": {
-            "slug": circle.slug,
-            "federation_slug": federation.slug,
-            "practitioner_id": author.pk,
-            "credential_id": credential.pk,
-            "invitation_id": invitation.pk,
-            "proposal_id": proposal.pk,
-            "amendment_id": amendment.pk,
-            "agreement_id": agreement.pk,
-            "poll_id": poll.pk,
-            "statement_id": statement.pk,
-            "concern_id": concern.pk,
-            "mandate_id": mandate.pk,
-            "circulation_id": circulation.pk,
-            "election_id": election.pk,
-            "nomination_id": nomination.pk,
-            "link_id": link.pk,
-        },
+        "secret": world["token_secret"],
+        "ids": api_ids(world),
         # Values for body fields that name records or need a future time, by field name.
         "body": {
             "federation": lambda: federation.slug,
@@ -316,9 +179,9 @@ def _build_world() -> dict[str, Any]:
             "choices": lambda: [author.pk],
             "attendee_ids": lambda: [author.pk, other.pk],
             "approved": lambda: [poll.options.order_by("position")[0].pk],
-            "agreement_id": lambda: agreement.pk,
-            "parent_id": lambda: comment.pk,
-            "secret": lambda: invitation_secret,
+            "agreement_id": lambda: world["agreement"].pk,
+            "parent_id": lambda: world["comment"].pk,
+            "secret": lambda: world["secret"],
             "email": lambda: "newcomer@example.org",
             "met_on": lambda: timezone.localdate().isoformat(),
             "closes_at": lambda: (timezone.now() + timedelta(days=5)).isoformat(),
@@ -326,6 +189,11 @@ def _build_world() -> dict[str, Any]:
             "voting_closes_at": lambda: (timezone.now() + timedelta(days=9)).isoformat(),
         },
     }
+
+
+# Each operation's test runs in its own savepoint (the `db` fixture), so what the requests of one
+# operation write is gone before the next operation's.
+fuzz_world = module_world(_build_world)
 
 
 def _call(case: schemathesis.Case[Any], world: dict[str, Any], mode: str) -> None:

@@ -1,45 +1,39 @@
 """CSRF on every form, every htmx call and every session-authenticated API write.
 
-Generated like the access matrix (its URL names, world and URL arguments are imported from
-tests/core/test_access_matrix.py), so a new URL or operation is covered as soon as it has a rule
-there. Every URL of ours is POSTed to, whether or not it takes forms: Django's CSRF middleware
-must refuse a POST without a token before any view runs. The same POST with the token is then
-let through (to show that the refusal was the token's doing, not the rules'). Clients use
-`Client(enforce_csrf_checks=True)`, which the plain test client switches off.
+Generated like the access matrix (its rules come from tests/core/test_access_matrix.py, the
+world, its roles and the requests from tests/world.py), so a new URL or operation is covered as
+soon as it has a rule there. Every URL of ours is POSTed to, whether or not it takes forms:
+Django's CSRF middleware must refuse a POST without a token before any view runs. The same POST
+with the token is then let through (to show that the refusal was the token's doing, not the
+rules'). Clients use `Client(enforce_csrf_checks=True)`, which the plain test client switches off.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from circlework.core.models import AuditEvent
 from circlework.notifications.models import Notification
 from tests import factories
-from tests.core.test_access_matrix import API, PAGES, VALID_BODIES, _build_world, _page_kwargs
-from tests.core.test_access_matrix import api_operations as _api_operations
+from tests.core.test_access_matrix import API, PAGES
+from tests.world import (
+    api_request,
+    build_world,
+    module_world,
+    page_kwargs,
+    role_client,
+    url_patterns,
+)
 
-
-@pytest.fixture(scope="module")
-def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    """The access matrix's seeded world, built once for this module as the matrix builds it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+# The access matrix's seeded world, built once for this module as the matrix builds it.
+shared_world = module_world(build_world)
 
 
 @pytest.fixture
@@ -56,10 +50,7 @@ def _allowed_role(allowed: frozenset[str]) -> str:
 
 
 def _client(world: dict[str, Any], role: str) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    if role != "anonymous":
-        client.force_login(world["roles"][role].user)
-    return client
+    return role_client(world, role, enforce_csrf_checks=True)
 
 
 def _csrf_token(client: Client) -> str:
@@ -88,7 +79,7 @@ def _writes() -> tuple[int, int]:
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_every_page_refuses_a_post_without_a_token(world: dict[str, Any], name: str) -> None:
     rule = PAGES[name]
-    url = reverse(name, kwargs=_page_kwargs(name, world))
+    url = reverse(name, kwargs=page_kwargs(name, world))
     data = {k: v.replace("{circle}", str(world["circle"].pk)) for k, v in rule.data}
     client = _client(world, _allowed_role(rule.allowed))
     before = _writes()
@@ -104,22 +95,15 @@ def test_every_page_refuses_a_post_without_a_token(world: dict[str, Any], name: 
 
 def _allauth_url_names() -> list[str]:
     """allauth's own pages that take no URL arguments (log-in, password, e-mail, 2FA…)."""
-    names: list[str] = []
-
-    def walk(patterns: list[Any]) -> None:
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns)
-            elif (
-                isinstance(p, URLPattern)
-                and p.callback.__module__.startswith("allauth.")
-                and p.name
-                and not p.pattern.regex.groupindex
-            ):
-                names.append(p.name)
-
-    walk(get_resolver().url_patterns)
-    return sorted(set(names))
+    return sorted(
+        {
+            str(p.name)
+            for _name, p in url_patterns()
+            if p.callback.__module__.startswith("allauth.")
+            and p.name
+            and not p.pattern.regex.groupindex
+        }
+    )
 
 
 @pytest.mark.parametrize("name", _allauth_url_names())
@@ -181,39 +165,6 @@ UNSAFE_API = sorted(op for op, rule in API.items() if rule.method != "get")
 TOKEN_API = [op for op in UNSAFE_API if _allowed_role(API[op].allowed) != "anonymous"]
 
 
-@functools.cache
-def api_operations() -> dict[str, tuple[str, str]]:
-    return _api_operations()  # builds the OpenAPI document: once, not per test
-
-
-def _api_call(world: dict[str, Any], operation: str, client: Client, **extra: Any) -> Any:
-    path, method = api_operations()[operation]
-    values = {
-        "slug": world["circle"].slug,
-        "practitioner_id": world["roles"]["author"].pk,
-        "credential_id": world["credential"].pk,
-        "invitation_id": world["invitation"].pk,
-        "proposal_id": world["proposal"].pk,
-        "amendment_id": world["amendment"].pk,
-        "agreement_id": world["agreement"].pk,
-        "poll_id": world["poll"].pk,
-        "option_id": world["poll"].options.order_by("position")[0].pk,
-        "statement_id": world["statement"].pk,
-        "concern_id": world["concern"].pk,
-        "mandate_id": world["mandate"].pk,
-        "federation_slug": world["federation"].slug,
-        "circulation_id": world["circulation"].pk,
-        "election_id": world["election"].pk,
-        "nomination_id": world["nomination"].pk,
-        "link_id": world["link"].pk,
-    }
-    body = json.dumps(VALID_BODIES.get(operation, {}))
-    for key, value in values.items():
-        path = path.replace("{" + key + "}", str(value))
-        body = body.replace('"{' + key + '}"', str(value))
-    return getattr(client, method)(path, data=body, content_type="application/json", **extra)
-
-
 def test_there_are_unsafe_operations_to_check() -> None:
     assert len(UNSAFE_API) > 40
 
@@ -222,14 +173,14 @@ def test_there_are_unsafe_operations_to_check() -> None:
 def test_session_api_writes_need_the_csrf_token(world: dict[str, Any], operation: str) -> None:
     client = _client(world, _allowed_role(API[operation].allowed))
     before = _writes()
-    response = _api_call(world, operation, client)
+    response = api_request(world, operation, client)
     assert response.status_code == 403, (operation, response.status_code, response.content[:300])
     body = response.json()
     assert set(body) == {"error", "fields"} and "CSRF" in body["error"], body
     assert _writes() == before, f"{operation} wrote something without a CSRF token"
 
     token = _csrf_token(client)
-    response = _api_call(world, operation, client, headers={"X-CSRFToken": token})
+    response = api_request(world, operation, client, headers={"X-CSRFToken": token})
     assert response.status_code < 500, response.content[:300]
     assert not (response.status_code == 403 and "CSRF" in response.json()["error"]), operation
 
@@ -242,7 +193,7 @@ def test_bearer_token_writes_need_no_csrf_token(world: dict[str, Any], operation
     role = _allowed_role(API[operation].allowed)
     _token, secret = account_services.api_token_create(actor=world["roles"][role], name="csrf")
     client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {secret}"})
-    response = _api_call(world, operation, client)
+    response = api_request(world, operation, client)
     assert response.status_code < 500, response.content[:300]
     assert response.status_code not in (401, 403), (operation, response.content[:300])
 
@@ -251,7 +202,7 @@ def test_a_bogus_bearer_token_does_not_lift_the_check_for_a_session(
     world: dict[str, Any],
 ) -> None:
     client = _client(world, "author")
-    response = _api_call(
+    response = api_request(
         world, "comment_add", client, headers={"Authorization": "Bearer cw_not-a-real-token"}
     )
     assert response.status_code == 403

@@ -1,0 +1,516 @@
+"""The seeded world the access matrix, the CSRF suite and the API fuzzer send their requests to.
+
+`build_world` seeds a federation with a circle and a record of every kind an URL or API
+operation names (and, for the matrix, a practitioner in every role); `module_world` makes the
+module-scoped fixture that builds it once for a test module inside a transaction rolled back at
+the module's end. The helpers turn a URL name or an operation into a request in that world.
+What each role may do there (the rules) and what is asserted stay in the test modules.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from circlework.accounts import services as account_services
+from circlework.accounts.models import Practitioner
+from circlework.agreements import services as agreement_services
+from circlework.api.router import api
+from circlework.circles import services as circle_services
+from circlework.circles.models import Circle
+from circlework.decisions import services as decision_services
+from circlework.decisions.models import Proposal
+from circlework.elections import services as election_services
+from circlework.elections.models import Election
+from circlework.links import services as link_services
+from circlework.notifications.models import Notification
+from circlework.polls import services as poll_services
+from circlework.standing import services as standing_services
+from tests import factories
+
+# holder: a member of the circle holding its live delegate mandate and the federation's
+# registrar mandate; expired_holder: a member of the circle whose same two mandates ended
+# yesterday. Everywhere a mandate is not the question they are simply members.
+ROLES = ("anonymous", "outsider", "member", "other_member", "author", "holder", "expired_holder")
+
+MARK_CIRCLE = "MARKERCIRCLEPURPOSE"  # in the circle's purpose (circle-only in the matrix)
+MARK_CREDENTIAL = "MARKERCIRCLECREDENTIAL"  # the author's circle-only credential
+MARK_PRIVATE = "MARKERPRIVATESTATEMENT"  # the author's private statement
+MARK_PRONOUNS = "markerpronouns"  # the author's circle-only pronouns
+
+
+def module_world(build: Callable[[], dict[str, Any]]) -> Any:
+    """A module-scoped fixture (assign it to a module-level name) yielding `build()`.
+
+    The records are built once for the module inside a transaction rolled back at its end. Each
+    test still runs in its own savepoint (the `db` fixture), so what one request writes is gone
+    before the next: the same isolation as building the world per test, at a fraction of the
+    cost (the matrix has several hundred cases).
+    """
+
+    @pytest.fixture(scope="module")
+    def fixture(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            try:
+                yield build()
+            finally:
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+
+    return fixture
+
+
+def _in_days(days: int) -> datetime:
+    return timezone.now() + timedelta(days=days)
+
+
+# Agreements the world's proposals adopt: (kind, title, text).
+PROCEDURE = ("procedure", "Meeting procedure", "We meet monthly.")
+ETHICS = ("ethics", "Ethical statement", "We keep confidences.")
+
+
+def _proposal(
+    author: Practitioner,
+    circle: Circle,
+    title: str,
+    text: str,
+    days: int,
+    adopts: tuple[str, str, str] = ("", "", ""),
+) -> Proposal:
+    """A proposal closing in `days`; `adopts` is the agreement it adopts, if any."""
+    kind, agreement_title, agreement_text = adopts
+    return decision_services.proposal_open(
+        actor=author,
+        circle=circle,
+        title=title,
+        text=text,
+        closes_at=_in_days(days),
+        new_agreement_kind=kind,
+        new_agreement_title=agreement_title,
+        agreement_text=agreement_text,
+    )
+
+
+def _election(actor: Practitioner, role: str, voting_days: int, **scope: Any) -> Election:
+    return election_services.election_open(
+        actor=actor,
+        role=role,
+        nominations_close_at=_in_days(2),
+        voting_closes_at=_in_days(voting_days),
+        **scope,
+    )
+
+
+def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True) -> dict[str, Any]:
+    """The federation "<name> Federation" and its records, planted with the MARK_* strings.
+
+    public: the circle and the author's name are public (the fuzzer's world), not circle-only.
+    full: also what only the matrix asks for: the mandate holders, a federation proposal and
+    election, cast ballots, a second standing statement and an ethics comment. The fuzzer leaves
+    them out: an open coordinator election or a cast ballot would turn its requests into 409s
+    before they reach what they test.
+    """
+    visibility = "public" if public else "circle"
+    federation = factories.make_federation(f"{name} Federation")
+    author = factories.make_practitioner(
+        "Author Person",
+        display_name_visibility=visibility,
+        pronouns=MARK_PRONOUNS,
+        pronouns_visibility="circle",
+        statement=MARK_PRIVATE,
+        statement_visibility="private",
+    )
+    member = factories.make_practitioner("Member Person")
+    other = factories.make_practitioner("Other Member")
+    outsider = factories.make_practitioner("Outside Person")
+    roles = {"outsider": outsider, "member": member, "other_member": other, "author": author}
+    circle = factories.make_circle(
+        founder=author,
+        federation=federation,
+        members=[member],
+        name=f"{name} Circle",
+        purpose=MARK_CIRCLE,
+        visibility=visibility,
+    )
+    another = factories.make_circle(founder=other, federation=federation, name="Another Circle")
+    credential = account_services.credential_add(
+        actor=author,
+        title=MARK_CREDENTIAL,
+        issuer="Institute",
+        year=2010,
+        visibility="circle",
+        document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+    )
+    token, token_secret = account_services.api_token_create(
+        actor=author, name=f"{name.lower()} token"
+    )
+    invitation, secret = factories.make_invitation(circle, "someone@example.org", inviter=author)
+    notification = Notification.objects.filter(recipient=author).first()
+    assert notification is not None
+
+    adopting = _proposal(author, circle, "Adopt a procedure", "Let us adopt it.", 3, PROCEDURE)
+    for person in (author, member):
+        decision_services.position_take(actor=person, proposal=adopting, stance="agree")
+    decision_services.proposal_close(actor=author, proposal=adopting, early=True)
+    adopting.refresh_from_db()
+    assert adopting.agreement is not None
+    proposal = _proposal(author, circle, "Open question", "Shall we?", 3)
+    amendment = decision_services.amendment_propose(
+        actor=member, proposal=proposal, text="Shall we, please?", reason="Kinder"
+    )
+    comment = decision_services.comment_add(actor=author, proposal=proposal, text="My view")
+    federation_proposal = None
+    if full:
+        federation_proposal = decision_services.federation_proposal_open(
+            actor=author,
+            circle=circle,
+            title="Federation question",
+            text="For all circles.",
+            closes_at=_in_days(10),
+        )
+
+    poll = poll_services.poll_open(
+        actor=author,
+        circle=circle,
+        title=f"{name} poll",
+        kind="approval",
+        options=["Yes", "No"],
+        closes_at=_in_days(3),
+    )
+    if full:
+        for person in (author, member):
+            poll_services.ballot_cast(
+                actor=person, poll=poll, approved=[poll.options.order_by("position")[0].pk]
+            )
+
+    withdrawn = standing_services.standing_by_state(
+        actor=author, circle=circle, colleague=member, basis="Peer supervision"
+    )
+    concern = standing_services.standing_by_withdraw(
+        actor=author, statement=withdrawn, reason=MARK_CIRCLE
+    )
+    statement = standing_services.standing_by_state(
+        actor=author, circle=circle, colleague=member, basis="Peer supervision again"
+    )
+    if full:
+        standing_services.standing_by_state(
+            actor=member, circle=circle, colleague=author, basis="Peer supervision"
+        )
+    coordinator = factories.grant_mandate(
+        "coordinator", author, federation=federation, handover_plan="Plan"
+    )
+    if full:
+        roles.update(_mandate_holders(author, circle))
+
+    ethics_draft = _proposal(author, circle, "Our ethical statement (draft)", "A draft.", 5, ETHICS)
+    circulation = agreement_services.ethics_circulate(actor=author, proposal=ethics_draft)
+    if full:
+        agreement_services.ethics_comment_add(actor=other, circulation=circulation, text="Nice")
+
+    election = _election(author, "facilitator", 9, circle=circle, description=MARK_CIRCLE)
+    nomination = election_services.nomination_add(
+        actor=member, election=election, nominee=author, reason="Author keeps time well."
+    )
+    if full:
+        _election(other, "coordinator", 5, federation=federation)
+
+    link = link_services.link_request(
+        actor=author,
+        asking_circle=circle,
+        validating_circle=another,
+        message="We would value your eyes on our process.",
+        reciprocal=False,
+    )
+    return {
+        "link": link,
+        "election": election,
+        "nomination": nomination,
+        "mandate": coordinator,
+        "circulation": circulation,
+        "statement": statement,
+        "concern": concern,
+        "proposal": proposal,
+        "poll": poll,
+        "federation_proposal": federation_proposal,
+        "amendment": amendment,
+        "comment": comment,
+        "agreement": adopting.agreement,
+        "roles": roles,
+        "federation": federation,
+        "circle": circle,
+        "another": another,
+        "credential": credential,
+        "token": token,
+        "token_secret": token_secret,
+        "invitation": invitation,
+        "secret": secret,
+        "notification": notification,
+    }
+
+
+def _mandate_holders(author: Practitioner, circle: Circle) -> dict[str, Practitioner]:
+    """Two more members of the circle: "holder" with live delegate and registrar mandates,
+    "expired_holder" with the same two mandates ended yesterday."""
+    federation = circle.federation
+    holder = factories.make_practitioner("Mandate Holder")
+    expired_holder = factories.make_practitioner("Expired Holder")
+    for person in (holder, expired_holder):
+        _inv, invite_secret = factories.make_invitation(circle, person.user.email, inviter=author)
+        circle_services.invitation_accept(actor=person, secret=invite_secret)
+    factories.grant_mandate("delegate", holder, circle=circle)
+    factories.grant_mandate("registrar", holder, federation=federation)
+    today = timezone.localdate()
+    for role_slug, scope in (
+        ("delegate", {"circle": circle}),
+        ("registrar", {"federation": federation}),
+    ):
+        factories.grant_mandate(
+            role_slug,
+            expired_holder,
+            starts_on=today - timedelta(days=200),
+            ends_on=today - timedelta(days=1),
+            **scope,  # type: ignore[arg-type]
+        )
+    return {"holder": holder, "expired_holder": expired_holder}
+
+
+def role_client(world: dict[str, Any], role: str, **client_kwargs: Any) -> Client:
+    """A test client signed in as the world's practitioner in `role` (none for "anonymous")."""
+    client = Client(**client_kwargs)
+    if role != "anonymous":
+        client.force_login(world["roles"][role].user)
+    return client
+
+
+# --- URL conf and OpenAPI document ---------------------------------------------------------------
+
+
+def url_patterns(
+    patterns: list[Any] | None = None, namespace: str | None = None
+) -> Iterator[tuple[str, URLPattern]]:
+    """Every pattern of the URL conf, with its name ("namespace:name" where namespaced)."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            yield from url_patterns(p.url_patterns, p.namespace or namespace)
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}:{p.name}" if namespace else str(p.name)), p
+
+
+@functools.cache
+def api_operations() -> dict[str, tuple[str, str]]:
+    """(path, method) by operationId; builds the OpenAPI document once, not per test."""
+    schema = api.get_openapi_schema()
+    ops = {}
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            ops[op["operationId"]] = (path, method)
+    return ops
+
+
+# --- requests in the world -----------------------------------------------------------------------
+
+
+def page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
+    """The URL arguments for the page `name` that point at the world's records."""
+    on_proposal = {"slug": world["circle"].slug, "pk": world["proposal"].pk}
+    by_name: dict[str, dict[str, Any]] = {
+        "accounts:credential_edit": {"pk": world["credential"].pk},
+        "accounts:credential_document": {"pk": world["credential"].pk},
+        "accounts:token_revoke": {"pk": world["token"].pk},
+        "accounts:practitioner_detail": {"pk": world["roles"]["author"].pk},
+        "circles:federation_detail": {"slug": world["federation"].slug},
+        "circles:invitation_revoke": {"slug": world["circle"].slug, "pk": world["invitation"].pk},
+        "circles:invitation_respond": {"secret": world["secret"]},
+        "notifications:mark_read": {"pk": world["notification"].pk},
+        "decisions:amendment_decide": {**on_proposal, "amendment_pk": world["amendment"].pk},
+        "decisions:comment_edit": {**on_proposal, "comment_pk": world["comment"].pk},
+        "decisions:proposal_action": {**on_proposal, "action": "remind"},
+    }
+    if name in by_name:
+        return by_name[name]
+    if name.startswith("links:"):
+        if name == "links:circle_links":
+            return {"slug": world["circle"].slug}
+        if name == "links:federation_map":
+            return {"slug": world["federation"].slug}
+        return {"pk": world["link"].pk}
+    if name.startswith("elections:"):
+        if name in ("elections:election_list_circle", "elections:election_open_circle"):
+            return {"slug": world["circle"].slug}
+        if name in ("elections:election_list_federation", "elections:election_open_federation"):
+            return {"slug": world["federation"].slug}
+        if name == "elections:nomination_answer":
+            return {"pk": world["election"].pk, "nomination_pk": world["nomination"].pk}
+        return {"pk": world["election"].pk}
+    if name.startswith("mandates:"):
+        if name == "mandates:circle_mandates":
+            return {"slug": world["circle"].slug}
+        if name.startswith("mandates:federation_"):
+            return {"slug": world["federation"].slug}
+        return {"pk": world["mandate"].pk}
+    if name in (
+        "agreements:covenant",
+        "agreements:ethics_register",
+        "agreements:ethics_circulations",
+    ):
+        return {"slug": world["federation"].slug}
+    if name in ("agreements:ethics_circulation", "agreements:ethics_comment_add"):
+        return {"slug": world["circle"].slug, "pk": world["circulation"].pk}
+    if name == "agreements:ethics_circulate_draft":
+        return {"slug": world["circle"].slug, "pk": world["proposal"].pk}
+    if name.startswith("standing:"):
+        pk = {"standing:standing_withdraw": "statement", "standing:concern_detail": "concern"}
+        if name in pk:
+            return {"slug": world["circle"].slug, "pk": world[pk[name]].pk}
+        return {"slug": world["circle"].slug}
+    if name.startswith("polls:"):
+        if name in ("polls:poll_list", "polls:poll_new"):
+            return {"slug": world["circle"].slug}
+        return {"slug": world["circle"].slug, "pk": world["poll"].pk}
+    if (
+        name.startswith("decisions:federation_proposal")
+        or name == "decisions:circle_position_record"
+    ):
+        if name in ("decisions:federation_proposal_list", "decisions:federation_proposal_new"):
+            return {"slug": world["federation"].slug}
+        return {"slug": world["federation"].slug, "pk": world["federation_proposal"].pk}
+    if name == "agreements:lineage":
+        return {"slug": world["federation"].slug}
+    if name.startswith("decisions:") and name not in (
+        "decisions:proposal_list",
+        "decisions:proposal_new",
+    ):
+        return {"slug": world["circle"].slug, "pk": world["proposal"].pk}
+    if name.startswith("agreements:") and name != "agreements:agreement_list":
+        return {"slug": world["circle"].slug, "pk": world["agreement"].pk}
+    if (
+        name.startswith("circles:circle_")
+        or name
+        in (
+            "decisions:proposal_list",
+            "decisions:proposal_new",
+            "agreements:agreement_list",
+        )
+    ) and name not in (
+        "circles:circle_list",
+        "circles:circle_found",
+    ):
+        return {"slug": world["circle"].slug}
+    return {}
+
+
+# The world's records that API paths name by "<record>_id".
+ID_RECORDS = (
+    "credential",
+    "invitation",
+    "proposal",
+    "amendment",
+    "agreement",
+    "poll",
+    "statement",
+    "concern",
+    "mandate",
+    "circulation",
+    "election",
+    "nomination",
+    "link",
+)
+
+
+def api_ids(world: dict[str, Any]) -> dict[str, Any]:
+    """Values for the API's path parameters (and "{name}" placeholders in bodies)."""
+    return {
+        "slug": world["circle"].slug,
+        "federation_slug": world["federation"].slug,
+        "practitioner_id": world["roles"]["author"].pk,
+        "option_id": world["poll"].options.order_by("position")[0].pk,
+        **{f"{record}_id": world[record].pk for record in ID_RECORDS},
+    }
+
+
+# Well-formed bodies, so that the permission check (not input validation) decides.
+VALID_BODIES: dict[str, dict[str, Any]] = {
+    "invitation_create": {"email": "new.person@example.org"},
+    "circle_found": {
+        "federation": "matrix-federation",
+        "name": "A New Circle",
+        "purpose": "Peer review.",
+    },
+    "credentials_add": {"title": "Diploma", "issuer": "Institute", "year": 2015},
+    "profile_patch": {"pronouns": "they/them"},
+    "circle_patch": {"locality": "Leeds"},
+    "proposal_create": {
+        "title": "Another question",
+        "text": "Shall we meet weekly?",
+        "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "position_take": {"stance": "concerns", "reason": "Not sure yet"},
+    "amendment_propose": {"text": "Shall we, kindly?", "reason": "Kinder still"},
+    "amendment_accept": {"response": "Thank you"},
+    "amendment_decline": {"response": "Not this time"},
+    "comment_add": {"text": "A thought"},
+    "agreement_review": {},
+    "agreement_borrow": {"circle": "another-circle"},
+    "poll_create": {
+        "title": "Another poll",
+        "kind": "approval",
+        "closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+        "options": ["Tea", "Coffee"],
+    },
+    # "{option_id}" is replaced like a path parameter (see api_request).
+    "ballot_cast": {"approved": ["{option_id}"]},
+    "standing_by_state": {"colleague_id": "{practitioner_id}", "basis": "Peer supervision"},
+    "standing_by_withdraw": {"reason": "We no longer meet."},
+    "standing_concern_respond": {"response": "We talked it through.", "resolve": True},
+    "mandate_resign": {"reason": "Stepping back"},
+    "mandate_handover_update": {"handover_plan": "Pass it on"},
+    "federation_notice_send": {"title": "Gathering", "text": "In April"},
+    "ethics_comment_add": {"text": "A thought"},
+    "circle_election_open": {
+        "role": "convener",
+        "nominations_close_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "voting_closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "federation_election_open": {
+        "role": "registrar",
+        "nominations_close_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "voting_closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+    },
+    "nomination_add": {"nominee_id": "{practitioner_id}", "reason": "Good at it"},
+    "nomination_answer": {"accept": True},
+    "nomination_change": {"nominee_id": "{practitioner_id}", "reason": "Changed my mind"},
+    "election_change_round": {},
+    "election_propose": {"candidate_id": "{practitioner_id}"},
+    "consent_respond": {"stance": "consent"},
+    "election_ballot_cast": {"choices": ["{practitioner_id}"]},
+    "election_cancel": {"reason": "Opened by mistake."},
+    "link_request": {"validating_circle": "another-circle", "message": "Please meet us."},
+    "link_meeting_record": {"met_on": "2020-01-01", "attendee_ids": []},
+    "link_decision_open": {"closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()},
+    "link_statement_set": {"statement": "They review with care."},
+    "link_withdraw": {"reason": "They stopped meeting."},
+}
+
+
+def api_request(world: dict[str, Any], operation: str, client: Client, **extra: Any) -> Any:
+    """Call `operation` on the world's records; a write sends its VALID_BODIES body as JSON."""
+    path, method = api_operations()[operation]
+    body = json.dumps(VALID_BODIES.get(operation, {}))
+    for key, value in api_ids(world).items():
+        path = path.replace("{" + key + "}", str(value))
+        body = body.replace('"{' + key + '}"', str(value))
+    if method == "get":
+        return client.get(path, **extra)
+    return getattr(client, method)(path, data=body, content_type="application/json", **extra)
