@@ -1398,6 +1398,11 @@ def run(args: argparse.Namespace) -> int:
         "audit_chain": audit,
         "server_logged_exceptions": server_errors(server.gunicorn_log),
         "task_worker_logged_exceptions": server_errors(server.worker_log),
+        "task_worker_outages_ridden_out": [
+            line.strip()
+            for line in server.worker_log.read_text(errors="replace").splitlines()
+            if line.startswith("The database is unavailable")
+        ],
         "lost": lost,
         "defects": defects,
         "passed": defects == 0,
@@ -1559,6 +1564,12 @@ def markdown(r: dict[str, Any], name: str = "load") -> str:
         + (
             ", ".join(f"at {e['at_s']} s with code {e['code']} (restarted)" for e in exits)
             if exits
+            else "none"
+        )
+        + ". Database outages it rode out by itself (waiting and starting again, no restart): "
+        + (
+            "; ".join(r.get("task_worker_outages_ridden_out", []))
+            if r.get("task_worker_outages_ridden_out")
             else "none"
         )
         + ".",

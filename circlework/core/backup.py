@@ -25,7 +25,7 @@ import json
 import tarfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -36,7 +36,7 @@ from uuid import UUID
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -486,16 +486,21 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
-def _seal_audit_history() -> None:
-    """Events committed a moment ago may still wait for their seal: a backup carries them sealed."""
+def _seal_before_export() -> None:
+    """Events committed a moment ago may still wait for their seal: a backup should carry them
+    sealed. Best effort: the import seals whatever comes unsealed, and an export must still work
+    read-only (a replica) and must not hold the chain's lock through an outer transaction."""
     from circlework.core import audit
 
-    audit.seal_pending()
+    if connection.in_atomic_block:
+        return
+    with suppress(DatabaseError):  # read-only: the events travel unsealed, sealed on import
+        audit.seal_pending()
 
 
 def export_instance(path: Path) -> Summary:
     """Write every record of the instance (see `instance_models`) and its files to `path`."""
-    _seal_audit_history()
+    _seal_before_export()
     with _one_snapshot():
         tables, cut = _collect(_instance_seeds(), pull=set())
         return _write(path, tables, {"kind": "instance"}, cut)
@@ -510,7 +515,7 @@ def export_circle(circle: Any, path: Path) -> Summary:
         "federation mandates and elections": "they belong to the federation",
         "background tasks": "deadlines are caught by the worker's sweeps",
     }
-    _seal_audit_history()
+    _seal_before_export()
     with _one_snapshot():
         tables, cut = _collect(
             _circle_seeds(circle), pull={"accounts.practitioner", "circles.circle"}
@@ -566,6 +571,8 @@ def nonempty_models(models_: Iterable[type[models.Model]]) -> list[str]:
 
 def import_backup(path: Path) -> Summary:
     """Restore a backup into this database, which must be migrated and empty."""
+    from circlework.core import audit
+
     data, files = read_archive(path)
     tables: list[tuple[type[models.Model], list[models.Field[Any, Any]], list[list[Any]]]] = []
     for entry in data["tables"]:
@@ -607,7 +614,7 @@ def import_backup(path: Path) -> Summary:
         with transaction.atomic():
             _insert(tables)
             _reset_sequences([model for model, _, _ in tables])
-            _seal_audit_history()  # events the backup caught before their seal
+            audit.seal_pending()  # events the backup caught before their seal
             if data["scope"]["kind"] == "circle":
                 _seal_imported_history(data["scope"]["circle"])
             connection.check_constraints()
@@ -692,10 +699,14 @@ def _seal_imported_history(circle_slug: str) -> None:
     from circlework.core.models import AuditEvent
 
     circle = Circle.objects.select_related("federation").get(slug=circle_slug)
+    # Hold the chain until the import commits, so no event written meanwhile by another session
+    # is sealed between the imported ones and their seal.
+    audit.lock_chain()
+    audit.seal_pending()
     events = list(
         AuditEvent.objects.filter(seq__isnull=False).order_by("seq").values_list("id", "hash")
     )
-    audit.record(
+    seal = audit.record(
         actor=None,
         verb=audit.HISTORY_IMPORTED,
         target=circle,
@@ -704,4 +715,4 @@ def _seal_imported_history(circle_slug: str) -> None:
         f"({len(events)} events).",
         data={"imported_history": audit.history_seal(events)},
     )
-    _seal_audit_history()  # the import is the only writer: seal now, for the import's check
+    audit.seal_pending(only=[seal.pk])  # now, for the import's own check

@@ -63,6 +63,7 @@ class AuditEvent(models.Model):
     # empty until the event is sealed just after its transaction commits).
     actor_digest = models.CharField(max_length=64, blank=True)
     seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    sealed_at = models.DateTimeField(null=True, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
 

@@ -102,11 +102,30 @@ def test_the_command_seals_what_waits_and_reports_what_waited_too_long(
             [timezone.now() - timedelta(hours=1), stale.pk],
         )
     with pytest.raises(CommandError, match="broken in 1 place"):
-        call_command("verify_audit", "--no-seal")
-    with pytest.raises(CommandError, match="broken in 1 place"):
-        call_command("verify_audit")  # sealed now, but reported: it waited unvouched
+        call_command("verify_audit", "--no-seal")  # only reading: nothing vouches for it
     assert f"Audit event {stale.pk}: was never sealed" in capsys.readouterr().err
-    call_command("verify_audit")  # once sealed, later checks pass
+    call_command("verify_audit")  # sealed now: the chain holds, and the wait stays on record
+    captured = capsys.readouterr()
+    assert "intact" in captured.out
+    assert f"Notice: audit event {stale.pk} waited 60 minutes for its seal" in captured.err
+    call_command("verify_audit")
+    assert f"Notice: audit event {stale.pk} waited" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_when_an_event_was_sealed_is_vouched_for() -> None:
+    factories.make_circle(members=[factories.make_practitioner("B")])
+    audit.seal_pending()
+    first = AuditEvent.objects.order_by("seq")[0]
+    assert first.sealed_at is not None
+    assert list(audit.late_seals()) == []
+    # Moving the seal time to hide a late seal breaks the event's hash.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_auditevent SET sealed_at = %s WHERE id = %s",
+            [first.sealed_at + timedelta(hours=1), first.pk],
+        )
+    assert [b.event_id for b in _breaks()] == [first.pk]
 
 
 @pytest.mark.django_db
@@ -164,7 +183,10 @@ def test_deleting_an_account_keeps_the_chain_intact() -> None:
 def test_the_command_reports_an_intact_history(capsys: pytest.CaptureFixture[str]) -> None:
     factories.make_circle()
     call_command("verify_audit")
-    assert "intact" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "intact" in out
+    last = AuditEvent.objects.order_by("-seq")[0]
+    assert f"Last sealed event: {last.seq}, hash {last.hash}" in out
 
 
 @pytest.mark.django_db(transaction=True)

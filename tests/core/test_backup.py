@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -268,7 +268,7 @@ def test_one_circle_moves_to_its_own_server(tmp_path: Path) -> None:
         Membership.objects.filter(circle=leeds).values_list("practitioner_id", flat=True)
     )
     own_events = list(
-        AuditEvent.objects.filter(circle=leeds).order_by("id").values_list("id", "hash")
+        AuditEvent.objects.filter(circle=leeds).order_by("seq").values_list("id", "hash")
     )
     other_proposals = Proposal.objects.exclude(circle=leeds).count()
     assert other_proposals
@@ -315,8 +315,8 @@ def test_one_circle_moves_to_its_own_server(tmp_path: Path) -> None:
     assert _files() == files
 
     # The imported history verifies: every event as it was, sealed by one more event.
-    assert list(AuditEvent.objects.order_by("id").values_list("id", "hash"))[:-1] == own_events
-    seal = AuditEvent.objects.order_by("-id").first()
+    assert list(AuditEvent.objects.order_by("seq").values_list("id", "hash"))[:-1] == own_events
+    seal = AuditEvent.objects.order_by("-seq").first()
     assert seal is not None and seal.verb == audit.HISTORY_IMPORTED
     assert not list(audit.verify())
     out = io.StringIO()
@@ -363,3 +363,24 @@ def test_a_damaged_or_foreign_archive_is_refused(tmp_path: Path) -> None:
     assert not Practitioner.objects.exists()
     call_command("backup_import", str(path), stdout=io.StringIO())
     assert Practitioner.objects.get().display_name == "Solo"
+
+
+def test_events_caught_before_their_seal_are_sealed_on_import(tmp_path: Path) -> None:
+    solo = factories.make_practitioner("Solo")
+    factories.make_circle(founder=solo)
+    path = tmp_path / "caught.tar.gz"
+    with transaction.atomic():
+        audit.record(actor=None, verb="test.waiting", target=solo, summary="not sealed yet")
+        # Inside a transaction the export neither seals nor holds the chain's lock: the event
+        # travels unsealed.
+        backup.export_instance(path)
+        assert AuditEvent.objects.get(verb="test.waiting").seq is None
+    table = next(t for t in _data_json(path)["tables"] if t["model"] == "core.auditevent")
+    seq = table["fields"].index("seq")
+    assert sorted(row[seq] is None for row in table["rows"]).count(True) == 1
+
+    _wipe({})
+    call_command("backup_import", str(path), stdout=io.StringIO())
+    waiting = AuditEvent.objects.get(verb="test.waiting")
+    assert waiting.seq == AuditEvent.objects.count()  # sealed last, after the sealed ones
+    assert not list(audit.verify())

@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
             name='seq',
             field=models.BigIntegerField(blank=True, editable=False, null=True, unique=True),
         ),
+        migrations.AddField(
+            model_name='auditevent',
+            name='sealed_at',
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
         migrations.RunPython(number_the_chain, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='auditevent',
