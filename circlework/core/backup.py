@@ -43,6 +43,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
+from circlework.core import audit
 from circlework.core.crypto import EncryptedTextField
 
 FORMAT = "circlework-backup"
@@ -490,8 +491,6 @@ def _seal_before_export() -> None:
     """Events committed a moment ago may still wait for their seal: a backup should carry them
     sealed. Best effort: the import seals whatever comes unsealed, and an export must still work
     read-only (a replica) and must not hold the chain's lock through an outer transaction."""
-    from circlework.core import audit
-
     if connection.in_atomic_block:
         return
     with suppress(DatabaseError):  # read-only: the events travel unsealed, sealed on import
@@ -571,8 +570,6 @@ def nonempty_models(models_: Iterable[type[models.Model]]) -> list[str]:
 
 def import_backup(path: Path) -> Summary:
     """Restore a backup into this database, which must be migrated and empty."""
-    from circlework.core import audit
-
     data, files = read_archive(path)
     tables: list[tuple[type[models.Model], list[models.Field[Any, Any]], list[list[Any]]]] = []
     for entry in data["tables"]:
@@ -695,7 +692,6 @@ def _store_files(
 def _seal_imported_history(circle_slug: str) -> None:
     """Append the event that vouches for the imported part of the audit chain."""
     from circlework.circles.models import Circle
-    from circlework.core import audit
     from circlework.core.models import AuditEvent
 
     circle = Circle.objects.select_related("federation").get(slug=circle_slug)

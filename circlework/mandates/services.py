@@ -9,6 +9,7 @@ end date (selectors only count live mandates); the daily task only tells people.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -542,39 +543,26 @@ def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int
     Called inside the leave's transaction, after the membership ended (circles.services
     membership_leave, and practitioner_withdraw_everywhere on account deletion).
     """
-    ended = 0
-    for pk in _live_or_upcoming(circle=circle, holder=practitioner):
-        locked = _lock(Mandate(pk=pk))
-        if locked.ended_early_at is not None:
-            continue
-        _end_early(
-            locked,
-            reason=str(_("left the circle")),
-            actor=practitioner,
-            verb="mandate.end_for_leaver",
-        )
-        _tell_scope(
+    ended = _end_each(
+        _live_or_upcoming(circle=circle, holder=practitioner),
+        practitioner=practitioner,
+        reason=str(_("left the circle")),
+        tell=lambda locked: _tell_scope(
             locked,
             title=_("%(who)s left %(c)s, so their mandate of %(role)s ended")
             % {"who": practitioner.display_name, "c": circle.name, "role": role_name(locked)},
             body=_("Its permissions lapsed. The circle can hold an election to fill the role."),
             exclude=practitioner.pk,
-        )
-        ended += 1
+        ),
+    )
     federation = circle.federation
     if _is_member_of_federation(federation, practitioner):
         return ended
-    for pk in _live_or_upcoming(federation=federation, holder=practitioner):
-        locked = _lock(Mandate(pk=pk))
-        if locked.ended_early_at is not None:
-            continue
-        _end_early(
-            locked,
-            reason=str(_("no longer a member of the federation")),
-            actor=practitioner,
-            verb="mandate.end_for_leaver",
-        )
-        _tell_scope(
+    return ended + _end_each(
+        _live_or_upcoming(federation=federation, holder=practitioner),
+        practitioner=practitioner,
+        reason=str(_("no longer a member of the federation")),
+        tell=lambda locked: _tell_scope(
             locked,
             title=_(
                 "Your mandate of %(role)s in %(f)s ended: you are no longer a member of the "
@@ -586,7 +574,26 @@ def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int
                 "federation can hold an election to fill the role."
             )
             % {"f": federation.name},
-        )
+        ),
+    )
+
+
+def _end_each(
+    pks: Iterable[int],
+    *,
+    practitioner: Practitioner,
+    reason: str,
+    tell: Callable[[Mandate], object],
+) -> int:
+    """End each of a leaver's mandates (skipping any ended meanwhile), telling whom `tell`
+    tells. Returns how many ended."""
+    ended = 0
+    for pk in pks:
+        locked = _lock(Mandate(pk=pk))
+        if locked.ended_early_at is not None:
+            continue
+        _end_early(locked, reason=reason, actor=practitioner, verb="mandate.end_for_leaver")
+        tell(locked)
         ended += 1
     return ended
 
