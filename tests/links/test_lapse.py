@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, CircleStatus
+from circlework.decisions.models import Proposal
 from circlework.links import services
 from circlework.links.models import CircleLink, LinkStatus
 from circlework.links.selectors import link_standing
@@ -93,6 +94,20 @@ def test_a_lapsed_link_not_yet_swept_gives_way_to_a_new_request() -> None:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _renewal_agreed(net: Any) -> tuple[CircleLink, date, Proposal]:
+    """B's renewal of A's link, five days before it lapses: proposal open, every member agrees."""
+    from circlework.decisions import services as decision_services
+
+    link = _renewal_due(net, "A", "B", days_left=5)
+    assert link.lapses_on is not None
+    proposal = services.link_decision_open(
+        actor=net.first("B"), link=link, closes_at=timezone.now() + timedelta(days=3)
+    )
+    for member in net.people["B"]:
+        decision_services.position_take(actor=member, proposal=proposal, stance="agree")
+    return link, link.lapses_on, proposal
 
 
 def _renewal_due(net: Any, asking: str, validating: str, *, days_left: int) -> CircleLink:
@@ -197,17 +212,8 @@ def test_a_renewal_not_agreed_after_the_lapse_is_recorded_too() -> None:
 
 
 def test_a_renewal_after_the_lapse_takes_the_place_of_a_new_request() -> None:
-    from circlework.decisions import services as decision_services
-
     net = make_net(["A", "B"], links_required=1, link_lapse_months=12)
-    link = _renewal_due(net, "A", "B", days_left=5)
-    assert link.lapses_on is not None
-    lapses_on = link.lapses_on
-    proposal = services.link_decision_open(
-        actor=net.first("B"), link=link, closes_at=timezone.now() + timedelta(days=3)
-    )
-    for member in net.people["B"]:
-        decision_services.position_take(actor=member, proposal=proposal, stance="agree")
+    link, lapses_on, proposal = _renewal_agreed(net)
     with time_machine.travel(_noon(lapses_on), tick=False):
         again = ask(net, "A", "B")  # lapses the old link and asks anew
     _close_after(proposal, _noon(lapses_on + timedelta(days=1)))
@@ -281,18 +287,10 @@ def test_the_sweep_is_an_hourly_safety_net() -> None:
 
 def test_a_renewal_after_the_lapse_leaves_a_newer_live_link_alone() -> None:
     from circlework.core.models import AuditEvent
-    from circlework.decisions import services as decision_services
     from tests.links.helpers import decide, meet
 
     net = make_net(["A", "B"], links_required=1, link_lapse_months=12)
-    link = _renewal_due(net, "A", "B", days_left=5)
-    assert link.lapses_on is not None
-    lapses_on = link.lapses_on
-    proposal = services.link_decision_open(
-        actor=net.first("B"), link=link, closes_at=timezone.now() + timedelta(days=3)
-    )
-    for member in net.people["B"]:
-        decision_services.position_take(actor=member, proposal=proposal, stance="agree")
+    link, lapses_on, proposal = _renewal_agreed(net)
     with time_machine.travel(_noon(lapses_on), tick=False):
         again = ask(net, "A", "B")
         meet(net, again)
