@@ -768,6 +768,7 @@ def environment(scratch: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": PG_HOST,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_DIGEST_KEY": secrets.token_urlsafe(50),
         # Loopback has no TLS proxy in front: prod's own switch for the HTTPS redirect.
         "SECURE_SSL_REDIRECT": "false",
         "SITE_URL": f"http://{PG_HOST}",

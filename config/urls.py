@@ -25,5 +25,7 @@ if getattr(settings, "ADMIN_ENABLED", False):  # operators only; see docs/operat
 
     urlpatterns.append(path("operator-admin/", admin.site.urls))
 
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE arrives here (RequestDataTooBig) and answers 413.
+handler400 = "circlework.core.error_pages.bad_request"
 handler403 = "circlework.core.views.permission_denied"
 handler404 = "circlework.core.views.page_not_found"

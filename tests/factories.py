@@ -122,3 +122,83 @@ def enable_totp(practitioner: Practitioner) -> str:
     secret: str = generate_totp_secret()
     TOTP.activate(practitioner.user, secret)
     return secret
+
+
+def make_federation_validating_by_size(name: str, min_circle_size: int = 2) -> Federation:
+    """A federation whose covenant asks no validation links of its circles.
+
+    A circle there is validated (status member) as soon as it has `min_circle_size` current
+    members, and forming below that: the links app's own `circle_status_refresh` decides it on
+    every join and leave, so a test gets validated and forming circles side by side without
+    staging the meetings and decisions that links take.
+    """
+    return circle_services.federation_create(
+        actor=None,
+        name=name,
+        covenant="We stand by each other's work.",
+        covenant_parameters={"links_required": 0, "min_circle_size": min_circle_size},
+    )
+
+
+def sign_in(client: object, user: User, *, second_factor: bool = False) -> None:
+    """Sign the test client in as `user`, with their password and, if asked, an authenticator code.
+
+    Writes into the session the record allauth keeps of how the session authenticated (what
+    `allauth.account.internal.flows.login.record_authentication` writes after the password and
+    after the TOTP code), which circles.two_factor reads. With `second_factor` the user needs an
+    authenticator app (`enable_totp`): a record of a second factor without one does not count.
+    """
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from django.test import Client
+
+    assert isinstance(client, Client)
+    client.force_login(user)
+    now = time.time()
+    records: list[dict[str, object]] = [{"method": "password", "at": now, "email": user.email}]
+    if second_factor:
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        records.append(
+            {"method": "mfa", "at": now, "id": authenticator.pk, "type": authenticator.type}
+        )
+    session = client.session
+    session["account_authentication_methods"] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def validate_circle(circle: Circle, *people: Practitioner) -> Circle:
+    """Make the circle validated (status member) now, as the links app records it when the
+    circle has its live links: the status, its date and the audit event of
+    `links.services.circle_status_refresh`, without staging the links themselves.
+
+    The links app re-reads the status on the circle's next join or leave (and, in a federation
+    that asks for links, sets it back to forming): call this after the members have joined, or
+    use `make_federation_validating_by_size`. A practitioner's audience is kept on their user
+    object, as in a request: pass the practitioner objects the test goes on using, so that they
+    count as the federation at once.
+    """
+    from django.utils import timezone
+
+    from circlework.circles.models import CircleStatus
+    from circlework.core import audit
+    from circlework.core.visibility import forget_audience
+
+    before = circle.status
+    circle.status, circle.status_changed_at = CircleStatus.MEMBER, timezone.now()
+    Circle.objects.filter(pk=circle.pk).update(
+        status=circle.status, status_changed_at=circle.status_changed_at
+    )
+    if before != circle.status:
+        audit.record(
+            actor=None,
+            verb="circle.status_changed",
+            target=circle,
+            circle=circle,
+            summary=f"{circle.name} is validated",
+            data={"from": before, "to": circle.status},
+        )
+    for person in people:
+        forget_audience(person.user)
+    return circle

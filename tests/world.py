@@ -3,21 +3,24 @@
 `build_world` seeds a federation with a circle and a record of every kind an URL or API
 operation names (and, for the matrix, a practitioner in every role); `module_world` makes the
 module-scoped fixture that builds it once for a test module inside a transaction rolled back at
-the module's end. The helpers turn a URL name or an operation into a request in that world.
-What each role may do there (the rules) and what is asserted stay in the test modules.
+the module's end. The helpers turn a URL name or an operation into a request in that world,
+and `DatabaseWatch` tells what requests changed in the database. What each role may do there
+(the rules) and what is asserted stay in the test modules.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -27,7 +30,8 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements import services as agreement_services
 from circlework.api.router import api
 from circlework.circles import services as circle_services
-from circlework.circles.models import Circle
+from circlework.circles.models import Circle, CircleStatus
+from circlework.core.visibility import forget_audience, mark_second_factor
 from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal
 from circlework.elections import services as election_services
@@ -41,7 +45,30 @@ from tests import factories
 # holder: a member of the circle holding its live delegate mandate and the federation's
 # registrar mandate; expired_holder: a member of the circle whose same two mandates ended
 # yesterday. Everywhere a mandate is not the question they are simply members.
-ROLES = ("anonymous", "outsider", "member", "other_member", "author", "holder", "expired_holder")
+#
+# The circle requires two-factor authentication; its members above sign in with password and
+# authenticator code. Members it does not count, because of how they come:
+# no2fa_member: a member with no authenticator app; password_session_member: has one, but this
+# session signed in with the password only; token_2fa_holder: has one, and calls the API with a
+# personal token made in a password-only session (on pages, with no session: a stranger);
+# leaver: was a member and left. forming_member: the only member of a forming (not validated)
+# circle in the same federation, so not "the federation" either.
+ROLES = (
+    "anonymous",
+    "outsider",
+    "member",
+    "other_member",
+    "author",
+    "holder",
+    "expired_holder",
+    "forming_member",
+    "no2fa_member",
+    "password_session_member",
+    "leaver",
+    "token_2fa_holder",
+)
+# The world's members who sign in with a second factor (the circle requires it of them).
+SECOND_FACTOR_ROLES = frozenset({"member", "author", "holder", "expired_holder"})
 
 MARK_CIRCLE = "MARKERCIRCLEPURPOSE"  # in the circle's purpose (circle-only in the matrix)
 MARK_CREDENTIAL = "MARKERCIRCLECREDENTIAL"  # the author's circle-only credential
@@ -123,7 +150,9 @@ def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True
     before they reach what they test.
     """
     visibility = "public" if public else "circle"
-    federation = factories.make_federation(f"{name} Federation")
+    # Circles there are validated by having two members: the circle and "Another Circle" are the
+    # federation's validated circles, whose members are "the federation" (core.visibility).
+    federation = factories.make_federation_validating_by_size(f"{name} Federation")
     author = factories.make_practitioner(
         "Author Person",
         display_name_visibility=visibility,
@@ -144,7 +173,17 @@ def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True
         purpose=MARK_CIRCLE,
         visibility=visibility,
     )
-    another = factories.make_circle(founder=other, federation=federation, name="Another Circle")
+    another = factories.make_circle(
+        founder=other,
+        federation=federation,
+        members=[factories.make_practitioner("Another Second")],
+        name="Another Circle",
+    )
+    for validated in (circle, another):
+        validated.refresh_from_db()  # its second member's joining validated it
+        assert validated.status == CircleStatus.MEMBER
+    for person in roles.values():
+        forget_audience(person.user)  # cached while their circle was forming
     credential = account_services.credential_add(
         actor=author,
         title=MARK_CREDENTIAL,
@@ -233,7 +272,11 @@ def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True
         message="We would value your eyes on our process.",
         reciprocal=False,
     )
+    more: dict[str, Any] = {}
+    if full:
+        more = _two_factor_and_former_members(author, circle, proposal, roles)
     return {
+        **more,
         "link": link,
         "election": election,
         "nomination": nomination,
@@ -286,11 +329,73 @@ def _mandate_holders(author: Practitioner, circle: Circle) -> dict[str, Practiti
     return {"holder": holder, "expired_holder": expired_holder}
 
 
+def _two_factor_and_former_members(
+    author: Practitioner, circle: Circle, proposal: Proposal, roles: dict[str, Practitioner]
+) -> dict[str, Any]:
+    """The roles of the forming circle, of the circle's two-factor requirement and the leaver;
+    then the circle starts requiring two-factor authentication (as a circle would turn it on
+    once its members have joined: an invitation to it could not be accepted without 2FA)."""
+    federation = circle.federation
+    forming_member = factories.make_practitioner("Forming Person")
+    forming = factories.make_circle(
+        founder=forming_member, federation=federation, name="Forming Circle"
+    )
+    assert forming.status == CircleStatus.FORMING  # one member of the two it needs
+    new = {
+        "forming_member": forming_member,
+        "no2fa_member": factories.make_practitioner("Without App"),
+        "password_session_member": factories.make_practitioner("Password Only"),
+        "leaver": factories.make_practitioner("Former Member"),
+        "token_2fa_holder": factories.make_practitioner("Token Holder"),
+    }
+    for role in ("no2fa_member", "password_session_member", "leaver", "token_2fa_holder"):
+        factories.add_member(circle, new[role], inviter=author)
+    # The leaver's comment, written while a member: a leaver must not edit it any more.
+    leaver_comment = decision_services.comment_add(
+        actor=new["leaver"], proposal=proposal, text="Before I left"
+    )
+    circle_services.membership_leave(actor=new["leaver"], circle=circle)
+    roles.update(new)
+    for role in (*SECOND_FACTOR_ROLES, "password_session_member", "token_2fa_holder"):
+        factories.enable_totp(roles[role])
+    # Made in a session without a second factor (nobody is marked here): it does not reach the
+    # circle once the circle requires 2FA.
+    _token, holder_secret = account_services.api_token_create(
+        actor=new["token_2fa_holder"], name="made with password only"
+    )
+    # Code outside a request says when it acts with a second factor (core.visibility).
+    mark_second_factor(author.user, True)
+    try:
+        circle_services.circle_update(
+            actor=author, circle=circle, changes={"requires_two_factor": True}
+        )
+    finally:
+        mark_second_factor(author.user, False)
+    circle.refresh_from_db()
+    assert circle.requires_two_factor and circle.status == CircleStatus.MEMBER
+    return {
+        "forming_circle": forming,
+        "leaver_comment": leaver_comment,
+        "holder_token_secret": holder_secret,
+    }
+
+
 def role_client(world: dict[str, Any], role: str, **client_kwargs: Any) -> Client:
-    """A test client signed in as the world's practitioner in `role` (none for "anonymous")."""
+    """A test client for the world's practitioner in `role` (none for "anonymous").
+
+    Members of the circle (which requires 2FA in the full world) sign in with their password and
+    authenticator code, everyone else with a password; "token_2fa_holder" sends its personal API
+    token instead of signing in.
+    """
     client = Client(**client_kwargs)
-    if role != "anonymous":
-        client.force_login(world["roles"][role].user)
+    if role == "anonymous":
+        return client
+    if role == "token_2fa_holder":
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world['holder_token_secret']}"
+        return client
+    # Only the full world's circle requires 2FA (and gives its members an authenticator app).
+    second_factor = role in SECOND_FACTOR_ROLES and "holder_token_secret" in world
+    factories.sign_in(client, world["roles"][role].user, second_factor=second_factor)
     return client
 
 
@@ -463,6 +568,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "comment_add": {"text": "A thought"},
     "agreement_review": {},
     "agreement_borrow": {"circle": "another-circle"},
+    "agreement_visibility": {"visibility": "circle"},
     "poll_create": {
         "title": "Another poll",
         "kind": "approval",
@@ -514,3 +620,80 @@ def api_request(world: dict[str, Any], operation: str, client: Client, **extra: 
     if method == "get":
         return client.get(path, **extra)
     return getattr(client, method)(path, data=body, content_type="application/json", **extra)
+
+
+# --- what a request changed in the database ------------------------------------------------------
+
+# Bookkeeping a request may write whoever sends it: the session (signing in, messages) and when a
+# personal token was last used. Everything else counts.
+IGNORED_TABLES = frozenset({"django_session", "django_migrations"})
+IGNORED_COLUMNS = {"accounts_apitoken": frozenset({"last_used_at"})}
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I)
+
+
+def _snapshot() -> dict[str, Counter[str]]:
+    """Every row of every table (bar the bookkeeping), as text."""
+    tables: dict[str, Counter[str]] = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table in IGNORED_TABLES:
+                continue
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            names = [column[0] for column in cursor.description]
+            ignored = IGNORED_COLUMNS.get(table, frozenset())
+            keep = [i for i, name in enumerate(names) if name not in ignored]
+            tables[table] = Counter(repr(tuple(row[i] for i in keep)) for row in cursor.fetchall())
+    return tables
+
+
+class DatabaseWatch:
+    """What the requests made inside `with DatabaseWatch() as watch:` changed in the database.
+
+    The tables are read (a query per table) only when a statement that writes is about to run:
+    before it, into `before`; and again by `changes()`. A request that writes nothing, as a
+    refused one should, costs nothing, and a denied request that wrote and was rolled back is
+    not mistaken for a change. Not for requests that may write: `changes()` is for asserting
+    that nothing changed (`active=False` watches nothing, for the cases that may).
+    """
+
+    def __init__(self, active: bool = True) -> None:
+        self.before: dict[str, Counter[str]] | None = None
+        self._reading = False
+        self._wrapper: Any = None
+        self.active = active
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self.before is None and not self._reading:
+            match = _WRITE.match(sql)
+            if match and match[1] not in IGNORED_TABLES:
+                self._reading = True
+                try:
+                    self.before = _snapshot()
+                finally:
+                    self._reading = False
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> DatabaseWatch:
+        if self.active:
+            self._wrapper = connection.execute_wrapper(self)
+            self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._wrapper is not None:
+            self._wrapper.__exit__(*exc)
+            self._wrapper = None
+
+    def changes(self) -> dict[str, str]:
+        """{table: what changed}; empty when nothing did."""
+        assert self.active, "an inactive watch saw nothing"
+        if self.before is None:
+            return {}
+        after = _snapshot()
+        changed = {}
+        for table in sorted(set(self.before) | set(after)):
+            gone = self.before.get(table, Counter()) - after.get(table, Counter())
+            new = after.get(table, Counter()) - self.before.get(table, Counter())
+            if gone or new:
+                changed[table] = f"-{sorted(gone)[:2]} +{sorted(new)[:2]}"[:400]
+        return changed

@@ -6,11 +6,13 @@ from allauth.account import signals as account_signals
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from circlework.accounts import services
 from circlework.accounts.services import practitioner_register
+from circlework.core.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -24,6 +26,14 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             )
             practitioner_register(user=user, display_name=display_name)
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits (the log-in lock-out) count per: the client's own
+        behind a trusted proxy, never one a client wrote itself (core/client_ip.py)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
 
 
 # --- Security events from allauth: sessions, tokens and notices (accounts.services) ---------------

@@ -6,6 +6,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from circlework.accounts import names as display_names
 from circlework.accounts.models import TIME_ZONE_CHOICES, Credential, Practitioner
 from circlework.core.visibility import Visibility
 
@@ -17,6 +18,18 @@ class SignupForm(AllauthSignupForm):  # type: ignore[misc]
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     field_order = ["display_name", "email", "password1", "password2"]
+
+    def clean_display_name(self) -> str:
+        return _clean_display_name(self.cleaned_data["display_name"])
+
+
+def _clean_display_name(name: str) -> str:
+    """The display-name rule (accounts/names.py) before anything is saved. Whether the name
+    copies a colleague's is for the service, which knows the circles."""
+    problems = display_names.display_name_problems(name)
+    if problems:
+        raise forms.ValidationError(problems)
+    return name
 
 
 class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -39,6 +52,9 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         for name in Practitioner.PROFILE_FIELDS:
             self.fields[f"{name}_visibility"].label = _("Who can see this")
+
+    def clean_display_name(self) -> str:
+        return _clean_display_name(self.cleaned_data["display_name"])
 
 
 class CredentialForm(forms.Form):

@@ -213,6 +213,13 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Whether the session that created the token had used a second factor. A token carries that
+    # session's standing (api.auth.TokenAuth marks its requests with it), so only such a token
+    # reaches a circle that requires two-factor authentication. Tokens made before this was
+    # recorded count as made without it.
+    created_with_second_factor = models.BooleanField(
+        _("created in a session that used two-factor authentication"), default=False
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import rules
 
-from circlework.core.visibility import audience_for, can_see
+from circlework.core.visibility import audience_for, can_see, can_see_name, name_reach
 
 
 @rules.predicate
@@ -29,22 +29,14 @@ def owns_record(user: Any, record: Any) -> bool:
 
 
 def practitioner_reach(practitioner: Any) -> tuple[set[int], set[int]]:
-    """The circles and federations a practitioner currently belongs to."""
-    from circlework.circles.models import Membership
-
-    rows = (
-        Membership.objects.current()
-        .filter(practitioner_id=practitioner.pk)
-        .values_list("circle_id", "circle__federation_id")
-    )
-    circles, federations = set(), set()
-    for circle_id, federation_id in rows:
-        circles.add(circle_id)
-        federations.add(federation_id)
-    return circles, federations
+    """The circles and federations a practitioner currently belongs to: the reach of their
+    "my circles" and "my federation" levels, the same as for their name (core.visibility)."""
+    return name_reach([practitioner.pk])[practitioner.pk]
 
 
 def can_see_field(user: Any, practitioner: Any, field_name: str) -> bool:
+    if field_name == "display_name":
+        return can_see_name(audience_for(user), practitioner)  # the one name rule
     circles, federations = practitioner_reach(practitioner)
     return can_see(
         audience_for(user),

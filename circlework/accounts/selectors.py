@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.accounts.rules import practitioner_reach
-from circlework.core.visibility import audience_for, can_see
+from circlework.core.visibility import audience_for, can_see, can_see_name
 
 
 def visible_credentials(*, user: Any, practitioner: Practitioner) -> list[Credential]:
@@ -34,12 +34,17 @@ def visible_profile_fields(*, user: Any, practitioner: Practitioner) -> dict[str
     return {
         name: getattr(practitioner, name)
         for name in Practitioner.PROFILE_FIELDS
-        if can_see(
-            audience,
-            level=practitioner.visibility_of(name),
-            owner_id=practitioner.pk,
-            circle_ids=circles,
-            federation_ids=federations,
+        if (
+            # The name by the one name rule (core.visibility), as everywhere else.
+            can_see_name(audience, practitioner, reach=(circles, federations))
+            if name == "display_name"
+            else can_see(
+                audience,
+                level=practitioner.visibility_of(name),
+                owner_id=practitioner.pk,
+                circle_ids=circles,
+                federation_ids=federations,
+            )
         )
     }
 
@@ -49,10 +54,14 @@ def active_tokens(*, practitioner: Practitioner) -> QuerySet[ApiToken]:
 
 
 def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
-    """Everything Circlework holds about a practitioner, as plain JSON-ready data."""
+    """Everything Circlework holds about a practitioner, as plain JSON-ready data (every
+    reference to them in the data model: accounts.export.EXPORTED says where each one goes)."""
+    from circlework.accounts import export
     from circlework.circles.models import Invitation, Membership
+    from circlework.core.audit import read_events
     from circlework.core.models import AuditEvent
     from circlework.notifications.models import Notification, NotificationPreference
+    from circlework.notifications.selectors import readable
 
     user = practitioner.user
     return {
@@ -65,6 +74,7 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
         },
         "credentials": [
             {
+                "id": c.pk,
                 "title": c.title,
                 "issuer": c.issuer,
                 "year": c.year,
@@ -76,6 +86,7 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
         ],
         "memberships": [
             {
+                "id": m.pk,
                 "circle": m.circle.name,
                 "federation": m.circle.federation.name,
                 "joined_at": m.joined_at.isoformat(),
@@ -87,8 +98,10 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
         ],
         "invitations_sent": [
             {
+                "id": i.pk,
                 "circle": i.circle.name,
                 "email": i.email,
+                "message": i.message,  # decrypted: your own words
                 "status": i.status,
                 "created_at": i.created_at.isoformat(),
             }
@@ -96,13 +109,17 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
         ],
         "notifications": [
             {
+                "id": n.pk,
                 "kind": n.kind,
-                "title": n.title,
-                "body": n.body,
+                # Stored texts carry ids: named here as the practitioner may see them.
+                "title": n.shown_title,
+                "body": n.shown_body,
                 "created_at": n.created_at.isoformat(),
                 "read": n.read_at is not None,
             }
-            for n in Notification.objects.filter(recipient=practitioner)
+            for n in readable(
+                Notification.objects.filter(recipient=practitioner), audience_for(user)
+            )
         ],
         "notification_preferences": dict(
             NotificationPreference.objects.filter(practitioner=practitioner).values_list(
@@ -111,6 +128,7 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
         ),
         "api_tokens": [
             {
+                "id": t.pk,
                 "name": t.name,
                 "prefix": t.prefix,
                 "created_at": t.created_at.isoformat(),
@@ -119,7 +137,17 @@ def practitioner_export(*, practitioner: Practitioner) -> dict[str, Any]:
             for t in practitioner.api_tokens.all()
         ],
         "activity": [
-            {"when": e.created_at.isoformat(), "verb": e.verb, "summary": e.summary}
-            for e in AuditEvent.objects.filter(actor=practitioner).order_by("created_at")
+            {
+                "id": r.event.pk,
+                "when": r.event.created_at.isoformat(),
+                "verb": r.event.verb,
+                "summary": r.summary,
+            }
+            for r in read_events(
+                AuditEvent.objects.filter(actor=practitioner).order_by("created_at"),
+                audience_for(user),
+            )
         ],
+        # Everything else that refers to them: proposals, positions, comments, answers…
+        **export.records(practitioner=practitioner),
     }

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from circlework.accounts import names as display_names
 from circlework.accounts.models import ApiToken, Credential, Practitioner, User
 from circlework.core import audit
 from circlework.core.errors import InvalidInput
@@ -40,12 +41,37 @@ DOCUMENT_SIGNATURES: dict[str, tuple[bytes, tuple[str, ...]]] = {
 }
 
 
+def _check_display_name(name: str, *, others: Iterable[str]) -> None:
+    """The display-name rule (accounts/names.py) as the service's error."""
+    problems = display_names.display_name_problems(name)
+    if not problems and display_names.copies_a_name(name, others):
+        problems = [display_names.copy_message()]
+    if problems:
+        raise InvalidInput(problems[0], fields={"display_name": problems})
+
+
+def _names_in_circles_of(practitioner: Practitioner) -> list[str]:
+    """The names of everyone else now in a circle with this practitioner (one query)."""
+    from circlework.circles.models import Membership
+
+    mine = Membership.objects.current().filter(practitioner_id=practitioner.pk)
+    return list(
+        Membership.objects.current()
+        .filter(circle_id__in=mine.values("circle_id"), practitioner__isnull=False)
+        .exclude(practitioner_id=practitioner.pk)
+        .values_list("practitioner__display_name", flat=True)
+        .distinct()
+    )
+
+
 @transaction.atomic
 def practitioner_register(*, user: User, display_name: str = "") -> Practitioner:
     """Create the profile for a new account (called by the allauth adapter at sign-up)."""
     name = display_name.strip() or user.email.split("@", 1)[0]
     practitioner = Practitioner(user=user, display_name=name[:120])
     validate(practitioner, exclude=["user"])
+    # A new account is in no circle yet, so there is nobody's name to copy (names.py).
+    _check_display_name(practitioner.display_name, others=())
     practitioner.save()
     audit.record(
         actor=practitioner,
@@ -70,9 +96,12 @@ def practitioner_update(
     practitioner = Practitioner.objects.select_for_update(of=("self",), no_key=True).get(
         pk=practitioner.pk
     )
+    previous_name = practitioner.display_name
     for key, value in changes.items():
         setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
     validate(practitioner, exclude=["user"])
+    if "display_name" in changes and practitioner.display_name != previous_name:
+        _check_display_name(practitioner.display_name, others=_names_in_circles_of(practitioner))
     practitioner.save(update_fields=[*changes.keys(), "updated_at"])
     audit.record(
         actor=actor,
@@ -191,10 +220,20 @@ def hash_token(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(*, actor: Practitioner, name: str) -> tuple[ApiToken, str]:
-    """Returns the token and its secret; the secret is never stored or shown again."""
+    """Returns the token and its secret; the secret is never stored or shown again.
+
+    The token keeps the standing of the session (or token) that creates it: it reaches circles
+    that require two-factor authentication only if that session used a second factor.
+    """
+    from circlework.core.visibility import second_factor_used
+
     secret = "cw_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        practitioner=actor, name=name.strip(), prefix=secret[:10], token_hash=hash_token(secret)
+        practitioner=actor,
+        name=name.strip(),
+        prefix=secret[:10],
+        token_hash=hash_token(secret),
+        created_with_second_factor=second_factor_used(actor.user),
     )
     validate(token)
     token.save()
@@ -224,28 +263,101 @@ def api_token_revoke(*, actor: Practitioner, token: ApiToken) -> ApiToken:
 
 @transaction.atomic
 def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
-    """Delete the account and every private record. Circle contributions stay, as "a former member".
+    """Erase the account. What they gave to their circles stays, as "a former member"'s.
 
-    Memberships are ended (their dates stay in the circle's history, unattributed), pending
-    invitations the practitioner sent are revoked, and audit events lose their actor.
+    Stays, unattributed (the reference to them is emptied by the database, SET_NULL): their
+    proposals, positions, comments, amendments, poll answers, nominations, ballots, mandates
+    held, link requests and meetings, ended memberships (the dates stay in the circle's
+    history) and audit events (the actor stays only as the keyed digest that keeps the chain
+    verifiable, `core.audit.actor_digest`).
+    Goes: the account, the profile, credentials and their documents, API tokens, their own
+    notifications and settings, allauth's e-mail addresses and authenticators, standing-by
+    statements given or received (the database cascades them), pending invitations they sent
+    (revoked), and everywhere their e-mail address was written: invitations sent to it keep
+    the circle's record without the address, notifications that quote it read "a former
+    member" instead, and background task rows mentioning it (or their name) are deleted.
+    Stored texts that name people carry ids rendered when read (core.names), so they name a
+    former member once the account is gone.
+
+    On SQLite, `PRAGMA secure_delete` (config/settings/base.py) zeroes what the deletion frees,
+    and the write-ahead log is checkpointed and truncated after the commit so that no old page
+    image keeps the rows. tests/core/test_erasure.py searches every table and the raw file.
     """
     from circlework.circles import services as circle_services
+    from circlework.core.tasks import forget_task_rows
 
-    if confirm_email.strip().lower() != actor.user.email.lower():
+    user = actor.user
+    if confirm_email.strip().lower() != user.email.lower():
         raise InvalidInput(
             _("Type your e-mail address exactly to confirm."),
             fields={"confirm_email": [_("This does not match your e-mail address.")]},
         )
+    email, name = user.email, actor.display_name
     circle_services.practitioner_withdraw_everywhere(actor=actor)
+    circle_services.invitations_erase_address(actor=actor, email=email)
     documents = [
         (c.document.storage, c.document.name) for c in actor.credentials.all() if c.document
     ]
     audit.record(
         actor=actor, verb="account.deleted", target=actor, summary=_("Deleted their account")
     )
-    actor.user.delete()
-    for storage, name in documents:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))  # type: ignore[misc]
+    _erase_address_from_notifications(email=email, exclude=actor)
+    _forget_admin_log(user=user, practitioner=actor)
+    user.delete()
+    # After the deletion, so that no row of theirs (a notification's e-mail task) is left out.
+    forget_task_rows(mentioning=[email], waiting_too=True)  # a mail to them has no one to reach
+    forget_task_rows(mentioning=[name])  # only finished rows: a name may be a common word
+    for storage, doc in documents:
+        transaction.on_commit(lambda s=storage, n=doc: s.delete(n))  # type: ignore[misc]
+    transaction.on_commit(_sqlite_forget_old_pages, robust=True)
+
+
+def _erase_address_from_notifications(*, email: str, exclude: Practitioner) -> int:
+    """Other people's notifications that quote the address (written before notifications named
+    people by id) say "a former member" instead."""
+    import re
+
+    from circlework.core.visibility import A_FORMER_MEMBER
+    from circlework.notifications.models import Notification
+
+    pattern = re.compile(re.escape(email), re.IGNORECASE)
+    changed = 0
+    for notification in (
+        Notification.objects.select_for_update(of=("self",), no_key=True)
+        .filter(Q(title__icontains=email) | Q(body__icontains=email))
+        .exclude(recipient=exclude)
+    ):
+        notification.title = pattern.sub(str(A_FORMER_MEMBER), notification.title)[:200]
+        notification.body = pattern.sub(str(A_FORMER_MEMBER), notification.body)
+        notification.save(update_fields=["title", "body"])
+        changed += 1
+    return changed
+
+
+def _forget_admin_log(*, user: User, practitioner: Practitioner) -> None:
+    """The operators' admin (off unless ADMIN_ENABLED) logs each change with the record's name:
+    the entries about this account and profile go (entries *by* them go with their user)."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.admin"):
+        return
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    for obj in (user, practitioner):
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ).delete()
+
+
+def _sqlite_forget_old_pages() -> None:
+    """SQLite in WAL mode keeps earlier images of changed pages in the log file until a
+    checkpoint copies the log into the database and the log is truncated. Best effort: with
+    readers active the checkpoint may stop short, and later writes overwrite the log."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- After a change to how the account signs in ---------------------------------------------------

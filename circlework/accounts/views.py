@@ -25,6 +25,7 @@ from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
+from circlework.core.permissions import allowed
 from circlework.standing.selectors import profile_standing
 
 
@@ -52,9 +53,17 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _visible_or_404(request: HttpRequest, perm: str, obj: object | None) -> None:
+    """Hidden answers exactly as missing (same status, same page): a 403 would tell a stranger
+    that the profile or document exists."""
+    if obj is None or not allowed(perm, request.user, obj):
+        raise Http404
+
+
 def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    practitioner = get_object_or_404(Practitioner, pk=pk)
-    require_perm(request, "accounts.view_practitioner", practitioner)
+    practitioner = Practitioner.objects.filter(pk=pk).first()
+    _visible_or_404(request, "accounts.view_practitioner", practitioner)
+    assert practitioner is not None
     return render(
         request,
         "accounts/practitioner_detail.html",
@@ -76,8 +85,6 @@ def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _can_view_circle(request: HttpRequest, circle: object) -> bool:
-    from circlework.core.permissions import allowed
-
     return allowed("circles.view_circle", request.user, circle)
 
 
@@ -140,8 +147,9 @@ def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def credential_document(request: HttpRequest, pk: int) -> FileResponse:
     """Documents are never served from a public path: the credential's visibility applies."""
-    credential = get_object_or_404(Credential.objects.select_related("practitioner"), pk=pk)
-    require_perm(request, "accounts.view_credential", credential)
+    credential = Credential.objects.select_related("practitioner").filter(pk=pk).first()
+    _visible_or_404(request, "accounts.view_credential", credential)
+    assert credential is not None
     if not credential.document:
         raise Http404
     response = FileResponse(
@@ -158,6 +166,9 @@ def credential_document(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
+    from circlework.circles.two_factor import has_two_factor
+    from circlework.core.visibility import second_factor_used
+
     practitioner = me(request)
     form = ApiTokenForm(request.POST or None)
     new_secret = None
@@ -178,6 +189,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
             "tokens": practitioner.api_tokens.all(),
             "new_secret": new_secret,
             "section": "tokens",
+            # New tokens keep this session's standing for circles that require 2FA.
+            "session_used_second_factor": second_factor_used(request.user),
+            "has_authenticator": has_two_factor(request.user),
         },
         status=400 if form.errors else 200,
     )

@@ -19,9 +19,20 @@ class Edge:
     label: str  # "Conflict procedure · 23% changed"
 
 
-def render(circles: Sequence[tuple[int, str]], edges: Sequence[Edge], *, title: str) -> SafeString:
-    """An accessible SVG: role=img with a title and a description listing every borrowing."""
+def render(
+    circles: Sequence[tuple[int, str]],
+    edges: Sequence[Edge],
+    *,
+    title: str,
+    unnamed: str = "a circle",
+) -> SafeString:
+    """An accessible SVG: role=img with a title and a description listing every borrowing.
+
+    `circles` are those the viewer may see, by name; a borrowing to or from any other circle is
+    described with `unnamed` ("a circle") and not drawn.
+    """
     cx, cy = WIDTH / 2, HEIGHT / 2
+    names = dict(circles)
     pos: dict[int, tuple[float, float]] = {}
     n = max(len(circles), 1)
     for i, (cid, _name) in enumerate(circles):
@@ -33,7 +44,7 @@ def render(circles: Sequence[tuple[int, str]], edges: Sequence[Edge], *, title: 
         '<desc id="lineage-desc">'
         + escape(
             "; ".join(
-                f"{dict(circles).get(e.target, '?')} borrowed from {dict(circles).get(e.source, '?')}: {e.label}"
+                f"{names.get(e.target, unnamed)} borrowed from {names.get(e.source, unnamed)}: {e.label}"
                 for e in edges
             )
             or "No borrowings yet."

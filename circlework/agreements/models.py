@@ -4,10 +4,21 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core.models import TimeStamped
 from circlework.core.visibility import Visibility
+
+# Who may read an agreement: its circle, the federation or everyone (never only one person), and
+# never wider than its circle's own page (agreements.rules.agreement_levels decides which).
+AGREEMENT_LEVELS = [c for c in Visibility.choices if c[0] != Visibility.PRIVATE]
+# The same levels in the words a circle's members read when choosing who reads an agreement.
+AGREEMENT_LEVEL_WORDS: dict[str, Promise] = {
+    Visibility.CIRCLE: _("Only this circle's members"),
+    Visibility.FEDERATION: _("Members of the federation's validated circles"),
+    Visibility.PUBLIC: _("Everyone, including the public"),
+}
 
 
 class AgreementKind(models.TextChoices):
@@ -56,8 +67,10 @@ class Agreement(TimeStamped):
     visibility = models.CharField(
         _("who can read it"),
         max_length=12,
-        choices=[c for c in Visibility.choices if c[0] != Visibility.PRIVATE],
-        default=Visibility.FEDERATION,
+        choices=AGREEMENT_LEVELS,
+        # The narrowest level: every agreement made through a service is given its circle's
+        # choice (by default the circle's own visibility) when it is adopted.
+        default=Visibility.CIRCLE,
     )
 
     class Meta:
@@ -75,10 +88,37 @@ class Agreement(TimeStamped):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def visibility_words(self) -> str:
+        return str(AGREEMENT_LEVEL_WORDS.get(self.visibility, self.get_visibility_display()))
+
     def get_absolute_url(self) -> str:
         return reverse(
             "agreements:agreement_detail", kwargs={"slug": self.circle.slug, "pk": self.pk}
         )
+
+
+class ProposedVisibility(models.Model):
+    """Who will read the new agreement a proposal adopts, as the circle chose when proposing it.
+
+    Kept beside the proposal (the decisions app knows nothing of who reads agreements) and
+    applied when the proposal is agreed and the agreement is created (services.version_adopt).
+    """
+
+    proposal = models.OneToOneField(
+        "decisions.Proposal", on_delete=models.CASCADE, related_name="proposed_visibility"
+    )
+    visibility = models.CharField(_("who can read it"), max_length=12, choices=AGREEMENT_LEVELS)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.PRIVATE), name="proposed_visibility_not_private"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.visibility}"
 
 
 class AgreementVersion(models.Model):

@@ -1,4 +1,4 @@
-"""Who may read, review and borrow agreements."""
+"""Who may read, review and borrow agreements, and how widely a circle may open one."""
 
 from __future__ import annotations
 
@@ -6,20 +6,62 @@ from typing import Any
 
 import rules
 
-from circlework.circles.rules import is_circle_member
+from circlework.circles.rules import can_view_circle, is_circle_member
 from circlework.core.visibility import Visibility, audience_for, can_see
+
+# From narrowest to widest. An agreement is never read more widely than its circle's page: whoever
+# may read a circle's agreement may also see that the circle exists and what it is called.
+AGREEMENT_WIDTH: dict[str, int] = {
+    Visibility.CIRCLE: 0,
+    Visibility.FEDERATION: 1,
+    Visibility.PUBLIC: 2,
+}
+
+
+def agreement_levels(circle_visibility: str) -> list[str]:
+    """The levels a circle may give its agreements: its own page's level and narrower."""
+    widest = AGREEMENT_WIDTH.get(circle_visibility, 0)
+    return [level for level, width in AGREEMENT_WIDTH.items() if width <= widest]
+
+
+def default_level(circle_visibility: str) -> str:
+    """A new agreement is read by the circle's own audience unless the circle chooses otherwise."""
+    return agreement_levels(circle_visibility)[-1]
+
+
+def adopted_level(kind: str, chosen: str, circle_visibility: str) -> str:
+    """The level a newly adopted agreement gets: the circle's choice within its page's level.
+
+    An ethical statement goes no wider than the federation on adoption: it reaches the public
+    register only when a member publishes it (services.ethics_publish), which tells the circle.
+    """
+    level = effective_level(chosen, circle_visibility)
+    if kind == "ethics" and level == Visibility.PUBLIC:
+        return Visibility.FEDERATION
+    return level
+
+
+def effective_level(agreement_visibility: str, circle_visibility: str) -> str:
+    """The stored level, narrowed to the circle's if the circle has since closed its page."""
+    allowed_levels = agreement_levels(circle_visibility)
+    return agreement_visibility if agreement_visibility in allowed_levels else allowed_levels[-1]
 
 
 @rules.predicate
 def can_view_agreement(user: Any, agreement: Any) -> bool:
     if agreement is None:
         return False
+    circle = agreement.circle
+    # The circle's own members read all its agreements (a forming circle's members are not yet
+    # "the federation", but a federation-wide agreement of their own circle is theirs).
+    if is_circle_member(user, circle):
+        return True
     return can_see(
         audience_for(user),
-        level=agreement.visibility,
+        level=effective_level(agreement.visibility, circle.visibility),
         circle_ids=[agreement.circle_id],
-        federation_ids=[agreement.circle.federation_id],
-    )
+        federation_ids=[circle.federation_id],
+    ) and bool(can_view_circle(user, circle))
 
 
 @rules.predicate
@@ -68,6 +110,9 @@ rules.add_perm("agreements.view_agreements", is_circle_member)
 rules.add_perm("agreements.view_agreement", can_view_agreement)
 rules.add_perm("agreements.review_agreement", is_member_of_agreement_circle)
 rules.add_perm("agreements.borrow_agreement", may_borrow)
+# A member may open or close an agreement to readers within the circle's own level; it is recorded
+# in the circle's history (no decision needed, as with publishing an ethical statement).
+rules.add_perm("agreements.change_visibility", is_member_of_agreement_circle)
 # Ethical statements: the circle's members circulate and publish; the federation reads and comments.
 rules.add_perm("agreements.circulate_ethics", is_circle_member)  # object: the circle
 rules.add_perm("agreements.publish_ethics", is_member_of_agreement_circle)

@@ -20,10 +20,37 @@ from circlework.agreements.models import (
     EthicsComment,
 )
 from circlework.circles.models import Circle
-from circlework.core.visibility import Visibility, audience_for, can_see, visible_q
+from circlework.circles.names import circle_name_for
+from circlework.core.visibility import (
+    Audience,
+    Visibility,
+    audience_for,
+    can_see,
+    can_see_name,
+    visible_q,
+)
 
 if TYPE_CHECKING:
     from circlework.decisions.models import Proposal
+
+
+def visible_agreements_q(audience: Audience) -> Q:
+    """`rules.can_view_agreement` as a filter: the circle's own members read all its agreements;
+    anyone else only as widely as both the agreement and its circle's page allow."""
+    circle_ids = list(audience.circle_ids)
+    as_chosen = visible_q(
+        audience,
+        level_field="visibility",
+        circle_field="circle_id",
+        federation_field="circle__federation_id",
+    )
+    within_the_circle = visible_q(
+        audience,
+        level_field="circle__visibility",
+        circle_field="circle_id",
+        federation_field="circle__federation_id",
+    )
+    return Q(circle_id__in=circle_ids) | (as_chosen & within_the_circle)
 
 
 def circle_agreements(*, circle: Circle) -> QuerySet[Agreement]:
@@ -54,12 +81,7 @@ def borrowable(*, user: Any, exclude_circle: Circle | None = None) -> QuerySet[A
     """Agreements of other circles that this viewer may read and so borrow."""
     audience = audience_for(user)
     qs = Agreement.objects.filter(current_version__isnull=False).filter(
-        visible_q(
-            audience,
-            level_field="visibility",
-            circle_field="circle_id",
-            federation_field="circle__federation_id",
-        )
+        visible_agreements_q(audience)
     )
     if exclude_circle is not None:
         qs = qs.exclude(circle=exclude_circle)
@@ -95,6 +117,9 @@ class Borrowing:
     agreement: Agreement
     source: AgreementVersion
     divergence: float
+    # The two circles as the viewer may see them: a name, or "a circle".
+    circle_name: str = ""
+    source_circle_name: str = ""
 
 
 def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
@@ -102,14 +127,7 @@ def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
     audience = audience_for(user)
     borrowed = (
         Agreement.objects.filter(circle__federation_id=federation_id, borrowed_from__isnull=False)
-        .filter(
-            visible_q(
-                audience,
-                level_field="visibility",
-                circle_field="circle_id",
-                federation_field="circle__federation_id",
-            )
-        )
+        .filter(visible_agreements_q(audience))
         .select_related("circle", "current_version", "borrowed_from__agreement__circle")
     )
     return [
@@ -117,10 +135,25 @@ def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
             a,
             a.borrowed_from,
             divergence(a.borrowed_from.text, a.current_version.text if a.current_version else ""),
+            circle_name_for(user, a.circle),
+            circle_name_for(user, a.borrowed_from.agreement.circle),
         )
         for a in borrowed
         if a.borrowed_from is not None
     ]
+
+
+def borrowings_of(*, user: Any, agreement: Agreement) -> list[Agreement]:
+    """The other circles' agreements borrowed from this one's current version, as far as this
+    viewer may read them."""
+    if agreement.current_version_id is None:
+        return []
+    return list(
+        Agreement.objects.filter(borrowed_from_id=agreement.current_version_id)
+        .filter(visible_agreements_q(audience_for(user)))
+        .select_related("circle__federation")
+        .order_by("circle__name", "title")
+    )
 
 
 # --- ethical statements ----------------------------------------------------------------------
@@ -168,13 +201,7 @@ class CommentRow:
 def _shown_name(audience: Any, practitioner: Practitioner | None, circle: Circle | None) -> str:
     if practitioner is None:
         return _("a former member")
-    if can_see(
-        audience,
-        level=practitioner.display_name_visibility,
-        owner_id=practitioner.pk,
-        circle_ids=[circle.pk] if circle else [],
-        federation_ids=[circle.federation_id] if circle else [],
-    ):
+    if can_see_name(audience, practitioner):  # the one name rule (core.visibility)
         return practitioner.display_name
     if circle is not None and can_see(
         audience,
@@ -206,14 +233,7 @@ def circle_statement(*, user: Any, circle: Circle) -> Agreement | None:
         Agreement.objects.filter(
             circle=circle, kind=AgreementKind.ETHICS, current_version__isnull=False
         )
-        .filter(
-            visible_q(
-                audience,
-                level_field="visibility",
-                circle_field="circle_id",
-                federation_field="circle__federation_id",
-            )
-        )
+        .filter(visible_agreements_q(audience))
         .select_related("current_version", "borrowed_from__agreement__circle")
         .order_by(
             Case(When(visibility=Visibility.PUBLIC, then=0), default=1),

@@ -7,19 +7,25 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.models import (
+    AGREEMENT_LEVEL_WORDS,
     Agreement,
     AgreementKind,
     AgreementVersion,
     EthicsCirculation,
     EthicsComment,
+    ProposedVisibility,
 )
+from circlework.agreements.rules import adopted_level, agreement_levels, default_level
+from circlework.circles.covenant import federation_memberships
 from circlework.circles.models import Circle
-from circlework.core import audit
+from circlework.circles.selectors import current_members
+from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
@@ -42,11 +48,20 @@ def version_adopt(*, outcome: Outcome) -> AgreementVersion:
         raise Conflict(_("Only an agreed proposal can adopt an agreement."))
     agreement = proposal.agreement
     if agreement is None:
+        circle = proposal.circle
+        chosen = ProposedVisibility.objects.filter(proposal=proposal).first()
         agreement = Agreement.objects.create(
-            circle=proposal.circle,
+            circle=circle,
             kind=proposal.new_agreement_kind,
             title=proposal.new_agreement_title,
             borrowed_from=proposal.borrowed_from,
+            # As the circle chose with the proposal, or its own page's level; and if the circle
+            # has closed its page since, no wider than it is now.
+            visibility=adopted_level(
+                proposal.new_agreement_kind,
+                chosen.visibility if chosen is not None else default_level(circle.visibility),
+                circle.visibility,
+            ),
         )
         proposal.agreement = agreement
         proposal.save(update_fields=["agreement", "updated_at"])
@@ -75,6 +90,92 @@ def version_adopt(*, outcome: Outcome) -> AgreementVersion:
         % {"t": agreement.title, "v": version.number},
     )
     return version
+
+
+def _check_level(circle: Circle, visibility: str, field: str) -> None:
+    if visibility not in agreement_levels(circle.visibility):
+        raise InvalidInput(
+            _("An agreement cannot be read more widely than its circle's page."),
+            fields={
+                field: [
+                    _("Choose who reads it from: %(l)s.")
+                    % {
+                        "l": ", ".join(
+                            str(AGREEMENT_LEVEL_WORDS[level]).lower()
+                            for level in agreement_levels(circle.visibility)
+                        )
+                    }
+                ]
+            },
+        )
+
+
+@transaction.atomic
+def agreement_propose(
+    *, actor: Practitioner, circle: Circle, visibility: str, **proposal_fields: Any
+) -> Proposal:
+    """Open a proposal adopting a new agreement, with who will read it once adopted.
+
+    `visibility` is the circle's choice: its own page's level or narrower. The other arguments
+    are those of decisions.services.proposal_open (with `new_agreement_kind` and `_title`).
+    """
+    from circlework.decisions.services import proposal_open
+
+    require("decisions.open_proposal", actor, circle)
+    if proposal_fields.get("agreement") is not None or not proposal_fields.get(
+        "new_agreement_title"
+    ):
+        raise InvalidInput(_("Who reads it is chosen here only for a new agreement."))
+    _check_level(circle, visibility, "new_agreement_visibility")
+    proposal = proposal_open(actor=actor, circle=circle, **proposal_fields)
+    ProposedVisibility.objects.create(proposal=proposal, visibility=visibility)
+    return proposal
+
+
+@transaction.atomic
+def agreement_visibility_set(
+    *, actor: Practitioner, agreement: Agreement, visibility: str
+) -> Agreement:
+    """A member changes who reads the circle's agreement, within its circle's own level.
+
+    No decision is needed (as for publishing an ethical statement): any member may open or close
+    it, and the change is kept in the circle's history for every member to see.
+    """
+    require("agreements.change_visibility", actor, agreement)
+    agreement = (
+        Agreement.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("circle")
+        .get(pk=agreement.pk)
+    )
+    _check_level(agreement.circle, visibility, "visibility")
+    if (
+        agreement.kind == AgreementKind.ETHICS
+        and visibility == Visibility.PUBLIC
+        and agreement.visibility != Visibility.PUBLIC
+    ):
+        # One way onto the public register, which tells the circle: publishing.
+        raise InvalidInput(
+            _("Publish the ethical statement on the public register instead."),
+            fields={"visibility": [_("An ethical statement reaches the public by publishing.")]},
+        )
+    before = agreement.visibility
+    if before == visibility:
+        return agreement
+    agreement.visibility = visibility
+    agreement.save(update_fields=["visibility", "updated_at"])
+    audit.record(
+        actor=actor,
+        verb="agreement.visibility_changed",
+        target=agreement,
+        circle=agreement.circle,
+        summary=_("Changed who can read “%(t)s”: from %(a)s to %(b)s")
+        % {
+            "t": agreement.title,
+            "a": str(AGREEMENT_LEVEL_WORDS.get(before, before)).lower(),
+            "b": str(AGREEMENT_LEVEL_WORDS[visibility]).lower(),
+        },
+    )
+    return agreement
 
 
 def _open_review(agreement: Agreement) -> Proposal | None:
@@ -159,11 +260,12 @@ def agreement_borrow(
 
 
 def _federation_members(circle: Circle) -> Any:
-    from circlework.accounts.models import Practitioner
-
+    """Who reads a circulation: the federation (its validated circles' members, as
+    circles.covenant counts it) and the circle's own members."""
     return Practitioner.objects.filter(
-        memberships__circle__federation_id=circle.federation_id, memberships__left_at__isnull=True
-    ).distinct()
+        Q(pk__in=federation_memberships(circle.federation_id).values("practitioner_id"))
+        | Q(pk__in=current_members(circle=circle).values("pk"))
+    )
 
 
 def _is_ethics_draft(proposal: Proposal) -> bool:
@@ -230,8 +332,13 @@ def ethics_circulate(
     )
     validate(circulation)
     circulation.save()
-    if agreement is not None and agreement.visibility == Visibility.CIRCLE:
-        # Circulated means members of other circles may read it.
+    if (
+        agreement is not None
+        and agreement.visibility == Visibility.CIRCLE
+        and Visibility.FEDERATION in agreement_levels(circle.visibility)
+    ):
+        # Circulated means members of other circles may read it — but never more widely than
+        # the circle's own page: a members-only circle's statement is read as circulated only.
         Agreement.objects.filter(pk=agreement.pk).update(visibility=Visibility.FEDERATION)
     what = _("draft ethical statement") if version is None else _("ethical statement")
     audit.record(
@@ -242,11 +349,21 @@ def ethics_circulate(
         summary=_("Circulated the circle's %(w)s “%(t)s” to the federation")
         % {"w": what, "t": title},
     )
+    from circlework.circles.models import Membership
+
+    own = set(
+        Membership.objects.current()
+        .filter(circle_id=circle.pk)
+        .values_list("practitioner_id", flat=True)
+    )
     for member in _federation_members(circle).exclude(pk=actor.pk):
+        # A circle whose page is for its members only is not named to the other circles.
+        named = circle.visibility != Visibility.CIRCLE or member.pk in own
         notify(
             recipient=member,
             kind=NotificationKind.ETHICS,
-            title=_("%(c)s circulates its %(w)s") % {"c": circle.name, "w": what},
+            title=_("%(c)s circulates its %(w)s")
+            % {"c": circle.name if named else _("A circle"), "w": what},
             body=_("Read it and, if you wish, comment: “%(t)s”.") % {"t": title},
             url=circulation.get_absolute_url(),
         )
@@ -290,17 +407,16 @@ def ethics_comment_add(
     )
     from circlework.circles.selectors import current_members
 
-    shown = (
-        actor.display_name
-        if actor.display_name_visibility in (Visibility.FEDERATION, Visibility.PUBLIC)
-        else _("A member of %(c)s") % {"c": author_circle.name if author_circle else "?"}
-    )
     for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
             kind=NotificationKind.ETHICS,
-            title=_("%(p)s commented on %(c)s's ethical statement")
-            % {"p": shown, "c": circle.name},
+            # Named when read, as far as each member may see the commenter's name.
+            title=names.text(
+                _("%(p)s commented on %(c)s's ethical statement"),
+                p=names.person(actor),
+                c=circle.name,
+            ),
             body=text[:300],
             url=circulation.get_absolute_url(),
         )
@@ -353,7 +469,7 @@ def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
             kind=NotificationKind.ETHICS,
             title=_("%(c)s's ethical statement is on the public register")
             % {"c": agreement.circle.name},
-            body=_("Published by %(p)s.") % {"p": actor.display_name},
+            body=names.text(_("Published by %(p)s."), p=names.person(actor)),
             url=agreement.get_absolute_url(),
         )
     return agreement

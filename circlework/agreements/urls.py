@@ -15,6 +15,11 @@ urlpatterns = [
         name="agreement_review",
     ),
     path(
+        "circles/<slug:slug>/agreements/<int:pk>/visibility/",
+        views.agreement_visibility,
+        name="agreement_visibility",
+    ),
+    path(
         "circles/<slug:slug>/agreements/<int:pk>/borrow/",
         views.agreement_borrow,
         name="agreement_borrow",

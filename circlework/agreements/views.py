@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from circlework.agreements import selectors, services
-from circlework.agreements.models import Agreement, AgreementKind, EthicsCirculation
+from circlework.agreements.models import (
+    AGREEMENT_LEVEL_WORDS,
+    Agreement,
+    AgreementKind,
+    EthicsCirculation,
+)
+from circlework.agreements.rules import agreement_levels
 from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
@@ -33,6 +39,29 @@ class BorrowForm(forms.Form):
         queryset=Circle.objects.none(),
         empty_label=None,
     )
+
+
+class VisibilityForm(forms.Form):
+    visibility = forms.ChoiceField(
+        label=gettext_lazy("Who can read it"),
+        choices=[],
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Never more widely than your circle's own page. The change is kept in the circle's "
+            "history."
+        ),
+    )
+
+    def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"visibility": agreement.visibility})
+        super().__init__(*args, **kwargs)
+        levels = agreement_levels(agreement.circle.visibility)
+        if agreement.kind == AgreementKind.ETHICS and agreement.visibility != Visibility.PUBLIC:
+            # An ethical statement reaches the public by being published (its own button).
+            levels = [level for level in levels if level != Visibility.PUBLIC]
+        self.fields["visibility"].choices = [  # type: ignore[attr-defined]
+            (level, AGREEMENT_LEVEL_WORDS[level]) for level in levels
+        ]
 
 
 class EthicsCommentForm(forms.Form):
@@ -108,9 +137,10 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "open_proposal": agreement.proposals.filter(status="open").first(),
             "borrow_form": borrow_form,
-            "borrowings": agreement.current_version.borrowings.select_related("circle")
-            if agreement.current_version
-            else [],
+            "borrowings": selectors.borrowings_of(user=request.user, agreement=agreement),
+            "visibility_form": VisibilityForm(agreement=agreement)
+            if allowed("agreements.change_visibility", request.user, agreement)
+            else None,
             "tab": "agreements",
             "is_member": is_member,
             **_ethics_context(request, agreement, is_member),
@@ -176,6 +206,28 @@ def agreement_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def agreement_visibility(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(
+        Agreement.objects.select_related("circle"), pk=pk, circle__slug=slug
+    )
+    require_perm(request, "agreements.change_visibility", agreement)
+    form = VisibilityForm(request.POST, agreement=agreement)
+    if not form.is_valid():
+        messages.error(request, _("Choose who can read it, no more widely than the circle's page."))
+        return redirect(agreement)
+    try:
+        services.agreement_visibility_set(
+            actor=me(request), agreement=agreement, visibility=form.cleaned_data["visibility"]
+        )
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("Saved: who can read it is changed, and kept in the history."))
+    return redirect(agreement)
+
+
+@login_required
+@require_POST
 def agreement_borrow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     agreement = get_object_or_404(
         Agreement.objects.select_related("circle", "current_version"), pk=pk, circle__slug=slug
@@ -208,6 +260,7 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
     """Federation page: who borrowed what from whom, and how far each has diverged."""
     from circlework.agreements.lineage_svg import Edge
     from circlework.agreements.lineage_svg import render as render_svg
+    from circlework.circles.names import a_circle
     from circlework.circles.selectors import circles_visible_to
 
     federation = get_object_or_404(Federation, slug=slug)
@@ -228,7 +281,10 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
             "federation": federation,
             "borrowings": borrowings,
             "svg": render_svg(
-                circles, edges, title=_("Lineage of agreements in %(f)s") % {"f": federation.name}
+                circles,
+                edges,
+                title=_("Lineage of agreements in %(f)s") % {"f": federation.name},
+                unnamed=a_circle(),
             ),
             "section": "lineage",
         },
@@ -419,6 +475,7 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
             a, b = versions[-2], versions[-1]
         text_diff = selectors.diff(a.text, b.text)
     show_decisions = allowed("decisions.view_federation_decisions", request.user, federation)
+    may_propose = allowed("decisions.raise_federation_proposals", request.user, federation)
     rows = [
         {
             "version": v,
@@ -451,6 +508,7 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
             "rules_diff": rules_diff,
             "today": timezone.localdate(),
             "show_decisions": show_decisions,
+            "may_propose": may_propose,
             "section": "covenant",
         },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,6 +21,7 @@ from circlework.api.decisions import _reloaded
 from circlework.api.schemas import InSchema
 from circlework.circles import selectors as circle_selectors
 from circlework.circles.models import Circle, Federation
+from circlework.circles.names import circle_name_for
 from circlework.core.errors import InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.decisions.models import Proposal, ProposalStatus
@@ -29,8 +30,8 @@ router = Router()
 
 
 # --- agreements -------------------------------------------------------------------------------
-# Each agreement has its own visibility (agreements.view_agreement): a federation-wide agreement
-# of a circle-only circle can be read across the federation, and borrowed from there.
+# Each agreement has its own visibility (agreements.view_agreement), chosen by its circle and never
+# wider than the circle's own page: whoever reads an agreement may see its circle's name.
 
 
 def _agreement(request: HttpRequest, slug: str, agreement_id: int) -> Agreement:
@@ -170,6 +171,32 @@ def agreement_borrow(
     return Status(201, _reloaded(request, proposal))
 
 
+class VisibilityIn(InSchema):
+    visibility: Literal["circle", "federation", "public"] = Field(
+        ...,
+        description="Who reads it: the circle, the federation's validated circles, or everyone. "
+        "Never wider than the circle's own page (400 otherwise).",
+    )
+
+
+@router.post(
+    "/circles/{slug:slug}/agreements/{agreement_id}/visibility",
+    response={200: s.AgreementSummaryOut, **ERRORS},
+    tags=["agreements"],
+)
+def agreement_visibility(
+    request: HttpRequest, slug: str, agreement_id: int, payload: VisibilityIn
+) -> dict[str, Any]:
+    """Change who reads the agreement (members of its circle; kept in the circle's history)."""
+    agreement = _agreement(request, slug, agreement_id)
+    if not allowed("agreements.change_visibility", request.user, agreement):
+        raise NotAllowed("Only the circle's members change who reads its agreements.")
+    changed = agreement_services.agreement_visibility_set(
+        actor=_me(request), agreement=agreement, visibility=payload.visibility
+    )
+    return _agreement_summary(request, changed)
+
+
 # --- ethical statements -------------------------------------------------------------------------
 # A circle's members circulate its ethical statement (adopted, or a draft being decided) and
 # publish an adopted one; members of every circle in the federation read circulations and
@@ -219,7 +246,7 @@ def _circulation_out(request: HttpRequest, c: EthicsCirculation) -> dict[str, An
     return {
         "id": c.pk,
         "circle": c.circle.slug,
-        "circle_name": c.circle.name,
+        "circle_name": circle_name_for(request.user, c.circle),
         "title": c.title,
         "text": c.text,
         "draft": c.is_draft,

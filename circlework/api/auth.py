@@ -10,7 +10,7 @@ from ninja.security import HttpBearer, SessionAuth
 from circlework.accounts.models import ApiToken
 from circlework.accounts.services import hash_token
 from circlework.circles import two_factor
-from circlework.core.errors import NotAllowed
+from circlework.core.visibility import mark_second_factor
 
 
 class TokenAuth(HttpBearer):
@@ -26,11 +26,14 @@ class TokenAuth(HttpBearer):
             return None
         # Bookkeeping, not a domain write: no audit event for "token used".
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
-        request.user = row.practitioner.user
-        # A circle that requires 2FA of its members (sessions: circles.middleware).
-        if two_factor.blocking_circle(request.user, request.path_info) is not None:
-            raise NotAllowed(two_factor.api_message())
-        return row.practitioner.user
+        user = row.practitioner.user
+        # The token carries the standing of the session that created it: only a token made in
+        # a session that used a second factor reaches circles requiring two-factor
+        # authentication (core.visibility.audience_for), and only while the account still has
+        # its authenticator app. Sessions are marked by circles.middleware.
+        mark_second_factor(user, row.created_with_second_factor and two_factor.has_two_factor(user))
+        request.user = user
+        return user
 
 
 class PractitionerSession(SessionAuth):

@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +26,7 @@ from circlework.api.auth import PractitionerSession, TokenAuth
 from circlework.circles import selectors as circle_selectors
 from circlework.circles.models import Circle, Invitation
 from circlework.circles.selectors import MemberRow
-from circlework.core.errors import ApplicationError, NotFound
+from circlework.core.errors import ApplicationError, NotFound, TooLarge
 from circlework.core.permissions import allowed
 
 
@@ -96,6 +96,7 @@ ERRORS: dict[int, Any] = {
     403: s.ErrorOut,
     404: s.ErrorOut,
     409: s.ErrorOut,
+    413: s.ErrorOut,
     422: s.ErrorOut,
 }
 
@@ -150,6 +151,19 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _error(request, 403, "You are not allowed to do that.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, read by django-ninja; one read earlier (by a
+    # middleware) reaches circlework.core.error_pages.bad_request, which answers the same.
+    return _error(request, TooLarge.status_code, TooLarge().message)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Too many form fields or files, and the like: the request's fault, never a 500.
+    return _error(request, 400, "The request could not be read.")
 
 
 @api.exception_handler(OverflowError)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement, AgreementVersion
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance, _visible_circle
@@ -229,7 +231,13 @@ def proposal_create(
             fields={"new_agreement_title": ["This field is required."]},
         )
     params = payload.agreement_parameters
-    proposal = decision_services.proposal_open(
+    # Who will read a new agreement is the circle's choice (agreements.services decides).
+    opening: Any = decision_services.proposal_open
+    if payload.new_agreement_visibility is not None:
+        opening = functools.partial(
+            agreement_services.agreement_propose, visibility=payload.new_agreement_visibility
+        )
+    proposal = opening(
         actor=_me(request),
         circle=circle,
         title=payload.title,

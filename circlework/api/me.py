@@ -97,11 +97,12 @@ def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
         {
             "id": n.pk,
             "kind": n.kind,
-            "title": n.title,
-            "body": n.body,
+            # Given names as far as the recipient may see them (stored texts hold only ids).
+            "title": n.shown_title,
+            "body": n.shown_body,
             "url": n.url,
             "created_at": n.created_at,
             "read": n.read_at is not None,
         }
-        for n in notification_selectors.inbox(practitioner=_me(request))
+        for n in notification_selectors.inbox(practitioner=_me(request), user=request.user)
     ]

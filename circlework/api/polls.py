@@ -15,7 +15,7 @@ from circlework.core.permissions import allowed
 from circlework.polls import selectors as poll_selectors
 from circlework.polls import services as poll_services
 from circlework.polls.models import Poll, PollKind
-from circlework.polls.selectors import PollResults, ResultRow
+from circlework.polls.selectors import PollResults, ResultRow, by_name
 
 router = Router()
 
@@ -146,17 +146,22 @@ def _poll_out(request: HttpRequest, poll: Poll) -> dict[str, Any]:
     }
     if results is not None:
         # The selector decides whether members' answers may be shown (never when anonymous).
-        ballots = poll.ballots.order_by("created_at", "id") if page.answers else []
+        # Listed by name like the page, never in the order they were given.
+        ballots = poll.ballots.all() if page.answers else []
+        shown = sorted(
+            (
+                {**_person(people, b.practitioner_id), **_choices_out(poll.kind, b.choices)}
+                for b in ballots
+            ),
+            key=lambda row: by_name(str(row["name"])),
+        )
         out["results"] = {
             "voters": results.voters,
             "outcome": results.outcome_text(),
             "leaders": results.lead_ids,
             "rows": [_result_row(poll.kind, r) for r in results.rows],
             "runoff": _runoff_out(results),
-            "ballots": [
-                {**_person(people, b.practitioner_id), **_choices_out(poll.kind, b.choices)}
-                for b in ballots
-            ],
+            "ballots": shown,
         }
     return out
 
@@ -202,8 +207,9 @@ def poll_create(request: HttpRequest, slug: str, payload: s.PollIn) -> Status[di
     "/circles/{slug:slug}/polls/{poll_id}", response={200: s.PollOut, **ERRORS}, tags=["polls"]
 )
 def poll_get(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
-    """Who has answered, your own answer, and the results once you have answered or the poll
-    has closed (with each member's answer unless the poll is anonymous)."""
+    """Who has answered (by name), your own answer, and the results: once you have answered or
+    the poll has closed, and for an anonymous poll only once it has closed (with each member's
+    answer unless the poll is anonymous)."""
     return _poll_out(request, _poll(request, slug, poll_id))
 
 
@@ -216,7 +222,8 @@ def ballot_cast(
     request: HttpRequest, slug: str, poll_id: int, payload: s.BallotIn
 ) -> dict[str, Any]:
     """Answer, or change your answer (it replaces the earlier one) while the poll is open.
-    Returns the poll as you now see it, results included."""
+    Returns the poll as you now see it (results included, unless the poll is anonymous and
+    still open)."""
     poll = _poll(request, slug, poll_id)
     poll_services.ballot_cast(
         actor=_me(request),

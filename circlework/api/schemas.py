@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AwareDatetime, Field, StrictInt, field_validator
 
 VisibilityLevel = Literal["private", "circle", "federation", "public"]
 CircleVisibility = Literal["circle", "federation", "public"]
+# Every other person's name in a response is decided by one rule (core.visibility.can_see_name).
+PersonName = Annotated[
+    str,
+    Field(
+        description='The person\'s name as far as they let you see it: "a member" where they keep '
+        'it from you, "a former member" where the account is gone.'
+    ),
+]
 
 
 class InSchema(Schema):
@@ -110,6 +118,12 @@ class FederationRulesOut(Schema):
     roles: dict[str, dict[str, Any]] = Field(
         description="Role name → the covenant's settings for it (term, consecutive terms, method)."
     )
+    forming_circles_may: list[Literal["follow_federation_decisions"]] = Field(
+        default_factory=list,
+        description="What members of forming (not yet validated) circles may do beyond the "
+        "public's view and their link requests; empty: nothing. Only validated circles are the "
+        "federation: its audience, its electorate and the circles its decisions ask.",
+    )
 
 
 class FederationOut(Schema):
@@ -160,7 +174,7 @@ class CirclePatch(InSchema):
 
 class MembershipOut(Schema):
     practitioner_id: int | None
-    name: str
+    name: PersonName
     joined_at: datetime
     left_at: datetime | None
 
@@ -190,8 +204,8 @@ class InvitationSecretIn(InSchema):
 class NotificationOut(Schema):
     id: int
     kind: str
-    title: str
-    body: str
+    title: str = Field(description="People in it are named as far as they let you see them.")
+    body: str = Field(description="People in it are named as far as they let you see them.")
     url: str
     created_at: datetime
     read: bool
@@ -223,7 +237,7 @@ class PersonOut(Schema):
     name is "a member" where they keep their name from you, "a former member" for a deleted account."""
 
     practitioner_id: int | None
-    name: str
+    name: PersonName
 
 
 class RuleParameters(InSchema):
@@ -291,7 +305,7 @@ class PositionHistoryOut(Schema):
 
 class MemberPositionOut(Schema):
     practitioner_id: int | None
-    name: str
+    name: PersonName
     stance: StanceName | None
     reason: str
     needs_confirming: bool = Field(description="Their position answers an earlier version.")
@@ -320,7 +334,7 @@ class AmendmentOut(Schema):
 
 class FinalPositionOut(Schema):
     practitioner_id: int | None
-    name: str
+    name: PersonName
     stance: StanceName
     reason: str
     version: int | None
@@ -371,6 +385,13 @@ class ProposalIn(InSchema):
     )
     agreement_parameters: RuleParameters | None = Field(
         None, description="For a decision-rule agreement: the rule it would adopt."
+    )
+    new_agreement_visibility: CircleVisibility | None = Field(
+        None,
+        description=(
+            "With a new agreement: who will read it once adopted — the circle's own page's level "
+            "or narrower (by default the circle's own level)."
+        ),
     )
 
 
@@ -527,7 +548,7 @@ class MyBallotOut(BallotChoicesOut):
 
 class MemberBallotOut(BallotChoicesOut):
     practitioner_id: int | None
-    name: str
+    name: PersonName
 
 
 class PollResultRowOut(Schema):
@@ -591,12 +612,15 @@ class PollOut(PollSummaryOut):
     is_author: bool
     accepts_ballots: bool
     options: list[PollOptionOut]
-    answered: list[str] = Field(description="Names of those who have answered.")
+    answered: list[str] = Field(
+        description="Names of those who have answered, by name (never in the order they did)."
+    )
     not_answered: list[str] = Field(description="Names of the current members who have not.")
     my_ballot: MyBallotOut | None
     results: PollResultsOut | None = Field(
         description="Once you have answered or the poll has closed, so that nobody is swayed "
-        "before giving their own view."
+        "before giving their own view. For an anonymous poll only once it has closed, for "
+        "everyone: a count read before and after someone answers would tell what they chose."
     )
 
 
@@ -652,7 +676,7 @@ class StandingStatementOut(Schema):
 
 class StandingMemberOut(Schema):
     practitioner_id: int | None
-    name: str
+    name: PersonName
     need: int = Field(description="How many other members must stand by them.")
     live: int = Field(description="How many stand by them now; lapsed statements do not count.")
     enough: bool

@@ -5,10 +5,15 @@ The covenant's parameters are a small JSON object adopted with each covenant ver
     {"min_circle_size": 4, "links_required": 2, "link_lapse_months": 24,
      "no_closed_triangles": true, "officer_electorate": "delegates", "review_months": 24,
      "roles": {"coordinator": {"term_months": 12, "review_months": 6,
-                               "max_consecutive_terms": 2, "seats": 1, "method": "stv"}}}
+                               "max_consecutive_terms": 2, "seats": 1, "method": "stv"}},
+     "forming_circles_may": ["follow_federation_decisions"]}
 
 Anything missing or malformed falls back to the defaults below, so an old covenant keeps working
-when a new rule is introduced. New parameters (a federation's first covenant, a federation
+when a new rule is introduced. Who counts as "the federation" (its audience, the electorate of
+its elections, the circles whose consent its decisions need) is decided here too, in
+`counts_in_federation` and the queries beside it: the circles the federation has validated. What
+a forming circle's members may do beyond that is the covenant's choice (`forming_circles_may`).
+New parameters (a federation's first covenant, a federation
 proposal that revises it) go through `covenant_parameters_check`, which accepts exactly the
 ranges in `RANGES` and refuses anything else with the reason per rule.
 """
@@ -20,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from circlework.circles.models import CovenantVersion, Federation
+from circlework.circles.models import Circle, CircleStatus, CovenantVersion, Federation, Membership
 from circlework.core.errors import InvalidInput
+from circlework.core.visibility import FEDERATION_STATUSES
 
 DEFAULT_MIN_CIRCLE_SIZE = 4
 DEFAULT_LINKS_REQUIRED = 2
@@ -50,6 +57,24 @@ class OfficerElectorate:
     ]
 
 
+class FormingCirclesMay:
+    """What a covenant may let the members of forming (not yet validated) circles do, beyond
+    the public's view and what the circles they asked for links share with them. Nothing, by
+    default: a circle becomes "the federation" by being validated, not by being founded."""
+
+    FOLLOW_FEDERATION_DECISIONS = "follow_federation_decisions"
+    CHOICES = [
+        (
+            FOLLOW_FEDERATION_DECISIONS,
+            _(
+                "Follow the federation's decisions: read its proposals, the circles' positions "
+                "and the outcomes, without a say in them"
+            ),
+        ),
+    ]
+    VALUES = frozenset(value for value, _label in CHOICES)
+
+
 @dataclass(frozen=True)
 class FederationRules:
     min_circle_size: int = DEFAULT_MIN_CIRCLE_SIZE
@@ -60,6 +85,8 @@ class FederationRules:
     review_months: int = DEFAULT_REVIEW_MONTHS  # the covenant is reviewed this long after adoption
     # role slug → overrides of the role's defaults (see circlework.mandates.roles)
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What forming circles' members may do (FormingCirclesMay values, sorted); empty: nothing.
+    forming_circles_may: tuple[str, ...] = ()
 
 
 def _positive(value: Any, default: int, *, minimum: int = 1, maximum: int = 1000) -> int:
@@ -92,7 +119,15 @@ def rules_from(parameters: Any) -> FederationRules:
         roles={k: v for k, v in roles.items() if isinstance(v, dict)}
         if isinstance(roles, dict)
         else {},
+        forming_circles_may=_forming_allowances(p.get("forming_circles_may")),
     )
+
+
+def _forming_allowances(value: Any) -> tuple[str, ...]:
+    """The known allowances in a stored value, sorted; anything else reads as none."""
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(sorted({v for v in value if isinstance(v, str) and v in FormingCirclesMay.VALUES}))
 
 
 def current_covenant(federation: Federation) -> CovenantVersion | None:
@@ -106,7 +141,9 @@ def federation_rules(federation: Federation) -> FederationRules:
 
 # --- checking new parameters, and saying the rules in words ------------------------------------
 
-RULE_NAMES = frozenset({*RANGES, "no_closed_triangles", "officer_electorate", "roles"})
+RULE_NAMES = frozenset(
+    {*RANGES, "no_closed_triangles", "officer_electorate", "roles", "forming_circles_may"}
+)
 
 
 def parameters_of(rules: FederationRules) -> dict[str, Any]:
@@ -121,6 +158,9 @@ def parameters_of(rules: FederationRules) -> dict[str, Any]:
     }
     if rules.roles:
         params["roles"] = {k: dict(v) for k, v in rules.roles.items()}
+    # Like roles, written only when the covenant chose something: older covenants read the same.
+    if rules.forming_circles_may:
+        params["forming_circles_may"] = list(rules.forming_circles_may)
     return params
 
 
@@ -203,9 +243,22 @@ def covenant_parameters_check(params: Any) -> dict[str, Any]:
             errors.update(role_errors)
         else:
             clean["roles"] = roles
+    forming = params.get("forming_circles_may", [])
+    if (
+        isinstance(forming, list | tuple)
+        and all(isinstance(v, str) and v in FormingCirclesMay.VALUES for v in forming)
+        and len(set(forming)) == len(forming)
+    ):
+        if forming:
+            clean["forming_circles_may"] = sorted(forming)
+    else:
+        errors["forming_circles_may"] = [
+            gettext("Choose from: %(choices)s (each once), or nothing.")
+            % {"choices": ", ".join(sorted(FormingCirclesMay.VALUES))}
+        ]
     if errors:
         raise InvalidInput(gettext("The covenant's rules are not valid."), fields=errors)
-    return {key: clean[key] for key in (*defaults, "roles") if key in clean}
+    return {key: clean[key] for key in (*defaults, "roles", "forming_circles_may") if key in clean}
 
 
 def rules_in_words(rules: FederationRules) -> str:
@@ -236,7 +289,25 @@ def rules_in_words(rules: FederationRules) -> str:
         if rules.officer_electorate == OfficerElectorate.DELEGATES
         else gettext("officers are elected by every member of the federation")
     )
+    parts.append(forming_circles_in_words(rules))
     return "; ".join(parts) + "."
+
+
+def forming_circles_in_words(rules: FederationRules) -> str:
+    """What forming circles can and cannot do, in words (part of `rules_in_words`)."""
+    if FormingCirclesMay.FOLLOW_FEDERATION_DECISIONS in rules.forming_circles_may:
+        return gettext(
+            "a forming circle (not yet validated) is not yet the federation: its members see "
+            "what the public sees, what the circles they asked for links share with them and "
+            "the federation's decisions, with no say in those decisions, its elections or the "
+            "covenant until the circle is validated"
+        )
+    return gettext(
+        "a forming circle (not yet validated) is not yet the federation: its members see what "
+        "the public sees and what the circles they asked for links share with them, with no "
+        "say in the federation's decisions, its elections or the covenant until the circle is "
+        "validated"
+    )
 
 
 def review_due(version: CovenantVersion) -> date:
@@ -245,3 +316,51 @@ def review_due(version: CovenantVersion) -> date:
 
     months = rules_from(version.parameters).review_months
     return add_months(timezone.localdate(version.adopted_at), months)
+
+
+# --- who counts as "the federation" -------------------------------------------------------------
+
+# A circle counts as the federation (its audience, its elections' electorate, the circles whose
+# consent its decisions need) once the federation has validated it: decided once, in
+# core.visibility, and read here for everything the covenant governs.
+assert CircleStatus.MEMBER in FEDERATION_STATUSES
+
+
+def counts_in_federation(circle: Circle) -> bool:
+    """Is this circle part of "the federation" (validated), not only a circle founded in it?"""
+    return circle.status in FEDERATION_STATUSES
+
+
+def in_federation_q(prefix: str = "") -> Q:
+    """`counts_in_federation` as a filter; `prefix` is the path to the circle ("circle__")."""
+    return Q(**{f"{prefix}status__in": FEDERATION_STATUSES})
+
+
+def federation_circles(federation: Federation | int) -> QuerySet[Circle]:
+    """The circles that are the federation, by name."""
+    federation_id = federation if isinstance(federation, int) else federation.pk
+    return Circle.objects.filter(in_federation_q(), federation_id=federation_id).order_by("name")
+
+
+def federation_memberships(federation: Federation | int) -> QuerySet[Membership]:
+    """Current memberships of the circles that are the federation."""
+    federation_id = federation if isinstance(federation, int) else federation.pk
+    return Membership.objects.current().filter(
+        in_federation_q("circle__"),
+        circle__federation_id=federation_id,
+        practitioner__isnull=False,
+    )
+
+
+def federation_members(federation: Federation | int) -> QuerySet[Any]:
+    """The practitioners who are the federation: current members of its validated circles."""
+    from circlework.accounts.models import Practitioner
+
+    return Practitioner.objects.filter(
+        pk__in=federation_memberships(federation).values("practitioner_id")
+    ).order_by("pk")
+
+
+def forming_circles_may(federation: Federation, allowance: str) -> bool:
+    """Does the federation's covenant let forming circles' members do this (FormingCirclesMay)?"""
+    return allowance in federation_rules(federation).forming_circles_may

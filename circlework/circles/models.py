@@ -104,8 +104,8 @@ class Circle(TimeStamped):
         related_name="circles_founded",
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    # Enforced by circlework.circles.two_factor (middleware and API token check): members without
-    # an authenticator app are sent to set one up before they reach the circle's pages or API.
+    # Enforced by the rules (core.visibility.audience_for): a member counts as one only in a
+    # session, or through a token, that used a second factor (circles.two_factor decides which).
     requires_two_factor = models.BooleanField(
         _("members must use two-factor authentication"),
         default=False,
@@ -204,6 +204,10 @@ class Invitation(TimeStamped):
     )
     message = EncryptedTextField(_("personal message"), blank=True, max_length=2000)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The link's secret, encrypted, only until the invitation e-mail has gone out: the mail task
+    # is given the invitation's id and builds the e-mail itself (circles.tasks), so the secret
+    # never sits in the task table. Emptied once sent, or once the invitation is no longer open.
+    mail_secret = EncryptedTextField(blank=True, editable=False)
     expires_at = models.DateTimeField()
     status = models.CharField(
         max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING

@@ -11,8 +11,16 @@ from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation, Invitation, InvitationStatus, Membership
+from circlework.core.audit import ReadEvent, read_events
 from circlework.core.models import AuditEvent
-from circlework.core.visibility import audience_for, can_see, visible_q
+from circlework.core.visibility import (
+    A_FORMER_MEMBER,
+    A_MEMBER,
+    audience_for,
+    can_see_name,
+    name_reach,
+    visible_q,
+)
 
 
 def circles_visible_to(*, user: Any, federation: Federation | None = None) -> QuerySet[Circle]:
@@ -67,23 +75,22 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
     if not include_former:
         qs = qs.current()
     audience = audience_for(user)
+    memberships = list(qs.order_by("joined_at"))
+    # The one name rule (core.visibility): a member's name as far as they let this viewer see it.
+    reach = name_reach({m.practitioner_id for m in memberships if m.practitioner_id is not None})
     rows = []
-    for m in qs.order_by("joined_at"):
+    for m in memberships:
         p = m.practitioner
         if p is None:
-            rows.append(MemberRow(m, "a former member", None, False))
+            rows.append(MemberRow(m, str(A_FORMER_MEMBER), None, False))
             continue
-        # Being in this circle is itself the reach: a name visible to the circle is visible to its members.
-        visible = can_see(
-            audience,
-            level=p.display_name_visibility,
-            owner_id=p.pk,
-            circle_ids=[circle.pk],
-            federation_ids=[circle.federation_id],
-        )
+        visible = can_see_name(audience, p, reach=reach[p.pk])
         rows.append(
             MemberRow(
-                m, p.display_name if visible else "a member", p.pk if visible else None, visible
+                m,
+                p.display_name if visible else str(A_MEMBER),
+                p.pk if visible else None,
+                visible,
             )
         )
     return rows
@@ -105,8 +112,10 @@ def pending_invitations_for(*, practitioner: Practitioner) -> QuerySet[Invitatio
     )
 
 
-def circle_history(*, circle: Circle, limit: int = 200) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(circle=circle).select_related("actor")[:limit]
+def circle_history(*, user: Any, circle: Circle, limit: int = 200) -> list[ReadEvent]:
+    """The circle's newest events, each actor and summary named as far as this viewer may see."""
+    events = AuditEvent.objects.filter(circle=circle)[:limit]
+    return read_events(events, audience_for(user))
 
 
 def federation_with_circles(*, user: Any, slug: str) -> tuple[Federation, QuerySet[Circle]]:

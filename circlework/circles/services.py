@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from circlework.accounts import names as display_names
 from circlework.accounts.models import Practitioner
 from circlework.accounts.services import hash_token
 from circlework.circles.models import (
@@ -29,13 +30,13 @@ from circlework.circles.models import (
 )
 from circlework.circles.selectors import current_members
 from circlework.circles.two_factor import has_two_factor
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.core.visibility import forget_audience
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify, queue_mail
+from circlework.notifications.services import notify
 
 RESERVED_SLUGS = frozenset({"new"})  # path words under /circles/
 
@@ -207,7 +208,7 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
         summary=_("Changed the circle's %(f)s") % {"f": ", ".join(changed)},
         data={"fields": changed},
     )
-    body = _("%(a)s changed: %(f)s.") % {"a": actor.display_name, "f": ", ".join(changed)}
+    fields = ", ".join(changed)
     two_factor_news = ""
     if "requires_two_factor" in changed:
         two_factor_news = (
@@ -226,7 +227,12 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             recipient=member,
             kind=NotificationKind.CIRCLE,
             title=_("%(c)s's details changed") % {"c": circle.name},
-            body=f"{body} {extra}".strip(),
+            body=names.text(
+                _("%(a)s changed: %(f)s.") + (" %(x)s" if extra else ""),
+                a=names.person(actor),
+                f=fields,
+                x=extra.strip(),
+            ),
             url=circle.get_absolute_url(),
         )
     return circle
@@ -297,6 +303,7 @@ def invitation_create(
         invited_by=actor,
         message=message.strip(),
         token_hash=hash_token(secret),
+        mail_secret=secret,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_LIFETIME_DAYS),
     )
     validate(invitation)
@@ -313,31 +320,24 @@ def invitation_create(
         verb="invitation.created",
         target=invitation,
         circle=circle,
-        summary=_("Invited %(e)s") % {"e": email},
+        # Never the address: the audit history outlives the invitee's account, and cannot be
+        # edited when they delete it. The circle's invitations page shows it, from the row.
+        summary=_("Sent an invitation by e-mail"),
     )
-    link = base_url + invitation_link(secret)
-    body = _(
-        "%(a)s invites you to join %(c)s, a peer circle in %(f)s on Circlework.\n\n%(m)s"
-        "Accept or decline here (the link works once and expires on %(d)s):\n%(l)s\n"
-    ) % {
-        "a": actor.display_name,
-        "c": circle.name,
-        "f": circle.federation.name,
-        "m": (invitation.message + "\n\n") if invitation.message else "",
-        "d": f"{invitation.expires_at:%d %B %Y}",
-        "l": link,
-    }
-    if circle.requires_two_factor:
-        body += "\n" + TWO_FACTOR_INVITATION_NOTE + "\n"
-    queue_mail(to=email, subject=_("An invitation to join %(c)s") % {"c": circle.name}, body=body)
+    # The task gets the id only and reads the address, message and secret from the row.
+    from circlework.circles.tasks import send_invitation_email
+
+    send_invitation_email.enqueue(invitation.pk, base_url)
     invitee = Practitioner.objects.filter(user__email__iexact=email).first()
     if invitee is not None:
         notify(
             recipient=invitee,
             kind=NotificationKind.INVITATION,
             title=_("You are invited to join %(c)s") % {"c": circle.name},
-            body=_("From %(a)s. The link to accept or decline is in the e-mail we sent you.")
-            % {"a": actor.display_name},
+            body=names.text(
+                _("From %(a)s. The link to accept or decline is in the e-mail we sent you."),
+                a=names.person(actor),
+            ),
             url=reverse("home"),
             email=False,
         )
@@ -382,10 +382,21 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
         raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
     if circle.requires_two_factor and not has_two_factor(actor.user):
         raise NotAllowed(str(TWO_FACTOR_INVITATION_NOTE))
+    # The display-name rule (accounts/names.py): members must be able to tell one another apart.
+    others = current_members(circle=circle).values_list("display_name", flat=True)
+    if display_names.copies_a_name(actor.display_name, others):
+        msg = _(
+            "Someone in %(c)s is already shown by the same name as you. Change how your name is "
+            "shown on your profile so the members can tell you apart, then accept."
+        ) % {"c": circle.name}
+        raise InvalidInput(msg, fields={"display_name": [msg]})
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.responded_by = actor
-    invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
+    invitation.mail_secret = ""  # answered: a mail still waiting has nothing left to offer
+    invitation.save(
+        update_fields=["status", "responded_at", "responded_by", "mail_secret", "updated_at"]
+    )
     membership = Membership.objects.create(circle=circle, practitioner=actor)
     forget_audience(actor.user)
     audit.record(
@@ -399,7 +410,7 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
         notify(
             recipient=member,
             kind=NotificationKind.MEMBERSHIP,
-            title=_("%(p)s joined %(c)s") % {"p": actor.display_name, "c": circle.name},
+            title=names.text(_("%(p)s joined %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
         )
     from circlework.links.services import circle_status_refresh
@@ -421,20 +432,23 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
     invitation.status = InvitationStatus.DECLINED
     invitation.responded_at = timezone.now()
     invitation.responded_by = actor
-    invitation.save(update_fields=["status", "responded_at", "responded_by", "updated_at"])
+    invitation.mail_secret = ""
+    invitation.save(
+        update_fields=["status", "responded_at", "responded_by", "mail_secret", "updated_at"]
+    )
     audit.record(
         actor=actor,
         verb="invitation.declined",
         target=invitation,
         circle=invitation.circle,
-        summary=_("%(e)s declined the invitation") % {"e": invitation.email},
+        summary=_("An invitation was declined"),
     )
     if invitation.invited_by is not None:
         notify(
             recipient=invitation.invited_by,
             kind=NotificationKind.INVITATION_ANSWERED,
-            title=_("%(e)s declined to join %(c)s")
-            % {"e": invitation.email, "c": invitation.circle.name},
+            title=_("An invitation you sent to join %(c)s was declined")
+            % {"c": invitation.circle.name},
             url=invitation.circle.get_absolute_url(),
         )
     return invitation
@@ -450,13 +464,14 @@ def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitat
         raise Conflict(_("Only a pending invitation can be revoked."))
     invitation.status = InvitationStatus.REVOKED
     invitation.responded_at = timezone.now()
-    invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    invitation.mail_secret = ""
+    invitation.save(update_fields=["status", "responded_at", "mail_secret", "updated_at"])
     audit.record(
         actor=actor,
         verb="invitation.revoked",
         target=invitation,
         circle=invitation.circle,
-        summary=_("Revoked the invitation to %(e)s") % {"e": invitation.email},
+        summary=_("Revoked an invitation"),
     )
     return invitation
 
@@ -490,7 +505,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         notify(
             recipient=member,
             kind=NotificationKind.MEMBERSHIP,
-            title=_("%(p)s left %(c)s") % {"p": actor.display_name, "c": circle.name},
+            title=names.text(_("%(p)s left %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
         )
     from circlework.links.services import circle_status_refresh
@@ -529,7 +544,8 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     ):
         invitation.status = InvitationStatus.REVOKED
         invitation.responded_at = timezone.now()
-        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+        invitation.mail_secret = ""
+        invitation.save(update_fields=["status", "responded_at", "mail_secret", "updated_at"])
         audit.record(
             actor=actor,
             verb="invitation.revoked",
@@ -537,6 +553,37 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
             circle=invitation.circle,
             summary=_("Invitation withdrawn (account deleted)"),
         )
+
+
+def invitations_erase_address(*, actor: Practitioner, email: str) -> int:
+    """On account deletion: the invitations sent to this person's address stay in their circles'
+    records (that someone was invited, by whom, when, and the answer) without the address. A
+    pending one is withdrawn; the address, the personal message written to them and any unsent
+    link secret are emptied. Returns how many invitations were erased."""
+    erased = 0
+    for invitation in (
+        Invitation.objects.select_for_update(of=("self",), no_key=True)
+        .filter(email__iexact=email)
+        .select_related("circle")
+    ):
+        fields = ["email", "message", "mail_secret", "updated_at"]
+        if invitation.status == InvitationStatus.PENDING:
+            invitation.status = InvitationStatus.REVOKED
+            invitation.responded_at = timezone.now()
+            fields += ["status", "responded_at"]
+            audit.record(
+                actor=actor,
+                verb="invitation.revoked",
+                target=invitation,
+                circle=invitation.circle,
+                summary=_("Invitation withdrawn (account deleted)"),
+            )
+        invitation.email = ""
+        invitation.message = ""
+        invitation.mail_secret = ""
+        invitation.save(update_fields=fields)
+        erased += 1
+    return erased
 
 
 @transaction.atomic

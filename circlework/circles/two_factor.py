@@ -1,16 +1,28 @@
-"""Circles that require two-factor authentication of their members: the one place that decides.
+"""Circles that require two-factor authentication of their members: how a session earns it.
 
-A circle with `requires_two_factor` is closed to those of its members who have no authenticator
-app (an allauth TOTP authenticator) until they set one up. Everything that belongs to the circle
-is reached either under its slug (`/circles/<slug>/…`) or by the id of a record of its own (a
-link, a mandate or an election: `/links/<id>/…`, `/mandates/<id>/…`, `/elections/<id>/…`), and
-the API uses the same paths under `/api/v1/`. `blocking_circle` maps a request path to the
-circle it belongs to and says whether that circle shuts this user out; the middleware
-(circles/middleware.py) asks it for browser sessions, the API's TokenAuth for personal tokens.
-Everything under the circle waits, leaving included: one factor alone cannot act for the member
-there. The member's own pages, home, other circles and the federation's pages stay reachable,
-and so does allauth's 2FA set-up. Invitations to such a circle need 2FA before they are
-accepted (circles.services.invitation_accept).
+The rule itself is decided in one place, `core.visibility.audience_for`: a member of a circle
+with `requires_two_factor` counts as its member only when the request's user carries the
+second-factor mark (`core.visibility.mark_second_factor`). Every `require()` and every selector
+asks the audience, so the rule holds on every URL, in the API and for personal tokens alike.
+
+This module decides the mark and helps people earn it:
+
+- A browser session used a second factor when allauth's record of how it signed in has an "mfa"
+  step (the authenticator code at log-in, a recovery code, or the code asked again by allauth's
+  "confirm it's you" page) and the account still has an authenticator app. Setting up the
+  authenticator app in the session counts too: the member has just typed a code from it, and
+  could as well have signed out and in again with it. allauth does not record that step, so
+  `on_authenticator_added` does (connected when this module is imported, which the middleware
+  and circles.services do at start-up). `SecondFactorSessionMiddleware` (circles/middleware.py) marks
+  every signed-in request's user with `session_used_second_factor`.
+- A personal API token carries the mark of the session it was created in
+  (`ApiToken.created_with_second_factor`, read by `api.auth.TokenAuth`).
+- Code that is not serving a request (tasks, the demo, tests) carries no mark: where it acts
+  for a member of such a circle it says so with `mark_second_factor(user, True)`.
+
+`circle_needing_second_factor` is for `TwoFactorCircleMiddleware` only, which sends a member who
+opens the circle's pages without the second factor to set it up, or to enter their code: a
+convenience that explains the refusal, not the enforcement.
 """
 
 from __future__ import annotations
@@ -18,23 +30,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.db.models import Count, Q
+from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from circlework.circles.models import Circle, Membership
+from circlework.core.visibility import second_factor_used
 
-# Paths below the API's mount point and the site root look the same after this prefix.
-_PREFIX = r"^/(?:api/v1/)?"
-_CIRCLE_PATH = re.compile(_PREFIX + r"circles/(?P<slug>[-\w]+)(?:/|$)")
-_RECORD_PATH = re.compile(_PREFIX + r"(?P<kind>links|mandates|elections)/(?P<pk>\d+)(?:/|$)")
+# The circle's own pages (`/circles/<slug>/…`) and pages of records that belong to one circle.
+# Only used to choose where to send someone: a URL missing here is still refused by the rules.
+_CIRCLE_PATH = re.compile(r"^/circles/(?P<slug>[-\w]+)(?:/|$)")
+_RECORD_PATH = re.compile(r"^/(?P<kind>links|mandates|elections)/(?P<pk>\d+)(?:/|$)")
 
-
-def api_message() -> str:
-    return _(
-        "This circle requires two-factor authentication of its members: set up an authenticator "
-        "app for your account (Account → Two-factor authentication) first."
-    )
+# allauth's name for an authentication step that used an authenticator (app or recovery code).
+_MFA_METHOD = "mfa"
 
 
 def page_message(circle_name: str) -> str:
@@ -44,8 +57,15 @@ def page_message(circle_name: str) -> str:
     ) % {"c": circle_name}
 
 
+def sign_in_again_message(circle_name: str) -> str:
+    return _(
+        "%(c)s requires two-factor authentication of its members, and this time you signed in "
+        "with your password only. Enter a code from your authenticator app to open its pages."
+    ) % {"c": circle_name}
+
+
 def has_two_factor(user: Any) -> bool:
-    """Whether the user signs in with an authenticator app (recovery codes alone do not count)."""
+    """Whether the user has an authenticator app (recovery codes alone do not count)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(
@@ -53,21 +73,42 @@ def has_two_factor(user: Any) -> bool:
     )
 
 
-def _locked_circles(user: Any) -> dict[int, tuple[str, str]]:
-    """{circle id: (slug, name)} of the user's circles that shut them out. Cached per request."""
-    cached = getattr(user, "_circlework_two_factor_locked", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+def session_used_second_factor(request: HttpRequest, user: Any) -> bool:
+    """Whether this browser session signed in (or confirmed itself) with a second factor.
+
+    Costs no query for a password-only session, one for a session that used a second factor
+    (the account must still have its authenticator app: turning it off ends the mark too).
+    """
+    records = get_authentication_records(request, user)
+    if not any(record.get("method") == _MFA_METHOD for record in records):
+        return False
+    return has_two_factor(user)
+
+
+@receiver(mfa_signals.authenticator_added, dispatch_uid="circlework_two_factor_activated")
+def on_authenticator_added(
+    sender: Any, request: HttpRequest | None, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    """Setting up the authenticator app needs a code from it: count that as this session's use."""
+    if request is None or authenticator.type != Authenticator.Type.TOTP:
+        return
+    # allauth's own log of the session's authentication steps, the one that
+    # `session_used_second_factor` reads (an internal module: its public twin only reads).
+    from allauth.account.internal.flows.login import record_authentication
+
+    record_authentication(
+        request, user, _MFA_METHOD, id=authenticator.pk, type=authenticator.type, activated=True
+    )
+
+
+def _circles_needing_it(user: Any) -> dict[int, tuple[str, str]]:
+    """{circle id: (slug, name)} of the user's circles that require a second factor."""
     rows = (
         Membership.objects.current()
         .filter(practitioner__user_id=user.pk, circle__requires_two_factor=True)
         .values_list("circle_id", "circle__slug", "circle__name")
     )
-    locked = {pk: (slug, name) for pk, slug, name in rows}
-    if locked and has_two_factor(user):
-        locked = {}
-    user._circlework_two_factor_locked = locked
-    return locked
+    return {pk: (slug, name) for pk, slug, name in rows}
 
 
 def _record_circle_ids(kind: str, pk: int) -> set[int]:
@@ -87,28 +128,31 @@ def _record_circle_ids(kind: str, pk: int) -> set[int]:
     return {circle_id} if circle_id is not None else set()
 
 
-def blocking_circle(user: Any, path: str) -> tuple[str, str] | None:
-    """(slug, name) of the circle this path belongs to, if it shuts this user out; else None.
+def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | None:
+    """(circle name, whether the user has an authenticator app) when `path` is a page of a circle
+    of theirs that requires a second factor this request has not used; else None.
 
-    Costs one query on a circle's paths (none elsewhere) for a member of no such circle.
+    No query for anonymous visitors, for requests with the mark, or away from circle pages;
+    one on a circle's pages for a member of no such circle.
     """
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False) or second_factor_used(user):
         return None
     circle_match = _CIRCLE_PATH.match(path)
     record_match = None if circle_match else _RECORD_PATH.match(path)
     if circle_match is None and record_match is None:
         return None
-    locked = _locked_circles(user)
-    if not locked:
+    circles = _circles_needing_it(user)
+    if not circles:
         return None
     if circle_match is not None:
-        slug = circle_match["slug"]
-        return next((v for v in locked.values() if v[0] == slug), None)
-    assert record_match is not None
-    for circle_id in _record_circle_ids(record_match["kind"], int(record_match["pk"])):
-        if circle_id in locked:
-            return locked[circle_id]
-    return None
+        names = [name for slug, name in circles.values() if slug == circle_match["slug"]]
+    else:
+        assert record_match is not None
+        ids = _record_circle_ids(record_match["kind"], int(record_match["pk"]))
+        names = [circles[pk][1] for pk in sorted(ids) if pk in circles]
+    if not names:
+        return None
+    return names[0], has_two_factor(user)
 
 
 def members_without_two_factor(circle: Circle) -> tuple[int, int]:

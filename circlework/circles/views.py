@@ -283,7 +283,7 @@ def circle_history(request: HttpRequest, slug: str) -> HttpResponse:
         "circles/circle_history.html",
         {
             "circle": circle,
-            "events": selectors.circle_history(circle=circle),
+            "events": selectors.circle_history(user=request.user, circle=circle),
             "former": [
                 m
                 for m in selectors.circle_members(

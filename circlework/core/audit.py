@@ -34,12 +34,15 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from circlework.core import names
 from circlework.core.models import AuditEvent
 
 if TYPE_CHECKING:
     from circlework.accounts.models import Practitioner
     from circlework.circles.models import Circle, Federation
+    from circlework.core.visibility import Audience
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
@@ -51,10 +54,14 @@ SEAL_GRACE = timedelta(minutes=15)
 
 
 def actor_digest(practitioner_id: int | None) -> str:
-    """A keyed digest of who acted: stable after their account is deleted, not reversible."""
+    """A keyed digest of who acted: stable after their account is deleted, not reversible.
+
+    Keyed by AUDIT_DIGEST_KEY, never by SECRET_KEY: a development secret known to anyone would
+    let them test every practitioner id against the digests of an erased account's events.
+    """
     if practitioner_id is None:
         return ""
-    key = settings.SECRET_KEY.encode()
+    key = settings.AUDIT_DIGEST_KEY.encode()
     return hmac.new(key, f"practitioner:{practitioner_id}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -107,7 +114,10 @@ def record(
         verb=verb,
         object_type=target._meta.label_lower,
         object_id=str(target.pk or ""),
-        summary=summary[:400],
+        # Names are never stored: people are tokens (circlework.core.names.text), given names
+        # when read, so the sealed summary never has to change when a person hides their name
+        # or deletes their account. Any plain string is stored escaped.
+        summary=names.clip(summary, 400),
         circle=circle,
         federation=federation,
         # Stored as it reads back from JSON, so the hash is the same after a round trip.
@@ -262,3 +272,33 @@ def overdue(
                 "was never sealed into the chain, so nothing vouched for it while it waited "
                 "(is the task worker running?)",
             )
+
+
+@dataclass(frozen=True)
+class ReadEvent:
+    """An audit event as one reader reads it: who acted and what they did, names as far as the
+    reader may see them (the one name rule, circlework.core.visibility)."""
+
+    event: AuditEvent
+    actor: str
+    summary: str
+
+
+def read_events(events: Iterable[AuditEvent], audience: Audience) -> list[ReadEvent]:
+    """Events with their actors named and summaries rendered for this audience (a few queries
+    however many events)."""
+    from circlework.core.visibility import A_FORMER_MEMBER, names_for
+
+    rows = list(events)
+    actors = names_for(audience, [e.actor_id for e in rows if e.actor_id is not None])
+    summaries = names.render_all([(e.summary, e.created_at) for e in rows], audience)
+    out = []
+    for event, summary in zip(rows, summaries, strict=True):
+        if event.by_system:
+            actor = str(_("Circlework (scheduled)"))
+        elif event.actor_id is None:
+            actor = str(A_FORMER_MEMBER)
+        else:
+            actor = actors.get(event.actor_id, str(A_FORMER_MEMBER))
+        out.append(ReadEvent(event, actor, summary))
+    return out

@@ -53,6 +53,25 @@ class Conflict(ApplicationError):
     status_code = 409
 
 
+class TooLarge(ApplicationError):
+    """A request body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig)."""
+
+    status_code = 413
+
+    def __init__(self, message: str | None = None, **kwargs: object):
+        super().__init__(message or too_large_message())
+
+
+def too_large_message() -> str:
+    from django.conf import settings
+    from django.template.defaultfilters import filesizeformat
+
+    return str(
+        _("The request is too large: at most %(size)s can be sent at once.")
+        % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+    )
+
+
 class StaleEdit(Conflict):
     """An edit written on a version that is no longer current (optimistic versioning).
 

@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "polls": awaiting_answer(practitioner=practitioner),
         "reviews_due": reviews_due_for(practitioner=practitioner),
         "today": timezone.localdate(),
-        "notifications": unread(practitioner=practitioner, limit=8),
+        "notifications": unread(practitioner=practitioner, limit=8, user=request.user),
         "mandates": mandates_held(practitioner=practitioner),
         "elections": elections_awaiting_me(practitioner=practitioner),
     }

@@ -43,8 +43,38 @@ class Audience:
 ANONYMOUS = Audience()
 
 
+# The circle statuses that count as "the federation": its audience here, and (through
+# circles.covenant, which reads this) its elections' electorate and the circles whose consent its
+# decisions need. A circle counts once the federation has validated it ("member"); a forming
+# circle's members see what the public sees plus what their own circle and its links share.
+FEDERATION_STATUSES: tuple[str, ...] = ("member",)
+
+
+# Set on the request's user by the session middleware (from allauth's record of how this
+# session signed in) and by the API's token check (from how the token was created). Absent means
+# "no second factor": code that is not serving a request must say so explicitly.
+SECOND_FACTOR_ATTR = "_circlework_second_factor"
+
+
+def mark_second_factor(user: Any, used: bool) -> None:
+    """Record whether this user's current session (or token) used a second factor."""
+    setattr(user, SECOND_FACTOR_ATTR, used)
+    forget_audience(user)
+
+
+def second_factor_used(user: Any) -> bool:
+    return bool(getattr(user, SECOND_FACTOR_ATTR, False))
+
+
 def audience_for(user: Any) -> Audience:
-    """The audience for a request user; cached on the user object for the request."""
+    """The audience for a request user; cached on the user object for the request.
+
+    Two rules are decided here and nowhere else:
+    - a member of a circle that requires two-factor authentication counts as its member only
+      in a session (or through a token) that used a second factor;
+    - "the federation" is the circles the federation has validated (status member): a member
+      of a forming circle is not in the federation's audience until the circle is validated.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     cached = getattr(user, "_circlework_audience", None)
@@ -58,12 +88,16 @@ def audience_for(user: Any) -> Audience:
     rows = list(
         Membership.objects.current()
         .filter(practitioner_id=practitioner.pk)
-        .values_list("circle_id", "circle__federation_id")
+        .values_list(
+            "circle_id", "circle__federation_id", "circle__status", "circle__requires_two_factor"
+        )
     )
+    second_factor = second_factor_used(user)
+    counted = [row for row in rows if second_factor or not row[3]]
     audience = Audience(
         practitioner_id=practitioner.pk,
-        circle_ids=frozenset(r[0] for r in rows),
-        federation_ids=frozenset(r[1] for r in rows),
+        circle_ids=frozenset(r[0] for r in counted),
+        federation_ids=frozenset(r[1] for r in counted if r[2] in FEDERATION_STATUSES),
     )
     user._circlework_audience = audience
     return audience
@@ -89,10 +123,14 @@ def can_see(
         return True
     if audience.is_anonymous:
         return False
+    # A record's own circles always see it at circle level or wider, validated or not: a
+    # forming circle's members read their own circle's federation-level records.
+    if level in (Visibility.FEDERATION, Visibility.CIRCLE) and not audience.circle_ids.isdisjoint(
+        circle_ids
+    ):
+        return True
     if level == Visibility.FEDERATION:
         return not audience.federation_ids.isdisjoint(federation_ids)
-    if level == Visibility.CIRCLE:
-        return not audience.circle_ids.isdisjoint(circle_ids)
     return False
 
 
@@ -118,5 +156,127 @@ def visible_q(
             }
         )
     if circle_field:
-        q |= Q(**{level_field: Visibility.CIRCLE, f"{circle_field}__in": audience.circle_ids})
+        q |= Q(
+            **{
+                f"{level_field}__in": (Visibility.CIRCLE, Visibility.FEDERATION),
+                f"{circle_field}__in": audience.circle_ids,
+            }
+        )
     return q
+
+
+# --- names ----------------------------------------------------------------------------------------
+# Who may see a practitioner's name: decided here and nowhere else. Pages, the API, notifications,
+# the circle history and exports all ask `can_see_name` / `names_for`; stored texts carry ids and
+# are given names when read (circlework.core.names), so a name never outlives its owner's choice.
+
+A_MEMBER = _("a member")
+A_FORMER_MEMBER = _("a former member")
+
+
+def name_reach(practitioner_ids: Iterable[int]) -> dict[int, tuple[set[int], set[int]]]:
+    """Each practitioner's reach for their name: the circles they belong to now, and those
+    circles' federations. One query for any number of practitioners."""
+    from circlework.circles.models import Membership
+
+    wanted = set(practitioner_ids)
+    reach: dict[int, tuple[set[int], set[int]]] = {pk: (set(), set()) for pk in wanted}
+    if not wanted:
+        return reach
+    rows = (
+        Membership.objects.current()
+        .filter(practitioner_id__in=wanted)
+        .values_list("practitioner_id", "circle_id", "circle__federation_id")
+    )
+    for pk, circle_id, federation_id in rows:
+        reach[pk][0].add(circle_id)
+        reach[pk][1].add(federation_id)
+    return reach
+
+
+def circle_audience(circle: Any) -> Audience:
+    """What every member of a circle may see, as one audience: for a text written once for all
+    of them (a proposal put to the circle), which must show nothing one of them may not see."""
+    federations = frozenset({circle.federation_id}) if _is_validated(circle) else frozenset()
+    return Audience(
+        practitioner_id=0, circle_ids=frozenset({circle.pk}), federation_ids=federations
+    )
+
+
+def _is_validated(circle: Any) -> bool:
+    return circle.status in FEDERATION_STATUSES
+
+
+def can_see_name(
+    audience: Audience,
+    practitioner: Any,
+    *,
+    reach: tuple[Iterable[int], Iterable[int]] | None = None,
+) -> bool:
+    """Whether this audience may see the practitioner's name, by the practitioner's own setting.
+
+    "My circles" means the circles the practitioner belongs to now; "my federation" their
+    circles' federations (and the audience's federation counts only validated circles, see
+    `audience_for`). `reach` is the practitioner's (circles, federations) when already known.
+    """
+    if practitioner is None:
+        return False
+    if reach is None:
+        reach = name_reach([practitioner.pk])[practitioner.pk]
+    circles, federations = reach
+    level = str(practitioner.display_name_visibility)
+    # The levels widen one another (can_see): a name shown to the federation is shown to the
+    # person's own circles too, even a forming circle whose members are not yet "the federation".
+    return can_see(
+        audience,
+        level=level,
+        owner_id=practitioner.pk,
+        circle_ids=circles,
+        federation_ids=federations,
+    )
+
+
+def name_for(audience: Audience, practitioner: Any, *, hidden: str | None = None) -> str:
+    """The practitioner's name as this audience may see it: their name, "a member" (or `hidden`)
+    where they keep it from this audience, "a former member" where the account is gone."""
+    if practitioner is None:
+        return str(A_FORMER_MEMBER)
+    if can_see_name(audience, practitioner):
+        return str(practitioner.display_name)
+    return str(A_MEMBER) if hidden is None else hidden
+
+
+def names_for(
+    audience: Audience, practitioners: Iterable[Any], *, hidden: str | None = None
+) -> dict[int, str]:
+    """`name_for` for many at once (practitioners or their ids; None is skipped), by id, in two
+    queries. An id with no practitioner (a deleted account) is "a former member"."""
+    from circlework.accounts.models import Practitioner
+
+    objects: dict[int, Any] = {}
+    ids: set[int] = set()
+    for item in practitioners:
+        if item is None:
+            continue
+        if isinstance(item, int):
+            ids.add(item)
+        else:
+            objects[item.pk] = item
+    missing = ids - set(objects)
+    if missing:
+        for p in Practitioner.objects.filter(pk__in=missing).only(
+            "pk", "display_name", "display_name_visibility", "created_at"
+        ):
+            objects[p.pk] = p
+    reach = name_reach(objects)
+    shown = {
+        pk: (
+            str(p.display_name)
+            if can_see_name(audience, p, reach=reach[pk])
+            else (str(A_MEMBER) if hidden is None else hidden)
+        )
+        for pk, p in objects.items()
+    }
+    for pk in ids - set(objects):
+        shown[pk] = str(A_FORMER_MEMBER)
+    return shown

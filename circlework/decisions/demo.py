@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.models import Agreement, AgreementVersion
-from circlework.agreements.services import add_months, agreement_borrow
+from circlework.agreements.services import add_months, agreement_borrow, agreement_propose
 from circlework.circles.models import Circle
 from circlework.circles.selectors import current_members
+from circlework.core.visibility import Visibility
 from circlework.decisions import services
 from circlework.decisions.models import Outcome, Proposal
 
@@ -200,9 +201,11 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
 
     manchester = circles["Manchester Forming Circle"]
-    services.proposal_open(
+    # A draft the circle keeps to itself once adopted, until it chooses to share it wider.
+    agreement_propose(
         actor=people["olu"],
         circle=manchester,
+        visibility=Visibility.CIRCLE,
         title="Our ethical statement (first draft)",
         text="A first draft of our ethical statement, to be circulated to the network once we agree it.",
         closes_at=timezone.now() + timedelta(days=12),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.agreements.models import Agreement, AgreementKind
-from circlework.circles.covenant import RANGES, OfficerElectorate
+from circlework.circles.covenant import RANGES, FormingCirclesMay, OfficerElectorate
 from circlework.circles.models import Circle
 from circlework.decisions.models import Process, RuleChoice, StanceChoice
 
@@ -56,6 +56,18 @@ class ProposalForm(forms.Form):
     new_agreement_title = forms.CharField(
         label=_("Title of new agreement"), max_length=200, required=False
     )
+    # Who reads the new agreement once adopted: the circle's own page's level or narrower
+    # (choices set per circle below, by agreements.rules).
+    new_agreement_visibility = forms.ChoiceField(
+        label=_("Who can read the new agreement"),
+        choices=[],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Never more widely than your circle's own page. Members can change it later. An "
+            "ethical statement reaches the public only when a member publishes it on the register."
+        ),
+    )
     agreement_text = forms.CharField(
         label=_("Agreement text it would adopt"),
         widget=forms.Textarea(attrs={"rows": 8}),
@@ -84,6 +96,13 @@ class ProposalForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.fields["agreement"].queryset = Agreement.objects.filter(circle=circle)  # type: ignore[attr-defined]
+        from circlework.agreements.models import AGREEMENT_LEVEL_WORDS
+        from circlework.agreements.rules import agreement_levels, default_level
+
+        self.fields["new_agreement_visibility"].choices = [  # type: ignore[attr-defined]
+            (level, AGREEMENT_LEVEL_WORDS[level]) for level in agreement_levels(circle.visibility)
+        ]
+        self.fields["new_agreement_visibility"].initial = default_level(circle.visibility)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -207,6 +226,16 @@ class FederationProposalForm(forms.Form):
     review_months = forms.IntegerField(
         label=_("Review the covenant after (months)"), required=False
     )
+    forming_circles_may = forms.MultipleChoiceField(
+        label=_("Members of forming circles (not yet validated) may also"),
+        choices=FormingCirclesMay.CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "Whatever is ticked, a forming circle has no say in federation decisions, elections "
+            "or the covenant until other circles validate it."
+        ),
+    )
 
     COVENANT_FIELDS = (
         "revise_covenant",
@@ -217,6 +246,7 @@ class FederationProposalForm(forms.Form):
         "no_closed_triangles",
         "officer_electorate",
         "review_months",
+        "forming_circles_may",
     )
     RULE_FIELDS = COVENANT_FIELDS[2:]
 

@@ -44,10 +44,45 @@ def is_comment_author(user: Any, comment: Any) -> bool:
 
 
 @rules.predicate
+def is_member_of_comment_circle(user: Any, comment: Any) -> bool:
+    """Writing your own comment is still a write about the circle: a member who has left keeps
+    what they wrote there, as it stands, but no longer changes it."""
+    return comment is not None and bool(is_circle_member(user, comment.proposal.circle))
+
+
+@rules.predicate
 def is_federation_member(user: Any, federation: Any) -> bool:
+    """A member of a circle the federation has validated (core.visibility decides)."""
     from circlework.core.visibility import audience_for
 
     return federation is not None and federation.pk in audience_for(user).federation_ids
+
+
+@rules.predicate
+def may_follow_as_forming_circle(user: Any, federation: Any) -> bool:
+    """A member of a forming circle in the federation, where the covenant lets forming circles
+    follow the federation's decisions (circles.covenant.FormingCirclesMay)."""
+    from circlework.circles.covenant import FormingCirclesMay, forming_circles_may
+    from circlework.circles.models import Circle
+    from circlework.core.visibility import audience_for
+
+    if federation is None or not user.is_authenticated:
+        return False
+    circle_ids = audience_for(user).circle_ids
+    return bool(
+        circle_ids
+        and Circle.objects.filter(pk__in=circle_ids, federation_id=federation.pk).exists()
+        and forming_circles_may(federation, FormingCirclesMay.FOLLOW_FEDERATION_DECISIONS)
+    )
+
+
+@rules.predicate
+def circle_counts_in_federation(user: Any, circle: Any) -> bool:
+    """The circle is part of the federation (validated): only such a circle raises federation
+    proposals, forms a position on them and is asked for its consent."""
+    from circlework.circles.covenant import counts_in_federation
+
+    return circle is not None and counts_in_federation(circle)
 
 
 @rules.predicate
@@ -64,8 +99,18 @@ def is_circle_delegate(user: Any, circle: Any) -> bool:
     )
 
 
-rules.add_perm("decisions.view_federation_decisions", is_federation_member)
-rules.add_perm("decisions.record_circle_position", is_circle_delegate)
+rules.add_perm(
+    "decisions.view_federation_decisions", is_federation_member | may_follow_as_forming_circle
+)
+rules.add_perm("decisions.raise_federation_proposals", is_federation_member)  # object: federation
+# Object: the circle it is raised by, or whose position is formed or recorded.
+rules.add_perm(
+    "decisions.raise_federation_proposal", is_circle_member & circle_counts_in_federation
+)
+rules.add_perm(
+    "decisions.deliberate_federation_proposal", is_circle_member & circle_counts_in_federation
+)
+rules.add_perm("decisions.record_circle_position", is_circle_delegate & circle_counts_in_federation)
 rules.add_perm("decisions.view_decisions", is_circle_member)
 rules.add_perm("decisions.open_proposal", is_circle_member)
 rules.add_perm("decisions.view_proposal", is_member_of_proposal_circle)
@@ -78,4 +123,4 @@ rules.add_perm(
 rules.add_perm("decisions.close_proposal", is_proposal_author & is_member_of_proposal_circle)
 rules.add_perm("decisions.withdraw_proposal", is_proposal_author & is_member_of_proposal_circle)
 rules.add_perm("decisions.remind", is_member_of_proposal_circle)
-rules.add_perm("decisions.edit_comment", is_comment_author)
+rules.add_perm("decisions.edit_comment", is_comment_author & is_member_of_comment_circle)

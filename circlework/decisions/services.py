@@ -127,6 +127,8 @@ def proposal_open(
         and federation_proposal.federation_id != circle.federation_id
     ):
         raise InvalidInput(_("That federation proposal belongs to another federation."))
+    if federation_proposal is not None:
+        _require_in_federation(actor, circle)
     _check_closing(closes_at)
     if agreement is not None and agreement.circle_id != circle.pk:
         raise InvalidInput(
@@ -774,7 +776,49 @@ def _lock_federation_proposal(fp: FederationProposal) -> FederationProposal:
 
 
 def federation_circles(federation_id: int) -> list[Circle]:
-    return list(Circle.objects.filter(federation_id=federation_id).order_by("name"))
+    """The circles a federation decision asks, and whose consent it needs: the validated ones
+    (circles.covenant decides who counts as the federation). A forming circle is not asked, so
+    its silence holds nothing up."""
+    from circlework.circles.covenant import federation_circles as counting
+
+    return list(counting(federation_id))
+
+
+def _followers(federation: Any) -> Any:
+    """Who is told about federation proposals: the federation's members, and the members of its
+    forming circles where the covenant lets them follow its decisions."""
+    from circlework.circles.covenant import (
+        FormingCirclesMay,
+        federation_members,
+        forming_circles_may,
+    )
+
+    if not forming_circles_may(federation, FormingCirclesMay.FOLLOW_FEDERATION_DECISIONS):
+        return federation_members(federation)
+    return (
+        Practitioner.objects.filter(
+            memberships__circle__federation=federation, memberships__left_at__isnull=True
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _require_in_federation(actor: Practitioner, circle: Circle) -> None:
+    """Only a circle of the federation (validated) forms a position on its proposals."""
+    from circlework.circles.covenant import counts_in_federation
+    from circlework.core.errors import NotAllowed
+
+    if not counts_in_federation(circle):
+        raise NotAllowed(not_in_federation_message(circle))
+    require("decisions.deliberate_federation_proposal", actor, circle)
+
+
+def not_in_federation_message(circle: Circle) -> str:
+    return _(
+        "%(c)s is a forming circle: the federation asks its validated circles, and will ask "
+        "%(c)s once other circles have validated it."
+    ) % {"c": circle.name}
 
 
 def _covenant_revision(
@@ -824,11 +868,18 @@ def federation_proposal_open(
     covenant_text: str = "",
     covenant_parameters: Mapping[str, Any] | None = None,
 ) -> FederationProposal:
-    """A member raises a federation question on behalf of their circle; every circle is asked.
+    """A member raises a federation question on behalf of their circle; every circle of the
+    federation (validated) is asked.
 
     With a covenant text (and rules), agreeing the proposal adopts the next covenant version.
     """
+    from circlework.circles.covenant import counts_in_federation
+    from circlework.core.errors import NotAllowed
+
     require("decisions.open_proposal", actor, circle)
+    if not counts_in_federation(circle):
+        raise NotAllowed(not_in_federation_message(circle))
+    require("decisions.raise_federation_proposal", actor, circle)
     _check_closing(closes_at)
     new_covenant, new_rules = _covenant_revision(circle, covenant_text, covenant_parameters)
     if new_covenant and closes_at < timezone.now() + COVENANT_MIN_OPEN:
@@ -863,14 +914,7 @@ def federation_proposal_open(
         summary=_("%(c)s raised a federation proposal: “%(t)s”")
         % {"c": circle.name, "t": fp.title},
     )
-    members = (
-        Practitioner.objects.filter(
-            memberships__circle__federation=circle.federation, memberships__left_at__isnull=True
-        )
-        .exclude(pk=actor.pk)
-        .distinct()
-    )
-    for member in members:
+    for member in _followers(circle.federation).exclude(pk=actor.pk):
         notify(
             recipient=member,
             kind=NotificationKind.PROPOSAL,
@@ -898,11 +942,14 @@ def circle_position_record(
 ) -> CirclePosition:
     """The circle's delegate (a live delegate mandate) records the circle's position, with its
     reasons and inner dissent."""
+    from circlework.circles.covenant import counts_in_federation
     from circlework.core.errors import NotAllowed
     from circlework.mandates.selectors import lapsed_mandate
     from circlework.mandates.services import require_mandate
 
     circle = Circle.objects.select_related("federation").get(pk=circle.pk)
+    if not counts_in_federation(circle):
+        raise NotAllowed(not_in_federation_message(circle))
     if not has_delegate(circle) and lapsed_mandate(actor, DELEGATE_GRANT, circle=circle) is None:
         raise NotAllowed(no_delegate_message(circle))
     # Only a live delegate mandate carries this: one that has ended is refused with its date.
@@ -971,17 +1018,19 @@ def _names(circles: Mapping[int, Circle], ids: Any) -> str:
 
 
 def _covenant_verdict(circles: Mapping[int, Circle], positions: Mapping[int, Stance]) -> Verdict:
-    """The covenant changes only when every circle has spoken and none disagrees or blocks.
+    """The covenant changes only when every circle of the federation (validated) has spoken and
+    none disagrees or blocks.
 
     Agreeing, agreeing with concerns and standing aside are consent; silence never is, not even
     at the deadline (a circle without a delegate cannot speak, so it holds the covenant as it is).
+    A forming circle is not asked: founding a circle gives no hold over the covenant.
     """
     current = {cid: s for cid, s in positions.items() if cid in circles}
     missing = frozenset(circles.keys() - current.keys())
     counts = {s.value: sum(1 for v in current.values() if v == s) for s in Stance}
     opposed = [cid for cid, s in current.items() if s in (Stance.DISAGREE, Stance.BLOCK)]
     if not circles:
-        reason, passes = _("The federation has no circles."), False
+        reason, passes = _("The federation has no validated circles."), False
     elif opposed:
         reason = _(
             "The covenant changes only when no circle disagrees or blocks: %(c)s did not consent."
@@ -1002,12 +1051,21 @@ def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None =
     """Circles decide by consent: no circle blocks, and every circle spoke or had its time.
 
     A proposal that revises the covenant needs every circle's consent, spoken (`_covenant_verdict`).
+    "Every circle" is the federation's validated circles, now: a position recorded while a circle
+    was validated no longer counts once its validation lapses.
     """
     by_id = {c.pk: c for c in federation_circles(fp.federation_id)}
     circles = set(by_id)
     positions = {cid: Stance(p.stance) for cid, p in circle_positions(fp).items()}
     if fp.revises_covenant:
         return _covenant_verdict(by_id, positions)
+    if not circles:
+        return Verdict(
+            False,
+            _("The federation has no validated circles."),
+            frozenset(),
+            {stance.value: 0 for stance in Stance},
+        )
     return evaluate(
         Rule(RuleKind.CONSENT),
         members=circles,
@@ -1054,10 +1112,7 @@ def federation_proposal_close(
         from circlework.circles.services import covenant_adopt
 
         covenant_adopt(federation_proposal=fp)
-    members = Practitioner.objects.filter(
-        memberships__circle__federation=fp.federation, memberships__left_at__isnull=True
-    ).distinct()
-    for member in members:
+    for member in _followers(fp.federation):
         notify(
             recipient=member,
             kind=NotificationKind.OUTCOME,

@@ -89,8 +89,16 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
                 "rule": d["rule"],
                 "fallback_after_rounds": d.get("fallback_after_rounds") or 3,
             }
+        # A new agreement goes through agreements.services with who will read it once adopted.
+        opener = services.proposal_open
+        if adopts == "new" and d.get("new_agreement_visibility"):
+            from functools import partial
+
+            from circlework.agreements.services import agreement_propose
+
+            opener = partial(agreement_propose, visibility=d["new_agreement_visibility"])
         try:
-            proposal = services.proposal_open(
+            proposal = opener(
                 actor=me(request),
                 circle=circle,
                 title=d["title"],
@@ -432,9 +440,23 @@ def _federation(slug: str) -> Any:
 
 
 def _my_circles_in(request: HttpRequest, federation: Any) -> Any:
+    """My circles that are part of the federation (validated): they raise, deliberate and
+    give positions. My forming circles are `_my_forming_circles_in`."""
+    from circlework.circles.covenant import in_federation_q
     from circlework.circles.selectors import circles_of
 
-    return circles_of(practitioner=me(request)).filter(federation=federation)
+    return circles_of(practitioner=me(request)).filter(in_federation_q(), federation=federation)
+
+
+def _my_forming_circles_in(request: HttpRequest, federation: Any) -> Any:
+    from circlework.circles.covenant import in_federation_q
+    from circlework.circles.selectors import circles_of
+
+    return (
+        circles_of(practitioner=me(request))
+        .filter(federation=federation)
+        .exclude(in_federation_q())
+    )
 
 
 @login_required
@@ -447,7 +469,12 @@ def federation_proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "decisions/federation_proposal_list.html",
-        {"federation": federation, "proposals": proposals, "section": "decisions"},
+        {
+            "federation": federation,
+            "proposals": proposals,
+            "may_raise": allowed("decisions.raise_federation_proposals", request.user, federation),
+            "section": "decisions",
+        },
     )
 
 
@@ -461,7 +488,7 @@ def _current_covenant_initial(federation: Any) -> dict[str, Any]:
 @login_required
 def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     federation = _federation(slug)
-    require_perm(request, "decisions.view_federation_decisions", federation)
+    require_perm(request, "decisions.raise_federation_proposals", federation)
     form = FederationProposalForm(
         request.POST or None,
         circles=_my_circles_in(request, federation),
@@ -483,7 +510,8 @@ def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
             form_error(form, exc)
         else:
             messages.success(
-                request, _("Every circle in the federation has been asked for its position.")
+                request,
+                _("Every validated circle in the federation has been asked for its position."),
             )
             return redirect(fp)
     return render(
@@ -560,6 +588,11 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
         "fp": fp,
         "rows": rows,
         "mine": mine,
+        # A member of a forming circle following as the covenant allows: told why they have no say.
+        "forming": [
+            services.not_in_federation_message(c)
+            for c in _my_forming_circles_in(request, fp.federation)
+        ],
         "verdict": services.federation_verdict(fp),
         "section": "decisions",
     }
@@ -584,6 +617,8 @@ def circle_position_record(request: HttpRequest, slug: str, pk: int) -> HttpResp
     if circle is None:
         messages.error(request, _("Choose one of your circles."))
         return redirect(fp)
+    if not allowed("decisions.deliberate_federation_proposal", request.user, circle):
+        raise PermissionDenied
     if not allowed("decisions.record_circle_position", request.user, circle):
         from circlework.mandates.selectors import lapsed_mandate
         from circlework.mandates.services import lapsed_message
@@ -646,7 +681,7 @@ def federation_proposal_deliberate(request: HttpRequest, slug: str, pk: int) -> 
     if circle is None:
         messages.error(request, _("Choose one of your circles."))
         return redirect(fp)
-    require_perm(request, "decisions.open_proposal", circle)
+    require_perm(request, "decisions.deliberate_federation_proposal", circle)
     try:
         proposal = services.proposal_open(
             actor=me(request),

@@ -1,7 +1,8 @@
 """Who may see and take part in elections.
 
 A circle's elections are its members' business; a federation's elections are the business of
-every member of its circles. Anyone who may see an election may nominate (in a consent election
+every member of its circles — the circles it has validated (core.visibility and circles.covenant
+decide who counts as the federation: a forming circle does not yet). Anyone who may see an election may nominate (in a consent election
 only its electors, one nomination each); only electors vote, consent or object; only the
 facilitator moves a consent election on, proposes a candidate or cancels it; only the nominee
 answers a nomination. The facilitator is whoever holds a live mandate to facilitate elections in
@@ -40,7 +41,7 @@ def is_member_of_federation(user: Any, federation: Any) -> bool:
 
 @rules.predicate
 def is_in_election_scope(user: Any, election: Any) -> bool:
-    """A member of the election's circle, or of any circle of the election's federation."""
+    """A member of the election's circle, or of any validated circle of its federation."""
     if election is None or not user.is_authenticated:
         return False
     audience = audience_for(user)

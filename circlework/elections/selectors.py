@@ -18,8 +18,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
+from circlework.circles.covenant import in_federation_q
 from circlework.circles.models import Circle, Federation, Membership
-from circlework.core.visibility import Visibility, audience_for, can_see
+from circlework.core.names import fill
+from circlework.core.visibility import (
+    A_MEMBER,
+    FEDERATION_STATUSES,
+    Visibility,
+    audience_for,
+    can_see_name,
+    name_reach,
+)
 from circlework.elections import counting
 from circlework.elections.models import (
     Ballot,
@@ -75,12 +84,16 @@ def role_name(election: Election) -> str:
 def scope_members(
     *, circle: Circle | None = None, federation: Federation | None = None
 ) -> QuerySet[Practitioner]:
-    """Current members of the circle, or of any circle of the federation, by name."""
+    """Current members of the circle, or of any circle of the federation (validated: a forming
+    circle is not yet the federation), by name."""
     # One filter() call: both conditions must hold of the same membership.
     scope: dict[str, Any] = (
         {"memberships__circle": circle}
         if circle is not None
-        else {"memberships__circle__federation": federation}
+        else {
+            "memberships__circle__federation": federation,
+            "memberships__circle__status__in": FEDERATION_STATUSES,
+        }
     )
     qs = Practitioner.objects.filter(memberships__left_at__isnull=True, **scope)
     return qs.distinct().select_related("user").order_by("display_name", "pk")
@@ -97,7 +110,9 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
     """Who may vote (or consent) in each election, now, by election id: the circle's current
     members; every current member of the federation's circles; or the holders of live delegate
     mandates (granting the circle's voice in the federation) who are still members of the circle
-    they speak for. Two queries at most, however many elections and circles."""
+    they speak for. The federation's circles are those it has validated (circles.covenant): a
+    forming circle's members and delegates have no vote in its elections. Two queries at most,
+    however many elections and circles."""
     from circlework.mandates.models import Mandate
 
     elections = list(elections)
@@ -117,20 +132,28 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
         return out
     by_circle: dict[int, set[int]] = defaultdict(set)
     by_federation: dict[int, set[int]] = defaultdict(set)
-    for pk, circle_id, federation_id in (
+    for pk, circle_id, federation_id, status in (
         Membership.objects.current()
-        .filter(Q(circle_id__in=circle_ids) | Q(circle__federation_id__in=federation_ids))
+        .filter(
+            Q(circle_id__in=circle_ids)
+            | (Q(circle__federation_id__in=federation_ids) & in_federation_q("circle__"))
+        )
         .filter(practitioner__isnull=False)
-        .values_list("practitioner_id", "circle_id", "circle__federation_id")
+        .values_list("practitioner_id", "circle_id", "circle__federation_id", "circle__status")
     ):
         by_circle[circle_id].add(pk)
-        by_federation[federation_id].add(pk)
+        if status in FEDERATION_STATUSES:
+            by_federation[federation_id].add(pk)
     delegates: dict[int, set[int]] = defaultdict(set)
     if delegate_federations:
         # Permissions are a JSON list (containment differs between databases): filter in Python.
         for holder_id, circle_id, federation_id, permissions in (
             Mandate.objects.live()
-            .filter(circle__federation_id__in=delegate_federations, holder__isnull=False)
+            .filter(
+                in_federation_q("circle__"),
+                circle__federation_id__in=delegate_federations,
+                holder__isnull=False,
+            )
             .values_list("holder_id", "circle_id", "circle__federation_id", "permissions")
         ):
             if DELEGATE_PERMISSION in (permissions or []) and holder_id in by_circle[circle_id]:
@@ -179,10 +202,13 @@ def facilitation(election: Election) -> Facilitation:
 
 
 def is_in_scope(election: Election, practitioner: Practitioner) -> bool:
+    """A current member of the election's circle, or of a circle of its federation (validated)."""
     members = Membership.objects.current().filter(practitioner=practitioner)
     if election.circle_id is not None:
         return members.filter(circle_id=election.circle_id).exists()
-    return members.filter(circle__federation=election.federation).exists()
+    return members.filter(
+        in_federation_q("circle__"), circle__federation=election.federation
+    ).exists()
 
 
 def name_is_visible_to_electorate(election: Election, practitioner: Practitioner) -> bool:
@@ -241,29 +267,20 @@ def names_with_visibility(user: Any, ids: Iterable[int | None]) -> dict[int, tup
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    circles: dict[int, set[int]] = defaultdict(set)
-    federations: dict[int, set[int]] = defaultdict(set)
-    for pk, circle_id, federation_id in (
-        Membership.objects.current()
-        .filter(practitioner_id__in=wanted)
-        .values_list("practitioner_id", "circle_id", "circle__federation_id")
-    ):
-        circles[pk].add(circle_id)
-        federations[pk].add(federation_id)
-    audience = audience_for(user)
-    names = {}
-    for p in Practitioner.objects.filter(pk__in=wanted).only(
-        "pk", "display_name", "display_name_visibility"
-    ):
-        visible = can_see(
-            audience,
-            level=p.display_name_visibility,
-            owner_id=p.pk,
-            circle_ids=circles[p.pk],
-            federation_ids=federations[p.pk],
+    people = list(
+        Practitioner.objects.filter(pk__in=wanted).only(
+            "pk", "display_name", "display_name_visibility"
         )
-        names[p.pk] = (p.display_name, True) if visible else (_("a member"), False)
-    return names
+    )
+    # The one name rule (core.visibility); a name kept from this viewer reads "a member".
+    audience = audience_for(user)
+    reach = name_reach(p.pk for p in people)
+    return {
+        p.pk: (p.display_name, True)
+        if can_see_name(audience, p, reach=reach[p.pk])
+        else (str(A_MEMBER), False)
+        for p in people
+    }
 
 
 def names_for(user: Any, ids: Iterable[int | None]) -> dict[int, str]:
@@ -332,12 +349,13 @@ def awaiting_me(*, practitioner: Practitioner) -> list[Awaiting]:
     rows = list(
         Membership.objects.current()
         .filter(practitioner=practitioner)
-        .values_list("circle_id", "circle__federation_id")
+        .values_list("circle_id", "circle__federation_id", "circle__status")
     )
     if not rows:
         return []
-    circle_ids = {c for c, _f in rows}
-    federation_ids = {f for _c, f in rows}
+    circle_ids = {c for c, _f, _s in rows}
+    # A forming circle's members are not yet the federation: its elections do not wait for them.
+    federation_ids = {f for _c, f, status in rows if status in FEDERATION_STATUSES}
     open_elections = list(
         Election.objects.filter(Q(circle_id__in=circle_ids) | Q(federation_id__in=federation_ids))
         .exclude(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED])
@@ -726,7 +744,8 @@ def result_view(election: Election, names: dict[int, str]) -> ResultView | None:
         if method in (counting.IRV, counting.STV)
         else []
     )
-    problems = [str(m) for m in (result.get("mandate_problems") or {}).values()]
+    # Stored with tokens for the people they name (services._grant_mandates): named for this viewer.
+    problems = [fill(str(m), names) for m in (result.get("mandate_problems") or {}).values()]
     return ResultView(
         method=method,
         elected=elected,

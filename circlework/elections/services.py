@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.models import Circle, Federation
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
@@ -115,11 +115,12 @@ def _tell(
 
 
 def _title(election: Election, text: str) -> str:
-    return _("%(role)s in %(scope)s: %(text)s") % {
-        "role": selectors.role_name(election),
-        "scope": selectors.scope_name(election),
-        "text": text,
-    }
+    return names.text(
+        _("%(role)s in %(scope)s: %(text)s"),
+        role=selectors.role_name(election),
+        scope=selectors.scope_name(election),
+        text=text,  # a stored text (names.text) stays one; any other string is escaped
+    )
 
 
 def _schedule(election: Election) -> None:
@@ -299,8 +300,12 @@ def election_open(
         election,
         actor=actor,
         verb="election.open",
-        summary=_("%(who)s opened an election for %(role)s in %(scope)s")
-        % {"who": actor.display_name, "role": the_role.name, "scope": scope},
+        summary=names.text(
+            _("%(who)s opened an election for %(role)s in %(scope)s"),
+            who=names.person(actor),
+            role=the_role.name,
+            scope=scope,
+        ),
         data={
             "role": the_role.slug,
             "method": method,
@@ -400,15 +405,17 @@ def _new_nomination(
     validate(nomination, exclude=["election", "accepted"])  # None: not yet answered
     nomination.save()
     if nominee.pk != actor.pk:
-        names = selectors.names_for(nominee.user, [actor.pk])
         notify(
             recipient=nominee,
             kind=NotificationKind.ELECTION,
             title=_title(election, _("you are nominated")),
-            body=_(
-                "%(who)s nominated you: %(why)s\n\nWill you stand? Answer on the election's page."
-            )
-            % {"who": names.get(actor.pk, _("a member")), "why": reason},
+            body=names.text(
+                _(
+                    "%(who)s nominated you: %(why)s\n\nWill you stand? Answer on the election's page."
+                ),
+                who=names.person(actor),
+                why=reason,
+            ),
             url=election.get_absolute_url(),
         )
     return nomination
@@ -453,12 +460,12 @@ def nomination_add(
         actor=actor,
         verb="election.nominate",
         target=nomination,
-        summary=_("%(a)s nominated %(b)s for %(role)s")
-        % {
-            "a": actor.display_name,
-            "b": nominee.display_name,
-            "role": selectors.role_name(election),
-        },
+        summary=names.text(
+            _("%(a)s nominated %(b)s for %(role)s"),
+            a=names.person(actor),
+            b=names.person(nominee),
+            role=selectors.role_name(election),
+        ),
         data={"election": election.pk, "nominee": nominee.pk},
     )
     return nomination
@@ -487,12 +494,13 @@ def nomination_answer(*, actor: Practitioner, nomination: Nomination, accept: bo
         actor=actor,
         verb="election.nomination_accept" if accept else "election.nomination_decline",
         target=nomination,
-        summary=(
+        summary=names.text(
             _("%(who)s accepted to stand for %(role)s")
             if accept
-            else _("%(who)s declined to stand for %(role)s")
-        )
-        % {"who": actor.display_name, "role": selectors.role_name(election)},
+            else _("%(who)s declined to stand for %(role)s"),
+            who=names.person(actor),
+            role=selectors.role_name(election),
+        ),
         data={"election": election.pk},
     )
     return nomination
@@ -522,7 +530,7 @@ def election_change_round(*, actor: Practitioner, election: Election) -> Electio
         election,
         actor=actor,
         verb="election.change_round",
-        summary=_("%(who)s opened the change round") % {"who": actor.display_name},
+        summary=names.text(_("%(who)s opened the change round"), who=names.person(actor)),
     )
     _tell(
         election,
@@ -561,8 +569,11 @@ def nomination_change(
         actor=actor,
         verb="election.nomination_change",
         target=nomination,
-        summary=_("%(a)s changed their nomination to %(b)s")
-        % {"a": actor.display_name, "b": nominee.display_name},
+        summary=names.text(
+            _("%(a)s changed their nomination to %(b)s"),
+            a=names.person(actor),
+            b=names.person(nominee),
+        ),
         data={
             "election": election.pk,
             "nominee": nominee.pk,
@@ -599,18 +610,18 @@ def election_propose(
         election,
         actor=actor,
         verb="election.propose",
-        summary=_("%(a)s proposed %(b)s for %(role)s")
-        % {
-            "a": actor.display_name,
-            "b": candidate.display_name,
-            "role": selectors.role_name(election),
-        },
+        summary=names.text(
+            _("%(a)s proposed %(b)s for %(role)s"),
+            a=names.person(actor),
+            b=names.person(candidate),
+            role=selectors.role_name(election),
+        ),
         data={"candidate": candidate.pk},
     )
     _tell(
         election,
         selectors.electors(election),
-        title=_title(election, _("%(who)s is proposed") % {"who": candidate.display_name}),
+        title=_title(election, names.text(_("%(who)s is proposed"), who=names.person(candidate))),
         body=_("Consent, or object with your reasons, on the election's page."),
         exclude=actor.pk,
     )
@@ -650,12 +661,13 @@ def consent_respond(
         actor=actor,
         verb="election.consent" if stance == ConsentStance.CONSENT else "election.object",
         target=response,
-        summary=(
+        summary=names.text(
             _("%(a)s consents to %(b)s")
             if stance == ConsentStance.CONSENT
-            else _("%(a)s objects to %(b)s")
-        )
-        % {"a": actor.display_name, "b": candidate.display_name},
+            else _("%(a)s objects to %(b)s"),
+            a=names.person(actor),
+            b=names.person(candidate),
+        ),
         data={"election": election.pk, "candidate": candidate.pk},
     )
     if stance == ConsentStance.OBJECT:  # to whoever may facilitate now
@@ -760,7 +772,7 @@ def ballot_cast(*, actor: Practitioner, election: Election, choices: Sequence[in
         actor=actor,
         verb="election.ballot_cast",
         target=cast,
-        summary=_("%(who)s voted") % {"who": actor.display_name},
+        summary=names.text(_("%(who)s voted"), who=names.person(actor)),
         data={"election": election.pk}
         if election.secret
         else {"election": election.pk, "choices": stored},
@@ -794,7 +806,7 @@ def _electorate_refusal(election: Election) -> str:
         return _("Only the circles' delegates vote in this election, as the covenant says.")
     if election.electorate == Electorate.CIRCLE_MEMBERS:
         return _("Only the circle's current members vote in this election.")
-    return _("Only current members of the federation's circles vote in this election.")
+    return _("Only current members of the federation's validated circles vote in this election.")
 
 
 # --- the count ----------------------------------------------------------------------------------
@@ -877,10 +889,12 @@ def _grant_mandates(election: Election, elected: Sequence[int]) -> dict[str, str
                 **selectors.scope_kwargs(election),
             )
         except ApplicationError as exc:
-            problems[str(pk)] = _("%(who)s: no mandate could be granted. %(why)s") % {
-                "who": holder.display_name,
-                "why": exc.message,
-            }
+            # Kept in the result and shown by ResultView: named when read, by the name rule.
+            problems[str(pk)] = names.text(
+                _("%(who)s: no mandate could be granted. %(why)s"),
+                who=names.person(holder),
+                why=exc.message,
+            )
     return problems
 
 
@@ -893,17 +907,19 @@ def _finish(election: Election, result: dict[str, Any]) -> None:
         result = {**result, "mandate_problems": problems}
     election.result = result
     election.save(update_fields=["status", "closed_at", "result", "updated_at"])
-    display = {
-        p.pk: p.display_name
-        for p in Practitioner.objects.filter(pk__in=[int(c) for c in result.get("candidates", [])])
-    }
-    summary = selectors.result_summary(election, display)
+    # Tokens for the candidates (named when read), so the stored summary carries no name; the
+    # rest of the line is the fixed wording of result_summary.
+    tokens = {int(c): str(names.people([int(c)])) for c in result.get("candidates", [])}
+    summary = names.Stored(selectors.result_summary(election, tokens))
     _audit(
         election,
         actor=None,
         verb="election.close",
-        summary=_("Election for %(role)s closed. %(s)s")
-        % {"role": selectors.role_name(election), "s": summary},
+        summary=names.text(
+            _("Election for %(role)s closed. %(s)s"),
+            role=selectors.role_name(election),
+            s=summary,
+        ),
         data={"elected": result.get("elected", []), "note": result.get("note", "")},
     )
     _tell(
@@ -923,25 +939,30 @@ def _start_voting(election: Election) -> None:
         return
     election.status = ElectionStatus.VOTING
     election.save(update_fields=["status", "updated_at"])
-    names = [
-        p.display_name
-        for p in Practitioner.objects.filter(pk__in=selectors.candidate_ids(election)).order_by(
-            "display_name"
-        )
-    ]
+    candidates = names.people(
+        Practitioner.objects.filter(pk__in=selectors.candidate_ids(election))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     _audit(
         election,
         actor=None,
         verb="election.voting_open",
-        summary=_("Voting opened for %(role)s; candidates: %(c)s")
-        % {"role": selectors.role_name(election), "c": ", ".join(names)},
+        summary=names.text(
+            _("Voting opened for %(role)s; candidates: %(c)s"),
+            role=selectors.role_name(election),
+            c=candidates,
+        ),
     )
     _tell(
         election,
         selectors.electors(election),
         title=_title(election, _("voting is open")),
-        body=_("Candidates: %(c)s. Voting closes %(d)s.")
-        % {"c": ", ".join(names), "d": _when(election.voting_closes_at)},
+        body=names.text(
+            _("Candidates: %(c)s. Voting closes %(d)s."),
+            c=candidates,
+            d=_when(election.voting_closes_at),
+        ),
     )
 
 
@@ -982,8 +1003,11 @@ def election_cancel(*, actor: Practitioner, election: Election, reason: str) -> 
         election,
         actor=actor,
         verb="election.cancel",
-        summary=_("%(who)s cancelled the election for %(role)s")
-        % {"who": actor.display_name, "role": selectors.role_name(election)},
+        summary=names.text(
+            _("%(who)s cancelled the election for %(role)s"),
+            who=names.person(actor),
+            role=selectors.role_name(election),
+        ),
         data={"reason": text[:1000]},
     )
     _tell(

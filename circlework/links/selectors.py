@@ -19,7 +19,7 @@ from circlework.circles.covenant import FederationRules, federation_rules
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
 from circlework.circles.selectors import circles_visible_to
 from circlework.core.permissions import allowed
-from circlework.core.visibility import audience_for, can_see
+from circlework.core.visibility import audience_for, can_see_name, name_reach
 from circlework.links.models import CircleLink, LinkMeeting, LinkStatus
 from circlework.links.rule import is_validated, missing_for_membership
 
@@ -183,19 +183,15 @@ def _namer(user: Any, link: CircleLink, people: list[Practitioner | None]) -> di
         if circle_id not in in_circles[practitioner_id]:
             in_circles[practitioner_id].append(circle_id)
     audience = audience_for(user)
+    # The one name rule (core.visibility), with each person's reach in one query.
+    reach = name_reach({p.pk for p in people if p is not None})
     named: dict[int, Person] = {}
     for p in people:
         if p is None or p.pk in named:
             continue
         theirs = sorted(in_circles.get(p.pk, []), key=lambda c: c != link.validating_circle_id)
         circle_name = " / ".join(circles[c].name for c in theirs)
-        visible = can_see(
-            audience,
-            level=p.display_name_visibility,
-            owner_id=p.pk,
-            circle_ids=theirs,
-            federation_ids=[link.federation_id],
-        )
+        visible = can_see_name(audience, p, reach=reach[p.pk])
         named[p.pk] = Person(
             p.pk if visible else None,
             p.display_name

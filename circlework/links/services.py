@@ -27,11 +27,11 @@ from circlework.agreements.services import add_months
 from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
 from circlework.circles.selectors import current_members
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
-from circlework.core.visibility import Visibility
+from circlework.core.visibility import circle_audience, name_for
 from circlework.decisions.models import Outcome, Proposal, ProposalStatus
 from circlework.links.models import OPEN_STATUSES, CircleLink, LinkMeeting, LinkStatus
 from circlework.links.rule import triangle_violations
@@ -57,11 +57,14 @@ def _is_current_member(circle: Circle, practitioner: Practitioner) -> bool:
     return Membership.objects.current().filter(circle=circle, practitioner=practitioner).exists()
 
 
-def _who(practitioner: Practitioner, circle: Circle) -> str:
-    """How to name a member to the other circle: by name only if they show it to the federation."""
-    if practitioner.display_name_visibility in (Visibility.FEDERATION, Visibility.PUBLIC):
-        return practitioner.display_name
-    return _("a member of %(c)s") % {"c": circle.name}
+def _who(practitioner: Practitioner, circle: Circle, *, readers: Circle) -> str:
+    """How to name a member of `circle` in a text every member of `readers` reads (the validating
+    circle's proposal): by the name rule for those readers, else "a member of <circle>"."""
+    return name_for(
+        circle_audience(readers),
+        practitioner,
+        hidden=_("a member of %(c)s") % {"c": circle.name},
+    )
 
 
 def _possessive(name: str) -> str:
@@ -313,25 +316,26 @@ def link_request(
         circles=(asking_circle, validating_circle),
         data={"reciprocal": two_way, "counterpart": link.counterpart_id},
     )
-    who = _who(actor, asking_circle)
     _tell(
         [validating_circle],
         title=_("%(a)s asks %(v)s to validate its process")
         % {"a": asking_circle.name, "v": validating_circle.name},
-        body=(
+        body=names.text(
             _(
                 "%(p)s asked on %(a)s’s behalf. Meet them, then decide together whether you validate their process."
             )
-            % {"p": who, "a": asking_circle.name}
-        )
-        + (" " + _("They offer to validate yours in return.") if offered else ""),
+            + (" %(o)s" if offered else ""),
+            p=names.person(actor),
+            a=asking_circle.name,
+            o=_("They offer to validate yours in return."),
+        ),
         url=link.get_absolute_url(),
         exclude=[actor.pk],
     )
     _tell(
         [asking_circle],
         title=summary,
-        body=_("%(p)s asked on the circle’s behalf.") % {"p": actor.display_name},
+        body=names.text(_("%(p)s asked on the circle’s behalf."), p=names.person(actor)),
         url=link.get_absolute_url(),
         exclude=[actor.pk],
     )
@@ -506,14 +510,20 @@ def _decision_text(link: CircleLink) -> str:
                 circle__in=[asking, validating], practitioner__in=meeting.attendees.all()
             )
         }
-        people = sorted(
-            meeting.attendees.all(),
-            key=lambda p: (members.get(p.pk) != validating.pk, p.display_name),
-        )
-        came = ", ".join(
-            p.display_name if members.get(p.pk) == validating.pk else _who(p, asking)
-            for p in people
-        )
+        # The proposal's text is read by the validating circle's members: each attendee is
+        # named as far as those members may see their name (the one name rule).
+        shown = [
+            (
+                members.get(p.pk) != validating.pk,
+                _who(
+                    p,
+                    validating if members.get(p.pk) == validating.pk else asking,
+                    readers=validating,
+                ),
+            )
+            for p in meeting.attendees.all()
+        ]
+        came = ", ".join(name for _other, name in sorted(shown))
         lines.append(f"- **{_day(meeting.met_on)}** — " + _("who came: %(w)s") % {"w": came})
         if meeting.notes:
             lines.append("")

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.circles.models import Circle, Federation, Membership
-from circlework.core.visibility import audience_for, can_see
+from circlework.circles.models import Circle, Federation
+from circlework.core.visibility import audience_for, can_see_name, name_reach
 from circlework.mandates.models import Mandate
 from circlework.mandates.roles import PERMISSIONS, ROLES, Role
 
@@ -179,34 +179,22 @@ def _rows(
     user: Any,
     mandates: Iterable[Mandate],
     *,
-    circle_ids_of: dict[int, set[int]] | None = None,
+    reach: dict[int, tuple[set[int], set[int]]] | None = None,
     today: date | None = None,
 ) -> list[MandateRow]:
-    """Rows for display, each holder's name shown only as far as its owner allows.
-
-    A circle mandate's reach is its circle and federation (as on the circle's member list); a
-    federation mandate's is the federation and the holder's own circles (`circle_ids_of`).
-    """
+    """Rows for display, each holder's name shown only as far as its owner allows (the one
+    name rule, core.visibility.can_see_name; `reach` when the holders' reach is known)."""
     day = today or timezone.localdate()
     audience = audience_for(user)
+    mandates = list(mandates)
+    if reach is None:
+        reach = name_reach({m.holder_id for m in mandates if m.holder_id is not None})
     rows = []
     for m in mandates:
         p = m.holder
         name, pk = _("a former member"), None
         if p is not None:
-            if m.circle_id is not None:
-                circle_ids: Iterable[int] = [m.circle_id]
-                federation_id = m.circle.federation_id  # type: ignore[union-attr]
-            else:
-                circle_ids = (circle_ids_of or {}).get(p.pk, set())
-                federation_id = m.federation_id
-            visible = can_see(
-                audience,
-                level=p.display_name_visibility,
-                owner_id=p.pk,
-                circle_ids=circle_ids,
-                federation_ids=[federation_id] if federation_id else [],
-            )
+            visible = can_see_name(audience, p, reach=reach[p.pk])
             name, pk = (p.display_name, p.pk) if visible else (_("a member"), None)
         rows.append(
             MandateRow(m, role_label(m.role), str(name), pk, scope_words(m.permissions or []), day)
@@ -214,24 +202,8 @@ def _rows(
     return rows
 
 
-def _holder_circles(
-    federation: Federation, holder_ids: Iterable[int | None]
-) -> dict[int, set[int]]:
-    out: dict[int, set[int]] = {}
-    for pid, cid in (
-        Membership.objects.current()
-        .filter(circle__federation=federation, practitioner_id__in=[h for h in holder_ids if h])
-        .values_list("practitioner_id", "circle_id")
-    ):
-        out.setdefault(pid, set()).add(cid)
-    return out
-
-
 def mandate_row(*, user: Any, mandate: Mandate) -> MandateRow:
-    circles = None
-    if mandate.federation_id is not None and mandate.federation is not None:
-        circles = _holder_circles(mandate.federation, [mandate.holder_id])
-    return _rows(user, [mandate], circle_ids_of=circles)[0]
+    return _rows(user, [mandate])[0]
 
 
 @dataclass(frozen=True)
@@ -265,13 +237,12 @@ def _scope_page(
             "-ends_on", "-pk"
         )[:PAST_SHOWN]
     )
-    circles = None
-    if federation is not None:
-        circles = _holder_circles(federation, [m.holder_id for m in live + upcoming + past])
+    # Every holder's reach for the name rule in one query, whatever the number of mandates.
+    reach = name_reach({m.holder_id for m in live + upcoming + past if m.holder_id is not None})
     return MandatesPage(
-        live=_rows(user, live, circle_ids_of=circles, today=today),
-        past=_rows(user, past, circle_ids_of=circles, today=today),
-        upcoming=_rows(user, upcoming, circle_ids_of=circles, today=today),
+        live=_rows(user, live, reach=reach, today=today),
+        past=_rows(user, past, reach=reach, today=today),
+        upcoming=_rows(user, upcoming, reach=reach, today=today),
         roles=roles,
     )
 

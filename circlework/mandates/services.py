@@ -21,9 +21,10 @@ from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
+from circlework.circles.covenant import federation_memberships
 from circlework.circles.models import Circle, Federation, Membership
 from circlework.circles.selectors import current_members
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.core.permissions import require
 from circlework.core.services import validate
@@ -250,11 +251,12 @@ def term_problems(
         )
         if term > cap:
             problems.append(
+                # No name: this message is stored with an election's result (never a name).
                 _(
-                    "%(who)s has held the role of %(role)s for %(n)s consecutive terms, the most "
+                    "They have held the role of %(role)s for %(n)s consecutive terms, the most "
                     "the agreement allows; someone else must take it on."
                 )
-                % {"who": holder.display_name, "role": role.name, "n": term - 1}
+                % {"role": role.name, "n": term - 1}
             )
     seat = seat_problem(
         role=role,
@@ -274,11 +276,8 @@ def _is_member_of_circle(circle: Circle, practitioner: Practitioner) -> bool:
 
 
 def _is_member_of_federation(federation: Federation, practitioner: Practitioner) -> bool:
-    return (
-        Membership.objects.current()
-        .filter(circle__federation=federation, practitioner=practitioner)
-        .exists()
-    )
+    """Only the federation (its validated circles' members) holds the federation's mandates."""
+    return federation_memberships(federation).filter(practitioner=practitioner).exists()
 
 
 def _scope_name(m: Mandate) -> str:
@@ -362,14 +361,12 @@ def mandate_grant(
     _one_scope(circle, federation)
     the_role = role_for(role, circle=circle, federation=federation)
     if circle is not None and not _is_member_of_circle(circle, holder):
-        msg = _("%(who)s is not a current member of %(c)s, so cannot hold its mandates.") % {
-            "who": holder.display_name,
+        msg = _("They are not a current member of %(c)s, so cannot hold its mandates.") % {
             "c": circle.name,
         }
         raise InvalidInput(msg, fields={"holder": [msg]})
     if federation is not None and not _is_member_of_federation(federation, holder):
-        msg = _("%(who)s is not a member of any circle in %(f)s, so cannot hold its mandates.") % {
-            "who": holder.display_name,
+        msg = _("They are not a member of any circle in %(f)s, so cannot hold its mandates.") % {
             "f": federation.name,
         }
         raise InvalidInput(msg, fields={"holder": [msg]})
@@ -412,14 +409,14 @@ def mandate_grant(
         target=mandate,
         circle=circle,
         federation=federation if circle is None else None,
-        summary=_("%(who)s holds the mandate of %(role)s in %(where)s from %(s)s; it %(ends)s")
-        % {
-            "who": holder.display_name,
-            "role": the_role.name,
-            "where": where,
-            "s": day_words(starts_on),
-            "ends": ends_words(ends_on, today=starts_on),
-        },
+        summary=names.text(
+            _("%(who)s holds the mandate of %(role)s in %(where)s from %(s)s; it %(ends)s"),
+            who=names.person(holder),
+            role=the_role.name,
+            where=where,
+            s=day_words(starts_on),
+            ends=ends_words(ends_on, today=starts_on),
+        ),
         data={
             "role": the_role.slug,
             "holder": holder.pk,
@@ -431,8 +428,12 @@ def mandate_grant(
     )
     _tell_scope(
         mandate,
-        title=_("%(who)s holds the mandate of %(role)s in %(where)s")
-        % {"who": holder.display_name, "role": the_role.name, "where": where},
+        title=names.text(
+            _("%(who)s holds the mandate of %(role)s in %(where)s"),
+            who=names.person(holder),
+            role=the_role.name,
+            where=where,
+        ),
         body=_("From %(s)s; it %(ends)s. Review on %(r)s.")
         % {
             "s": day_words(starts_on),
@@ -455,20 +456,19 @@ def _end_early(locked: Mandate, *, reason: str, actor: Practitioner | None, verb
     locked.ended_early_at = timezone.now()
     locked.end_reason = reason[:500]
     locked.save(update_fields=["ended_early_at", "end_reason", "updated_at"])
-    holder_name = locked.holder.display_name if locked.holder else _("a former member")
     audit.record(
         actor=actor,
         verb=verb,
         target=locked,
         circle=locked.circle,
         federation=locked.federation if locked.circle is None else None,
-        summary=_("%(who)s's mandate of %(role)s in %(where)s ended early: %(why)s")
-        % {
-            "who": holder_name,
-            "role": role_name(locked),
-            "where": _scope_name(locked),
-            "why": locked.end_reason,
-        },
+        summary=names.text(
+            _("%(who)s's mandate of %(role)s in %(where)s ended early: %(why)s"),
+            who=names.person(locked.holder),
+            role=role_name(locked),
+            where=_scope_name(locked),
+            why=locked.end_reason,
+        ),
         data={"role": locked.role, "reason": locked.end_reason},
     )
 
@@ -487,8 +487,12 @@ def mandate_resign(*, actor: Practitioner, mandate: Mandate, reason: str) -> Man
     _end_early(locked, reason=reason, actor=actor, verb="mandate.resign")
     _tell_scope(
         locked,
-        title=_("%(who)s stepped down as %(role)s in %(where)s")
-        % {"who": actor.display_name, "role": role_name(locked), "where": _scope_name(locked)},
+        title=names.text(
+            _("%(who)s stepped down as %(role)s in %(where)s"),
+            who=names.person(actor),
+            role=role_name(locked),
+            where=_scope_name(locked),
+        ),
         body=reason,
         exclude=None,
     )
@@ -518,8 +522,11 @@ def mandate_handover_update(
         target=locked,
         circle=locked.circle,
         federation=locked.federation if locked.circle is None else None,
-        summary=_("%(who)s updated the handover plan of the %(role)s mandate")
-        % {"who": actor.display_name, "role": role_name(locked)},
+        summary=names.text(
+            _("%(who)s updated the handover plan of the %(role)s mandate"),
+            who=names.person(actor),
+            role=role_name(locked),
+        ),
     )
     mandate.refresh_from_db()
     return locked
@@ -549,8 +556,12 @@ def mandate_end_for_leaver(*, practitioner: Practitioner, circle: Circle) -> int
         reason=str(_("left the circle")),
         tell=lambda locked: _tell_scope(
             locked,
-            title=_("%(who)s left %(c)s, so their mandate of %(role)s ended")
-            % {"who": practitioner.display_name, "c": circle.name, "role": role_name(locked)},
+            title=names.text(
+                _("%(who)s left %(c)s, so their mandate of %(role)s ended"),
+                who=names.person(practitioner),
+                c=circle.name,
+                role=role_name(locked),
+            ),
             body=_("Its permissions lapsed. The circle can hold an election to fill the role."),
             exclude=practitioner.pk,
         ),
@@ -625,13 +636,10 @@ def federation_notice_send(
     if fields:
         first = next(iter(fields.values()))[0]
         raise InvalidInput(first, fields=fields)
-    recipients = (
-        Practitioner.objects.filter(
-            memberships__circle__federation=federation, memberships__left_at__isnull=True
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    from circlework.circles.covenant import federation_members
+
+    # The federation is its validated circles' members: a notice is not sent to forming circles.
+    recipients = federation_members(federation)
     url = reverse("mandates:federation_mandates", kwargs={"slug": federation.slug})
     told = 0
     for person in recipients:
@@ -639,7 +647,9 @@ def federation_notice_send(
             recipient=person,
             kind=NotificationKind.FEDERATION_NOTICE,
             title=_("%(f)s: %(t)s") % {"f": federation.name, "t": title},
-            body=_("%(text)s\n\n— %(who)s, by mandate") % {"text": text, "who": actor.display_name},
+            body=names.text(
+                _("%(text)s\n\n— %(who)s, by mandate"), text=text, who=names.person(actor)
+            ),
             url=url,
         )
         told += 1
@@ -648,8 +658,11 @@ def federation_notice_send(
         verb="federation.notice",
         target=federation,
         federation=federation,
-        summary=_("%(who)s sent a notice to the federation: %(t)s")
-        % {"who": actor.display_name, "t": title},
+        summary=names.text(
+            _("%(who)s sent a notice to the federation: %(t)s"),
+            who=names.person(actor),
+            t=title,
+        ),
         data={"recipients": told},
     )
     return told
@@ -677,42 +690,45 @@ def mandate_notices(*, today: date | None = None) -> int:
                 continue
             where = _scope_name(m)
             name = role_name(m)
-            holder = m.holder.display_name
+            holder = names.person(m.holder)
             if m.ends_on <= today:
                 if m.end_notified_on == m.ends_on:
                     continue
                 m.end_notified_on = m.ends_on
                 m.end_warned_on = m.end_warned_on or m.ends_on
                 m.review_notified_on = m.review_notified_on or m.review_on
-                title = _("%(who)s's mandate of %(role)s in %(where)s ended on %(d)s") % {
-                    "who": holder,
-                    "role": name,
-                    "where": where,
-                    "d": day_words(m.ends_on),
-                }
+                title = names.text(
+                    _("%(who)s's mandate of %(role)s in %(where)s ended on %(d)s"),
+                    who=holder,
+                    role=name,
+                    where=where,
+                    d=day_words(m.ends_on),
+                )
                 body = _("The mandate %(ended)s. A new term needs an election.") % {
                     "ended": ends_words(m.ends_on, today=today)
                 }
             elif m.ends_on <= today + END_WARNING and m.end_warned_on != m.ends_on:
                 m.end_warned_on = m.ends_on
                 m.review_notified_on = m.review_notified_on or m.review_on
-                title = _("%(who)s's mandate of %(role)s in %(where)s ends %(d)s") % {
-                    "who": holder,
-                    "role": name,
-                    "where": where,
-                    "d": day_words(m.ends_on),
-                }
+                title = names.text(
+                    _("%(who)s's mandate of %(role)s in %(where)s ends %(d)s"),
+                    who=holder,
+                    role=name,
+                    where=where,
+                    d=day_words(m.ends_on),
+                )
                 body = _(
                     "The mandate %(ends)s. Time to carry out the handover plan, and to hold an "
                     "election if the role is still needed."
                 ) % {"ends": ends_words(m.ends_on, today=today)}
             elif m.review_on <= today and m.review_notified_on != m.review_on:
                 m.review_notified_on = m.review_on
-                title = _("Review due: %(who)s's mandate of %(role)s in %(where)s") % {
-                    "who": holder,
-                    "role": name,
-                    "where": where,
-                }
+                title = names.text(
+                    _("Review due: %(who)s's mandate of %(role)s in %(where)s"),
+                    who=holder,
+                    role=name,
+                    where=where,
+                )
                 body = _(
                     "The mandate %(ends)s. Is the role still needed, and as much of it? Look "
                     "again at the handover plan: how this role will be reduced or passed on."

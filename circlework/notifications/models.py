@@ -69,6 +69,11 @@ class Notification(models.Model):
     )
     emailed_at = models.DateTimeField(null=True, blank=True)
 
+    # `title` and `body` are stored texts: people in them are ids (circlework.core.names), never
+    # names. What is shown is set by notifications.selectors.readable, for the one reading.
+    shown_title: str
+    shown_body: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

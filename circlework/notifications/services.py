@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.notifications.models import (
     DEFAULT_DELIVERY,
@@ -47,7 +47,10 @@ def notify(
 ) -> Notification:
     """Put a notification in the recipient's inbox and queue e-mail as they chose.
 
-    `email=False` when the same news already went out by e-mail some other way.
+    `email=False` when the same news already went out by e-mail some other way. A title or body
+    that mentions people is a stored text (`circlework.core.names.text`): it carries their ids
+    and is given their names, as far as the recipient may see them, when it is read or mailed.
+    Any plain string is stored escaped, as it is.
     """
     from circlework.notifications import tasks
 
@@ -57,17 +60,16 @@ def notify(
         Delivery.DAILY: EmailState.PENDING_DIGEST,
     }.get(delivery, EmailState.NOT_WANTED)  # type: ignore[call-overload]
     notification = Notification.objects.create(
-        recipient=recipient, kind=kind, title=title[:200], body=body, url=url, email_state=state
+        recipient=recipient,
+        kind=kind,
+        title=names.clip(title, 200),
+        body=names.clip(body, 2000),
+        url=url,
+        email_state=state,
     )
     if state == EmailState.PENDING_NOW:
         tasks.send_notification_email.enqueue(notification.pk)
     return notification
-
-
-def queue_mail(*, to: str, subject: str, body: str) -> None:
-    from circlework.notifications import tasks
-
-    tasks.send_email.enqueue(to, subject, body)
 
 
 @transaction.atomic

@@ -14,13 +14,20 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from circlework.core.scheduling import recurring
+from circlework.core.visibility import audience_for
 from circlework.notifications.models import EmailState, Notification
+from circlework.notifications.selectors import readable
 
 logger = logging.getLogger("circlework.notifications")
 
 DIGEST_LOCAL_HOUR = 7  # a digest arrives at seven in the morning, the practitioner's time
 
 
+# No task takes an address or the text of an e-mail as its argument: arguments sit in the task
+# table in plain text (until core.tasks.purge_finished_tasks deletes the finished row). A task
+# is given ids and builds its e-mail from the rows: send_notification_email here, circles.tasks
+# for invitations. This one stays only so that a mail queued by an older version still goes out;
+# nothing queues it any more.
 @task()
 def send_email(to: str, subject: str, body: str) -> None:
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
@@ -41,14 +48,15 @@ def send_notification_email(notification_id: int) -> bool:
         )
         if notification is None:
             return False  # already sent, or no longer wanted
-        body = notification.body + (
-            "\n\n" + _site_url(notification.url) if notification.url else ""
-        )
+        # Names are put in now, as far as the recipient may see them (e-mail is read without a
+        # second factor: a name seen only inside a two-factor circle reads "a member").
+        (shown,) = readable([notification], audience_for(notification.recipient.user))
+        body = shown.shown_body + ("\n\n" + _site_url(notification.url) if notification.url else "")
         body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {
             "u": _site_url("/me/notifications/settings/")
         }
         send_mail(
-            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title,
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + shown.shown_title,
             body,
             settings.DEFAULT_FROM_EMAIL,
             [notification.recipient.user.email],
@@ -94,10 +102,9 @@ def send_daily_digests() -> int:
             )
             if not ids:
                 continue
+            waiting = readable([n for n in items if n.pk in ids], audience_for(recipient.user))
             lines = [
-                f"- {n.title}" + (f"\n  {_site_url(n.url)}" if n.url else "")
-                for n in items
-                if n.pk in ids
+                f"- {n.shown_title}" + (f"\n  {_site_url(n.url)}" if n.url else "") for n in waiting
             ]
             body = (
                 _("Here is what happened in your circles since your last digest:")

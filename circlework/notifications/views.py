@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me
+from circlework.core.visibility import audience_for
 from circlework.notifications import selectors, services
 from circlework.notifications.forms import PreferencesForm
 from circlework.notifications.models import Notification
@@ -21,7 +22,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/inbox.html",
-        {"notifications": selectors.inbox(practitioner=practitioner, limit=200)},
+        {"notifications": selectors.inbox(practitioner=practitioner, limit=200, user=request.user)},
     )
 
 
@@ -32,7 +33,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk, recipient=me(request))
     services.notification_mark_read(actor=me(request), notification=notification)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "notifications/inbox.html#notification", {"n": notification})
+        (shown,) = selectors.readable([notification], audience_for(request.user))
+        return render(request, "notifications/inbox.html#notification", {"n": shown})
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)

@@ -51,6 +51,10 @@ class PollForm(forms.Form):
     )
     anonymous = forms.BooleanField(
         label=_("Anonymous: everyone sees who has answered, but not what anyone chose"),
+        help_text=_(
+            "The results then appear only when the poll closes, and you can close it early only "
+            "once everyone has answered."
+        ),
         required=False,
     )
 

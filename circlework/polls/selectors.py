@@ -45,7 +45,8 @@ def _options(poll: Poll) -> list[PollOption]:
 
 
 def _ballots(poll: Poll) -> list[Ballot]:
-    return list(poll.ballots.order_by("created_at", "id"))
+    # By member, not by when they answered: nothing read from the list follows answer order.
+    return list(poll.ballots.order_by("practitioner_id", "id"))
 
 
 def _ids(ballot: Ballot) -> list[int]:
@@ -404,9 +405,27 @@ class PollPage:
     answers: list[MemberAnswers]  # each member's answer; empty when the poll is anonymous
 
 
+def results_shown(*, poll: Poll, answered: bool) -> bool:
+    """Whether a member may see the poll's results now.
+
+    Once the closing time has passed nobody can answer, so results show even before the close
+    task runs. Before that, a member who has answered sees the count so far, unless the poll is
+    anonymous: then results wait for the close for everyone. Live results of an anonymous poll
+    would tell anyone who reads them twice what the member who answered in between chose."""
+    if poll.status == PollStatus.CLOSED or poll.closes_at <= timezone.now():
+        return True
+    return answered and not poll.anonymous
+
+
+def by_name(name: str) -> tuple[bool, str, str]:
+    """Who answered is listed by name (former members last), never in the order they answered:
+    that order, read beside anything that changed in between, would tell who chose what."""
+    return (name == FORMER, name.casefold(), name)
+
+
 def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
-    """What a member sees: their own answer, who has and has not answered, and — once they
-    have answered or the poll has closed — the results (and, unless anonymous, who chose what)."""
+    """What a member sees: their own answer, who has and has not answered (by name), and the
+    results when `results_shown` allows (and, unless anonymous, who chose what)."""
     options = _options(poll)
     ballots = _ballots(poll)
     rows = circle_members(user=user, circle=poll.circle, include_former=True)
@@ -419,29 +438,28 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
         names[pid] = row.name
         if row.membership.left_at is None:
             current.append((pid, row.name))
+
+    def name_of(ballot: Ballot) -> str:
+        pid = ballot.practitioner_id
+        return names.get(pid, FORMER) if pid is not None else FORMER
+
     voted = {b.practitioner_id for b in ballots}
     mine = next((b for b in ballots if b.practitioner_id == practitioner.pk), None)
-    # Once the closing time has passed nobody can answer, so results show even before the close task runs.
-    show = mine is not None or poll.status == PollStatus.CLOSED or poll.closes_at <= timezone.now()
+    show = results_shown(poll=poll, answered=mine is not None)
     results = poll_results(poll=poll, options=options, ballots=ballots) if show else None
     answers: list[MemberAnswers] = []
     if show and not poll.anonymous:
         ids = [o.pk for o in options]
-        answers = [
-            MemberAnswers(
-                name=names.get(b.practitioner_id, FORMER) if b.practitioner_id else FORMER,
-                cells=_answer_cells(poll, ids, b),
-            )
-            for b in ballots
-        ]
+        answers = sorted(
+            (MemberAnswers(name=name_of(b), cells=_answer_cells(poll, ids, b)) for b in ballots),
+            key=lambda a: by_name(a.name),
+        )
     return PollPage(
         poll=poll,
         options=options,
         my_ballot=mine,
-        answered=[
-            names.get(b.practitioner_id, FORMER) if b.practitioner_id else FORMER for b in ballots
-        ],
-        not_answered=[name for pid, name in current if pid not in voted],
+        answered=sorted((name_of(b) for b in ballots), key=by_name),
+        not_answered=sorted((name for pid, name in current if pid not in voted), key=by_name),
         show_results=show,
         results=results,
         answers=answers,

@@ -293,15 +293,33 @@ def ballot_cast(
     else:
         ballot.choices = choices
         ballot.save(update_fields=["choices", "updated_at"])
-    audit.record(
-        actor=actor,
-        verb="ballot.changed" if changed else "ballot.cast",
-        target=ballot,
-        circle=poll.circle,
-        summary=(_("Changed their answer to “%(t)s”") if changed else _("Answered “%(t)s”"))
-        % {"t": poll.title},
-    )
+    summary = (_("Changed their answer to “%(t)s”") if changed else _("Answered “%(t)s”")) % {
+        "t": poll.title
+    }
+    if poll.anonymous:
+        # The circle's history lists events in time order: for an anonymous poll that would be
+        # who answered when, and the ballot's id the order too. The event stays in the chain and
+        # in the member's own activity, against the poll, outside the circle's history.
+        audit.record(
+            actor=actor,
+            verb="ballot.changed" if changed else "ballot.cast",
+            target=poll,
+            summary=summary,
+        )
+    else:
+        audit.record(
+            actor=actor,
+            verb="ballot.changed" if changed else "ballot.cast",
+            target=ballot,
+            circle=poll.circle,
+            summary=summary,
+        )
     return ballot
+
+
+def _someone_has_not_answered(poll: Poll) -> bool:
+    answered = Ballot.objects.filter(poll=poll).values("practitioner_id")
+    return current_members(circle=poll.circle).exclude(pk__in=answered).exists()
 
 
 @transaction.atomic
@@ -318,6 +336,15 @@ def poll_close(*, actor: Practitioner | None, poll: Poll) -> Poll | None:
     if actor is None and not poll.deadline_passed:
         return None  # woken too early: the task queued for the closing time will close it
     early = not poll.deadline_passed
+    if early and poll.anonymous and _someone_has_not_answered(poll):
+        # Closing at a moment of one's choosing, just after one member answered, would show
+        # what that member chose: an anonymous poll closes early only once everyone answered.
+        raise Conflict(
+            _(
+                "An anonymous poll can be closed early only once every member has answered; "
+                "otherwise it closes at its closing time."
+            )
+        )
     poll.status = PollStatus.CLOSED
     poll.closed_at = timezone.now()
     poll.save(update_fields=["status", "closed_at", "updated_at"])

@@ -16,7 +16,7 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
-from circlework.core import audit
+from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
@@ -118,19 +118,23 @@ def standing_by_state(
         verb=verb,
         target=statement,
         circle=circle,
-        summary=(_("%(a)s renewed standing by %(b)s") if previous else _("%(a)s stands by %(b)s"))
-        % {"a": actor.display_name, "b": colleague.display_name},
+        summary=names.text(
+            _("%(a)s renewed standing by %(b)s") if previous else _("%(a)s stands by %(b)s"),
+            a=names.person(actor),
+            b=names.person(colleague),
+        ),
         data={"for": colleague.pk, "lapses_on": statement.lapses_on.isoformat()},
     )
     notify(
         recipient=colleague,
         kind=NotificationKind.STANDING_BY,
-        title=(
+        title=names.text(
             _("%(a)s renewed standing by you in %(c)s")
             if previous
-            else _("%(a)s stands by your practice in %(c)s")
-        )
-        % {"a": actor.display_name, "c": circle.name},
+            else _("%(a)s stands by your practice in %(c)s"),
+            a=names.person(actor),
+            c=circle.name,
+        ),
         body=_("Until %(d)s. Basis: %(b)s") % {"d": f"{statement.lapses_on:%d %B %Y}", "b": basis},
         url=_page_url(circle),
     )
@@ -170,16 +174,23 @@ def standing_by_withdraw(
         verb="standing_by.withdraw",
         target=locked,
         circle=circle,
-        summary=_("%(a)s no longer stands by %(b)s; the circle is asked to respond")
-        % {"a": actor.display_name, "b": colleague.display_name},
+        summary=names.text(
+            _("%(a)s no longer stands by %(b)s; the circle is asked to respond"),
+            a=names.person(actor),
+            b=names.person(colleague),
+        ),
         data={"for": colleague.pk, "concern": concern.pk},
     )
     for member in _other_members(circle, actor.pk):
         notify(
             recipient=member,
             kind=NotificationKind.STANDING_CONCERN,
-            title=_("%(a)s no longer stands by %(b)s in %(c)s")
-            % {"a": actor.display_name, "b": colleague.display_name, "c": circle.name},
+            title=names.text(
+                _("%(a)s no longer stands by %(b)s in %(c)s"),
+                a=names.person(actor),
+                b=names.person(colleague),
+                c=circle.name,
+            ),
             body=_("The circle is asked to respond. The reasons are on the concern's page."),
             url=concern.get_absolute_url(),
         )
@@ -215,12 +226,12 @@ def standing_concern_respond(
         verb="standing_concern.resolve" if resolve else "standing_concern.respond",
         target=locked,
         circle=locked.circle,
-        summary=(
+        summary=names.text(
             _("%(a)s resolved a standing-by concern")
             if resolve
-            else _("%(a)s responded to a standing-by concern")
-        )
-        % {"a": actor.display_name},
+            else _("%(a)s responded to a standing-by concern"),
+            a=names.person(actor),
+        ),
     )
     if locked.raised_by is not None:
         notify(
@@ -259,12 +270,13 @@ def lapse_notices(*, today: date | None = None) -> int:
             else:
                 continue
             s.save(update_fields=["lapse_notified_on", "lapse_warned_on"])
-            text = title % {
-                "a": s.by.display_name,
-                "b": s.for_practitioner.display_name,
-                "c": s.circle.name,
-                "d": f"{s.lapses_on:%d %B %Y}",
-            }
+            text = names.text(
+                title,
+                a=names.person(s.by),
+                b=names.person(s.for_practitioner),
+                c=s.circle.name,
+                d=f"{s.lapses_on:%d %B %Y}",
+            )
             for person in (s.by, s.for_practitioner):
                 notify(
                     recipient=person,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
-from circlework.circles.selectors import circle_members, current_members
+from circlework.circles.selectors import circle_members
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
 from circlework.core.permissions import allowed
@@ -63,7 +63,12 @@ def standing_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_page(request, circle)
     require_perm(request, "standing.stand_by", circle)
     actor = me(request)
-    choices = [(p.pk, p.display_name) for p in current_members(circle=circle)]
+    # Named by the one name rule (a hidden name reads "a member"), never display_name directly.
+    choices = [
+        (r.membership.practitioner_id, r.name)
+        for r in circle_members(user=request.user, circle=circle)
+        if r.membership.practitioner_id is not None
+    ]
     form = StandByForm(request.POST, choices=choices)
     if not form.is_valid():
         return _render_page(request, circle, form=form, status=400)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
-)
+# No default here: dev.py and test.py fall back to development keys (dev_keys.py), prod.py
+# refuses to start without its own (docs/operations.md).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
 DEBUG = False
 ALLOWED_HOSTS: list[str] = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
 
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the user is known: did this session use a second factor (core.visibility)?
+    "circlework.circles.middleware.SecondFactorSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -95,8 +99,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the background worker and the web server share the file without "database is locked".
+    # secure_delete: SQLite overwrites what a deletion or an update frees with zeros, so an erased
+    # account's name and e-mail do not linger in free space of the file (tests/core/test_erasure.py).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -140,7 +148,20 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Circlework] "
 ACCOUNT_FORMS = {"signup": "circlework.accounts.forms.SignupForm"}
 ACCOUNT_ADAPTER = "circlework.accounts.adapter.AccountAdapter"
-# Lock-out after repeated failures: allauth's rate limits (per IP and per account).
+# Lock-out after repeated failures: allauth's rate limits (per IP and per account). The IP is the
+# client's own, read by circlework.core.client_ip (the adapter's get_client_ip), which believes
+# X-Forwarded-For only from these reverse proxies: addresses or networks, comma-separated
+# (docs/operations.md). Empty: the direct peer's address, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES: list[str] = [
+    p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in TRUSTED_PROXIES:  # a typo here would silently lock everyone out again: stop
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+        ) from _exc
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
@@ -190,9 +211,10 @@ TASKS = {
 }
 
 # Keys for sensitive text at rest (comma-separated Fernet keys, newest first). See docs/operations.md.
+# No default here either (see SECRET_KEY).
 FIELD_ENCRYPTION_KEYS = [
-    k for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k
-] or ["ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbi0="]
+    k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -211,6 +233,14 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 CREDENTIAL_DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 INVITATION_LIFETIME_DAYS = 14
+
+# Finished background tasks (their rows name what they worked on) are deleted after this many
+# days by the recurring `purge_finished_tasks` (circlework/core/tasks.py).
+FINISHED_TASK_RETENTION_DAYS = 7
+
+# The key of the audit chain's actor digests (circlework.core.audit.actor_digest): who acted
+# stays verifiable after their account is deleted, and cannot be recovered without this key.
+# Its own key, not SECRET_KEY: set in each environment's settings (required in production).
 
 LOGGING = {
     "version": 1,

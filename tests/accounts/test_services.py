@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from circlework.accounts import services
 from circlework.accounts.models import ApiToken, Credential, Practitioner, User
@@ -143,7 +145,8 @@ def test_document_is_served_only_to_those_who_may_see_it(
     )
     outsider = factories.make_practitioner()
     login(client, outsider)
-    assert client.get(f"/credentials/{c.pk}/document/").status_code == 403
+    # Hidden answers as missing (tests/accounts/test_hidden_is_not_found.py).
+    assert client.get(f"/credentials/{c.pk}/document/").status_code == 404
     login(client, practitioner)
     response = client.get(f"/credentials/{c.pk}/document/")
     assert response.status_code == 200
@@ -210,3 +213,64 @@ def test_delete_account_keeps_circle_history_as_a_former_member(
     login(client, member)
     history = client.get(f"/circles/{circle.slug}/history/").content.decode()
     assert "a former member" in history and "Alex Author" not in history
+
+
+def test_delete_account_erases_their_address_and_keeps_their_words_anonymous(
+    circle: Any, practitioner: Any, settings: Any
+) -> None:
+    """Issue 10, finding 4: nothing that names or identifies them stays; what they said in
+    their circles stays, as a former member's."""
+    from django_tasks_db.models import DBTaskResult
+
+    from circlework.circles.models import Invitation
+    from circlework.decisions import services as decision_services
+    from circlework.notifications.models import Notification
+    from circlework.notifications.services import notify
+    from circlework.notifications.tasks import send_email
+
+    leaver = factories.make_practitioner("Lee Leaver", email="lee.leaver@example.org")
+    factories.add_member(circle, leaver)  # an accepted invitation to their address
+    elsewhere = factories.make_circle(name="Elsewhere")
+    pending, _secret = factories.make_invitation(elsewhere, "LEE.LEAVER@example.org")
+    proposal = decision_services.proposal_open(
+        actor=leaver,
+        circle=circle,
+        title="Meet fortnightly?",
+        text="Shall we?",
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    comment = decision_services.comment_add(actor=leaver, proposal=proposal, text="I think so")
+    # Written the way notifications were before they named people by id.
+    quoted = notify(
+        recipient=practitioner,
+        kind="invitation_answered",
+        title="Lee.Leaver@example.org declined to join Elsewhere",
+    )
+    # A mail an older version queued with the address in its arguments, and one that failed.
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    queued = send_email.enqueue("lee.leaver@example.org", "Invitation", "Dear Lee")
+    failed = send_email.enqueue("someone@example.org", "Hello", "From Lee Leaver")
+    DBTaskResult.objects.filter(pk=failed.id).update(status="FAILED", finished_at=timezone.now())
+    unrelated = send_email.enqueue("someone@example.org", "Hello", "From Ruth")
+
+    services.account_delete(actor=leaver, confirm_email="lee.leaver@example.org")
+
+    # Their words stay in the circle, unattributed.
+    proposal.refresh_from_db()
+    comment.refresh_from_db()
+    assert proposal.author is None and comment.author is None
+    # The invitations to their address keep the circle's record, without the address.
+    assert not Invitation.objects.filter(email__icontains="leaver").exists()
+    pending.refresh_from_db()
+    assert pending.status == "revoked" and pending.email == "" and pending.mail_secret == ""
+    assert Invitation.objects.filter(circle=circle, status="accepted", email="").exists()
+    # Another's notification no longer quotes the address; task rows naming them are gone.
+    quoted.refresh_from_db()
+    assert quoted.title == "a former member declined to join Elsewhere"
+    assert not Notification.objects.filter(title__icontains="leaver@").exists()
+    remaining = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert queued.id not in {str(pk) for pk in remaining}
+    assert failed.id not in {str(pk) for pk in remaining}
+    assert unrelated.id in {str(pk) for pk in remaining}

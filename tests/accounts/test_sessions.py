@@ -170,3 +170,90 @@ def test_ending_other_sessions_keeps_the_current_one_and_old_sessions_stay_valid
     fresh = Client()
     fresh.force_login(person.user)
     assert _signed_in(fresh)
+
+
+# --- which sessions count as using a second factor (issue 10, finding 2) ---------------------
+# A circle that requires two-factor authentication counts someone as its member only in a
+# session that used a second factor (core.visibility.audience_for). The session's own record of
+# how it signed in decides (allauth's, read by circles.two_factor.session_used_second_factor).
+
+
+@pytest.fixture
+def guarded(person: Any) -> Any:
+    """Leeds requires 2FA of its members; the person belongs to it and has an authenticator app."""
+    from circlework.circles import services as circle_services
+
+    founder = factories.make_practitioner("Founder")
+    factories.enable_totp(founder)
+    leeds = factories.make_circle(founder=founder, members=[person], name="Leeds")
+    secret = factories.enable_totp(person)
+    circle_services.circle_update(
+        actor=founder, circle=leeds, changes={"requires_two_factor": True}
+    )
+    return secret
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """allauth keeps rate limits and used codes in the cache; start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def _reaches_leeds(client: Client) -> bool:
+    page = client.get("/circles/leeds/history/")
+    api = client.get(url("/circles/leeds/proposals"))
+    assert (page.status_code == 200) == (api.status_code == 200), (page, api)
+    return page.status_code == 200
+
+
+def test_a_log_in_with_password_and_code_reaches_the_circle(guarded: str) -> None:
+    from tests.second_factor import totp_code
+
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"login": "two@example.org", "password": factories.PASSWORD}
+    )
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(guarded)})
+    assert response.status_code == 302, response.content[:500]
+    methods = [r["method"] for r in client.session["account_authentication_methods"]]
+    assert methods == ["password", "mfa"]
+    assert _reaches_leeds(client)
+
+
+def test_a_password_only_session_of_someone_with_the_app_is_refused(person: Any) -> None:
+    """The browser signed in before the app was set up (in another browser): its session used
+    the password only, so the circle asks it for a code, and the rules refuse it meanwhile."""
+    from circlework.circles import services as circle_services
+    from tests.second_factor import totp_code
+
+    earlier = _log_in("two@example.org")
+    founder = factories.make_practitioner("Founder")
+    factories.enable_totp(founder)
+    leeds = factories.make_circle(founder=founder, members=[person], name="Leeds")
+    secret = factories.enable_totp(person)
+    circle_services.circle_update(
+        actor=founder, circle=leeds, changes={"requires_two_factor": True}
+    )
+    assert not _reaches_leeds(earlier)
+    assert earlier.get("/circles/leeds/")["Location"].startswith("/accounts/2fa/reauthenticate/")
+    # Entering a code from the app in this session opens it.
+    response = earlier.post("/accounts/2fa/reauthenticate/", {"code": totp_code(secret)})
+    assert response.status_code == 302, response.content[:500]
+    assert _reaches_leeds(earlier)
+
+
+def test_turning_the_app_off_ends_the_mark_of_the_current_session(
+    person: Any, guarded: str
+) -> None:
+    from tests.second_factor import login_with_second_factor
+
+    here = login_with_second_factor(Client(), person)
+    assert _reaches_leeds(here)
+    here.post("/accounts/reauthenticate/", {"password": factories.PASSWORD})
+    assert here.post("/accounts/2fa/totp/deactivate/").status_code == 302
+    assert _signed_in(here)
+    assert not _reaches_leeds(here)
+    assert here.get("/circles/leeds/")["Location"] == "/accounts/2fa/totp/activate/"

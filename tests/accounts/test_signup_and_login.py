@@ -114,3 +114,83 @@ def test_times_are_shown_in_the_practitioners_zone(
     from zoneinfo import ZoneInfo
 
     assert event.created_at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") in body
+
+
+# --- the lock-out behind a reverse proxy (issue 10, finding 8) ------------------------------
+# Every request reaches the site from the proxy's address; the client's own address is in
+# X-Forwarded-For, which only a proxy we trust may vouch for (docs/operations.md, TRUSTED_PROXIES).
+
+PROXY = "10.0.0.7"
+
+
+@pytest.fixture
+def fresh_rate_limits() -> Any:
+    """allauth counts failures in the cache, which outlives a test: start and end empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _fail_logins(client: Client, times: int, **meta: Any) -> None:
+    # A different address each time, so only the per-address limit can lock anyone out.
+    for n in range(times):
+        client.post(
+            "/accounts/login/",
+            {"login": f"nobody{n}@example.org", "password": "wrong-password"},
+            **meta,
+        )
+
+
+def _logs_in(practitioner: Practitioner, **meta: Any) -> bool:
+    client = Client()
+    client.post(
+        "/accounts/login/",
+        {"login": practitioner.user.email, "password": factories.PASSWORD},
+        **meta,
+    )
+    return "_auth_user_id" in client.session
+
+
+def test_behind_a_trusted_proxy_each_client_is_locked_out_on_its_own(
+    settings: Any, fresh_rate_limits: None
+) -> None:
+    settings.TRUSTED_PROXIES = [PROXY]
+    member = factories.make_practitioner(email="behind-proxy@example.org")
+    _fail_logins(Client(), 6, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert not _logs_in(member, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    # Another person behind the same proxy is not locked out by the first one's failures.
+    assert _logs_in(member, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    # The locked-out client cannot escape by sending its own X-Forwarded-For: the proxy appends
+    # the address it saw, and that right-most entry is the one that counts.
+    assert not _logs_in(
+        member, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.77, 203.0.113.5"
+    )
+
+
+def test_an_untrusted_peer_cannot_escape_the_lock_out_with_x_forwarded_for(
+    settings: Any, fresh_rate_limits: None
+) -> None:
+    settings.TRUSTED_PROXIES = [PROXY]
+    member = factories.make_practitioner(email="spoofer-victim@example.org")
+    attacker = Client()
+    for n in range(6):  # a made-up X-Forwarded-For on every try
+        attacker.post(
+            "/accounts/login/",
+            {"login": f"guess{n}@example.org", "password": "wrong-password"},
+            REMOTE_ADDR="192.0.2.66",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}",
+        )
+    assert not _logs_in(member, REMOTE_ADDR="192.0.2.66", HTTP_X_FORWARDED_FOR="198.51.100.99")
+    # Someone else, arriving directly, is unaffected.
+    assert _logs_in(member, REMOTE_ADDR="192.0.2.67")
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(
+    settings: Any, fresh_rate_limits: None
+) -> None:
+    settings.TRUSTED_PROXIES = []
+    member = factories.make_practitioner(email="no-proxy@example.org")
+    _fail_logins(Client(), 6, REMOTE_ADDR="192.0.2.80", HTTP_X_FORWARDED_FOR="203.0.113.80")
+    assert not _logs_in(member, REMOTE_ADDR="192.0.2.80", HTTP_X_FORWARDED_FOR="198.51.100.80")

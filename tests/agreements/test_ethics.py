@@ -22,6 +22,7 @@ from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal
 from circlework.notifications.models import Notification, NotificationKind
 from tests import factories
+from tests.agreements.helpers import validated
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,9 @@ def world(federation: Any) -> dict[str, Any]:
     ca = factories.make_circle(founder=a1, federation=federation, members=[a2], name="Alpha")
     cb = factories.make_circle(founder=b1, federation=federation, name="Beta")
     far = factories.make_federation("Far Away")
-    factories.make_circle(founder=out, federation=far, name="Elsewhere")
+    elsewhere = factories.make_circle(founder=out, federation=far, name="Elsewhere")
+    # Validated circles: their members are "the federation" that reads circulated statements.
+    validated(ca, cb, elsewhere)
     statement = adopt(ca, [a1, a2])
     return {
         "federation": federation,

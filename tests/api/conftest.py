@@ -10,8 +10,8 @@ from tests.api.helpers import token_client
 
 @pytest.fixture
 def four(federation: Any) -> dict[str, Any]:
-    """A public circle of four (Ana founded it), a circle-only circle of Ana's, and an outsider,
-    each person with a token client under "c"."""
+    """A public circle of four (Ana founded it, validated by the federation), a circle-only
+    circle of Ana's (forming), and an outsider, each person with a token client under "c"."""
     people = {n: factories.make_practitioner(n) for n in ("Ana", "Ben", "Cy", "Dee", "Out")}
     circle = factories.make_circle(
         founder=people["Ana"],
@@ -19,6 +19,7 @@ def four(federation: Any) -> dict[str, Any]:
         members=[people["Ben"], people["Cy"], people["Dee"]],
         name="Four",
     )
+    factories.validate_circle(circle, *people.values())
     hidden = factories.make_circle(
         founder=people["Ana"], federation=federation, name="Hidden", visibility="circle"
     )

@@ -15,6 +15,7 @@ from circlework.circles.models import Circle
 from circlework.decisions import services
 from circlework.decisions.models import Proposal, ProposalStatus
 from tests import factories
+from tests.agreements.helpers import validated
 from tests.api.helpers import assert_error, post_json, token_client, url
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +42,15 @@ def _adopt(
 
 @pytest.fixture
 def world(federation: Any) -> dict[str, Any]:
-    """Home (circle-only) holds a federation-visible procedure. Eve's circle is in the same
-    federation; Sol's is in another."""
+    """Home (its page seen by the federation) holds a federation-visible procedure. Eve's circle
+    is in the same federation (both validated, so their members are "the federation"); Sol's is
+    in another."""
     ana, ben, eve, sol = (factories.make_practitioner(n) for n in ("Ana", "Ben", "Eve", "Sol"))
     home = factories.make_circle(
-        founder=ana, federation=federation, members=[ben], name="Home", visibility="circle"
+        founder=ana, federation=federation, members=[ben], name="Home", visibility="federation"
     )
     other = factories.make_circle(founder=eve, federation=federation, name="Other")
+    validated(home, other)
     factories.make_circle(
         founder=sol, federation=factories.make_federation("South"), name="Far", visibility="circle"
     )
@@ -114,13 +117,21 @@ def test_members_list_and_read_their_agreements(world: dict[str, Any]) -> None:
     assert agreement.review_due > timezone.localdate() + timedelta(days=300)
 
 
-def test_a_federation_agreement_of_a_closed_circle_is_read_across_the_federation(
-    world: dict[str, Any],
-) -> None:
+def test_an_agreement_is_never_read_more_widely_than_its_circle(world: dict[str, Any]) -> None:
+    """Stored federation-wide, but its circle has closed its page to its members: it is read as
+    the circle's (a circle others may not see is never named to them, not even by its forms)."""
+    Circle.objects.filter(pk=world["home"].pk).update(visibility="circle")
     eve = world["c"]["Eve"]
-    # Eve cannot see the circle, nor its proposals, but can read the agreement.
     assert_error(eve.get(url("/circles/home")), 404)
-    assert_error(eve.get(url("/circles/home/proposals")), 404)
+    assert_error(eve.get(url("/circles/home/agreements")), 404)
+    assert_error(eve.get(url(_detail(world))), 404)
+    assert world["c"]["Ben"].get(url(_detail(world))).status_code == 200
+
+
+def test_a_federation_agreement_is_read_across_the_federation(world: dict[str, Any]) -> None:
+    eve = world["c"]["Eve"]
+    # Eve sees the circle's page but not its proposals, and reads the agreement.
+    assert_error(eve.get(url("/circles/home/proposals")), (403, 404))
     listed = eve.get(url("/circles/home/agreements"))
     assert listed.status_code == 200
     assert [a["title"] for a in listed.json()] == ["Meeting procedure"]
@@ -141,6 +152,7 @@ def test_others_see_neither_the_circle_nor_the_agreement(world: dict[str, Any], 
 
 
 def test_a_public_agreement_is_read_by_anyone(world: dict[str, Any]) -> None:
+    Circle.objects.filter(pk=world["home"].pk).update(visibility="public")
     Agreement.objects.filter(pk=world["agreement"].pk).update(visibility="public")
     response = Client().get(url(_detail(world)))
     assert response.status_code == 200
@@ -153,7 +165,8 @@ def test_a_public_agreement_is_read_by_anyone(world: dict[str, Any]) -> None:
 def test_a_circle_only_agreement_is_for_the_circle(world: dict[str, Any]) -> None:
     Agreement.objects.filter(pk=world["agreement"].pk).update(visibility="circle")
     assert_error(world["c"]["Eve"].get(url(_detail(world))), 404)
-    assert_error(world["c"]["Eve"].get(url("/circles/home/agreements")), 404)
+    # Eve may see the circle, so its list answers, without the agreement.
+    assert world["c"]["Eve"].get(url("/circles/home/agreements")).json() == []
     assert world["c"]["Ana"].get(url(_detail(world))).status_code == 200
     # In a public circle, a hidden agreement is simply left out of the list.
     eve = world["people"]["Eve"]

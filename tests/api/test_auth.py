@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -266,3 +267,115 @@ def test_session_of_a_user_without_practitioner_is_refused(db: None) -> None:
     client = Client()
     client.force_login(user)
     assert_error(client.get(url("/me")), 401)
+
+
+# --- tokens and circles that require two-factor authentication (issue 10, finding 2) ---------
+
+
+@pytest.fixture
+def two_factor_circle(federation: Any) -> dict[str, Any]:
+    """Leeds requires 2FA; Kim has an authenticator app and a proposal is open in Leeds."""
+    from circlework.circles import services as circle_services
+    from circlework.core.visibility import mark_second_factor
+    from circlework.decisions import services as decision_services
+
+    kim = factories.make_practitioner("Kim With Totp")
+    factories.enable_totp(kim)
+    leeds = factories.make_circle(founder=kim, federation=federation, name="Leeds")
+    leeds = circle_services.circle_update(
+        actor=kim, circle=leeds, changes={"requires_two_factor": True}
+    )
+    mark_second_factor(kim.user, True)  # the service calls below act for Kim with the app
+    proposal = decision_services.proposal_open(
+        actor=kim,
+        circle=leeds,
+        title="Meet on Tuesdays",
+        text="Let us meet on Tuesdays.",
+        closes_at=timezone.now() + timedelta(days=3),
+    )
+    mark_second_factor(kim.user, False)
+    return {"kim": kim, "leeds": leeds, "proposal": proposal}
+
+
+def _token_page_create(client: Client, name: str = "my script") -> tuple[ApiToken, str]:
+    """Create a token on the token page, as a person would: (the token, its secret)."""
+    response = client.post("/me/tokens/", {"name": name})
+    assert response.status_code == 200, response.content[:300]
+    secret = re.search(r'id="new-token">([^<]+)<', response.content.decode())
+    assert secret is not None
+    return ApiToken.objects.get(name=name), secret[1]
+
+
+def _reads_and_writes_leeds(secret: str, proposal: Any) -> bool:
+    from circlework.decisions.models import Position
+
+    client = _bearer(secret)
+    read = client.get(url(f"/circles/leeds/proposals/{proposal.pk}"))
+    before = Position.objects.count()
+    write = post_json(
+        client,
+        f"/circles/leeds/proposals/{proposal.pk}/position",
+        {"stance": "agree"},
+    )
+    wrote = Position.objects.count() > before
+    if read.status_code == 200:
+        assert write.status_code in (200, 201) and wrote, write.content
+        return True
+    assert_error(read, (403, 404))
+    assert_error(write, (403, 404))
+    assert not wrote
+    return False
+
+
+def test_a_token_made_in_a_password_only_session_does_not_reach_a_2fa_circle(
+    two_factor_circle: dict[str, Any],
+) -> None:
+    """Kim has the app, but this session signed in with the password only."""
+    token, secret = _token_page_create(session_client(two_factor_circle["kim"]))
+    assert token.created_with_second_factor is False
+    assert not _reads_and_writes_leeds(secret, two_factor_circle["proposal"])
+    # Everything else the token may do, it still does.
+    assert _bearer(secret).get(url("/me")).status_code == 200
+
+
+def test_a_token_made_in_a_session_that_used_the_app_reaches_it(
+    two_factor_circle: dict[str, Any],
+) -> None:
+    from tests.second_factor import session_client_with_second_factor
+
+    client = session_client_with_second_factor(two_factor_circle["kim"])
+    token, secret = _token_page_create(client)
+    assert token.created_with_second_factor is True
+    assert _reads_and_writes_leeds(secret, two_factor_circle["proposal"])
+
+
+def test_such_a_token_stops_reaching_it_when_the_app_is_removed(
+    two_factor_circle: dict[str, Any],
+) -> None:
+    from allauth.mfa.models import Authenticator
+
+    from tests.second_factor import token_with_second_factor
+
+    secret = token_with_second_factor(two_factor_circle["kim"])
+    Authenticator.objects.filter(user=two_factor_circle["kim"].user).delete()
+    assert not _reads_and_writes_leeds(secret, two_factor_circle["proposal"])
+
+
+def test_the_token_page_says_which_tokens_reach_2fa_circles(
+    two_factor_circle: dict[str, Any], practitioner: Practitioner
+) -> None:
+    from tests.second_factor import session_client_with_second_factor
+
+    kim = two_factor_circle["kim"]
+    page = session_client(kim).get("/me/tokens/").content.decode()
+    assert "can open circles that require two-factor authentication only if you made it" in page
+    assert "This time you signed in with your password only" in page
+    assert "/accounts/2fa/reauthenticate/?next=/me/tokens/" in page
+    client = session_client_with_second_factor(kim)
+    _token_page_create(client, "with the app")
+    page = client.get("/me/tokens/").content.decode()
+    assert "You did so this time: a token you create now can open them." in page
+    assert re.search(r"<td>with the app</td>.*?<td>Yes</td>", page, re.S)
+    # Someone without an app is told how to get one.
+    page = session_client(practitioner).get("/me/tokens/").content.decode()
+    assert "You do not use an authenticator app, so your tokens cannot open them." in page

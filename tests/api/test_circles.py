@@ -55,6 +55,8 @@ def world(db: None) -> dict[str, Any]:
             visibility="circle",
         ),
     }
+    # Nia's circle is validated, so Nia is "the federation"; the others are still forming.
+    factories.validate_circle(circles["neighbour"], people["Nia Neighbour"])
     return {"north": north, "south": south, "people": people, "circles": circles}
 
 
@@ -80,6 +82,7 @@ def test_federations_are_public(world: dict[str, Any]) -> None:
             "officer_electorate": "delegates",
             "review_months": 24,
             "roles": {},
+            "forming_circles_may": [],
         },
     }
 
@@ -130,6 +133,13 @@ def test_federation_circle_is_visible_across_the_federation(world: dict[str, Any
     response = client.get(url("/circles/northern-lights"))
     assert response.status_code == 200
     assert response.json()["is_member"] is False
+
+
+def test_federation_circle_is_hidden_from_a_forming_circles_member(world: dict[str, Any]) -> None:
+    # Cy's Closed Room is forming: founding a circle does not make anyone "the federation".
+    client = token_client(world["people"]["Cy Closed"])
+    assert "northern-lights" not in _slugs(client.get(url("/circles")))
+    assert_error(client.get(url("/circles/northern-lights")), 404)
 
 
 def test_federation_circle_is_hidden_from_another_federation(world: dict[str, Any]) -> None:

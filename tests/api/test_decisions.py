@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from circlework.agreements.models import Agreement, AgreementKind
+from circlework.agreements.models import Agreement, AgreementKind, ProposedVisibility
 from circlework.api import schemas as s
 from circlework.decisions import services
 from circlework.decisions.models import (
@@ -845,3 +845,38 @@ def test_a_decision_is_ignored_where_the_rule_decides(four: dict[str, Any]) -> N
     assert response.status_code == 200
     assert response.json()["outcome"]["passed"] is False
     assert response.json()["outcome"]["reason"] == "A block stands."
+
+
+def test_the_circle_chooses_who_reads_a_new_agreement(four: dict[str, Any]) -> None:
+    body = {
+        "new_agreement_kind": "procedure",
+        "new_agreement_title": "Meetings",
+        "agreement_text": "We meet monthly.",
+    }
+    kept = _open(four["c"]["Ana"], **body, new_agreement_visibility="circle")
+    assert ProposedVisibility.objects.get(proposal_id=kept["id"]).visibility == "circle"
+    # The hidden circle's page is for its members only: its agreements cannot be wider.
+    response = post_json(
+        four["c"]["Ana"],
+        "/circles/hidden/proposals",
+        {
+            "title": "Meet monthly",
+            "text": "We meet on the first Monday.",
+            "closes_at": soon(),
+            **body,
+            "new_agreement_visibility": "public",
+        },
+    )
+    assert_error(response, 400, "new_agreement_visibility")
+    # Without a new agreement there is nothing to choose.
+    response = post_json(
+        four["c"]["Ana"],
+        "/circles/four/proposals",
+        {
+            "title": "Meet monthly",
+            "text": "x",
+            "closes_at": soon(),
+            "new_agreement_visibility": "circle",
+        },
+    )
+    assert response.status_code == 400

@@ -38,7 +38,9 @@ def fed() -> dict[str, Any]:
         members=[people["Ben"], people["Cy"]],
         name="Oak",
     )
-    factories.make_circle(founder=people["Eve"], federation=federation, name="Elm")
+    elm = factories.make_circle(founder=people["Eve"], federation=federation, name="Elm")
+    for circle in (oak, elm):  # both validated: the federation's electorate
+        factories.validate_circle(circle, *people.values())
     return {
         "federation": federation,
         "oak": oak,

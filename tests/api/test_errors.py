@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
 from tests import factories
-from tests.api.helpers import assert_error, patch_json, post_json, token_client, url
+from tests.api.helpers import (
+    assert_error,
+    patch_json,
+    post_json,
+    session_client,
+    token_client,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +267,85 @@ def test_circle_get_never_fails_on_the_server(db: None, slug: str) -> None:
 
     response = Client().get(url(f"/circles/{quote(slug, safe='')}"))
     assert response.status_code < 500
+
+
+# --- a body over the upload limit (issue 10, finding 10) -------------------------------------
+
+
+@pytest.fixture
+def small_upload_limit(settings: Any) -> int:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    return 2_000
+
+
+def _big_json(limit: int) -> bytes:
+    return b'{"name": "' + b"x" * (limit * 2) + b'", "purpose": "P", "federation": "x"}'
+
+
+def test_a_body_over_the_limit_is_413_in_the_error_shape(
+    practitioner: Practitioner, federation: object, small_upload_limit: int
+) -> None:
+    response = token_client(practitioner).post(
+        url("/circles"), _big_json(small_upload_limit), content_type="application/json"
+    )
+    body = assert_error(response, 413)
+    assert body["fields"] == {}
+    assert "too large" in body["error"].lower()
+    assert not Circle.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("patch", "/me/profile"), ("post", "/invitations/accept"), ("post", "/me/credentials")],
+)
+def test_a_body_over_the_limit_is_413_everywhere_under_the_api(
+    practitioner: Practitioner, small_upload_limit: int, method: str, path: str
+) -> None:
+    for client in (token_client(practitioner), session_client(practitioner)):
+        response = getattr(client, method)(
+            url(path), _big_json(small_upload_limit), content_type="application/json"
+        )
+        assert_error(response, 413)
+
+
+def test_a_form_encoded_body_over_the_limit_is_413_in_the_error_shape(
+    practitioner: Practitioner, small_upload_limit: int
+) -> None:
+    response = token_client(practitioner).patch(
+        url("/me/profile"),
+        "display_name=" + "x" * (small_upload_limit * 2),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error(response, 413)
+
+
+def test_a_form_over_the_limit_gets_a_page_in_plain_words(
+    practitioner: Practitioner, small_upload_limit: int
+) -> None:
+    client = Client()
+    client.force_login(practitioner.user)
+    response = client.post("/me/profile/", {"statement": "x" * (small_upload_limit * 2)})
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "too large" in page.lower() and "<h1>" in page
+    practitioner.refresh_from_db()
+    assert practitioner.statement == ""
+
+
+def test_a_body_read_before_the_api_is_413_in_the_error_shape_too(db: None) -> None:
+    """A middleware that reads the body first hands the error to handler400, not to the API."""
+    import json
+
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+    from django.test import RequestFactory
+
+    from circlework.core.error_pages import bad_request
+
+    request = RequestFactory().post(url("/circles"))
+    for exc, status in ((RequestDataTooBig(), 413), (TooManyFieldsSent(), 400)):
+        response = bad_request(request, exc)
+        assert response.status_code == status
+        assert response["Content-Type"].startswith("application/json")
+        body = json.loads(response.content)
+        assert set(body) == {"error", "fields"} and body["error"] and body["fields"] == {}

@@ -20,7 +20,10 @@ def eth(four: dict[str, Any]) -> dict[str, Any]:
     people = four["people"]
     circle = four["circle"]
     other = factories.make_practitioner("Oda")
-    factories.make_circle(founder=other, federation=circle.federation, name="Other")
+    other_circle = factories.make_circle(founder=other, federation=circle.federation, name="Other")
+    # Validated circles: their members are "the federation" that reads circulated statements.
+    factories.validate_circle(circle)
+    factories.validate_circle(other_circle)
     statement = adopt(circle, [people[n] for n in ("Ana", "Ben", "Cy", "Dee")])
     return {**four, "statement": statement, "other": token_client(other)}
 

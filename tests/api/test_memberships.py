@@ -27,7 +27,12 @@ def roster(practitioner: Practitioner, circle: Circle) -> dict[str, Any]:
     factories.add_member(circle, quinn)
     factories.add_member(circle, pia)
     nora = factories.make_practitioner("Nora Neighbour")
-    factories.make_circle(founder=nora, federation=circle.federation, name="Neighbours")
+    neighbours = factories.make_circle(
+        founder=nora, federation=circle.federation, name="Neighbours"
+    )
+    # Validated circles: their members are "the federation" (core.visibility.audience_for).
+    factories.validate_circle(circle, practitioner, quinn, pia)
+    factories.validate_circle(neighbours, nora)
     olu = factories.make_practitioner("Olu Outside")
     return {"alex": practitioner, "quinn": quinn, "pia": pia, "nora": nora, "olu": olu}
 

@@ -49,6 +49,7 @@ OPERATIONS = {
     ("get", "/circles/{slug}/agreements/{agreement_id}"),
     ("post", "/circles/{slug}/agreements/{agreement_id}/review"),
     ("post", "/circles/{slug}/agreements/{agreement_id}/borrow"),
+    ("post", "/circles/{slug}/agreements/{agreement_id}/visibility"),
     ("get", "/circles/{slug}/polls"),
     ("post", "/circles/{slug}/polls"),
     ("get", "/circles/{slug}/polls/{poll_id}"),

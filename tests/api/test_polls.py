@@ -313,8 +313,9 @@ def test_an_anonymous_poll_shows_who_answered_but_not_what(four: dict[str, Any])
     detail = _cast(c["Cy"], opened, approved=[coffee])
     assert detail["answered"] == ["Ben", "Cy"]
     assert detail["my_ballot"]["approved"] == [coffee]  # your own answer, yes
-    assert detail["results"]["voters"] == 2 and detail["results"]["ballots"] == []
-    post_json(c["Ana"], _path(opened, "/close"), {})
+    assert detail["results"] is None  # anonymous: results wait for the close, for everyone
+    assert_error(post_json(c["Ana"], _path(opened, "/close"), {}), 409)  # not all answered
+    Poll.objects.filter(pk=opened["id"]).update(closes_at=timezone.now() - timedelta(seconds=1))
     closed = _get(c["Dee"], opened)
     assert closed["results"]["voters"] == 2 and closed["results"]["ballots"] == []
     assert closed["not_answered"] == ["Ana", "Dee"]
@@ -546,7 +547,9 @@ def test_a_former_member_loses_access(four: dict[str, Any]) -> None:
     assert_error(_answer(c["Dee"], opened, approved=[tea]), 403)
     detail = _cast(c["Ben"], opened, approved=[tea])
     assert "Dee" not in detail["not_answered"]
-    assert detail["answered"] == ["Dee", "Ben"]  # her answer still counts
+    # Her answer still counts; having left, she no longer shares a circle with Ben, so her
+    # name (shown to her circles and federation) is not his to see (core.visibility).
+    assert detail["answered"] == ["a member", "Ben"]
     assert detail["results"]["voters"] == 2
 
 

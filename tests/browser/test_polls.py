@@ -104,7 +104,9 @@ def test_ask_and_answer_every_kind(
     for label in ("Case review", "Role play", "Silent reflection"):
         page.get_by_role("group", name=label).get_by_label("4").check()
     page.get_by_role("button", name="Record my answer").click()
-    expect(page.get_by_role("img", name="Highest total score")).to_be_visible()
+    # Anonymous: no results until it closes, not even for those who answered.
+    expect(page.get_by_text("appear here when it closes")).to_be_visible()
+    expect(page.get_by_role("img", name="Highest total score")).to_have_count(0)
     check_page(page, "polls-06-score-anonymous")
 
     page.goto(live_server.url + polls["time"].get_absolute_url())

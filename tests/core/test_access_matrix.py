@@ -1,18 +1,23 @@
-"""Every URL pattern and API operation × every role: allowed or refused, and no leaks.
+"""Every URL pattern and API operation × every role: allowed or refused, no leaks, no writes.
 
 The matrix is generated from the URL conf and the OpenAPI document, so a new URL without a rule
 here fails `test_every_url_has_a_rule`. Bodies are searched for marker strings planted in records
 above each role's reach: a 200 that shows a private record is a failure, not just a 200 that
-should have been a 403. The seeded world, its roles and the requests are in tests/world.py.
+should have been a 403. Every write (a POST to any page, every unsafe API operation) is tried by
+every role, and a refused one must also have changed nothing in the database; a page whose form
+writes needs a rule in WRITES saying who may. The seeded world, its roles and the requests are
+in tests/world.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.world import (
     MARK_CIRCLE,
@@ -20,6 +25,8 @@ from tests.world import (
     MARK_PRIVATE,
     MARK_PRONOUNS,
     ROLES,
+    SECOND_FACTOR_ROLES,
+    DatabaseWatch,
     api_operations,
     api_request,
     build_world,
@@ -30,7 +37,9 @@ from tests.world import (
 )
 
 # The world's roles: its holder and expired_holder are simply members where a mandate is not the
-# question (see MANDATED).
+# question (see MANDATED). The roles the circle does not count as its members (the forming
+# circle's, those without a second factor, the leaver) are in none of the sets below but
+# SIGNED_IN: for the circle they are outsiders, and none of them is "the federation".
 ALL = frozenset(ROLES)
 SIGNED_IN = ALL - {"anonymous"}
 CIRCLE = frozenset({"member", "author"})
@@ -46,7 +55,16 @@ MAY_SEE = {
     "holder": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRONOUNS},
     "expired_holder": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRONOUNS},
     "author": {MARK_CIRCLE, MARK_CREDENTIAL, MARK_PRIVATE, MARK_PRONOUNS},
+    "forming_member": set(),
+    "no2fa_member": set(),
+    "password_session_member": set(),
+    "leaver": set(),
+    "token_2fa_holder": set(),
 }
+assert set(MAY_SEE) == set(ROLES)
+assert set(ROLES) >= SECOND_FACTOR_ROLES
+# A personal token does not sign anyone in to the site's pages: there its holder is a stranger.
+AS_ON_PAGES = {"token_2fa_holder": "anonymous"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,16 @@ class Rule:
     shows: frozenset[str] = frozenset()
     # Form data for a POST page ("{circle}" is the matrix circle's id), so that the permission
     # check, not an empty form, decides.
+    data: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Writes:
+    """Who may change something by POSTing the form of a page read with GET, and the form."""
+
+    writers: frozenset[str]
+    # Placeholders: {circle}, {another}, {federation}, {author}, {option} (ids), {circle_name},
+    # {me} (the role's own display name), {closes_at} (in ten days).
     data: tuple[tuple[str, str], ...] = ()
 
 
@@ -111,11 +139,13 @@ PAGES: dict[str, Rule] = {
     "decisions:federation_proposal_close": Rule(FEDERATION, "post"),
     "agreements:lineage": Rule(ALL),
     "agreements:agreement_list": Rule(CIRCLE),
-    "agreements:agreement_detail": Rule(CIRCLE | {"other_member"}),  # federation-visible
+    # The circle is circle-only, so are its agreements (never wider than the circle's page).
+    "agreements:agreement_detail": Rule(CIRCLE),
     "agreements:agreement_review": Rule(CIRCLE, "post"),
-    "agreements:agreement_borrow": Rule(
-        frozenset({"other_member"}), "post"
-    ),  # into their own circle
+    # Who reads the agreement: its circle's members choose (no wider than the circle's page).
+    "agreements:agreement_visibility": Rule(CIRCLE, "post", data=(("visibility", "circle"),)),
+    # Into Another Circle: only its members could, and they may not read the agreement.
+    "agreements:agreement_borrow": Rule(frozenset(), "post"),
     "polls:poll_list": Rule(CIRCLE),
     "polls:poll_new": Rule(CIRCLE),
     "polls:poll_detail": Rule(CIRCLE),
@@ -168,6 +198,115 @@ PAGES: dict[str, Rule] = {
     "links:federation_map": Rule(ALL),  # hidden circles are left out
 }
 
+# Pages read with GET whose POST writes (a form on the page). A POST to any other GET page must
+# change nothing, for anyone: a new form that writes fails the matrix until it is listed here.
+WRITES: dict[str, Writes] = {
+    "accounts:profile_edit": Writes(
+        SIGNED_IN,
+        (
+            ("display_name", "{me}"),
+            ("display_name_visibility", "circle"),
+            ("pronouns_visibility", "circle"),
+            ("modalities_visibility", "circle"),
+            ("languages_visibility", "circle"),
+            ("location_visibility", "circle"),
+            ("statement", "Changed"),
+            ("statement_visibility", "private"),
+            ("time_zone", "Europe/London"),
+        ),
+    ),
+    "accounts:credential_list": Writes(
+        SIGNED_IN,
+        (
+            ("title", "Diploma"),
+            ("issuer", "Institute"),
+            ("year", "2015"),
+            ("visibility", "private"),
+        ),
+    ),
+    "accounts:credential_edit": Writes(
+        AUTHOR,
+        (("title", "Renamed"), ("issuer", "Institute"), ("year", "2011"), ("visibility", "circle")),
+    ),
+    "accounts:token_list": Writes(SIGNED_IN, (("name", "another token"),)),
+    # Anyone signed in may found a circle (a forming one).
+    "circles:circle_found": Writes(
+        SIGNED_IN,
+        (
+            ("federation", "{federation}"),
+            ("name", "A New Circle"),
+            ("purpose", "Peer review."),
+            ("visibility", "circle"),
+            ("open_to_new_members", "on"),
+        ),
+    ),
+    "circles:circle_edit": Writes(
+        CIRCLE,
+        (
+            ("name", "{circle_name}"),
+            ("purpose", "A changed purpose."),
+            ("visibility", "circle"),
+            ("open_to_new_members", "on"),
+            ("requires_two_factor", "on"),
+        ),
+    ),
+    "circles:circle_invitations": Writes(CIRCLE, (("email", "new.person@example.org"),)),
+    "circles:circle_leave": Writes(CIRCLE),
+    # Whoever holds the e-mailed link may accept it, if not a member already, but this circle
+    # requires two-factor authentication and none of the world's non-members has it.
+    "circles:invitation_respond": Writes(frozenset(), (("action", "accept"),)),
+    "decisions:comment_edit": Writes(AUTHOR, (("comment-text", "My view, edited"),)),
+    "decisions:proposal_new": Writes(
+        CIRCLE,
+        (
+            ("title", "Weekly?"),
+            ("text", "Shall we meet weekly?"),
+            ("process", "consent"),
+            ("adopts", "none"),
+            ("closes_at", "{closes_at}"),
+        ),
+    ),
+    "decisions:federation_proposal_new": Writes(
+        FEDERATION,
+        (
+            ("circle", "{circle}"),
+            ("title", "For all"),
+            ("text", "Shall we all?"),
+            ("closes_at", "{closes_at}"),
+        ),
+    ),
+    "mandates:federation_notice": Writes(
+        frozenset({"author", "holder"}), (("title", "Gathering"), ("text", "In April"))
+    ),
+    "polls:poll_detail": Writes(CIRCLE, (("approved", "{option}"),)),  # answers (again)
+    "polls:poll_new": Writes(
+        CIRCLE,
+        (
+            ("title", "Tea or coffee?"),
+            ("kind", "approval"),
+            ("options", "Tea\nCoffee"),
+            ("closes_at", "{closes_at}"),
+        ),
+    ),
+    "standing:standing_page": Writes(
+        CIRCLE, (("colleague", "{author}"), ("basis", "Peer supervision"))
+    ),
+    # The author raised the concern: the other members respond.
+    "standing:concern_detail": Writes(
+        CIRCLE - AUTHOR, (("response", "We talked."), ("resolve", "on"))
+    ),
+    # Asks Another Circle: already asked, so a 409 for the circle's members.
+    "links:circle_links": Writes(CIRCLE, (("validating_circle", "{another}"), ("message", "Hi"))),
+    "notifications:preferences": Writes(SIGNED_IN),
+}
+# Writes whose form above does not write for the first writer, and why.
+WRITES_THAT_CHANGE_NOTHING = {
+    "circles:invitation_respond": "nobody may accept the invitation (see WRITES)",
+    "links:circle_links": "the circle has already asked Another Circle",
+    "notifications:preferences": "no form data: the choices are one per kind of notice",
+    "standing:standing_page": "the author cannot stand by themselves",
+}
+
 # API operations by operationId (the view function's name).
 API: dict[str, Rule] = {
     "me": Rule(SIGNED_IN),
@@ -203,10 +342,11 @@ API: dict[str, Rule] = {
     "proposal_remind": Rule(CIRCLE, "post"),
     "comment_list": Rule(CIRCLE),
     "comment_add": Rule(CIRCLE, "post"),
-    "agreement_list": Rule(CIRCLE | {"other_member"}),  # the agreement is federation-visible
-    "agreement_get": Rule(CIRCLE | {"other_member"}),
+    "agreement_list": Rule(CIRCLE),  # circle-only, as the circle is
+    "agreement_get": Rule(CIRCLE),
     "agreement_review": Rule(CIRCLE, "post"),
-    "agreement_borrow": Rule(frozenset({"other_member"}), "post"),  # into their own circle
+    "agreement_visibility": Rule(CIRCLE, "post"),
+    "agreement_borrow": Rule(frozenset(), "post"),  # see agreements:agreement_borrow
     "poll_list": Rule(CIRCLE),
     "poll_create": Rule(CIRCLE, "post"),
     "poll_get": Rule(CIRCLE),
@@ -269,6 +409,9 @@ for _rules in (PAGES, API):
     for _name, _rule in list(_rules.items()):
         if _name not in MANDATED and "member" in _rule.allowed:
             _rules[_name] = replace(_rule, allowed=_rule.allowed | {"holder", "expired_holder"})
+for _name, _writes in list(WRITES.items()):
+    if _name not in MANDATED and "member" in _writes.writers:
+        WRITES[_name] = replace(_writes, writers=_writes.writers | {"holder", "expired_holder"})
 # Framework URLs that are not operations of ours.
 NOT_OPERATIONS = {"api:openapi-json", "api:api-root"}
 
@@ -286,6 +429,9 @@ def test_every_url_has_a_rule() -> None:
     missing = our_url_names() - set(PAGES)
     assert not missing, f"URLs without an access rule in the matrix: {sorted(missing)}"
     assert not set(PAGES) - our_url_names(), "rules for URLs that no longer exist"
+    for name, writes in WRITES.items():
+        assert PAGES[name].method == "get", f"{name} is POSTed by test_page_access already"
+        assert writes.writers <= PAGES[name].allowed | {"anonymous"}, name
 
 
 def test_every_api_operation_has_a_rule() -> None:
@@ -317,10 +463,41 @@ def _assert_no_leak(role: str, label: str, body: str, shows: frozenset[str] = fr
             pytest.fail(f"{label} shows {marker} to {role}")
 
 
+# Where a refused request is sent: to sign in; a member of the circle without the second factor
+# it requires, to set up an authenticator app or to enter a code from it.
+_REFUSAL_REDIRECTS = ("/accounts/login/", "/accounts/2fa/")
+
+
 def _refused(response: Any) -> bool:
-    if response.status_code in (401, 403, 404):
+    if response.status_code in (401, 403, 404, 405):
         return True
-    return response.status_code == 302 and "/accounts/login/" in response["Location"]
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    return location.startswith(_REFUSAL_REDIRECTS)
+
+
+def _unchanged(watch: DatabaseWatch, role: str, label: str) -> None:
+    changes = watch.changes()
+    assert not changes, f"{role} was refused at {label} but changed the database: {changes}"
+
+
+def _fill(data: tuple[tuple[str, str], ...], world: dict[str, Any], role: str) -> dict[str, str]:
+    me = world["roles"].get(role)
+    values = {
+        "{circle}": str(world["circle"].pk),
+        "{another}": str(world["another"].pk),
+        "{federation}": str(world["federation"].pk),
+        "{author}": str(world["roles"]["author"].pk),
+        "{option}": str(world["poll"].options.order_by("position")[0].pk),
+        "{circle_name}": world["circle"].name,
+        "{me}": me.display_name if me is not None else "Nobody",
+        "{closes_at}": (timezone.localtime() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    filled = {}
+    for key, value in data:
+        for placeholder, real in values.items():
+            value = value.replace(placeholder, real)
+        filled[key] = value
+    return filled
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -328,24 +505,75 @@ def _refused(response: Any) -> bool:
 def test_page_access(world: dict[str, Any], name: str, role: str) -> None:
     rule = PAGES[name]
     url = reverse(name, kwargs=page_kwargs(name, world))
-    data = {k: v.replace("{circle}", str(world["circle"].pk)) for k, v in rule.data}
+    data = _fill(rule.data, world, role)
     client = role_client(world, role)
-    response = (
-        client.post(url, data) if rule.method == "post" else getattr(client, rule.method)(url)
-    )
+    allowed = AS_ON_PAGES.get(role, role) in rule.allowed
+    with DatabaseWatch(active=not allowed) as watch:
+        response = (
+            client.post(url, data) if rule.method == "post" else getattr(client, rule.method)(url)
+        )
     assert response.status_code < 500
-    if role in rule.allowed:
+    if allowed:
         assert not _refused(response), f"{role} refused at {name}: {response.status_code}"
     else:
         assert _refused(response), f"{role} allowed at {name}: {response.status_code}"
+        _unchanged(watch, role, name)
     _assert_no_leak(role, name, _body(response), rule.shows)
+
+
+# Every role POSTs to the pages whose form writes; to the other GET pages (which must ignore a
+# POST or refuse it), the roles that may read them do, and the author.
+POSTS_TO_GET_PAGES = sorted(
+    (name, role)
+    for name, rule in PAGES.items()
+    if rule.method == "get"
+    for role in ROLES
+    if name in WRITES or role == "author" or (role in rule.allowed and role != "anonymous")
+)
+
+
+@pytest.mark.parametrize(("name", "role"), POSTS_TO_GET_PAGES)
+def test_page_post(world: dict[str, Any], name: str, role: str) -> None:
+    """A POST to a page read with GET: its form, sent by whoever, changes only what it may."""
+    rule, writes = PAGES[name], WRITES.get(name, Writes(frozenset()))
+    url = reverse(name, kwargs=page_kwargs(name, world))
+    client = role_client(world, role)
+    as_role = AS_ON_PAGES.get(role, role)
+    with DatabaseWatch(active=as_role not in writes.writers) as watch:
+        response = client.post(url, _fill(writes.data, world, role))
+    assert response.status_code < 500
+    if as_role in writes.writers:
+        assert not _refused(response), f"{role} refused at {name}: {response.status_code}"
+    else:
+        _unchanged(watch, role, f"POST {name}")
+    if as_role not in rule.allowed:
+        assert _refused(response), f"{role} allowed to POST at {name}: {response.status_code}"
+    _assert_no_leak(role, name, _body(response), rule.shows)
+
+
+_PROVING_ORDER = ("author", "member", "holder", "other_member", "outsider")
+
+
+@pytest.mark.parametrize("name", sorted(set(WRITES) - set(WRITES_THAT_CHANGE_NOTHING)))
+def test_the_write_forms_write(world: dict[str, Any], name: str) -> None:
+    """The form data above gets past the form to the service: a refusal is the rules' doing."""
+    writes = WRITES[name]
+    role = next(r for r in _PROVING_ORDER if r in writes.writers)
+    url = reverse(name, kwargs=page_kwargs(name, world))
+    client = role_client(world, role)
+    with DatabaseWatch() as watch:
+        response = client.post(url, _fill(writes.data, world, role))
+    assert not _refused(response), (role, response.status_code)
+    assert watch.before is not None, f"{role}'s POST at {name} wrote nothing: {response}"
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("operation", sorted(API))
 def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
     rule = API[operation]
-    response = api_request(world, operation, role_client(world, role))
+    client = role_client(world, role)
+    with DatabaseWatch(active=role not in rule.allowed) as watch:
+        response = api_request(world, operation, client)
     assert response.status_code < 500, response.content
     if role in rule.allowed:
         assert response.status_code not in (401, 403, 404), (
@@ -356,4 +584,34 @@ def test_api_access(world: dict[str, Any], operation: str, role: str) -> None:
             f"{role} allowed at {operation}: {response.status_code}"
         )
         assert set(response.json()) == {"error", "fields"}
+        _unchanged(watch, role, operation)
     _assert_no_leak(role, operation, _body(response))
+
+
+def test_a_leaver_cannot_edit_what_they_wrote_as_a_member(world: dict[str, Any]) -> None:
+    comment = world["leaver_comment"]
+    url = reverse(
+        "decisions:comment_edit",
+        kwargs={"slug": world["circle"].slug, "pk": comment.proposal_id, "comment_pk": comment.pk},
+    )
+    client = role_client(world, "leaver")
+    with DatabaseWatch() as watch:
+        get = client.get(url)
+        post = client.post(url, {"comment-text": "Edited after leaving"})
+    assert _refused(get) and _refused(post), (get.status_code, post.status_code)
+    _unchanged(watch, "leaver", "their own comment's edit page")
+
+
+def test_the_watch_sees_a_change_and_not_the_bookkeeping(world: dict[str, Any]) -> None:
+    """What `_unchanged` relies on: a changed column is seen; signing in and token use are not."""
+    from circlework.notifications.models import Notification
+
+    author, token_holder = role_client(world, "author"), role_client(world, "token_2fa_holder")
+    with DatabaseWatch() as watch:
+        author.get(reverse("notifications:inbox"))  # the session (and its messages)
+        api_request(world, "me", token_holder)  # the token's last use
+    assert watch.before is not None  # the token's last use was written…
+    assert not watch.changes()  # …and is not a change
+    with DatabaseWatch() as watch:
+        Notification.objects.filter(pk=world["notification"].pk).update(title="Changed")
+    assert set(watch.changes()) == {"notifications_notification"}

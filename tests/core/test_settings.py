@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,34 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+KEYS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_DIGEST_KEY")
+
+
+def _production_keys() -> dict[str, str]:
+    return {
+        "DJANGO_SECRET_KEY": "x" * 20 + Fernet.generate_key().decode(),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_DIGEST_KEY": "z" * 20 + Fernet.generate_key().decode(),
+    }
+
+
+def _run(code: str, settings_module: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Python in a fresh process with only the given keys in its environment."""
+    clean = {k: v for k, v in os.environ.items() if k not in KEYS}
+    return subprocess.run(  # noqa: S603 - our own interpreter with fixed arguments
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": settings_module, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+SETUP = "import django; django.setup()"
+
+
 def test_check_deploy_is_clean_with_production_settings() -> None:
     result = _manage(
         "check",
@@ -31,31 +60,76 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         "--fail-level",
         "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.prod",
-        DJANGO_SECRET_KEY="x" * 20 + Fernet.generate_key().decode(),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="circles.example.org",
+        **_production_keys(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_encryption_keys() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "FIELD_ENCRYPTION_KEYS"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={
-            **env,
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DJANGO_SECRET_KEY": "y" * 60,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+@pytest.mark.parametrize("missing", KEYS)
+def test_production_refuses_to_start_without_each_key(missing: str) -> None:
+    keys = {k: v for k, v in _production_keys().items() if k != missing}
+    for absent in ({}, {missing: ""}, {missing: " , "}):
+        result = _run(SETUP, "config.settings.prod", **keys, **absent)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr, result.stderr[-2000:]
+        assert missing in result.stderr and "docs/operations.md" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS"])
+def test_production_refuses_the_development_keys(key: str) -> None:
+    from config.settings import dev_keys
+
+    development = {
+        "DJANGO_SECRET_KEY": dev_keys.DEV_SECRET_KEY,
+        # Even as an old key kept for reading: what it encrypted is readable by anyone.
+        "FIELD_ENCRYPTION_KEYS": (
+            f"{Fernet.generate_key().decode()},{dev_keys.DEV_FIELD_ENCRYPTION_KEY}"
+        ),
+    }
+    result = _run(SETUP, "config.settings.prod", **{**_production_keys(), key: development[key]})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and key in result.stderr
+
+
+def test_production_refuses_an_encryption_key_that_is_not_one() -> None:
+    keys = {**_production_keys(), "FIELD_ENCRYPTION_KEYS": "my-password"}
+    result = _run(SETUP, "config.settings.prod", **keys)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_the_development_keys_live_only_in_development_and_test_settings() -> None:
+    """Shared and production settings carry no key at all; dev and test bring their own."""
+    from config.settings import dev_keys
+
+    settings_dir = ROOT / "config" / "settings"
+    for name in ("base.py", "prod.py"):
+        text = (settings_dir / name).read_text()
+        assert dev_keys.DEV_SECRET_KEY not in text, name
+        assert dev_keys.DEV_FIELD_ENCRYPTION_KEY not in text, name
+    show = (
+        "import importlib, os; s = importlib.import_module(os.environ['DJANGO_SETTINGS_MODULE']); "
+        "print(repr(s.SECRET_KEY)); print(repr(s.FIELD_ENCRYPTION_KEYS))"
+    )
+    result = _run(show, "config.settings.base")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["''", "[]"]
+    for module in ("config.settings.dev", "config.settings.test"):
+        result = _run(show, module)
+        assert result.returncode == 0, result.stderr
+        assert dev_keys.DEV_SECRET_KEY in result.stdout
+        assert dev_keys.DEV_FIELD_ENCRYPTION_KEY in result.stdout
+
+
+def test_base_settings_alone_do_not_start() -> None:
+    """Without an environment's settings there is no key, and Django will not run."""
+    result = _run(
+        SETUP + "; from django.conf import settings; settings.SECRET_KEY", "config.settings.base"
     )
     assert result.returncode != 0
-    assert "FIELD_ENCRYPTION_KEYS" in result.stderr
+    assert "SECRET_KEY" in result.stderr
 
 
 def test_admin_is_not_mounted_by_default(client: object) -> None:

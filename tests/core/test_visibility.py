@@ -123,3 +123,31 @@ def test_query_filter_agrees_with_can_see(
         )
     }
     assert by_query == by_rule
+
+
+# --- who is "the federation": members of the circles it has validated --------------------------
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(statuses=st.lists(st.sampled_from(["forming", "member"]), min_size=1, max_size=4))
+def test_the_federation_audience_is_the_validated_circles_members(statuses: list[str]) -> None:
+    """Whatever mix of forming and validated circles a practitioner belongs to, their audience
+    reaches exactly the federations of the validated ones (circles.covenant decides which count)."""
+    from circlework.circles.covenant import counts_in_federation
+    from circlework.core.visibility import audience_for, forget_audience
+
+    viewer = factories.make_practitioner()
+    circles = []
+    for status in statuses:
+        circle = factories.make_circle(federation=factories.make_federation())
+        factories.add_member(circle, viewer)
+        Circle.objects.filter(pk=circle.pk).update(status=status)
+        circle.refresh_from_db()
+        circles.append(circle)
+    forget_audience(viewer.user)
+    audience = audience_for(viewer.user)
+    assert audience.circle_ids == {c.pk for c in circles}
+    assert audience.federation_ids == {c.federation_id for c in circles if counts_in_federation(c)}

@@ -27,6 +27,9 @@ def fed(federation: Any) -> dict[str, Any]:
     a1, a2, b1, b2 = (factories.make_practitioner(n) for n in ("A1", "A2", "B1", "B2"))
     ca = factories.make_circle(founder=a1, federation=federation, members=[a2], name="Alpha")
     cb = factories.make_circle(founder=b1, federation=federation, members=[b2], name="Beta")
+    # Both are circles of the federation: validated (a forming circle is not asked).
+    factories.validate_circle(ca, a1, a2)
+    factories.validate_circle(cb, b1, b2)
     factories.grant_mandate("delegate", a1, circle=ca)
     factories.grant_mandate("delegate", b2, circle=cb)
     fp = services.federation_proposal_open(
@@ -242,11 +245,12 @@ COVENANT = "We stand by each other's work.\n\nEach circle links with three other
 
 
 def _with_manchester(fed: dict[str, Any]) -> dict[str, Any]:
-    """A third circle, with members but no delegate."""
+    """A third validated circle, with members but no delegate."""
     m1, m2 = factories.make_practitioner("M1"), factories.make_practitioner("M2")
     cm = factories.make_circle(
         founder=m1, federation=fed["federation"], members=[m2], name="Manchester"
     )
+    factories.validate_circle(cm, m1, m2)
     return {**fed, "cm": cm, "m1": m1, "m2": m2}
 
 

@@ -230,6 +230,9 @@ def test_review_and_borrow(four: dict[str, Any], federation: Any) -> None:
         )
     other_founder = factories.make_practitioner("Eve")
     other = factories.make_circle(founder=other_founder, federation=federation, name="Other")
+    # A circle of the federation (validated) reads its federation-wide agreements, and so may
+    # borrow them; a forming one sees only what is public.
+    factories.validate_circle(other, other_founder)
     draft = agreement_services.agreement_borrow(
         actor=other_founder,
         agreement=agreement,

@@ -21,6 +21,9 @@ def world(federation: Any) -> dict[str, Any]:
     )
     ca = factories.make_circle(founder=a1, federation=federation, members=[a2, a3], name="Alpha")
     cb = factories.make_circle(founder=b1, federation=federation, members=[b2], name="Beta")
+    # The federation is its validated circles (circles.covenant.counts_in_federation).
+    factories.validate_circle(ca, a1, a2, a3)
+    factories.validate_circle(cb, b1, b2)
     outsider = factories.make_practitioner("Otto")
     factories.make_circle(founder=outsider, federation=factories.make_federation(), name="Far")
     return {

@@ -273,7 +273,14 @@ def test_anonymous_poll_page_shows_who_but_not_what(four: dict[str, Any]) -> Non
     assert page.answered == ["Ben", "Cy"] and page.not_answered == ["Ana", "Dee"]
     services.ballot_cast(actor=ana, poll=poll, approved=_ids(poll)[:1])
     page = selectors.poll_page(user=ana.user, poll=poll, practitioner=ana)
-    assert page.results is not None and page.results.voters == 3
+    assert page.results is None  # anonymous: not even for those who answered, until the close
+    with pytest.raises(Conflict):  # Dee has not answered: closing now could tell her answer
+        services.poll_close(actor=ana, poll=poll)
+    services.ballot_cast(actor=_dee, poll=poll, approved=_ids(poll)[1:])
+    services.poll_close(actor=ana, poll=poll)  # everyone has answered: early is fine
+    poll.refresh_from_db()
+    page = selectors.poll_page(user=ana.user, poll=poll, practitioner=ana)
+    assert page.results is not None and page.results.voters == 4
     assert page.answers == []
 
 

@@ -277,9 +277,17 @@ def test_anonymous_poll_hides_choices_but_not_voters(
     services.ballot_cast(actor=people["ben"], poll=poll, approved=[_ids(poll)[0]])
     services.ballot_cast(actor=people["cy"], poll=poll, approved=[_ids(poll)[1]])
     login(client, people["ana"])
+    page = client.get(poll.get_absolute_url()).content.decode()
+    assert "Ben, Cy" in page  # who answered is on the record, by name
+    assert 'role="img"' not in page and "appear here when it closes" in page
+    assert "Close the poll now" not in page  # Ana has not answered: no early close
+    response = client.post(f"{poll.get_absolute_url()}close/", follow=True)
+    assert "closed early only once every member has answered" in response.content.decode()
+    assert Poll.objects.get().status == PollStatus.OPEN
+    services.ballot_cast(actor=people["ana"], poll=poll, approved=[_ids(poll)[0]])
     services.poll_close(actor=people["ana"], poll=poll)
     page = client.get(poll.get_absolute_url()).content.decode()
-    assert "Ben, Cy" in page  # who answered is on the record
+    assert "Ana, Ben, Cy" in page and 'role="img"' in page
     assert "Each member" not in page and "Approves" not in page
 
 

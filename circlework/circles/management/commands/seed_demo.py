@@ -398,6 +398,13 @@ class Command(BaseCommand):
                     joined_at=founded + timedelta(days=14 * i)
                 )
 
+        # The statuses were set behind the services' backs: audiences worked out while the
+        # circles were forming (kept on each user object, as in a request) are out of date.
+        from circlework.core.visibility import forget_audience
+
+        for person in people.values():
+            forget_audience(person.user)
+
         for circle_name, inviter, email, message in PENDING_INVITATIONS:
             circle_services.invitation_create(
                 actor=people[inviter],
@@ -429,6 +436,9 @@ class Command(BaseCommand):
 
         DBTaskResult.objects.filter(
             status="READY", task_path__startswith="circlework.notifications."
+        ).delete()
+        DBTaskResult.objects.filter(
+            status="READY", task_path="circlework.circles.tasks.send_invitation_email"
         ).delete()
 
     def print_logins(self) -> None:
