@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.models import EmailAddress
+from django.test import Client, RequestFactory
 
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Practitioner, User
@@ -140,31 +142,21 @@ def make_federation_validating_by_size(name: str, min_circle_size: int = 2) -> F
     )
 
 
-def sign_in(client: object, user: User, *, second_factor: bool = False) -> None:
+def sign_in(client: Client, user: User, *, second_factor: bool = False) -> None:
     """Sign the test client in as `user`, with their password and, if asked, an authenticator code.
 
-    Writes into the session the record allauth keeps of how the session authenticated (what
-    `allauth.account.internal.flows.login.record_authentication` writes after the password and
-    after the TOTP code), which circles.two_factor reads. With `second_factor` the user needs an
-    authenticator app (`enable_totp`): a record of a second factor without one does not count.
+    allauth's own writer records how the session authenticated (the password, then the code),
+    exactly what a real log-in leaves, which circles.two_factor reads. With `second_factor` the
+    user needs an authenticator app (`enable_totp`): a second factor without one does not count.
     """
-    import time
-
-    from allauth.mfa.models import Authenticator
-    from django.test import Client
-
-    assert isinstance(client, Client)
     client.force_login(user)
-    now = time.time()
-    records: list[dict[str, object]] = [{"method": "password", "at": now, "email": user.email}]
-    if second_factor:
-        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-        records.append(
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": authenticator.type}
-        )
     session = client.session
-    session["account_authentication_methods"] = records
-    session["account_authentication_methods_user"] = str(user.pk)
+    request = RequestFactory().get("/")
+    request.session = session
+    request.user = user
+    record_authentication(request, user, "password", email=user.email)
+    if second_factor:
+        record_authentication(request, user, "mfa", type="totp")
     session.save()
 
 

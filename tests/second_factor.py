@@ -9,32 +9,26 @@ services directly says so with `core.visibility.mark_second_factor(user, True)`.
 
 from __future__ import annotations
 
-import time
-
-from django.test import Client, RequestFactory
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.test import Client
 
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Practitioner
 from circlework.core.visibility import mark_second_factor, second_factor_used
+from tests import factories
 
 
 def login_with_second_factor(client: Client, practitioner: Practitioner) -> Client:
     """Signed in as allauth leaves a session after the password and an authenticator code.
 
     The practitioner must have an authenticator app (`factories.enable_totp`): the mark also
-    needs the account to have it still. allauth's own writer records both steps, so the session
-    holds exactly what a real log-in leaves (tests/accounts/test_sessions.py does one for real).
+    needs the account to have it still (tests/accounts/test_sessions.py does one log-in for real).
     """
-    from allauth.account.internal.flows.login import record_authentication
-
-    client.force_login(practitioner.user)
-    session = client.session
-    request = RequestFactory().get("/")
-    request.session = session
-    request.user = practitioner.user
-    record_authentication(request, practitioner.user, "password", email=practitioner.user.email)
-    record_authentication(request, practitioner.user, "mfa", type="totp")
-    session.save()
+    factories.sign_in(client, practitioner.user, second_factor=True)
     return client
 
 
@@ -62,18 +56,9 @@ def token_client_with_second_factor(practitioner: Practitioner, **kwargs: object
 def totp_code(secret: str) -> str:
     """The current code for `secret`, with allauth's own helpers (as tests/browser does).
 
-    allauth accepts only the current 30-second step, so near a roll-over we wait for the next.
+    The test settings accept the step before and after too (MFA_TOTP_TOLERANCE), so a code
+    made just before a roll-over still counts: no waiting on the clock.
     """
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    period = app_settings.TOTP_PERIOD
-    if period - (time.time() % period) < 3:
-        time.sleep(period - (time.time() % period) + 0.2)
     counters = list(yield_hotp_counters_from_time())
     current = counters[len(counters) // 2]
     return str(format_hotp_value(hotp_value(secret, current)))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
@@ -661,6 +662,10 @@ class DatabaseWatch:
         self._reading = False
         self._wrapper: Any = None
         self.active = active
+        # Work deferred to the commit (a mail, a queued task) never runs in the matrix's world,
+        # which is rolled back: counted here instead, with the mails sent at once.
+        self._on_commit = len(connection.run_on_commit)
+        self._outbox = len(mail.outbox)
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if self.before is None and not self._reading:
@@ -685,12 +690,17 @@ class DatabaseWatch:
             self._wrapper = None
 
     def changes(self) -> dict[str, str]:
-        """{table: what changed}; empty when nothing did."""
+        """{table: what changed}, with work left for the commit and mails sent; empty when
+        nothing changed."""
         assert self.active, "an inactive watch saw nothing"
+        changed: dict[str, str] = {}
+        if len(connection.run_on_commit) != self._on_commit:
+            changed["(on commit)"] = repr(connection.run_on_commit[self._on_commit :])[:400]
+        if len(mail.outbox) != self._outbox:
+            changed["(mail)"] = repr([m.subject for m in mail.outbox[self._outbox :]])
         if self.before is None:
-            return {}
+            return changed
         after = _snapshot()
-        changed = {}
         for table in sorted(set(self.before) | set(after)):
             gone = self.before.get(table, Counter()) - after.get(table, Counter())
             new = after.get(table, Counter()) - self.before.get(table, Counter())

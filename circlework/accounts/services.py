@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +25,7 @@ from circlework.core import audit
 from circlework.core.errors import InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
+from circlework.core.visibility import audience_for, names_for
 
 EDITABLE_PROFILE_FIELDS = frozenset(
     [
@@ -50,18 +52,24 @@ def _check_display_name(name: str, *, others: Iterable[str]) -> None:
         raise InvalidInput(problems[0], fields={"display_name": problems})
 
 
-def _names_in_circles_of(practitioner: Practitioner) -> list[str]:
-    """The names of everyone else now in a circle with this practitioner (one query)."""
+def _names_in_circles_of(practitioner: Practitioner, viewer: Any) -> list[str]:
+    """The names everyone else now in a circle with this practitioner shows them.
+
+    A name its owner keeps from them is left out: nobody is misled by a copy of a name they
+    cannot see, and comparing with it would let a member test guesses at a hidden name.
+    """
     from circlework.circles.models import Membership
 
     mine = Membership.objects.current().filter(practitioner_id=practitioner.pk)
-    return list(
+    others = (
         Membership.objects.current()
         .filter(circle_id__in=mine.values("circle_id"), practitioner__isnull=False)
         .exclude(practitioner_id=practitioner.pk)
-        .values_list("practitioner__display_name", flat=True)
+        .values_list("practitioner_id", flat=True)
         .distinct()
     )
+    shown = names_for(audience_for(viewer), list(others), hidden="")
+    return [name for name in shown.values() if name]
 
 
 @transaction.atomic
@@ -101,7 +109,9 @@ def practitioner_update(
         setattr(practitioner, key, value.strip() if isinstance(value, str) else value)
     validate(practitioner, exclude=["user"])
     if "display_name" in changes and practitioner.display_name != previous_name:
-        _check_display_name(practitioner.display_name, others=_names_in_circles_of(practitioner))
+        _check_display_name(
+            practitioner.display_name, others=_names_in_circles_of(practitioner, actor.user)
+        )
     practitioner.save(update_fields=[*changes.keys(), "updated_at"])
     audit.record(
         actor=actor,
@@ -293,8 +303,10 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
             fields={"confirm_email": [_("This does not match your e-mail address.")]},
         )
     email, name = user.email, actor.display_name
+    # Every address they have used here (a changed address leaves its old invitations behind).
+    emails = {email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
     circle_services.practitioner_withdraw_everywhere(actor=actor)
-    circle_services.invitations_erase_address(actor=actor, email=email)
+    circle_services.invitations_erase_address(actor=actor, emails=emails)
     documents = [
         (c.document.storage, c.document.name) for c in actor.credentials.all() if c.document
     ]
@@ -305,7 +317,9 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     _forget_admin_log(user=user, practitioner=actor)
     user.delete()
     # After the deletion, so that no row of theirs (a notification's e-mail task) is left out.
-    forget_task_rows(mentioning=[email], waiting_too=True)  # a mail to them has no one to reach
+    forget_task_rows(
+        mentioning=sorted(emails), waiting_too=True
+    )  # a mail to them has no one to reach
     forget_task_rows(mentioning=[name])  # only finished rows: a name may be a common word
     for storage, doc in documents:
         transaction.on_commit(lambda s=storage, n=doc: s.delete(n))  # type: ignore[misc]

@@ -9,7 +9,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +24,7 @@ from circlework.accounts.forms import (
     ProfileForm,
 )
 from circlework.accounts.models import ApiToken, Credential, Practitioner
+from circlework.circles import two_factor
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
@@ -117,7 +120,9 @@ def credential_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    credential = get_object_or_404(Credential, pk=pk)
+    # Only its owner edits a credential; for anyone else it answers as one that does not exist,
+    # so the answer never tells a hidden credential from a missing one.
+    credential = get_object_or_404(Credential, pk=pk, practitioner__user_id=request.user.pk)
     require_perm(request, "accounts.change_credential", credential)
     form = CredentialEditForm(request.POST or None, instance=Credential.objects.get(pk=pk))
     if request.method == "POST":
@@ -216,6 +221,17 @@ def data_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def data_export(request: HttpRequest) -> HttpResponse:
+    # Everything includes what they wrote in a circle that requires a second factor: the
+    # download waits for it, as the circle's own pages do.
+    needs = two_factor.whole_account_needs_second_factor(request.user)
+    if needs is not None:
+        name, has_app = needs
+        if has_app:
+            messages.warning(request, two_factor.sign_in_again_message(name))
+            back = reverse("accounts:data_export")
+            return redirect(reverse("mfa_reauthenticate") + "?" + urlencode({"next": back}))
+        messages.warning(request, two_factor.page_message(name))
+        return redirect("mfa_activate_totp")
     data = selectors.practitioner_export(practitioner=me(request))
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"

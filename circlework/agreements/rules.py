@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import rules
 
 from circlework.circles.rules import can_view_circle, is_circle_member
-from circlework.core.visibility import Visibility, audience_for, can_see
+from circlework.core.visibility import Visibility, audience_for, can_see, circle_audience
 
 # From narrowest to widest. An agreement is never read more widely than its circle's page: whoever
 # may read a circle's agreement may also see that the circle exists and what it is called.
@@ -69,13 +69,71 @@ def is_member_of_agreement_circle(user: Any, agreement: Any) -> bool:
     return agreement is not None and bool(is_circle_member(user, agreement.circle))
 
 
+def readable_by_circle(agreement: Any, circle: Any) -> bool:
+    """Whether every member of `circle` may read the agreement and see its circle named.
+
+    Borrowing copies the agreement's text into a proposal that the whole receiving circle reads,
+    so what one borrower may read is not enough: the circle, as one audience
+    (core.visibility.circle_audience), must see it at its effective level. A members-only
+    agreement therefore goes nowhere; a federation-only one only into a validated circle of the
+    same federation; a public one anywhere.
+    """
+    source = agreement.circle
+    audience = circle_audience(circle)
+    return all(
+        can_see(
+            audience,
+            level=level,
+            circle_ids=[agreement.circle_id],
+            federation_ids=[source.federation_id],
+        )
+        # The agreement at its effective level, and its circle's page (to be named).
+        for level in (effective_level(agreement.visibility, source.visibility), source.visibility)
+    )
+
+
+def may_borrow_into(user: Any, agreement: Any, circle: Any) -> bool:
+    """Borrowing the agreement into `circle`: a circle the borrower acts for (the rules count
+    them its member, second factor included), other than the agreement's own, that reads the
+    agreement as a whole; and the borrower reads it too."""
+    return bool(
+        agreement is not None
+        and circle is not None
+        and circle.pk != agreement.circle_id
+        and is_circle_member(user, circle)
+        and can_view_agreement(user, agreement)
+        and readable_by_circle(agreement, circle)
+    )
+
+
+def borrow_targets(user: Any, agreement: Any) -> list[Any]:
+    """The circles this user may borrow the agreement into, by name."""
+    from circlework.circles.models import Circle
+
+    if agreement is None or not can_view_agreement(user, agreement):
+        return []
+    candidates = Circle.objects.filter(pk__in=audience_for(user).circle_ids).exclude(
+        pk=agreement.circle_id
+    )
+    return [c for c in candidates.order_by("name") if may_borrow_into(user, agreement, c)]
+
+
+class BorrowInto(NamedTuple):
+    """The object of "agreements.borrow_agreement_into": what is borrowed, and where to."""
+
+    agreement: Any
+    circle: Any
+
+
 @rules.predicate
 def may_borrow(user: Any, agreement: Any) -> bool:
-    # Borrowing copies into one of your own circles, from a circle you are not already in.
-    audience = audience_for(user)
-    return bool(audience.circle_ids - {agreement.circle_id}) and bool(
-        can_view_agreement(user, agreement)
-    )
+    """Borrowing is offered where the user has at least one circle to borrow it into."""
+    return bool(borrow_targets(user, agreement))
+
+
+@rules.predicate
+def may_borrow_into_target(user: Any, target: Any) -> bool:
+    return isinstance(target, BorrowInto) and may_borrow_into(user, target.agreement, target.circle)
 
 
 def _in_federation(user: Any, circle_id: int, federation_id: int) -> bool:
@@ -110,6 +168,7 @@ rules.add_perm("agreements.view_agreements", is_circle_member)
 rules.add_perm("agreements.view_agreement", can_view_agreement)
 rules.add_perm("agreements.review_agreement", is_member_of_agreement_circle)
 rules.add_perm("agreements.borrow_agreement", may_borrow)
+rules.add_perm("agreements.borrow_agreement_into", may_borrow_into_target)  # object: BorrowInto
 # A member may open or close an agreement to readers within the circle's own level; it is recorded
 # in the circle's history (no decision needed, as with publishing an ethical statement).
 rules.add_perm("agreements.change_visibility", is_member_of_agreement_circle)

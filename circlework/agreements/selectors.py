@@ -70,11 +70,17 @@ def reviews_due(*, circles: Any, within_days: int = 30) -> QuerySet[Agreement]:
     )
 
 
-def reviews_due_for(*, practitioner: Practitioner, within_days: int = 30) -> QuerySet[Agreement]:
-    circles = Circle.objects.filter(
-        memberships__practitioner=practitioner, memberships__left_at__isnull=True
-    )
-    return reviews_due(circles=circles, within_days=within_days)
+def reviews_due_for(
+    *, practitioner: Practitioner, within_days: int = 30, user: Any = None
+) -> QuerySet[Agreement]:
+    """My circles' agreements due for review within `within_days` (for the home page).
+
+    `user` is the signed-in practitioner: it carries how the session signed in, and a circle
+    that asks for two-factor authentication counts only with a second factor (the audience,
+    core.visibility.audience_for). Without it, as seen without a second factor.
+    """
+    audience = audience_for(user if user is not None else practitioner.user)
+    return reviews_due(circles=sorted(audience.circle_ids), within_days=within_days)
 
 
 def borrowable(*, user: Any, exclude_circle: Circle | None = None) -> QuerySet[Agreement]:

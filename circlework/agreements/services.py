@@ -21,12 +21,17 @@ from circlework.agreements.models import (
     EthicsComment,
     ProposedVisibility,
 )
-from circlework.agreements.rules import adopted_level, agreement_levels, default_level
+from circlework.agreements.rules import (
+    BorrowInto,
+    adopted_level,
+    agreement_levels,
+    default_level,
+)
 from circlework.circles.covenant import federation_memberships
 from circlework.circles.models import Circle
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
-from circlework.core.errors import Conflict, InvalidInput
+from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.core.visibility import Visibility
@@ -224,7 +229,12 @@ def agreement_review_open(
 def agreement_borrow(
     *, actor: Practitioner, agreement: Agreement, circle: Circle, closes_at: datetime
 ) -> Proposal:
-    """Copy another circle's agreement into your circle as a draft proposal, with provenance."""
+    """Copy another circle's agreement into your circle as a draft proposal, with provenance.
+
+    Only into a circle whose every member may read the agreement (agreements.rules decides).
+    The draft's title and text name no circle: where it came from is `borrowed_from`, shown to
+    each reader as far as they may see the source circle when they read it.
+    """
     from circlework.decisions.services import proposal_open
 
     require("agreements.borrow_agreement", actor, agreement)
@@ -234,19 +244,29 @@ def agreement_borrow(
             _("Borrow into one of your other circles."),
             fields={"circle": [_("This is the agreement's own circle.")]},
         )
+    try:
+        require("agreements.borrow_agreement_into", actor, BorrowInto(agreement, circle))
+    except NotAllowed as exc:
+        raise NotAllowed(
+            _(
+                "Not everyone in %(c)s may read this agreement, so it cannot be borrowed there. "
+                "An agreement kept to its circle is not borrowed; one shared with its federation "
+                "goes only to the federation's validated circles."
+            )
+            % {"c": circle.name}
+        ) from exc
     source = agreement.current_version
     if source is None:
         raise Conflict(_("This agreement has no adopted version to borrow."))
     return proposal_open(
         actor=actor,
         circle=circle,
-        title=_("Adopt “%(t)s” (borrowed from %(c)s)")
-        % {"t": agreement.title, "c": agreement.circle.name},
+        title=_("Adopt “%(t)s”, borrowed from another circle") % {"t": agreement.title},
         text=_(
-            "I propose we adopt %(c)s's “%(t)s” (their version %(v)s) as our own, changed as we "
-            "agree here. Amend the text below before we decide."
+            "I propose we adopt this agreement, borrowed from another circle (their version "
+            "%(v)s), as our own, changed as we agree here. Amend the text below before we decide."
         )
-        % {"c": agreement.circle.name, "t": agreement.title, "v": source.number},
+        % {"v": source.number},
         closes_at=closes_at,
         new_agreement_kind=agreement.kind,
         new_agreement_title=agreement.title,
@@ -361,6 +381,7 @@ def ethics_circulate(
         named = circle.visibility != Visibility.CIRCLE or member.pk in own
         notify(
             recipient=member,
+            federation=circle.federation,
             kind=NotificationKind.ETHICS,
             title=_("%(c)s circulates its %(w)s")
             % {"c": circle.name if named else _("A circle"), "w": what},
@@ -410,6 +431,7 @@ def ethics_comment_add(
     for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
+            circle=circle,
             kind=NotificationKind.ETHICS,
             # Named when read, as far as each member may see the commenter's name.
             title=names.text(
@@ -466,6 +488,7 @@ def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
     for member in current_members(circle=agreement.circle, exclude=[actor.pk]):
         notify(
             recipient=member,
+            circle=agreement.circle,
             kind=NotificationKind.ETHICS,
             title=_("%(c)s's ethical statement is on the public register")
             % {"c": agreement.circle.name},

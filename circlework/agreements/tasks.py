@@ -41,6 +41,7 @@ def notify_reviews_due() -> int:
             for member in current_members(circle=agreement.circle):
                 notify(
                     recipient=member,
+                    circle=agreement.circle,
                     kind=NotificationKind.REVIEW_DUE,
                     title=_("“%(t)s” is due for review on %(d)s")
                     % {"t": agreement.title, "d": f"{agreement.review_due:%d %B %Y}"},

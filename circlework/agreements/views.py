@@ -22,7 +22,7 @@ from circlework.agreements.models import (
     AgreementKind,
     EthicsCirculation,
 )
-from circlework.agreements.rules import agreement_levels
+from circlework.agreements.rules import agreement_levels, borrow_targets
 from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
@@ -122,7 +122,9 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "agreements.borrow_agreement", request.user, agreement
     ):
         borrow_form = BorrowForm()
-        mine = circles_of(practitioner=me(request)).exclude(pk=agreement.circle_id)
+        # Only the circles it may go to: every member of each must be able to read it.
+        targets = [c.pk for c in borrow_targets(request.user, agreement)]
+        mine = Circle.objects.filter(pk__in=targets).order_by("name")
         borrow_form.fields["circle"].queryset = mine  # type: ignore[attr-defined]
     return render(
         request,

@@ -62,7 +62,11 @@ class LinkOut(Schema):
     asking_circle: CircleRefOut = Field(description="The circle whose process is validated.")
     validating_circle: CircleRefOut = Field(description="The circle that validates it.")
     status: LinkStatusName
-    live: bool = Field(description="Validated and not yet lapsed: it counts for the circle.")
+    live: bool = Field(description="Validated and not yet lapsed.")
+    counts: bool = Field(
+        description="Live, and it counts toward the asking circle's validation: the validating "
+        "circle was validated when it decided, or the federation was being founded."
+    )
     counterpart_id: int | None = Field(description="The link the other way, if reciprocal.")
     requested_at: datetime
     validated_on: date | None
@@ -190,6 +194,7 @@ def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> d
         "validating_circle": _ref(link.validating_circle),
         "status": link.status,
         "live": link.is_live(today),
+        "counts": link.is_live(today) and link.counted,
         "counterpart_id": link.counterpart_id,
         "requested_at": link.requested_at,
         "validated_on": link.validated_on,
@@ -260,7 +265,11 @@ def link_request(request: HttpRequest, slug: str, payload: LinkRequestIn) -> Sta
     other = (
         Circle.objects.select_related("federation").filter(slug=payload.validating_circle).first()
     )
-    if other is None or not allowed("circles.view_circle", request.user, other):
+    # A validated circle may be asked by name even where its page is not visible to the asker.
+    if other is None or not (
+        allowed("circles.view_circle", request.user, other)
+        or allowed("links.ask_for_link", request.user, other)
+    ):
         msg = "No such circle in your federation."
         raise InvalidInput(msg, fields={"validating_circle": [msg]})
     link = link_services.link_request(

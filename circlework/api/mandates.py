@@ -182,12 +182,21 @@ def _detail(request: HttpRequest, mandate_id: int) -> dict[str, Any]:
 
 @router.get("/me/mandates", response={200: list[MandateOut], **ERRORS})
 def my_mandate_list(request: HttpRequest, include_past: bool = False) -> list[dict[str, Any]]:
-    """The mandates you hold now, soonest end first; with `include_past`, every one you held."""
+    """The mandates you hold now, soonest end first; with `include_past`, every one you held.
+
+    Only those you may read now (the holder reads a mandate while its circle or federation
+    counts them in: a circle that asks for two-factor authentication needs a token made in a
+    session that used the second factor)."""
     me = _me(request)
     if not include_past:
-        return [_mandate_out(r) for r in mandate_selectors.mandates_held(practitioner=me)]
+        rows = mandate_selectors.mandates_held(practitioner=me, user=request.user)
+        return [_mandate_out(r) for r in rows]
     qs = mandate_selectors.mandates_of(practitioner=me).order_by("-ends_on", "-pk")
-    return [_mandate_out(mandate_selectors.mandate_row(user=request.user, mandate=m)) for m in qs]
+    return [
+        _mandate_out(mandate_selectors.mandate_row(user=request.user, mandate=m))
+        for m in qs
+        if allowed("mandates.view_mandate", request.user, m)
+    ]
 
 
 @router.get("/circles/{slug:slug}/mandates", response={200: MandatesOut, **ERRORS})

@@ -289,6 +289,15 @@ def rules_in_words(rules: FederationRules) -> str:
         if rules.officer_electorate == OfficerElectorate.DELEGATES
         else gettext("officers are elected by every member of the federation")
     )
+    if rules.links_required:
+        # Which links count: circlework.links.rule.link_counts.
+        parts.append(
+            gettext(
+                "only a circle the federation has validated can validate another circle, except "
+                "while the federation is being founded, when its first circles validate one "
+                "another"
+            )
+        )
     parts.append(forming_circles_in_words(rules))
     return "; ".join(parts) + "."
 

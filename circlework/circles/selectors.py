@@ -97,7 +97,7 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
 
 
 def circle_invitations(*, circle: Circle) -> QuerySet[Invitation]:
-    return circle.invitations.select_related("invited_by").order_by("-created_at")
+    return circle.invitations.select_related("invited_by", "responded_by").order_by("-created_at")
 
 
 def pending_invitations_for(*, practitioner: Practitioner) -> QuerySet[Invitation]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from circlework.accounts import names as display_names
 from circlework.accounts.models import Practitioner
 from circlework.accounts.services import hash_token
+from circlework.circles.covenant import federation_members
 from circlework.circles.models import (
     Circle,
     CovenantVersion,
@@ -34,7 +36,7 @@ from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import require
 from circlework.core.services import validate
-from circlework.core.visibility import forget_audience
+from circlework.core.visibility import circle_audience, forget_audience, names_for
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -225,6 +227,7 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             )
         notify(
             recipient=member,
+            circle=circle,
             kind=NotificationKind.CIRCLE,
             title=_("%(c)s's details changed") % {"c": circle.name},
             body=names.text(
@@ -362,6 +365,30 @@ def _check_open(invitation: Invitation) -> None:
         raise Conflict(_("This invitation has expired. Ask the circle for a new one."))
 
 
+def _record_answer(invitation: Invitation, status: str, actor: Practitioner | None) -> None:
+    """Record the invitee's answer. The address and the personal message have done their work:
+    they are not kept (an accepted invitee is named by the name rule from then on, and someone
+    who declined is not a member whose address the circle should keep), and a mail still
+    waiting has nothing left to offer."""
+    invitation.status = status
+    invitation.responded_at = timezone.now()
+    invitation.responded_by = actor
+    invitation.mail_secret = ""
+    invitation.email = ""
+    invitation.message = ""
+    invitation.save(
+        update_fields=[
+            "status",
+            "responded_at",
+            "responded_by",
+            "mail_secret",
+            "email",
+            "message",
+            "updated_at",
+        ]
+    )
+
+
 @transaction.atomic
 def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     invitation = invitation_for_secret(secret)
@@ -382,21 +409,17 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
         raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
     if circle.requires_two_factor and not has_two_factor(actor.user):
         raise NotAllowed(str(TWO_FACTOR_INVITATION_NOTE))
-    # The display-name rule (accounts/names.py): members must be able to tell one another apart.
-    others = current_members(circle=circle).values_list("display_name", flat=True)
-    if display_names.copies_a_name(actor.display_name, others):
+    # The display-name rule (accounts/names.py): members must be able to tell one another apart
+    # by the names they are shown (a name kept from the circle misleads nobody, and comparing
+    # with it would let a newcomer test guesses at it).
+    shown = names_for(circle_audience(circle), list(current_members(circle=circle)), hidden="")
+    if display_names.copies_a_name(actor.display_name, [n for n in shown.values() if n]):
         msg = _(
             "Someone in %(c)s is already shown by the same name as you. Change how your name is "
             "shown on your profile so the members can tell you apart, then accept."
         ) % {"c": circle.name}
         raise InvalidInput(msg, fields={"display_name": [msg]})
-    invitation.status = InvitationStatus.ACCEPTED
-    invitation.responded_at = timezone.now()
-    invitation.responded_by = actor
-    invitation.mail_secret = ""  # answered: a mail still waiting has nothing left to offer
-    invitation.save(
-        update_fields=["status", "responded_at", "responded_by", "mail_secret", "updated_at"]
-    )
+    _record_answer(invitation, InvitationStatus.ACCEPTED, actor)
     membership = Membership.objects.create(circle=circle, practitioner=actor)
     forget_audience(actor.user)
     audit.record(
@@ -409,6 +432,7 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
     for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
+            circle=circle,
             kind=NotificationKind.MEMBERSHIP,
             title=names.text(_("%(p)s joined %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
@@ -429,13 +453,7 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
         .get(pk=invitation.pk)
     )
     _check_open(invitation)
-    invitation.status = InvitationStatus.DECLINED
-    invitation.responded_at = timezone.now()
-    invitation.responded_by = actor
-    invitation.mail_secret = ""
-    invitation.save(
-        update_fields=["status", "responded_at", "responded_by", "mail_secret", "updated_at"]
-    )
+    _record_answer(invitation, InvitationStatus.DECLINED, actor)
     audit.record(
         actor=actor,
         verb="invitation.declined",
@@ -446,6 +464,7 @@ def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation
     if invitation.invited_by is not None:
         notify(
             recipient=invitation.invited_by,
+            circle=invitation.circle,
             kind=NotificationKind.INVITATION_ANSWERED,
             title=_("An invitation you sent to join %(c)s was declined")
             % {"c": invitation.circle.name},
@@ -504,6 +523,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
     for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
+            circle=circle,
             kind=NotificationKind.MEMBERSHIP,
             title=names.text(_("%(p)s left %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
@@ -555,15 +575,19 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
         )
 
 
-def invitations_erase_address(*, actor: Practitioner, email: str) -> int:
-    """On account deletion: the invitations sent to this person's address stay in their circles'
-    records (that someone was invited, by whom, when, and the answer) without the address. A
-    pending one is withdrawn; the address, the personal message written to them and any unsent
-    link secret are emptied. Returns how many invitations were erased."""
+def invitations_erase_address(*, actor: Practitioner, emails: Collection[str]) -> int:
+    """On account deletion: the invitations sent to this person's addresses (each they have
+    used) or answered by them stay in their circles' records (that someone was invited, by
+    whom, when, and the answer) without the address. A pending one is withdrawn; the address,
+    the personal message written to them and any unsent link secret are emptied. Returns how
+    many invitations were erased."""
+    sent_to = Q(responded_by=actor)
+    for email in emails:
+        sent_to |= Q(email__iexact=email)
     erased = 0
     for invitation in (
         Invitation.objects.select_for_update(of=("self",), no_key=True)
-        .filter(email__iexact=email)
+        .filter(sent_to)
         .select_related("circle")
     ):
         fields = ["email", "message", "mail_secret", "updated_at"]
@@ -629,14 +653,22 @@ def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
     members = Practitioner.objects.filter(
         memberships__circle__federation=federation, memberships__left_at__isnull=True
     ).distinct()
+    # Everyone in the federation's circles is told (the covenant is public and binds forming
+    # circles too); only the federation itself reads which of its decisions agreed it.
+    the_federation = set(federation_members(federation).values_list("pk", flat=True))
     url = reverse("agreements:covenant", kwargs={"slug": federation.slug})
     for member in members:
         notify(
             recipient=member,
+            federation=federation,
             kind=NotificationKind.COVENANT,
             title=_("%(f)s has a new covenant: version %(n)s")
             % {"f": federation.name, "n": version.number},
-            body=_("Agreed by the circles through “%(t)s”. See what changed.") % {"t": fp.title},
+            body=(
+                _("Agreed by the circles through “%(t)s”. See what changed.") % {"t": fp.title}
+                if member.pk in the_federation
+                else _("Agreed by the federation's circles. See what changed.")
+            ),
             url=url,
         )
     # New rules (links needed, minimum size) take effect at once, on the public register too.

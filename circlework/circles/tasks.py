@@ -57,11 +57,22 @@ def send_invitation_email(invitation_id: int, base_url: str = "") -> bool:
         }
         if circle.requires_two_factor:
             body += "\n" + TWO_FACTOR_INVITATION_NOTE + "\n"
-        # Sent inside the transaction: if sending fails, the secret is kept for a retry.
-        send_mail(
-            _("An invitation to join %(c)s") % {"c": circle.name},
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [invitation.email],
-        )
+        subject = _("An invitation to join %(c)s") % {"c": circle.name}
+        to = invitation.email
+    # Sent after the commit, so no lock waits on the mail server (SQLite locks the whole
+    # database for a write). If sending fails, the secret is put back for the retry, unless the
+    # invitation was answered, revoked or erased meanwhile.
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    except Exception:
+        with transaction.atomic():
+            again = (
+                Invitation.objects.select_for_update(of=("self",), no_key=True)
+                .filter(pk=invitation_id, email=to)
+                .first()
+            )
+            if again is not None and again.is_open and not again.mail_secret:
+                again.mail_secret = secret
+                again.save(update_fields=["mail_secret"])
+        raise
     return True

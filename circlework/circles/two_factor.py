@@ -155,6 +155,19 @@ def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | Non
     return names[0], has_two_factor(user)
 
 
+def whole_account_needs_second_factor(user: Any) -> tuple[str, bool] | None:
+    """For what covers the whole account (the download of everything): (the name of a circle
+    of theirs that requires a second factor, whether they have an authenticator app) when this
+    request has not used one; else None. Their own records there belong to that circle too."""
+    if user is None or not getattr(user, "is_authenticated", False) or second_factor_used(user):
+        return None
+    circles = _circles_needing_it(user)
+    if not circles:
+        return None
+    _slug, name = min(circles.values())
+    return name, has_two_factor(user)
+
+
 def members_without_two_factor(circle: Circle) -> tuple[int, int]:
     """(how many current members have no authenticator app, how many current members)."""
     totp = Authenticator.Type.TOTP

@@ -3,8 +3,11 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from circlework.core.error_pages import too_large
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -58,3 +61,24 @@ class SecurityHeadersMiddleware:
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class RequestSizeMiddleware:
+    """Refuse a request whose declared body is over the limit before anything reads it.
+
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves uploaded files out, so a huge upload would be
+    written to disk in full before the service could refuse it. The answer is the same 413 as
+    for any body over the limit (core.error_pages): the API's error shape, or a page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return too_large(request)
+        return self.get_response(request)

@@ -22,17 +22,21 @@ def home(request: HttpRequest) -> HttpResponse:
     from circlework.polls.selectors import awaiting_answer
 
     practitioner = request.user.practitioner
+    # Every list is read through the viewer's audience (request.user carries how the session
+    # signed in): a circle that asks for two-factor authentication shows nothing of its own to
+    # a session without the second factor, here as on its pages.
+    user = request.user
     context: dict[str, Any] = {
         "practitioner": practitioner,
         "circles": circles_of(practitioner=practitioner),
         "invitations": pending_invitations_for(practitioner=practitioner),
-        "awaiting": awaiting_voice(practitioner=practitioner),
-        "polls": awaiting_answer(practitioner=practitioner),
-        "reviews_due": reviews_due_for(practitioner=practitioner),
+        "awaiting": awaiting_voice(practitioner=practitioner, user=user),
+        "polls": awaiting_answer(practitioner=practitioner, user=user),
+        "reviews_due": reviews_due_for(practitioner=practitioner, user=user),
         "today": timezone.localdate(),
-        "notifications": unread(practitioner=practitioner, limit=8, user=request.user),
-        "mandates": mandates_held(practitioner=practitioner),
-        "elections": elections_awaiting_me(practitioner=practitioner),
+        "notifications": unread(practitioner=practitioner, limit=8, user=user),
+        "mandates": mandates_held(practitioner=practitioner, user=user),
+        "elections": elections_awaiting_me(practitioner=practitioner, user=user),
     }
     return render(request, "core/home.html", context)
 

@@ -294,7 +294,12 @@ class FederationProposal(TimeStamped):
         max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
     )
     passed = models.BooleanField(null=True, blank=True)
+    # Why it passed or not, naming no circle: the circles it is about are `result_circles`.
     result = models.CharField(max_length=300, blank=True)
+    # The circles the result is about, by id: {"opposed": [...]} (did not consent) or
+    # {"missing": [...]} (gave no position). Named when read, as far as each reader may see
+    # them (decisions.federation_result), never written into a text that outlives a choice.
+    result_circles = models.JSONField(default=dict, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     # When it revises the covenant: the covenant's whole text and rules as they would read
     # (circles.covenant). Adopted as the next CovenantVersion when the circles agree.

@@ -51,6 +51,26 @@ def is_member_of_comment_circle(user: Any, comment: Any) -> bool:
 
 
 @rules.predicate
+def is_federation_proposal_author(user: Any, federation_proposal: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and federation_proposal is not None
+        and federation_proposal.author_id is not None
+        and federation_proposal.author_id
+        == getattr(getattr(user, "practitioner", None), "pk", None)
+    )
+
+
+@rules.predicate
+def is_member_of_raising_circle(user: Any, federation_proposal: Any) -> bool:
+    """Closing a federation proposal early is a write about the circle that raised it: only
+    its current members (as the rules count them) act for it."""
+    return federation_proposal is not None and bool(
+        is_circle_member(user, federation_proposal.circle)
+    )
+
+
+@rules.predicate
 def is_federation_member(user: Any, federation: Any) -> bool:
     """A member of a circle the federation has validated (core.visibility decides)."""
     from circlework.core.visibility import audience_for
@@ -111,6 +131,11 @@ rules.add_perm(
     "decisions.deliberate_federation_proposal", is_circle_member & circle_counts_in_federation
 )
 rules.add_perm("decisions.record_circle_position", is_circle_delegate & circle_counts_in_federation)
+# Object: the federation proposal. Early, by the member who raised it, still in the circle.
+rules.add_perm(
+    "decisions.close_federation_proposal",
+    is_federation_proposal_author & is_member_of_raising_circle,
+)
 rules.add_perm("decisions.view_decisions", is_circle_member)
 rules.add_perm("decisions.open_proposal", is_circle_member)
 rules.add_perm("decisions.view_proposal", is_member_of_proposal_circle)

@@ -29,8 +29,16 @@ def circle_proposals(*, circle: Circle) -> tuple[QuerySet[Proposal], QuerySet[Pr
     ).order_by("-updated_at")[:50]
 
 
-def awaiting_voice(*, practitioner: Practitioner) -> QuerySet[Proposal]:
-    """Open proposals in my circles where I have no position on the current version."""
+def awaiting_voice(*, practitioner: Practitioner, user: Any = None) -> QuerySet[Proposal]:
+    """Open proposals in my circles where I have no position on the current version.
+
+    `user` is the signed-in practitioner: it carries how the session signed in, and a circle
+    that asks for two-factor authentication counts only with a second factor (the audience,
+    core.visibility.audience_for). Without it, as seen without a second factor.
+    """
+    from circlework.core.visibility import audience_for
+
+    audience = audience_for(user if user is not None else practitioner.user)
     answered = Position.objects.filter(
         proposal=OuterRef("pk"),
         practitioner=practitioner,
@@ -38,11 +46,7 @@ def awaiting_voice(*, practitioner: Practitioner) -> QuerySet[Proposal]:
         version=OuterRef("version"),
     )
     return (
-        Proposal.objects.filter(
-            status=ProposalStatus.OPEN,
-            circle__memberships__practitioner=practitioner,
-            circle__memberships__left_at__isnull=True,
-        )
+        Proposal.objects.filter(status=ProposalStatus.OPEN, circle_id__in=audience.circle_ids)
         .exclude(Exists(answered))
         .select_related("circle")
         .order_by("closes_at")

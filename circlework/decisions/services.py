@@ -7,6 +7,7 @@ an `Outcome` and, when the proposal adopts an agreement, into the agreement's ne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput, StaleEdit
 from circlework.core.permissions import require
 from circlework.core.services import validate
+from circlework.decisions import federation_result
 from circlework.decisions.models import (
     Amendment,
     AmendmentStatus,
@@ -197,6 +199,7 @@ def proposal_open(
         if member.pk != actor.pk:
             notify(
                 recipient=member,
+                circle=circle,
                 kind=NotificationKind.PROPOSAL,
                 title=_("New proposal in %(c)s: %(t)s") % {"c": circle.name, "t": proposal.title},
                 body=_("Your position is asked for by %(d)s.")
@@ -357,6 +360,7 @@ def amendment_propose(
     if proposal.author is not None and proposal.author.pk != actor.pk:
         notify(
             recipient=proposal.author,
+            circle=proposal.circle,
             kind=NotificationKind.AMENDMENT,
             title=_("An amendment to your proposal “%(t)s”") % {"t": proposal.title},
             url=proposal.get_absolute_url(),
@@ -411,6 +415,7 @@ def amendment_accept(
     for member in current_members(circle=proposal.circle):
         notify(
             recipient=member,
+            circle=proposal.circle,
             kind=NotificationKind.AMENDMENT,
             title=_("“%(t)s” changed: please confirm or revise your position")
             % {"t": proposal.title},
@@ -446,6 +451,7 @@ def amendment_decline(*, actor: Practitioner, amendment: Amendment, response: st
     if amendment.author is not None:
         notify(
             recipient=amendment.author,
+            circle=proposal.circle,
             kind=NotificationKind.AMENDMENT,
             title=_("Your amendment to “%(t)s” was declined") % {"t": proposal.title},
             body=amendment.response,
@@ -657,6 +663,7 @@ def proposal_close(
     for member in current_members(circle=proposal.circle):
         notify(
             recipient=member,
+            circle=proposal.circle,
             kind=NotificationKind.OUTCOME,
             title=summary % {"t": proposal.title},
             body=verdict.reason
@@ -677,6 +684,7 @@ def _ask_proposer_to_decide(proposal: Proposal) -> None:
     proposal.save(update_fields=["decision_requested_at", "updated_at"])
     notify(
         recipient=proposal.author,
+        circle=proposal.circle,
         kind=NotificationKind.OUTCOME,
         title=_("Time to decide: “%(t)s”") % {"t": proposal.title},
         body=_("The advice round has closed. Record your decision and why, having heard everyone."),
@@ -726,6 +734,7 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
     for member in silent:
         notify(
             recipient=member,
+            circle=proposal.circle,
             kind=NotificationKind.PROPOSAL_REMINDER,
             title=_("Your voice is missing on “%(t)s”") % {"t": proposal.title},
             body=_(
@@ -917,6 +926,7 @@ def federation_proposal_open(
     for member in _followers(circle.federation).exclude(pk=actor.pk):
         notify(
             recipient=member,
+            federation=circle.federation,
             kind=NotificationKind.PROPOSAL,
             title=_("Federation proposal: %(t)s") % {"t": fp.title},
             body=_("Each circle forms its position and its delegate records it by %(d)s.")
@@ -1013,11 +1023,18 @@ def circle_positions(fp: FederationProposal) -> dict[int, CirclePosition]:
     }
 
 
-def _names(circles: Mapping[int, Circle], ids: Any) -> str:
-    return ", ".join(sorted(circles[cid].name for cid in ids))
+@dataclass(frozen=True)
+class FederationVerdict(Verdict):
+    """A verdict on a federation proposal. Its reason names no circle: the circles it is about
+    are `about`, by id ("opposed" or "missing"), named when read (decisions.federation_result)
+    as far as each reader may see them."""
+
+    about: Mapping[str, list[int]] = field(default_factory=dict)
 
 
-def _covenant_verdict(circles: Mapping[int, Circle], positions: Mapping[int, Stance]) -> Verdict:
+def _covenant_verdict(
+    circles: Mapping[int, Circle], positions: Mapping[int, Stance]
+) -> FederationVerdict:
     """The covenant changes only when every circle of the federation (validated) has spoken and
     none disagrees or blocks.
 
@@ -1028,26 +1045,31 @@ def _covenant_verdict(circles: Mapping[int, Circle], positions: Mapping[int, Sta
     current = {cid: s for cid, s in positions.items() if cid in circles}
     missing = frozenset(circles.keys() - current.keys())
     counts = {s.value: sum(1 for v in current.values() if v == s) for s in Stance}
-    opposed = [cid for cid, s in current.items() if s in (Stance.DISAGREE, Stance.BLOCK)]
+    opposed = sorted(cid for cid, s in current.items() if s in (Stance.DISAGREE, Stance.BLOCK))
+    about: dict[str, list[int]] = {}
     if not circles:
         reason, passes = _("The federation has no validated circles."), False
     elif opposed:
-        reason = _(
-            "The covenant changes only when no circle disagrees or blocks: %(c)s did not consent."
-        ) % {"c": _names(circles, opposed)}
+        about = {federation_result.OPPOSED: opposed}
+        reason = federation_result.reason(
+            federation_result.OPPOSED, federation_result.counted(len(opposed))
+        )
         passes = False
     elif missing:
-        reason = _(
-            "The covenant changes only when every circle has spoken: no position from %(c)s."
-        ) % {"c": _names(circles, missing)}
+        about = {federation_result.MISSING: sorted(missing)}
+        reason = federation_result.reason(
+            federation_result.MISSING, federation_result.counted(len(missing))
+        )
         passes = False
     else:
         reason = _("Every circle consented to the new covenant.")
         passes = True
-    return Verdict(passes, reason[:300], missing, counts)
+    return FederationVerdict(passes, reason[:300], missing, counts, about)
 
 
-def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None = None) -> Any:
+def federation_verdict(
+    fp: FederationProposal, *, deadline_passed: bool | None = None
+) -> FederationVerdict:
     """Circles decide by consent: no circle blocks, and every circle spoke or had its time.
 
     A proposal that revises the covenant needs every circle's consent, spoken (`_covenant_verdict`).
@@ -1060,18 +1082,25 @@ def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None =
     if fp.revises_covenant:
         return _covenant_verdict(by_id, positions)
     if not circles:
-        return Verdict(
+        return FederationVerdict(
             False,
             _("The federation has no validated circles."),
             frozenset(),
             {stance.value: 0 for stance in Stance},
         )
-    return evaluate(
+    verdict = evaluate(
         Rule(RuleKind.CONSENT),
         members=circles,
         positions=positions,
         round_number=1,
         deadline_passed=fp.deadline_passed if deadline_passed is None else deadline_passed,
+    )
+    # The rule speaks of members; here the members are circles. Its reasons name no one.
+    return FederationVerdict(
+        verdict.passes,
+        verdict.reason.replace("member", "circle"),
+        verdict.missing,
+        verdict.counts,
     )
 
 
@@ -1079,10 +1108,15 @@ def federation_verdict(fp: FederationProposal, *, deadline_passed: bool | None =
 def federation_proposal_close(
     *, actor: Practitioner | None, federation_proposal: FederationProposal
 ) -> FederationProposal | None:
-    if actor is not None and (federation_proposal.author_id != actor.pk):
+    if actor is not None:
+        # Early, by the member who raised it while still in the circle that raised it.
         from circlework.core.errors import NotAllowed
+        from circlework.core.permissions import allowed
 
-        raise NotAllowed(_("Only the member who raised it can close it early."))
+        if not allowed("decisions.close_federation_proposal", actor.user, federation_proposal):
+            raise NotAllowed(
+                _("Only the member who raised it, while still in its circle, can close it early.")
+            )
     fp = _lock_federation_proposal(federation_proposal)
     if fp.status != ProposalStatus.OPEN:
         return None
@@ -1093,9 +1127,12 @@ def federation_proposal_close(
         raise Conflict(_("It can be closed early only when every circle has given its position."))
     fp.status = ProposalStatus.CLOSED
     fp.passed = verdict.passes
-    fp.result = verdict.reason.replace("member", "circle")
+    fp.result = verdict.reason
+    fp.result_circles = {kind: list(ids) for kind, ids in verdict.about.items()}
     fp.decided_at = timezone.now()
-    fp.save(update_fields=["status", "passed", "result", "decided_at", "updated_at"])
+    fp.save(
+        update_fields=["status", "passed", "result", "result_circles", "decided_at", "updated_at"]
+    )
     summary = (
         _("The federation agreed “%(t)s”")
         if verdict.passes
@@ -1115,6 +1152,7 @@ def federation_proposal_close(
     for member in _followers(fp.federation):
         notify(
             recipient=member,
+            federation=fp.federation,
             kind=NotificationKind.OUTCOME,
             title=summary % {"t": fp.title},
             url=fp.get_absolute_url(),

@@ -439,23 +439,35 @@ def _federation(slug: str) -> Any:
     return get_object_or_404(Federation, slug=slug)
 
 
+def _acting_for(request: HttpRequest, circles: Any) -> Any:
+    """Those of my circles this session acts for, as the rules count membership: a circle that
+    requires a second factor counts only in a session (or through a token) that used one, so a
+    password-only session is shown nothing of it here (its own proposal, its delegates)."""
+    counted = [c.pk for c in circles if allowed("decisions.open_proposal", request.user, c)]
+    return circles.filter(pk__in=counted)
+
+
 def _my_circles_in(request: HttpRequest, federation: Any) -> Any:
     """My circles that are part of the federation (validated): they raise, deliberate and
     give positions. My forming circles are `_my_forming_circles_in`."""
     from circlework.circles.covenant import in_federation_q
     from circlework.circles.selectors import circles_of
 
-    return circles_of(practitioner=me(request)).filter(in_federation_q(), federation=federation)
+    return _acting_for(
+        request,
+        circles_of(practitioner=me(request)).filter(in_federation_q(), federation=federation),
+    )
 
 
 def _my_forming_circles_in(request: HttpRequest, federation: Any) -> Any:
     from circlework.circles.covenant import in_federation_q
     from circlework.circles.selectors import circles_of
 
-    return (
+    return _acting_for(
+        request,
         circles_of(practitioner=me(request))
         .filter(federation=federation)
-        .exclude(in_federation_q())
+        .exclude(in_federation_q()),
     )
 
 
@@ -542,8 +554,11 @@ def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
 
 
 def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
+    from circlework.decisions.federation_result import result_for
+
     positions = services.circle_positions(fp)
-    my_circle_ids = set(_my_circles_in(request, fp.federation).values_list("pk", flat=True))
+    my_circles = list(_my_circles_in(request, fp.federation))
+    my_circle_ids = {c.pk for c in my_circles}
     rows = []
     for circle in services.federation_circles(fp.federation_id):
         rows.append(
@@ -562,7 +577,7 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
             }
         )
     mine = []
-    for circle in _my_circles_in(request, fp.federation):
+    for circle in my_circles:
         internal = fp.internal_proposals.filter(circle=circle).order_by("-created_at").first()
         mine.append(
             {
@@ -594,6 +609,9 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
             for c in _my_forming_circles_in(request, fp.federation)
         ],
         "verdict": services.federation_verdict(fp),
+        # The circles the result is about, named as far as this reader may see them.
+        "result": result_for(request.user, fp.result, fp.result_circles),
+        "may_close": allowed("decisions.close_federation_proposal", request.user, fp),
         "section": "decisions",
     }
 

@@ -238,14 +238,11 @@ def candidate_ids(election: Election) -> list[int]:
     return nominated_candidate_ids(election)
 
 
-def election_page_candidates(election: Election) -> list[tuple[int, str]]:
-    """The candidates by name (their names are visible to everyone in the election's scope)."""
-    return [
-        (p.pk, p.display_name)
-        for p in Practitioner.objects.filter(pk__in=candidate_ids(election)).order_by(
-            "display_name", "pk"
-        )
-    ]
+def election_page_candidates(election: Election, user: Any) -> list[tuple[int, str]]:
+    """The candidates, named as this viewer may see them (a candidate may have hidden their
+    name since they were nominated), in the order of the names shown."""
+    names = names_for(user, candidate_ids(election))
+    return sorted(names.items(), key=lambda row: (row[1].casefold(), row[0]))
 
 
 def nominee_choices(election: Election) -> list[tuple[int, str]]:
@@ -344,18 +341,19 @@ class Awaiting:
         }[self.what]
 
 
-def awaiting_me(*, practitioner: Practitioner) -> list[Awaiting]:
-    """Open elections in my circles and federations that wait for me (for the home page)."""
-    rows = list(
-        Membership.objects.current()
-        .filter(practitioner=practitioner)
-        .values_list("circle_id", "circle__federation_id", "circle__status")
-    )
-    if not rows:
+def awaiting_me(*, practitioner: Practitioner, user: Any = None) -> list[Awaiting]:
+    """Open elections in my circles and federations that wait for me (for the home page).
+
+    `user` is the signed-in practitioner: it carries how the session signed in, and a circle
+    that asks for two-factor authentication counts only with a second factor (the audience,
+    core.visibility.audience_for). Without it, as seen without a second factor.
+    """
+    # The audience, as everywhere: a forming circle's members are not yet the federation (its
+    # elections do not wait for them), nor a 2FA circle's members without the second factor.
+    audience = audience_for(user if user is not None else practitioner.user)
+    circle_ids, federation_ids = audience.circle_ids, audience.federation_ids
+    if not circle_ids and not federation_ids:
         return []
-    circle_ids = {c for c, _f, _s in rows}
-    # A forming circle's members are not yet the federation: its elections do not wait for them.
-    federation_ids = {f for _c, f, status in rows if status in FEDERATION_STATUSES}
     open_elections = list(
         Election.objects.filter(Q(circle_id__in=circle_ids) | Q(federation_id__in=federation_ids))
         .exclude(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED])
@@ -569,7 +567,7 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
 
     current = [row(n) for n in nominations if n.is_current]
     earlier = [row(n) for n in nominations if not n.is_current]
-    candidates = election_page_candidates(election)
+    candidates = election_page_candidates(election, user)
     my_nomination = next(
         (n for n in nominations if n.is_current and n.nominated_by_id == practitioner.pk), None
     )

@@ -107,6 +107,8 @@ def _tell(
         if person.pk != exclude:
             notify(
                 recipient=person,
+                federation=election.federation,
+                circle=election.circle,
                 kind=NotificationKind.ELECTION,
                 title=title,
                 body=body,
@@ -407,6 +409,8 @@ def _new_nomination(
     if nominee.pk != actor.pk:
         notify(
             recipient=nominee,
+            federation=election.federation,
+            circle=election.circle,
             kind=NotificationKind.ELECTION,
             title=_title(election, _("you are nominated")),
             body=names.text(

@@ -352,7 +352,7 @@ def election_propose(request: HttpRequest, pk: int) -> HttpResponse:
         perm=_FACILITATOR,
         name="propose",
         bind=lambda election: ProposeForm(
-            request.POST, choices=selectors.election_page_candidates(election)
+            request.POST, choices=selectors.election_page_candidates(election, request.user)
         ),
         call=lambda election, form: services.election_propose(
             actor=me(request), election=election, candidate=_nominee(form.cleaned_data["candidate"])
@@ -391,7 +391,7 @@ def ballot_cast(request: HttpRequest, pk: int) -> HttpResponse:
         bind=lambda election: BallotForm(
             request.POST,
             method=election.method,
-            candidates=selectors.election_page_candidates(election),
+            candidates=selectors.election_page_candidates(election, request.user),
         ),
         call=lambda election, form: services.ballot_cast(
             actor=me(request), election=election, choices=form.choices()

@@ -6,6 +6,11 @@ all linked with each other (Leeds–York, Leeds–Sheffield, Manchester–York, 
 a four-cycle). Sheffield's validation of Leeds comes up for renewal this month. Manchester, still
 forming, has asked York for a link and met them; York has yet to decide. Every circle's status
 then comes from `circle_status_refresh`, not from the seed.
+
+The links are made in the order they were decided, because a link counts only if its validating
+circle was validated then, or the federation was still being founded (links.rule.link_counts):
+Manchester's validations of Sheffield and York were decided while the federation was founded,
+before Leeds became its second validated circle.
 """
 
 from __future__ import annotations
@@ -139,7 +144,71 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
     p = people
 
-    # Leeds and York: a reciprocal link, each side meeting and deciding for itself.
+    # Leeds and Sheffield, both ways, first of all; Sheffield's validation of Leeds lapses this
+    # month.
+    l_by_s = services.link_request(
+        actor=p["tom"],
+        asking_circle=leeds,
+        validating_circle=sheffield,
+        message="Following the spring gathering: would Sheffield meet us with a view to a link "
+        "each way?",
+        reciprocal=True,
+    )
+    assert l_by_s.counterpart is not None
+    s_by_l = CircleLink.objects.get(pk=l_by_s.counterpart.pk)
+    _asked(l_by_s, days_ago=735)
+    _asked(s_by_l, days_ago=735)
+    _met(
+        l_by_s,
+        [p["kwame"], p["niamh"], p["paul"], p["tom"], p["amira"]],
+        days_ago=722,
+        notes="Sheffield visited our audit day and read two self-assessments with us.",
+    )
+    _met(
+        s_by_l,
+        [p["ruth"], p["dev"], p["kwame"], p["esther"]],
+        days_ago=640,
+        notes="We joined Sheffield's Saturday meeting and their review of a conflict procedure.",
+    )
+    _validated(l_by_s, days_ago=712)  # lapses in about three weeks: up for renewal
+    _validated(s_by_l, days_ago=600)
+
+    # Manchester, one of the founding circles but with only three members then, validated
+    # Sheffield and York while the federation was being founded: fewer circles were validated
+    # than the covenant's two links, so the founding circles' links counted (links.rule).
+    s_by_m = services.link_request(
+        actor=p["kwame"],
+        asking_circle=sheffield,
+        validating_circle=manchester,
+        message="Would Manchester meet us? We would like a link outward from Leeds.",
+        reciprocal=False,
+    )
+    _asked(s_by_m, days_ago=560)
+    _met(
+        s_by_m,
+        [p["olu"], p["rhys"], p["kwame"], p["paul"]],
+        days_ago=540,
+        notes="An evening with Sheffield on how four traditions review each other.",
+    )
+    _validated(s_by_m, days_ago=520)  # Sheffield's second link: the first validated circle
+    y_by_m = services.link_request(
+        actor=p["sam"],
+        asking_circle=york,
+        validating_circle=manchester,
+        message="Welcome to the network! We would be glad to be among the first circles you meet.",
+        reciprocal=False,
+    )
+    _asked(y_by_m, days_ago=530)
+    _met(
+        y_by_m,
+        [p["olu"], p["grace"], p["fatima"], p["sam"], p["lucy"]],
+        days_ago=510,
+        notes="York presented their inquiry cycle; we asked how they keep challenge safe.",
+    )
+    _validated(y_by_m, days_ago=500)
+
+    # Leeds and York: a reciprocal link, each side meeting and deciding for itself. York's
+    # validation makes Leeds the second validated circle: the federation is founded.
     l_by_y = services.link_request(
         actor=p["ruth"],
         asking_circle=leeds,
@@ -168,66 +237,6 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
     _validated(l_by_y, days_ago=400)
     _validated(y_by_l, days_ago=398)
-
-    # Leeds and Sheffield, also both ways; Sheffield's validation of Leeds lapses this month.
-    l_by_s = services.link_request(
-        actor=p["tom"],
-        asking_circle=leeds,
-        validating_circle=sheffield,
-        message="Following the spring gathering: would Sheffield meet us with a view to a link "
-        "each way?",
-        reciprocal=True,
-    )
-    assert l_by_s.counterpart is not None
-    s_by_l = CircleLink.objects.get(pk=l_by_s.counterpart.pk)
-    _asked(l_by_s, days_ago=735)
-    _asked(s_by_l, days_ago=735)
-    _met(
-        l_by_s,
-        [p["kwame"], p["niamh"], p["paul"], p["tom"], p["amira"]],
-        days_ago=722,
-        notes="Sheffield visited our audit day and read two self-assessments with us.",
-    )
-    _met(
-        s_by_l,
-        [p["ruth"], p["dev"], p["kwame"], p["esther"]],
-        days_ago=640,
-        notes="We joined Sheffield's Saturday meeting and their review of a conflict procedure.",
-    )
-    _validated(l_by_s, days_ago=712)  # lapses in about three weeks: up for renewal
-    _validated(s_by_l, days_ago=600)
-
-    # Manchester validates York and Sheffield, one way each.
-    y_by_m = services.link_request(
-        actor=p["sam"],
-        asking_circle=york,
-        validating_circle=manchester,
-        message="Welcome to the network! We would be glad to be among the first circles you meet.",
-        reciprocal=False,
-    )
-    s_by_m = services.link_request(
-        actor=p["kwame"],
-        asking_circle=sheffield,
-        validating_circle=manchester,
-        message="Would Manchester meet us? We would like a link outward from Leeds and York.",
-        reciprocal=False,
-    )
-    _asked(y_by_m, days_ago=100)
-    _asked(s_by_m, days_ago=95)
-    _met(
-        y_by_m,
-        [p["olu"], p["grace"], p["fatima"], p["sam"], p["lucy"]],
-        days_ago=80,
-        notes="York presented their inquiry cycle; we asked how they keep challenge safe.",
-    )
-    _met(
-        s_by_m,
-        [p["olu"], p["rhys"], p["kwame"], p["paul"]],
-        days_ago=75,
-        notes="An evening with Sheffield on how four traditions review each other.",
-    )
-    _validated(y_by_m, days_ago=60)
-    _validated(s_by_m, days_ago=55)
 
     # Manchester, still forming, has asked York and met them; York has not decided yet.
     m_by_y = services.link_request(

@@ -30,6 +30,20 @@ class LinkStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Request cancelled")
 
 
+class LinkCount(models.TextChoices):
+    """Whether a validated link counts toward the asking circle's validation, decided when the
+    validating circle decided (links.rule.link_counts) and kept: later status changes of either
+    circle do not change it. A renewal decides it again."""
+
+    NOT_DECIDED = "", _("Not decided yet")
+    BY_VALIDATED_CIRCLE = "validated", _("Counts: the validating circle was validated")
+    FOUNDING = "founding", _("Counts: decided while the federation was being founded")
+    NO = "no", _("Does not count: the validating circle was not validated")
+
+
+COUNTING = (LinkCount.BY_VALIDATED_CIRCLE, LinkCount.FOUNDING)
+
+
 # A link in one of these states blocks a second one between the same circles in the same direction.
 OPEN_STATUSES = (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED)
 
@@ -37,6 +51,10 @@ OPEN_STATUSES = (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED)
 class CircleLinkQuerySet(models.QuerySet["CircleLink"]):
     def live(self, today: date | None = None) -> CircleLinkQuerySet:
         return self.filter(status=LinkStatus.VALIDATED, lapses_on__gt=today or timezone.localdate())
+
+    def counting(self) -> CircleLinkQuerySet:
+        """Links that count toward validation (see LinkCount); with `live()`, a circle's links."""
+        return self.filter(counts__in=COUNTING)
 
     def open(self) -> CircleLinkQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -84,6 +102,13 @@ class CircleLink(TimeStamped):
         help_text=_("What the validating circle says about the asking circle's process. Public."),
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    counts = models.CharField(
+        _("counts toward validation"),
+        max_length=10,
+        choices=LinkCount.choices,
+        default=LinkCount.NOT_DECIDED,
+        blank=True,
+    )
     validated_on = models.DateField(null=True, blank=True)
     lapses_on = models.DateField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)  # withdrawn, lapsed or cancelled
@@ -117,6 +142,10 @@ class CircleLink(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("links:link_detail", kwargs={"pk": self.pk})
+
+    @property
+    def counted(self) -> bool:
+        return self.counts in COUNTING
 
     def is_live(self, today: date | None = None) -> bool:
         return (

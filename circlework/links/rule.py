@@ -57,3 +57,32 @@ def missing_for_membership(
 ) -> tuple[int, int]:
     """How many links and members a circle still lacks to be validated: (links, members)."""
     return max(links_required - live_links, 0), max(min_circle_size - members, 0)
+
+
+# --- which links count toward validation ---------------------------------------------------------
+
+
+def founding(*, validated_elsewhere: int, links_required: int) -> bool:
+    """Is the federation still being founded, as seen from one asking circle?
+
+    `validated_elsewhere` is how many circles of the federation, other than the asking circle,
+    the federation has validated. While it is fewer than the covenant's `links_required`, the
+    asking circle could not be validated by validated circles alone (a circle never validates
+    itself), so the founding circles must be able to validate one another.
+    """
+    return validated_elsewhere < links_required
+
+
+def link_counts(
+    *, validating_validated: bool, validated_elsewhere: int, links_required: int
+) -> bool:
+    """Does a link decided now count toward the asking circle's validation?
+
+    It counts when the validating circle is one the federation has validated, or, while the
+    federation is being founded (`founding`), whatever the validating circle's status. Decided
+    once, when the validating circle decides (and again at each renewal), and recorded on the
+    link: a later change of either circle's status does not change which links counted.
+    """
+    return validating_validated or founding(
+        validated_elsewhere=validated_elsewhere, links_required=links_required
+    )

@@ -6,6 +6,10 @@ who came, and withdrawal reasons are for the members of the two circles only. Th
 members ask and cancel; the validating circle's members meet, decide, write the statement and
 withdraw — and if the validating circle has given meeting records to a mandate (a convener, say),
 only the mandate's holders record meetings.
+
+Asking for a link: a member of any circle of a federation — a forming one too — may ask the
+federation's validated circles, knowing only their names (`ask_for_link`); it opens nothing else
+of those circles' pages to them. Whether the link would count is links.rule.link_counts.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import rules
 
 from circlework.circles.rules import can_view_circle, is_circle_member
+from circlework.core.visibility import audience_for
 
 RECORD_MEETING = "links.record_meeting"  # also a mandate permission (circlework.mandates.roles)
 
@@ -53,8 +58,24 @@ def may_record_for_validating_circle(user: Any, link: Any) -> bool:
     return holds(_practitioner(user), RECORD_MEETING, circle=circle)
 
 
+@rules.predicate
+def may_ask_for_link(user: Any, circle: Any) -> bool:
+    """A member of a circle of this circle's federation may ask it for a link (by name), if the
+    federation has validated it: validated circles are the ones whose links count."""
+    from circlework.circles.covenant import counts_in_federation
+    from circlework.circles.models import Circle
+
+    if circle is None or not counts_in_federation(circle):
+        return False
+    mine = audience_for(user).circle_ids
+    if not mine:
+        return False
+    return Circle.objects.filter(pk__in=mine, federation_id=circle.federation_id).exists()
+
+
 rules.add_perm("links.view_circle_links", can_view_circle)
 rules.add_perm("links.request", is_circle_member)  # on the asking circle
+rules.add_perm("links.ask_for_link", may_ask_for_link)  # on the circle asked
 # The two circles' members are parties to the link: they see it even where the other circle's
 # page is not visible to them (a circle-only circle that asked another for a link, say).
 rules.add_perm("links.view_link", is_asking_member | is_validating_member | can_see_link)

@@ -15,13 +15,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
-from circlework.circles.covenant import FederationRules, federation_rules
+from circlework.circles.covenant import (
+    FederationRules,
+    counts_in_federation,
+    federation_circles,
+    federation_rules,
+    in_federation_q,
+)
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
 from circlework.circles.selectors import circles_visible_to
 from circlework.core.permissions import allowed
 from circlework.core.visibility import audience_for, can_see_name, name_reach
-from circlework.links.models import CircleLink, LinkMeeting, LinkStatus
-from circlework.links.rule import is_validated, missing_for_membership
+from circlework.links.models import CircleLink, LinkCount, LinkMeeting, LinkStatus
+from circlework.links.rule import is_validated, link_counts, missing_for_membership
 
 PENDING = (LinkStatus.REQUESTED, LinkStatus.MET)
 
@@ -63,7 +69,39 @@ class LinkStanding:
 
 
 def live_links_asked(circle: Circle, today: date | None = None) -> int:
-    return CircleLink.objects.live(today).filter(asking_circle=circle).count()
+    """The circle's live links that count toward its validation (links.rule.link_counts)."""
+    return CircleLink.objects.live(today).counting().filter(asking_circle=circle).count()
+
+
+def validated_elsewhere(asking_circle: Circle) -> int:
+    """How many circles of the asking circle's federation, other than it, are validated."""
+    return (
+        Circle.objects.filter(in_federation_q(), federation_id=asking_circle.federation_id)
+        .exclude(pk=asking_circle.pk)
+        .count()
+    )
+
+
+def link_would_count(
+    *, validating_circle: Circle, asking_circle: Circle, rules: FederationRules | None = None
+) -> LinkCount:
+    """Whether a link from `validating_circle` to `asking_circle`, decided now, would count:
+    how it would count, or LinkCount.NO. The rule is links.rule.link_counts."""
+    rules = rules or federation_rules(asking_circle.federation)
+    # Read from the database, not the object passed in: its status may be stale.
+    validating_validated = Circle.objects.filter(
+        in_federation_q(), pk=validating_circle.pk
+    ).exists()
+    if validating_validated:
+        return LinkCount.BY_VALIDATED_CIRCLE
+    elsewhere = validated_elsewhere(asking_circle)
+    if link_counts(
+        validating_validated=False,
+        validated_elsewhere=elsewhere,
+        links_required=rules.links_required,
+    ):
+        return LinkCount.FOUNDING
+    return LinkCount.NO
 
 
 def member_count(circle: Circle) -> int:
@@ -139,8 +177,27 @@ def circle_links(*, user: Any, circle: Circle) -> CircleLinksPage:
 
 
 def request_choices(*, user: Any, circle: Circle) -> list[Circle]:
-    """Circles this circle could ask: the others of its federation the viewer can see."""
-    return list(circles_visible_to(user=user, federation=circle.federation).exclude(pk=circle.pk))
+    """Circles this circle could ask for a link that would count: the others of its federation
+    that the viewer can see, and the federation's validated circles, which any member of a
+    circle of the federation may ask (`links.ask_for_link`: their name only, not their page).
+    A circle not yet validated is offered only while the federation is being founded."""
+    federation = circle.federation
+    seen = {c.pk: c for c in circles_visible_to(user=user, federation=federation)}
+    validated = list(federation_circles(federation))
+    seen.update(
+        (c.pk, c) for c in validated if c.pk not in seen and allowed("links.ask_for_link", user, c)
+    )
+    seen.pop(circle.pk, None)
+    rules = federation_rules(federation)
+    founding_now = link_counts(
+        validating_validated=False,
+        validated_elsewhere=sum(1 for c in validated if c.pk != circle.pk),
+        links_required=rules.links_required,
+    )
+    return sorted(
+        (c for c in seen.values() if founding_now or counts_in_federation(c)),
+        key=lambda c: c.name,
+    )
 
 
 @dataclass(frozen=True)
@@ -167,6 +224,9 @@ class LinkView:
     withdrawn_by: Person | None
     counterpart: CircleLink | None
     lapse_months: int
+    # Whether the validating circle's decision, taken now, would count (links.rule.link_counts);
+    # for an open or renewable link, so the page can say why a circle cannot validate yet.
+    would_count: LinkCount | None = None
 
 
 def _namer(user: Any, link: CircleLink, people: list[Practitioner | None]) -> dict[int, Person]:
@@ -237,6 +297,11 @@ def link_view(*, user: Any, link: CircleLink) -> LinkView:
         withdrawn_by=names.get(link.withdrawn_by_id) if link.withdrawn_by_id else None,
         counterpart=counterpart,
         lapse_months=federation_rules(link.federation).link_lapse_months,
+        would_count=link_would_count(
+            validating_circle=link.validating_circle, asking_circle=link.asking_circle
+        )
+        if link.status in (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED)
+        else None,
     )
 
 
@@ -311,7 +376,7 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
     )
     live_count: dict[int, int] = defaultdict(int)
     for link in links:
-        if link.status == LinkStatus.VALIDATED:
+        if link.status == LinkStatus.VALIDATED and link.counted:
             live_count[link.asking_circle_id] += 1
     pairs: dict[tuple[int, int], dict[str, set[tuple[int, int]]]] = {}
     shown = []
@@ -344,10 +409,11 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
 
 
 def live_link_counts(federation_id: int, today: date | None = None) -> dict[int, int]:
-    """Live links per asking circle in a federation, in one query."""
+    """Live links that count, per asking circle in a federation, in one query."""
     counts: dict[int, int] = defaultdict(int)
     for circle_id in (
         CircleLink.objects.live(today)
+        .counting()
         .filter(federation_id=federation_id)
         .values_list("asking_circle_id", flat=True)
     ):

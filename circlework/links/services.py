@@ -8,12 +8,20 @@ withdrawn with reasons (encrypted; only the two circles' members read them — n
 summaries or notifications). A circle is a *member* of its federation with enough live links and
 members (`rule.is_validated`); `circle_status_refresh` keeps `Circle.status` in step after every
 link change and every membership change.
+
+Only links that count make a circle validated (`rule.link_counts`): a link counts when the
+validating circle was validated when it decided — or, while the federation is being founded
+(fewer validated circles than the covenant's number of links, besides the asking circle), whatever
+its status. Otherwise circles nobody validated could validate each other and become "the
+federation". Whether a link counts is recorded on it when it is decided (`CircleLink.counts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -26,16 +34,17 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
+from circlework.circles.names import a_circle, may_name_circle
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
-from circlework.core.visibility import circle_audience, name_for
+from circlework.core.visibility import circle_audience
 from circlework.decisions.models import Outcome, Proposal, ProposalStatus
-from circlework.links.models import OPEN_STATUSES, CircleLink, LinkMeeting, LinkStatus
+from circlework.links.models import OPEN_STATUSES, CircleLink, LinkCount, LinkMeeting, LinkStatus
 from circlework.links.rule import triangle_violations
-from circlework.links.selectors import LinkStanding, link_standing
+from circlework.links.selectors import LinkStanding, link_standing, link_would_count
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -57,16 +66,6 @@ def _is_current_member(circle: Circle, practitioner: Practitioner) -> bool:
     return Membership.objects.current().filter(circle=circle, practitioner=practitioner).exists()
 
 
-def _who(practitioner: Practitioner, circle: Circle, *, readers: Circle) -> str:
-    """How to name a member of `circle` in a text every member of `readers` reads (the validating
-    circle's proposal): by the name rule for those readers, else "a member of <circle>"."""
-    return name_for(
-        circle_audience(readers),
-        practitioner,
-        hidden=_("a member of %(c)s") % {"c": circle.name},
-    )
-
-
 def _possessive(name: str) -> str:
     return f"{name}’" if name.endswith("s") else f"{name}’s"
 
@@ -85,7 +84,7 @@ def _tell(
     told = 0
     for circle in circles:
         for member in current_members(circle=circle, exclude=list(skip)):
-            notify(recipient=member, kind=kind, title=title, body=body, url=url)
+            notify(recipient=member, kind=kind, title=title, body=body, url=url, circle=circle)
             skip.add(member.pk)
             told += 1
     return told
@@ -142,10 +141,53 @@ def _edges(
     return list(rows)
 
 
-def _triangle_message(a: Circle, b: Circle, closers: list[int]) -> str:
-    names = list(
-        Circle.objects.filter(pk__in=closers).order_by("name").values_list("name", flat=True)
+def only_validated_circles_validate() -> str:
+    """Why a circle the federation has not validated cannot validate another (outside founding)."""
+    return _("Only a circle the federation has validated can validate another circle.")
+
+
+def not_counting_text(link: CircleLink) -> str:
+    """Why a validated link does not count toward the asking circle's validation."""
+    return (
+        _(
+            "It does not count toward %(a)s’s validation: %(v)s was not validated when it "
+            "decided, and the federation already had enough validated circles."
+        )
+        % {"a": link.asking_circle.name, "v": link.validating_circle.name}
+        + " "
+        + only_validated_circles_validate()
     )
+
+
+def _cannot_validate_message(validating: Circle) -> str:
+    return (
+        only_validated_circles_validate()
+        + " "
+        + _(
+            "%(v)s is not validated yet, and the federation already has enough validated "
+            "circles: ask one of them."
+        )
+        % {"v": validating.name}
+    )
+
+
+def _readers(*circles: Circle) -> list[SimpleNamespace]:
+    """Stand-ins for "every member of these circles" as viewers, for a text they all read: each
+    carries its circle's audience (core.visibility.circle_audience), so the circle name rule
+    (circles.names.circle_name_for) decides for them as for any viewer."""
+    return [
+        SimpleNamespace(is_authenticated=True, _circlework_audience=circle_audience(c))
+        for c in circles
+    ]
+
+
+def _triangle_message(a: Circle, b: Circle, closers: list[int], *, readers: Sequence[Any]) -> str:
+    """Why the triangle rule refuses the link. A closing circle is named only if every reader
+    may see it (the circle name rule); otherwise it is "a circle"."""
+    names = [
+        c.name if all(may_name_circle(r, c) for r in readers) else a_circle()
+        for c in Circle.objects.filter(pk__in=closers).order_by("name")
+    ]
     return _(
         "The federation's covenant asks that no three circles are all linked with each other, so "
         "that validation keeps reaching outward: %(a)s and %(b)s are both already linked with %(c)s."
@@ -218,6 +260,8 @@ def link_request(
     if not _is_current_member(asking_circle, actor):
         raise NotAllowed(_("Only a current member of the circle can ask for a link."))
     field = "validating_circle"
+    # Its status as stored now (the object passed in may be older): who may ask it depends on it.
+    validating_circle = Circle.objects.select_related("federation").get(pk=validating_circle.pk)
     if validating_circle.pk == asking_circle.pk:
         msg = _("A circle cannot validate itself: ask another circle of the federation.")
         raise InvalidInput(msg, fields={field: [msg]})
@@ -226,7 +270,10 @@ def link_request(
             "f": asking_circle.federation.name
         }
         raise InvalidInput(msg, fields={field: [msg]})
-    if not allowed("circles.view_circle", actor.user, validating_circle):
+    if not (
+        allowed("circles.view_circle", actor.user, validating_circle)
+        or allowed("links.ask_for_link", actor.user, validating_circle)
+    ):
         msg = _("Choose a circle of your federation.")
         raise InvalidInput(msg, fields={field: [msg]})
     message = (message or "").strip()
@@ -247,13 +294,21 @@ def link_request(
         msg = _duplicate_message(existing)
         raise Conflict(msg, fields={field: [msg]})
     rules = federation_rules(federation)
+    # A request to a circle whose validation could not count is refused now, not after the two
+    # circles have met (a reciprocal offer the other way waits until the asker is validated).
+    counting = link_would_count(
+        validating_circle=validating_circle, asking_circle=asking_circle, rules=rules
+    )
+    if counting == LinkCount.NO:
+        msg = _cannot_validate_message(validating_circle)
+        raise InvalidInput(msg, fields={field: [msg]})
     if rules.no_closed_triangles:
         closers = triangle_violations(
             _edges(federation.pk, today=today, live_only=False),
             (asking_circle.pk, validating_circle.pk),
         )
         if closers:
-            msg = _triangle_message(asking_circle, validating_circle, closers)
+            msg = _triangle_message(asking_circle, validating_circle, closers, readers=[actor.user])
             raise InvalidInput(msg, fields={field: [msg]})
     reverse_link = (
         CircleLink.objects.open()
@@ -510,20 +565,16 @@ def _decision_text(link: CircleLink) -> str:
                 circle__in=[asking, validating], practitioner__in=meeting.attendees.all()
             )
         }
-        # The proposal's text is read by the validating circle's members: each attendee is
-        # named as far as those members may see their name (the one name rule).
-        shown = [
-            (
-                members.get(p.pk) != validating.pk,
-                _who(
-                    p,
-                    validating if members.get(p.pk) == validating.pk else asking,
-                    readers=validating,
-                ),
-            )
-            for p in meeting.attendees.all()
-        ]
-        came = ", ".join(name for _other, name in sorted(shown))
+        # The proposal's text is stored once and kept: it counts who came, and the link's page
+        # names them when read (the one name rule), so no name outlives its owner's choice.
+        ours = sum(1 for p in meeting.attendees.all() if members.get(p.pk) == validating.pk)
+        theirs = len(meeting.attendees.all()) - ours
+        came = _("%(n)s of %(v)s and %(m)s of %(a)s (named on the link’s page)") % {
+            "n": ours,
+            "v": validating.name,
+            "m": theirs,
+            "a": asking.name,
+        }
         lines.append(f"- **{_day(meeting.met_on)}** — " + _("who came: %(w)s") % {"w": came})
         if meeting.notes:
             lines.append("")
@@ -581,6 +632,13 @@ def link_decision_open(
         )
     if locked.decision is not None and locked.decision.status == ProposalStatus.OPEN:
         raise Conflict(_("The circle is already deciding on this link: see its proposal."))
+    if (
+        link_would_count(
+            validating_circle=locked.validating_circle, asking_circle=locked.asking_circle
+        )
+        == LinkCount.NO
+    ):
+        raise Conflict(_cannot_validate_message(locked.validating_circle))
     if (
         locked.status == LinkStatus.VALIDATED
         and locked.lapses_on is not None
@@ -656,9 +714,13 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
             (asking.pk, validating.pk),
         )
         if closers:
-            refused_by_rule = _triangle_message(asking, validating, closers)
+            refused_by_rule = _triangle_message(
+                asking, validating, closers, readers=_readers(asking, validating)
+            )
     link.decided_at = now
     fields = ["decided_at", "updated_at"]
+    # Whether this validation counts, decided now and kept (links.rule.link_counts).
+    counting = link_would_count(validating_circle=validating, asking_circle=asking, rules=rules)
     body = ""
     lapsed_on = link.lapses_on
     superseded: list[CircleLink] = []  # new requests the same way, made after the lapse
@@ -693,7 +755,8 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
         link.validated_on = today
         link.lapses_on = add_months(today, rules.link_lapse_months)
         link.lapse_warned_on = None
-        fields += ["status", "validated_on", "lapses_on", "lapse_warned_on"]
+        link.counts = counting
+        fields += ["status", "validated_on", "lapses_on", "lapse_warned_on", "counts"]
         verb = "link.renewed" if renewing else "link.validated"
         summary = (
             _("%(v)s renewed its validation of %(a)s")
@@ -711,6 +774,8 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
                 + " "
                 + body
             )
+        if counting == LinkCount.NO:
+            body += " " + not_counting_text(link)
     elif after_lapse:
         verb = "link.not_renewed"
         summary = _("%(v)s did not renew its validation of %(a)s") % names
@@ -751,6 +816,7 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
             "passed": passed,
             "refused_by_rule": bool(refused_by_rule),
             "after_lapse": after_lapse,
+            "counts": link.counts,
         },
     )
     _tell(_both(link), title=summary, body=body, url=link.get_absolute_url())

@@ -34,7 +34,7 @@ from circlework.links.forms import (
     WithdrawForm,
 )
 from circlework.links.map_svg import render as render_map
-from circlework.links.models import CircleLink, LinkStatus
+from circlework.links.models import CircleLink, LinkCount, LinkStatus
 from circlework.links.rules import RECORD_MEETING
 
 
@@ -155,11 +155,13 @@ def _render_link(
         LinkStatus.VALIDATED,
     )
     deciding = link.decision is not None and link.decision.is_open
-    may_decide = (
-        is_validating
-        and not deciding
-        and (link.status == LinkStatus.MET or services.renewable(link, view.today))
-    )
+    decidable = link.status == LinkStatus.MET or services.renewable(link, view.today)
+    # A circle the federation has not validated cannot validate (outside its founding): its
+    # members are told why instead of offered the decision.
+    cannot_validate = ""
+    if decidable and not deciding and view.would_count == LinkCount.NO:
+        cannot_validate = services.only_validated_circles_validate()
+    may_decide = is_validating and not deciding and decidable and not cannot_validate
     context: dict[str, Any] = {
         "link": link,
         "view": view,
@@ -177,6 +179,10 @@ def _render_link(
         "may_record": may_record,
         "record_mandated": is_validating and not allowed(RECORD_MEETING, user, link),
         "may_decide": may_decide,
+        "cannot_validate": cannot_validate,
+        "not_counting": services.not_counting_text(link)
+        if link.status == LinkStatus.VALIDATED and link.counts == LinkCount.NO
+        else "",
         "may_statement": allowed("links.set_statement", user, link)
         and link.status == LinkStatus.VALIDATED,
         "may_withdraw": allowed("links.withdraw", user, link)

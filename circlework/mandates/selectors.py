@@ -275,15 +275,27 @@ def circle_live_mandates(*, user: Any, circle: Circle) -> list[MandateRow]:
     return _rows(user, qs)
 
 
-def mandates_held(*, practitioner: Practitioner) -> list[MandateRow]:
-    """The practitioner's live mandates, soonest end first (for their home page)."""
+def mandates_held(*, practitioner: Practitioner, user: Any = None) -> list[MandateRow]:
+    """The practitioner's live mandates, soonest end first (for their home page and the API).
+
+    Only those whose scope is in the viewer's audience (the rule the holder reads their mandate
+    by, mandates.rules.holder_in_scope): `user` is the signed-in practitioner, whose session
+    may not count in a circle that asks for two-factor authentication. Without it, as seen
+    without a second factor.
+    """
+    viewer = user if user is not None else practitioner.user
+    audience = audience_for(viewer)
     qs = (
         Mandate.objects.live()
         .filter(holder=practitioner)
+        .filter(
+            Q(circle_id__in=audience.circle_ids)
+            | Q(circle__isnull=True, federation_id__in=audience.federation_ids)
+        )
         .select_related("holder", "circle", "federation")
         .order_by("ends_on", "pk")
     )
-    return _rows(practitioner.user, qs)
+    return _rows(viewer, qs)
 
 
 def mandates_of(*, practitioner: Practitioner, include_past: bool = True) -> QuerySet[Mandate]:

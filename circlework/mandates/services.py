@@ -299,6 +299,8 @@ def _tell_scope(m: Mandate, *, title: str, body: str = "", exclude: int | None =
     for person in recipients:
         notify(
             recipient=person,
+            federation=m.federation,
+            circle=m.circle,
             kind=NotificationKind.MANDATE,
             title=title,
             body=body,
@@ -645,6 +647,7 @@ def federation_notice_send(
     for person in recipients:
         notify(
             recipient=person,
+            federation=federation,
             kind=NotificationKind.FEDERATION_NOTICE,
             title=_("%(f)s: %(t)s") % {"f": federation.name, "t": title},
             body=names.text(

@@ -62,6 +62,16 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, max_length=2000)
     url = models.CharField(max_length=300, blank=True)
+    # What the notice is about, when it is about a circle (or, above the circles, a federation):
+    # its text is a copy of that circle's records, so it is read only where the circle's records
+    # are (notifications.selectors.readable withholds it from a session without a second factor
+    # when the circle asks for one).
+    circle = models.ForeignKey(
+        "circles.Circle", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    federation = models.ForeignKey(
+        "circles.Federation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     email_state = models.CharField(

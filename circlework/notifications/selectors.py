@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Membership
 from circlework.core import names
-from circlework.core.visibility import Audience, audience_for
+from circlework.core.visibility import FEDERATION_STATUSES, Audience, audience_for, can_see
 from circlework.notifications.models import (
     DEFAULT_DELIVERY,
     Delivery,
@@ -19,17 +22,107 @@ def unread_count(*, practitioner: Practitioner) -> int:
     return Notification.objects.filter(recipient=practitioner, read_at__isnull=True).count()
 
 
-def readable(notifications: Iterable[Notification], audience: Audience) -> list[Notification]:
+def readable(
+    notifications: Iterable[Notification], audience: Audience, *, by_email: bool = False
+) -> list[Notification]:
     """The notifications with `shown_title` and `shown_body`: their stored texts given names as
     far as the recipient may see them now (circlework.core.names). Show these, never the stored
-    `title` and `body`."""
+    `title` and `body`.
+
+    A notice about a circle is a copy of the circle's records, so it is read where they are: one
+    about a circle that asks for two-factor authentication, read by an audience that does not
+    count as its member (a session or token without a second factor, or someone who left),
+    shows a plain line saying so instead (`withheld_lines`). `by_email`: for the e-mail, which
+    is read outside Circlework and carries the text as before (docs/threat-model.md says so).
+    """
     rows = list(notifications)
+    withheld = {} if by_email else withheld_lines(rows, audience)
+    open_rows = [n for n in rows if n.pk not in withheld]
     texts = names.render_all(
-        [(text, n.created_at) for n in rows for text in (n.title, n.body)], audience
+        [(text, n.created_at) for n in open_rows for text in (n.title, n.body)], audience
     )
-    for i, n in enumerate(rows):
+    for i, n in enumerate(open_rows):
         n.shown_title, n.shown_body = texts[2 * i], texts[2 * i + 1]
+    for n in rows:
+        if n.pk in withheld:
+            n.shown_title, n.shown_body = withheld[n.pk], ""
     return rows
+
+
+def withheld_lines(notifications: Iterable[Notification], audience: Audience) -> dict[int, str]:
+    """Which notifications this audience may not read for want of a second factor, by id, with
+    the line to show instead. At most two queries, however many notifications.
+
+    The audience decides (core.visibility.audience_for): a notice about a circle that asks for
+    two-factor authentication is read only while the circle is among the audience's circles; a
+    notice to a federation only while the federation is the audience's, or when the second
+    factor would not make it so (a member of a forming circle told of a new covenant reads it).
+    """
+    rows = list(notifications)
+    circle_ids = {
+        n.circle_id
+        for n in rows
+        if n.circle_id is not None and n.circle_id not in audience.circle_ids
+    }
+    circles = (
+        {
+            c.pk: c
+            for c in Circle.objects.filter(pk__in=circle_ids, requires_two_factor=True).only(
+                "pk", "name", "visibility", "federation_id"
+            )
+        }
+        if circle_ids
+        else {}
+    )
+    federation_ids = {
+        n.federation_id
+        for n in rows
+        if n.circle_id is None
+        and n.federation_id is not None
+        and n.federation_id not in audience.federation_ids
+    }
+    federations: dict[int, str] = {}
+    if federation_ids and audience.practitioner_id is not None:
+        # The federations this person would count in with a second factor: through a validated
+        # circle of theirs that asks for it (the one reason audience_for leaves them out).
+        federations = dict(
+            Membership.objects.current()
+            .filter(
+                practitioner_id=audience.practitioner_id,
+                circle__requires_two_factor=True,
+                circle__status__in=FEDERATION_STATUSES,
+                circle__federation_id__in=federation_ids,
+            )
+            .values_list("circle__federation_id", "circle__federation__name")
+        )
+    lines: dict[int, str] = {}
+    for n in rows:
+        circle = circles.get(n.circle_id) if n.circle_id is not None else None
+        if circle is not None:
+            named = can_see(
+                audience,
+                level=circle.visibility,
+                circle_ids=[circle.pk],
+                federation_ids=[circle.federation_id],
+            )
+            lines[n.pk] = (
+                _(
+                    "A notice from %(c)s, a circle that asks for two-factor authentication — "
+                    "sign in with your authenticator code to read it."
+                )
+                % {"c": circle.name}
+                if named
+                else _(
+                    "A notice from a circle that asks for two-factor authentication — sign in "
+                    "with your authenticator code to read it."
+                )
+            )
+        elif n.circle_id is None and n.federation_id in federations:
+            lines[n.pk] = _(
+                "A notice to %(f)s, which you belong to through a circle that asks for "
+                "two-factor authentication — sign in with your authenticator code to read it."
+            ) % {"f": federations[n.federation_id]}  # federations are public (their register)
+    return lines
 
 
 def inbox(*, practitioner: Practitioner, limit: int = 50, user: Any = None) -> list[Notification]:

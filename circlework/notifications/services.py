@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle, Federation
 from circlework.core import audit, names
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.notifications.models import (
@@ -44,6 +45,8 @@ def notify(
     body: str = "",
     url: str = "",
     email: bool = True,
+    circle: Circle | None = None,
+    federation: Federation | None = None,
 ) -> Notification:
     """Put a notification in the recipient's inbox and queue e-mail as they chose.
 
@@ -51,6 +54,11 @@ def notify(
     that mentions people is a stored text (`circlework.core.names.text`): it carries their ids
     and is given their names, as far as the recipient may see them, when it is read or mailed.
     Any plain string is stored escaped, as it is.
+
+    `circle` (or, for news of the federation itself, `federation`): what the notice is about,
+    when it tells of a circle's records. Give it wherever it does: the notice is then read only
+    where those records are (a circle that asks for two-factor authentication withholds it from
+    a session without a second factor; notifications.selectors.readable).
     """
     from circlework.notifications import tasks
 
@@ -66,6 +74,8 @@ def notify(
         body=names.clip(body, 2000),
         url=url,
         email_state=state,
+        circle=circle,
+        federation=federation,
     )
     if state == EmailState.PENDING_NOW:
         tasks.send_notification_email.enqueue(notification.pk)

@@ -49,8 +49,12 @@ def send_notification_email(notification_id: int) -> bool:
         if notification is None:
             return False  # already sent, or no longer wanted
         # Names are put in now, as far as the recipient may see them (e-mail is read without a
-        # second factor: a name seen only inside a two-factor circle reads "a member").
-        (shown,) = readable([notification], audience_for(notification.recipient.user))
+        # second factor: a name seen only inside a two-factor circle reads "a member"). The text
+        # itself goes out as written, even from a circle that asks for two-factor
+        # authentication: e-mail is outside what Circlework can guard (docs/threat-model.md).
+        (shown,) = readable(
+            [notification], audience_for(notification.recipient.user), by_email=True
+        )
         body = shown.shown_body + ("\n\n" + _site_url(notification.url) if notification.url else "")
         body += "\n\n" + _("Change what Circlework e-mails you: %(u)s") % {
             "u": _site_url("/me/notifications/settings/")
@@ -102,7 +106,9 @@ def send_daily_digests() -> int:
             )
             if not ids:
                 continue
-            waiting = readable([n for n in items if n.pk in ids], audience_for(recipient.user))
+            waiting = readable(
+                [n for n in items if n.pk in ids], audience_for(recipient.user), by_email=True
+            )
             lines = [
                 f"- {n.shown_title}" + (f"\n  {_site_url(n.url)}" if n.url else "") for n in waiting
             ]

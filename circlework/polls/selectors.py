@@ -466,15 +466,19 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
     )
 
 
-def awaiting_answer(*, practitioner: Practitioner) -> QuerySet[Poll]:
-    """Open polls in my circles that I have not answered yet (for the home page)."""
+def awaiting_answer(*, practitioner: Practitioner, user: Any = None) -> QuerySet[Poll]:
+    """Open polls in my circles that I have not answered yet (for the home page).
+
+    `user` is the signed-in practitioner: it carries how the session signed in, and a circle
+    that asks for two-factor authentication counts only with a second factor (the audience,
+    core.visibility.audience_for). Without it, as seen without a second factor.
+    """
+    from circlework.core.visibility import audience_for
+
+    audience = audience_for(user if user is not None else practitioner.user)
     answered = Ballot.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
     return (
-        Poll.objects.filter(
-            status=PollStatus.OPEN,
-            circle__memberships__practitioner=practitioner,
-            circle__memberships__left_at__isnull=True,
-        )
+        Poll.objects.filter(status=PollStatus.OPEN, circle_id__in=audience.circle_ids)
         .exclude(Exists(answered))
         .select_related("circle")
         .order_by("closes_at")

@@ -178,6 +178,7 @@ def poll_open(
                 when = f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"
             notify(
                 recipient=member,
+                circle=circle,
                 kind=NotificationKind.POLL,
                 title=_("New poll in %(c)s: %(t)s") % {"c": circle.name, "t": poll.title},
                 body=_("Your answer is asked for by %(d)s.") % {"d": when},
@@ -365,6 +366,7 @@ def poll_close(*, actor: Practitioner | None, poll: Poll) -> Poll | None:
             body = results.outcome_text()
         notify(
             recipient=member,
+            circle=poll.circle,
             kind=NotificationKind.POLL,
             title=_("Poll closed: %(t)s") % {"t": poll.title},
             body=body,

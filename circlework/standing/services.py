@@ -127,6 +127,7 @@ def standing_by_state(
     )
     notify(
         recipient=colleague,
+        circle=circle,
         kind=NotificationKind.STANDING_BY,
         title=names.text(
             _("%(a)s renewed standing by you in %(c)s")
@@ -184,6 +185,7 @@ def standing_by_withdraw(
     for member in _other_members(circle, actor.pk):
         notify(
             recipient=member,
+            circle=circle,
             kind=NotificationKind.STANDING_CONCERN,
             title=names.text(
                 _("%(a)s no longer stands by %(b)s in %(c)s"),
@@ -236,6 +238,7 @@ def standing_concern_respond(
     if locked.raised_by is not None:
         notify(
             recipient=locked.raised_by,
+            circle=locked.circle,
             kind=NotificationKind.STANDING_CONCERN,
             title=_("The circle responded to your concern in %(c)s") % {"c": locked.circle.name},
             url=locked.get_absolute_url(),
@@ -280,6 +283,7 @@ def lapse_notices(*, today: date | None = None) -> int:
             for person in (s.by, s.for_practitioner):
                 notify(
                     recipient=person,
+                    circle=s.circle,
                     kind=NotificationKind.STANDING_BY,
                     title=text,
                     body=_("It can be renewed in one click on the circle's standing-by page."),

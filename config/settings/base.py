@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "circlework.core.middleware.PractitionerTimezoneMiddleware",
     "circlework.core.middleware.SecurityHeadersMiddleware",
+    # Before anything reads the body (the CSRF check reads a form in its view step, after every
+    # middleware has been called), inside the security headers.
+    "circlework.core.middleware.RequestSizeMiddleware",
     # Last, so the security headers wrap its redirects too.
     "circlework.circles.middleware.TwoFactorCircleMiddleware",
 ]

@@ -1,7 +1,9 @@
 """Local development: `make run`. Embedded SQLite, mail printed to the console."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, SECRET_KEY
+from .base import ALLOWED_HOSTS, DATABASES, FIELD_ENCRYPTION_KEYS, SECRET_KEY
 from .dev_keys import DEV_AUDIT_DIGEST_KEY, DEV_FIELD_ENCRYPTION_KEY, DEV_SECRET_KEY
 
 DEBUG = True
@@ -18,3 +20,12 @@ AUDIT_DIGEST_KEY = DEV_AUDIT_DIGEST_KEY
 # Development keys (dev_keys.py) unless the environment gives its own; never in production.
 SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEV_FIELD_ENCRYPTION_KEY]
+
+# The development keys are public: a database on another machine (a production one, reached by
+# a `manage.py` command run without DJANGO_SETTINGS_MODULE) must never be written with them.
+if DATABASES["default"].get("HOST", "") not in ("", "localhost", "127.0.0.1", "::1"):
+    raise ImproperlyConfigured(
+        "config.settings.dev uses the public development keys and only works with a database on "
+        "this machine. For a server, set DJANGO_SETTINGS_MODULE=config.settings.prod "
+        "(docs/operations.md)."
+    )

@@ -87,3 +87,16 @@ def test_those_who_may_see_still_see(hidden: Practitioner, practitioner: Practit
     response: Any = client.get(f"/credentials/{credential.pk}/document/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_editing_someone_elses_credential_answers_as_if_it_did_not_exist() -> None:
+    owner = factories.make_practitioner("Owner")
+    credential = services.credential_add(
+        actor=owner, title="Diploma", issuer="Institute", year=2010, visibility="public"
+    )
+    client = Client()
+    client.force_login(factories.make_practitioner("Someone").user)
+    other = client.get(f"/me/credentials/{credential.pk}/")
+    missing = client.get(f"/me/credentials/{credential.pk + 1000}/")
+    assert other.status_code == missing.status_code == 404

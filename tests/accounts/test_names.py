@@ -292,3 +292,15 @@ def test_joining_a_circle_with_a_members_name_is_refused_until_it_is_told_apart(
     )
     circle_services.invitation_accept(actor=newcomer, secret=secret)
     assert circle.memberships.filter(practitioner=newcomer, left_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_hidden_name_cannot_be_guessed_by_copying_it() -> None:
+    """Refusing a copy of a name the member cannot see would confirm a guess at it."""
+    hidden = factories.make_practitioner("Secret Sam", display_name_visibility="private")
+    guesser = factories.make_practitioner("Guesser")
+    factories.make_circle(founder=guesser, members=[hidden])
+    renamed = services.practitioner_update(
+        actor=guesser, practitioner=guesser, changes={"display_name": "Secret Sam"}
+    )
+    assert renamed.display_name == "Secret Sam"

@@ -320,16 +320,22 @@ def test_api_lists_name_no_hidden_circle(borrowed: dict[str, Any]) -> None:
 
 
 def test_a_borrowing_from_a_hidden_circle_says_a_circle(fed: dict[str, Any]) -> None:
-    """Someone in both circles borrows the hidden circle's procedure into Open: Open's other
-    members read the copy and that it came from "a circle", with no way to the original."""
+    """Someone in both circles borrowed the procedure into Open while its circle shared it with
+    the federation; the circle has since closed its page. Open's other members read the copy and
+    that it came from "a circle", with no way to the original."""
+    Circle.objects.filter(pk=fed["quiet"].pk).update(visibility="federation")
+    fed["quiet"].refresh_from_db()
     source = adopt(fed["quiet"], [fed["q1"], fed["q2"]], title="Quiet rules")
+    assert source.visibility == "federation"
     factories.add_member(fed["open"], fed["q1"], inviter=fed["p1"])
+    validated(fed["open"])  # still validated once Q1 has joined
     proposal = services.agreement_borrow(
         actor=fed["q1"],
         agreement=source,
         circle=fed["open"],
         closes_at=timezone.now() + timedelta(days=3),
     )
+    Circle.objects.filter(pk=fed["quiet"].pk).update(visibility="circle")
     copy = _agree(proposal, [fed["q1"], fed["p1"], fed["p2"]])
     assert copy.visibility == "public" and copy.borrowed_from == source.current_version
     detail = _page(fed["p2"], copy.get_absolute_url())

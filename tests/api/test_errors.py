@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -331,6 +332,25 @@ def test_a_form_over_the_limit_gets_a_page_in_plain_words(
     assert "too large" in page.lower() and "<h1>" in page
     practitioner.refresh_from_db()
     assert practitioner.statement == ""
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    practitioner: Practitioner, small_upload_limit: int
+) -> None:
+    """Uploaded files are not counted by Django's own body limit: the declared size is."""
+    client = Client()
+    client.force_login(practitioner.user)
+    document = SimpleUploadedFile(
+        "big.pdf", b"%PDF-1.4 " + b"x" * (small_upload_limit * 4), content_type="application/pdf"
+    )
+    response = client.post(
+        "/me/credentials/",
+        {"title": "Diploma", "issuer": "Institute", "year": 2010, "document": document},
+    )
+    assert response.status_code == 413
+    assert "too large" in response.content.decode().lower()
+    assert "Content-Security-Policy" in response
+    assert not practitioner.credentials.exists()
 
 
 def test_a_body_read_before_the_api_is_413_in_the_error_shape_too(db: None) -> None:

@@ -222,3 +222,24 @@ def test_link_literals_match_the_model_choices() -> None:
 
     assert set(get_args(api_links.LinkStatusName)) == set(LinkStatus.values)
     assert set(get_args(api_links.CircleStatusName)) == set(CircleStatus.values)
+
+
+def test_a_link_says_whether_it_counts() -> None:
+    """A link validated while the federation is founded counts; once it is founded, a request
+    to a circle nobody validated is refused in the API's error shape, with the plain reason."""
+    net = make_net(["A", "B", "C", "D"], no_closed_triangles=False)
+    for asking, validating in (("A", "B"), ("A", "C"), ("B", "C"), ("B", "D")):
+        validate(net, asking, validating)
+    first = CircleLink.objects.get(
+        asking_circle=net.circles["A"], validating_circle=net.circles["B"]
+    )
+    body = _c(net, "A").get(url(f"/links/{first.pk}")).json()
+    assert body["live"] is True and body["counts"] is True
+    refused = _request(
+        _c(net, "C"), net.circles["C"].slug, {"validating_circle": net.circles["D"].slug}
+    )
+    assert_error(refused, 400, "validating_circle")
+    assert (
+        "Only a circle the federation has validated can validate another circle."
+        in (refused.json()["error"])
+    )

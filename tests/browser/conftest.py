@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from playwright.sync_api import BrowserContext, Page, Route
+
+from tests.second_factor import totp_code
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
@@ -179,27 +180,6 @@ def mail_link(address: str, path_fragment: str) -> str:
         f"No link containing {path_fragment!r} in e-mail {message.subject!r}:\n{message.body}"
     )
     return links[0]
-
-
-def totp_code(secret: str) -> str:
-    """The current code for ``secret``, computed with allauth's own helpers.
-
-    allauth accepts only the current 30-second step (tolerance 0), so if the step is about
-    to roll over we wait for the next one rather than race it.
-    """
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    period = app_settings.TOTP_PERIOD
-    if period - (time.time() % period) < 3:
-        time.sleep(period - (time.time() % period) + 0.2)
-    counters = list(yield_hotp_counters_from_time())
-    current = counters[len(counters) // 2]
-    return str(format_hotp_value(hotp_value(secret, current)))
 
 
 def wrong_totp_code(secret: str) -> str:

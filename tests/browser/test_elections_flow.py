@@ -23,6 +23,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from circlework.circles import services as circle_services
+from circlework.core.visibility import forget_audience
 from circlework.elections import services, tasks
 from circlework.elections.models import Ballot, BallotCast, Election, ElectionStatus
 from circlework.mandates import tasks as mandate_tasks
@@ -52,14 +53,29 @@ def test_an_election_fills_a_federation_mandate_that_then_lapses(
         actor=None,
         name="Election Federation",
         covenant="Every member elects our officers.",
-        covenant_parameters={"officer_electorate": "members"},
+        # No validation links asked: a circle of two is validated, so both circles below are
+        # "the federation" (a forming circle's members are not).
+        covenant_parameters={
+            "officer_electorate": "members",
+            "links_required": 0,
+            "min_circle_size": 2,
+        },
     )
     ana, ben, cy, dee, eve = (
         factories.make_practitioner(n, display_name_visibility="federation")
         for n in ("Ana Amari", "Ben Brook", "Cy Cole", "Dee Dunn", "Eve Ellis")
     )
-    factories.make_circle(founder=ana, federation=federation, members=[ben, cy], name="Oak Circle")
-    factories.make_circle(founder=dee, federation=federation, members=[eve], name="Elm Circle")
+    oak = factories.make_circle(
+        founder=ana, federation=federation, members=[ben, cy], name="Oak Circle"
+    )
+    elm = factories.make_circle(
+        founder=dee, federation=federation, members=[eve], name="Elm Circle"
+    )
+    for circle in (oak, elm):
+        circle.refresh_from_db()
+        assert circle.status == "member"
+    for person in (ana, ben, cy, dee, eve):  # their reach was read while the circles were forming
+        forget_audience(person.user)
     base = live_server.url
     nominations_close, voting_close = _noon(2), _noon(4)
     term_start = voting_close.date()

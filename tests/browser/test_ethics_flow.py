@@ -34,7 +34,10 @@ def test_circulate_comment_publish(live_server: Any, new_context: Any) -> None:
     circle = factories.make_circle(
         founder=ana, federation=federation, members=[ben], name="Valley Circle"
     )
-    factories.make_circle(founder=yas, federation=federation, name="York Circle")
+    york_circle = factories.make_circle(founder=yas, federation=federation, name="York Circle")
+    # Both circles are validated: only a validated circle's members are "the federation".
+    factories.validate_circle(circle, ana, ben)
+    factories.validate_circle(york_circle, yas)
     statement = adopt(circle, [ana, ben], text=STATEMENT)
     detail = live_server.url + statement.get_absolute_url()
 
@@ -110,6 +113,9 @@ def test_circulate_comment_publish(live_server: Any, new_context: Any) -> None:
     york = factories.make_practitioner("Yan York")
     york_circle = federation.circles.get(name="York Circle")
     factories.add_member(york_circle, york)
+    # The join re-reads York Circle's status (forming: it has no links); validated again, it is
+    # asked with the federation's other validated circle.
+    factories.validate_circle(york_circle, yas, york)
     factories.grant_mandate("delegate", ana, circle=circle)
     factories.grant_mandate("delegate", yas, circle=york_circle)
     fp = decision_services.federation_proposal_open(
@@ -119,13 +125,20 @@ def test_circulate_comment_publish(live_server: Any, new_context: Any) -> None:
         text="Validation should reach further.",
         closes_at=timezone.now() + timedelta(days=21),
         covenant_text="We stand by each other's work.\n\nEach circle links with three others.",
-        covenant_parameters={"links_required": 3, "no_closed_triangles": True},
+        # Three links is more than these two circles can have: the new covenant leaves both
+        # forming, and lets a forming circle follow the federation's decisions.
+        covenant_parameters={
+            "links_required": 3,
+            "no_closed_triangles": True,
+            "forming_circles_may": ["follow_federation_decisions"],
+        },
     )
     for delegate, c in ((ana, circle), (yas, york_circle)):
         decision_services.circle_position_record(
             actor=delegate, federation_proposal=fp, circle=c, stance="agree", reason="Yes"
         )
     decision_services.federation_proposal_close(actor=ana, federation_proposal=fp)
+    assert set(federation.circles.values_list("status", flat=True)) == {"forming"}
     visitor.reload()
     expect(visitor.get_by_role("heading", name="The covenant, version 2")).to_be_visible()
     expect(visitor.get_by_role("heading", name="What changed from version 1 to 2")).to_be_visible()

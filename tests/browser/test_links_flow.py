@@ -108,12 +108,22 @@ def test_two_circles_link_and_become_validated(live_server: Any, new_context: An
 
     # Hill meets Valley, decides, and everyone in Hill agrees.
     hill_pages = [_as(new_context, live_server, p) for p in net.people["Hill Circle"]]
-    _meet_and_decide(hill_pages, link_url, "Hal Hume", "Ana Amari", "Valley Circle", "05-hill")
+    # Hill is forming, so not yet "the federation": its members see Valley's members as the
+    # public does, by circle and place in it, not by the name Ana shows the federation.
+    _meet_and_decide(
+        hill_pages,
+        link_url,
+        "Hal Hume",
+        "a member of Valley Circle (1)",
+        "Valley Circle",
+        "05-hill",
+    )
     link.refresh_from_db()
     assert link.status == LinkStatus.VALIDATED
     h = hill_pages[0]
     h.goto(link_url)
     expect(h.locator("#link-status")).to_have_text("Validated")
+    expect(h.get_by_text("Ana Amari")).to_have_count(0)
     h.get_by_text("Write our statement").click()
     h.get_by_label("Our statement").fill("Valley review each other's work with care.")
     h.get_by_role("button", name="Save the statement").click()

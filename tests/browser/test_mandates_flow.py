@@ -28,7 +28,8 @@ def _as(new_context: Any, live_server: Any, practitioner: Any) -> Page:
 
 
 def test_a_coordinator_acts_by_mandate_until_it_lapses(live_server: Any, new_context: Any) -> None:
-    federation = factories.make_federation("Mandate Federation")
+    # Validated as soon as it has two members: only a validated circle is "the federation".
+    federation = factories.make_federation_validating_by_size("Mandate Federation")
     ana, ben, cy = (
         factories.make_practitioner(n, display_name_visibility="federation")
         for n in ("Ana Amari", "Ben Brook", "Cy Cole")
@@ -36,6 +37,8 @@ def test_a_coordinator_acts_by_mandate_until_it_lapses(live_server: Any, new_con
     circle = factories.make_circle(
         founder=ana, federation=federation, members=[ben, cy], name="Valley Circle"
     )
+    circle.refresh_from_db()
+    assert circle.status == "member"
     today = timezone.localdate()
     factories.grant_mandate("delegate", ben, circle=circle, handover_plan="Cy shadows me.")
     coordinator = factories.grant_mandate(

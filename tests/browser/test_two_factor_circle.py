@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from circlework.circles.models import Circle
 from tests import factories
-from tests.browser.conftest import check_page, totp_code
-from tests.second_factor import login_with_second_factor
+from tests.browser.conftest import check_page
+from tests.second_factor import login_with_second_factor, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -25,7 +25,6 @@ from circlework.accounts import services as account_services
 from circlework.agreements import services as agreement_services
 from circlework.circles import services as circle_services
 from circlework.circles.covenant import (
-    FEDERATION_STATUSES,
     FederationRules,
     FormingCirclesMay,
     counts_in_federation,
@@ -38,6 +37,7 @@ from circlework.circles.covenant import (
 from circlework.circles.models import Circle, CircleStatus, CovenantVersion
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.core.permissions import allowed
+from circlework.core.visibility import FEDERATION_STATUSES
 from circlework.decisions import services as decision_services
 from circlework.decisions import tasks as decision_tasks
 from circlework.decisions.models import FederationProposal
@@ -302,6 +302,11 @@ def test_a_silent_forming_circle_cannot_hold_a_covenant_change(fed: dict[str, An
     fp.refresh_from_db()
     assert fp.passed is True
     assert CovenantVersion.objects.filter(federation=fed["federation"]).count() == 2
+    # Mallory is told the covenant changed (it binds forming circles too), not by which decision.
+    told = Notification.objects.get(recipient=mallory, kind="covenant")
+    assert fp.title not in f"{told.title} {told.body}"
+    member_told = Notification.objects.get(recipient=fed["tom"], kind="covenant")
+    assert fp.title in member_told.body
 
 
 def test_a_validated_circles_silence_still_holds_the_covenant(fed: dict[str, Any]) -> None:
@@ -311,7 +316,7 @@ def test_a_validated_circles_silence_still_holds_the_covenant(fed: dict[str, Any
     )
     verdict = decision_services.federation_verdict(fp)
     assert not verdict.passes and verdict.missing == {fed["york"].pk}
-    assert "York" in verdict.reason
+    assert verdict.about == {"missing": [fed["york"].pk]}  # by id: named when read
 
 
 def test_a_circle_whose_validation_lapses_stops_counting(fed: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from circlework.circles import services
@@ -64,8 +65,31 @@ def test_invitation_round_trip(circle: Any, practitioner: Any) -> None:
     assert membership.circle == circle
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.ACCEPTED and invitation.responded_by == invitee
+    # The address and the message have done their work: from now on the name rule names Bea.
+    assert (invitation.email, invitation.message) == ("", "")
     # The founder is told someone joined (named when read: stored texts carry ids only).
     assert any("Bea joined" in n.shown_title for n in inbox(practitioner=practitioner))
+
+
+def test_an_answered_invitation_keeps_no_address(circle: Any, practitioner: Any) -> None:
+    """The invitations page must not give away a member's address behind a private name, nor
+    keep a non-member's after they declined."""
+    joiner = factories.make_practitioner(
+        "Quiet", email="quiet.one@example.org", display_name_visibility="private"
+    )
+    _inv, joined = services.invitation_create(
+        actor=practitioner, circle=circle, email="quiet.one@example.org"
+    )
+    services.invitation_accept(actor=joiner, secret=joined)
+    _inv, declined = services.invitation_create(
+        actor=practitioner, circle=circle, email="not.me@example.org"
+    )
+    services.invitation_decline(actor=None, secret=declined)
+    client = Client()
+    client.force_login(practitioner.user)
+    page = client.get(f"/circles/{circle.slug}/invitations/").content.decode()
+    assert "quiet.one@example.org" not in page and "not.me@example.org" not in page
+    assert "Quiet" not in page and "Joined as a member" in page
 
 
 def test_used_invitation_cannot_be_used_again(circle: Any, practitioner: Any) -> None:

@@ -325,11 +325,18 @@ def our_pages() -> list[str]:
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_names_a_private_practitioner(nworld: dict[str, Any], role: str) -> None:
     client = role_client(nworld, role)
-    found = []
+    found, answered, own = [], 0, set()
     for name in our_pages():
         response = client.get(reverse(name, kwargs=page_kwargs(name, nworld)))
-        found += [f"{name}: {m}" for m in _leaks(role, _body(response))]
+        body = _body(response)
+        found += [f"{name}: {m}" for m in _leaks(role, body)]
+        answered += response.status_code == 200
+        own |= {m for m, owner in OWNER.items() if owner == role and m in body}
     assert not found, f"{role} sees private names: {found}"
+    # The crawl really read pages, and would have seen a name: each owner sees their own.
+    if role not in ("anonymous", "token_2fa_holder"):  # a token opens no page: anonymous there
+        assert answered >= 10, f"{role}: only {answered} pages answered"
+    assert own == {m for m, owner in OWNER.items() if owner == role}, (role, own)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -123,6 +123,16 @@ def test_the_development_keys_live_only_in_development_and_test_settings() -> No
         assert dev_keys.DEV_FIELD_ENCRYPTION_KEY in result.stdout
 
 
+def test_development_settings_refuse_a_database_on_another_machine() -> None:
+    """`manage.py` run against a server's database without DJANGO_SETTINGS_MODULE would write
+    with the public development keys: the development settings refuse to start there."""
+    remote = _run(SETUP, "config.settings.dev", DATABASE_URL="postgres://u@db.example.org/cw")
+    assert remote.returncode != 0
+    assert "ImproperlyConfigured" in remote.stderr and "config.settings.prod" in remote.stderr
+    local = _run(SETUP, "config.settings.dev", DATABASE_URL="postgres://u@127.0.0.1/cw")
+    assert local.returncode == 0, local.stderr
+
+
 def test_base_settings_alone_do_not_start() -> None:
     """Without an environment's settings there is no key, and Django will not run."""
     result = _run(

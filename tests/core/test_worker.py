@@ -170,6 +170,32 @@ def test_an_invitation_e_mail_is_queued_by_id_and_built_by_its_task(
 
 
 @pytest.mark.django_db
+def test_an_invitation_mail_that_fails_keeps_its_secret_for_the_retry(
+    db_tasks: None,
+    circle: Circle,
+    practitioner: Practitioner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sent after the commit (no lock waits on the mail server); a failure puts it back."""
+    invitation, secret = circle_services.invitation_create(
+        actor=practitioner, circle=circle, email="retry.me@example.org"
+    )
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError("the mail server is down")
+
+    monkeypatch.setattr("circlework.circles.tasks.send_mail", down)
+    with pytest.raises(ConnectionRefusedError):
+        send_invitation_email.call(invitation.pk)
+    invitation.refresh_from_db()
+    assert invitation.mail_secret == secret
+    monkeypatch.undo()
+    mail.outbox.clear()
+    assert send_invitation_email.call(invitation.pk) is True
+    assert secret in mail.outbox[0].body
+
+
+@pytest.mark.django_db
 def test_a_revoked_invitation_is_not_mailed_and_keeps_no_secret(
     db_tasks: None, circle: Circle, practitioner: Practitioner
 ) -> None:

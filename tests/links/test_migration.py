@@ -4,6 +4,8 @@ with its federation's covenant rules, on historical models (called here directly
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, CircleStatus, CovenantVersion
-from circlework.links.models import CircleLink
+from circlework.links.models import CircleLink, LinkStatus
 from circlework.links.selectors import link_standing
 from tests.links.helpers import make_net, validate
 
@@ -30,10 +32,12 @@ def _set(circle: Circle, status: str) -> None:
 
 def test_wrong_stored_statuses_are_recomputed_from_links_and_members() -> None:
     net = make_net(["A", "B", "C", "D"], links_required=1, min_circle_size=3)
-    validate(net, "A", "B")  # A: one live link, three members → member
-    lapsed = validate(net, "C", "D")  # C: its only link is past its date, not swept yet
-    CircleLink.objects.filter(pk=lapsed.pk).update(lapses_on=timezone.localdate())
+    # In the order the federation's founding allows (links.rule.link_counts): D is validated by
+    # A while no circle is, then validates the others itself.
     validate(net, "D", "A")  # D: a live link, but one of its three members left
+    lapsed = validate(net, "C", "D")  # C: its only link is past its date, not swept yet
+    validate(net, "A", "D")  # A: one live link, three members → member
+    CircleLink.objects.filter(pk=lapsed.pk).update(lapses_on=timezone.localdate())
     circle_services.membership_leave(actor=net.people["D"][2], circle=net.circles["D"])
     a, b, c, d = (net.circles[n] for n in "ABCD")
     _set(a, CircleStatus.FORMING)
@@ -88,5 +92,72 @@ def test_the_migration_is_in_the_plan() -> None:
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(connection)
-    assert ("links", "0002_recompute_circle_status") in loader.graph.leaf_nodes("links")
-    assert ("links", "0002_recompute_circle_status") in loader.applied_migrations
+    assert ("links", "0003_link_counts_toward_validation") in loader.graph.leaf_nodes("links")
+    for name in ("0002_recompute_circle_status", "0003_link_counts_toward_validation"):
+        assert ("links", name) in loader.applied_migrations
+
+
+# --- links 0003: which existing links count, replayed in the order they were decided ------------
+
+counting = importlib.import_module("circlework.links.migrations.0003_link_counts_toward_validation")
+
+
+def _as_before(*links: CircleLink) -> None:
+    """As the links were before 0003: no record of whether they count."""
+    CircleLink.objects.filter(pk__in=[x.pk for x in links]).update(counts="")
+
+
+def _validated_before(net: Any, asking: str, validating: str) -> CircleLink:
+    now = timezone.now()
+    return CircleLink.objects.create(
+        federation=net.federation,
+        asking_circle=net.circles[asking],
+        validating_circle=net.circles[validating],
+        status=LinkStatus.VALIDATED,
+        decided_at=now,
+        validated_on=timezone.localdate(now),
+        lapses_on=timezone.localdate(now) + timedelta(days=700),
+    )
+
+
+def test_existing_links_count_as_the_rule_would_have_decided_them() -> None:
+    """Founding circles' links count; once two circles are validated, links given by circles
+    nobody validated (the sybil ring of issue 10) do not — and their circles are forming."""
+    net = make_net(
+        ["A", "B", "C", "D", "S1", "S2", "S3"],
+        links_required=2,
+        min_circle_size=3,
+        no_closed_triangles=False,
+    )
+    founding = [
+        validate(net, "A", "B"),
+        validate(net, "A", "C"),  # A validated
+        validate(net, "B", "C"),
+        validate(net, "B", "D"),  # B validated: the federation is founded
+    ]
+    ring = [validate(net, "S1", "A"), validate(net, "S1", "B")]  # S1 validated, rightly
+    # Refused by the services now: written as the services wrote them before.
+    sybils = [_validated_before(net, "S2", "S3"), _validated_before(net, "S3", "S2")]
+    _as_before(*founding, *ring, *sybils)
+    Circle.objects.filter(pk__in=[net.circles["S2"].pk, net.circles["S3"].pk]).update(
+        status=CircleStatus.MEMBER
+    )
+
+    counting.mark_counted_links(apps, None)
+
+    def counts(link: CircleLink) -> str:
+        return CircleLink.objects.get(pk=link.pk).counts
+
+    assert [counts(x) for x in founding] == ["founding"] * 4
+    assert [counts(x) for x in ring] == ["validated"] * 2
+    assert [counts(x) for x in sybils] == ["no", "no"]
+    assert [_status(net.circles[n]) for n in ("A", "B", "S1", "S2", "S3")] == [
+        "member",
+        "member",
+        "member",
+        "forming",
+        "forming",
+    ]
+    for circle in net.circles.values():  # the same answer as the app's own rule
+        validated = link_standing(Circle.objects.get(pk=circle.pk)).validated
+        assert _status(circle) == ("member" if validated else "forming")

@@ -1,4 +1,5 @@
-"""The pure link rules, property-tested: no closed triangle, and when a circle is validated."""
+"""The pure link rules, property-tested: no closed triangle, when a circle is validated, and
+which links count toward validation (only validated circles validate, except while founding)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from circlework.links.rule import (
+    founding,
     has_triangle,
     is_validated,
+    link_counts,
     missing_for_membership,
     neighbours,
     triangle_violations,
@@ -129,3 +132,92 @@ def test_a_lapse_below_the_number_drops_the_circle_back(required: int, minimum: 
     if required > 0:
         assert is_validated(live_links=required, **kw)
         assert not is_validated(live_links=required - 1, **kw)
+
+
+# --- which links count ---------------------------------------------------------------------------
+
+counts_args = st.fixed_dictionaries(
+    {
+        "validating_validated": st.booleans(),
+        "validated_elsewhere": st.integers(min_value=0, max_value=20),
+        "links_required": st.integers(min_value=0, max_value=10),
+    }
+)
+
+
+@given(counts_args)
+def test_a_link_counts_exactly_when_its_validator_was_validated_or_the_federation_is_founding(
+    args: dict[str, int | bool],
+) -> None:
+    got = link_counts(**args)  # type: ignore[arg-type]
+    expected = bool(args["validating_validated"]) or (
+        int(args["validated_elsewhere"]) < int(args["links_required"])
+    )
+    assert got == expected
+    if args["validating_validated"]:
+        assert got  # a validated circle's link always counts
+    if int(args["validated_elsewhere"]) >= int(args["links_required"]):
+        assert got == bool(args["validating_validated"])  # founded: only validated circles
+
+
+@given(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=10))
+def test_founding_ends_once_a_newcomer_could_be_validated_by_validated_circles(
+    validated_elsewhere: int, links_required: int
+) -> None:
+    """Founding means there are not yet enough validated circles (besides the asking one) to
+    give it the links the covenant asks; more validated circles never reopen it."""
+    assert founding(validated_elsewhere=validated_elsewhere, links_required=links_required) == (
+        validated_elsewhere < links_required
+    )
+    if not founding(validated_elsewhere=validated_elsewhere, links_required=links_required):
+        assert not founding(
+            validated_elsewhere=validated_elsewhere + 1, links_required=links_required
+        )
+    assert not founding(validated_elsewhere=validated_elsewhere, links_required=0)
+
+
+def _replay(validated: set[int], decisions: list[tuple[int, int]], links_required: int) -> set[int]:
+    """Apply decisions (asking, validating) in order with the rule; returns the validated set.
+    A circle is validated with `links_required` counting links from distinct circles."""
+    given_to: dict[int, set[int]] = {}
+    validated = set(validated)
+    for asking, validating in decisions:
+        if asking == validating:
+            continue
+        if link_counts(
+            validating_validated=validating in validated,
+            validated_elsewhere=len(validated - {asking}),
+            links_required=links_required,
+        ):
+            given_to.setdefault(asking, set()).add(validating)
+        if len(given_to.get(asking, set())) >= links_required:
+            validated.add(asking)
+    return validated
+
+
+@given(
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=0, max_value=3),
+    st.lists(st.tuples(st.integers(10, 16), st.integers(10, 16)), max_size=60),
+)
+def test_sybil_circles_validating_each_other_never_become_validated(
+    links_required: int, extra: int, decisions: list[tuple[int, int]]
+) -> None:
+    """The attack of issue 10: in a founded federation (at least `links_required` validated
+    circles besides any newcomer), circles 10–16 that only validate one another stay forming,
+    whatever they decide and in whatever order."""
+    founded = set(range(1, links_required + 1 + extra))
+    assert _replay(founded, decisions, links_required) == founded
+
+
+@given(st.integers(min_value=1, max_value=4), st.data())
+def test_a_new_federation_can_always_be_founded_by_its_own_circles(
+    links_required: int, data: st.DataObject
+) -> None:
+    """From nothing validated, enough founding circles validating one another (each by the
+    next ones, round a ring) all become validated, in any order of decisions."""
+    n = 2 * links_required + 1
+    ring = [(a, (a + k) % n) for a in range(n) for k in range(1, links_required + 1)]
+    order = data.draw(st.permutations(ring))
+    validated = _replay(set(), order, links_required)
+    assert len(validated) >= links_required

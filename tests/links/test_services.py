@@ -258,9 +258,10 @@ def test_the_decision_waits_for_a_meeting_and_is_the_validating_circles_own(net:
     assert proposal.title == "Do we validate A’s process?"
     assert "We work with young people." in proposal.text
     assert "Two hours on endings with clients." in proposal.text
-    # B's members read it: A1's name (shown to the federation) is not theirs to see while B is
-    # forming, not yet "the federation" (core.visibility.can_see_name).
-    assert "who came: B1, a member of A" in proposal.text
+    # The text is stored once and kept: it counts who came and names nobody (the link's page
+    # names them when read), so no name outlives its owner's choice or account.
+    assert "who came: 1 of B and 1 of A (named on the link’s page)" in proposal.text
+    assert "B1" not in proposal.text and "A1" not in proposal.text
     with pytest.raises(Conflict, match="already deciding"):
         services.link_decision_open(
             actor=net.people["B"][1], link=link, closes_at=timezone.now() + timedelta(days=3)

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from circlework.core.visibility import forget_audience
 from tests import factories
 
 
@@ -14,16 +15,23 @@ def noon(day: Any) -> datetime:
 
 
 @pytest.fixture
-def world(federation: Any) -> dict[str, Any]:
-    """Two circles in one federation, an outsider in another federation."""
+def world() -> dict[str, Any]:
+    """Two validated circles in one federation, an outsider in another federation.
+
+    The federation validates a circle by its size alone (two members, no links), so the links
+    app keeps both circles validated through the joins and leaves the tests make.
+    """
+    federation = factories.make_federation_validating_by_size("Test Federation")
     a1, a2, a3, b1, b2 = (
         factories.make_practitioner(n) for n in ("Ada", "Abe", "Ari", "Bea", "Bo")
     )
     ca = factories.make_circle(founder=a1, federation=federation, members=[a2, a3], name="Alpha")
     cb = factories.make_circle(founder=b1, federation=federation, members=[b2], name="Beta")
-    # The federation is its validated circles (circles.covenant.counts_in_federation).
-    factories.validate_circle(ca, a1, a2, a3)
-    factories.validate_circle(cb, b1, b2)
+    for circle in (ca, cb):
+        circle.refresh_from_db()
+        assert circle.status == "member"
+    for person in (a1, a2, a3, b1, b2):  # their reach was read while the circles were forming
+        forget_audience(person.user)
     outsider = factories.make_practitioner("Otto")
     factories.make_circle(founder=outsider, federation=factories.make_federation(), name="Far")
     return {

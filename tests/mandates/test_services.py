@@ -311,7 +311,8 @@ def test_leaving_the_last_circle_in_the_federation_ends_federation_mandates(
         "registrar", world["a2"], federation=fed, starts_on=coordinator.starts_on + timedelta(5)
     )
     elsewhere_fed = factories.make_federation()
-    factories.make_circle(founder=world["a2"], federation=elsewhere_fed, name="Away")
+    away = factories.make_circle(founder=world["a2"], federation=elsewhere_fed, name="Away")
+    factories.validate_circle(away, world["a2"])  # only the federation holds its mandates
     elsewhere = factories.grant_mandate("coordinator", world["a2"], federation=elsewhere_fed)
     assert holds(world["a2"], "federation.notice", federation=fed)
     circle_services.membership_leave(actor=world["a2"], circle=world["ca"])
@@ -392,7 +393,8 @@ def test_a_second_coordinator_is_refused_while_the_first_ones_term_runs(
     # Other roles and other scopes are not counted.
     factories.grant_mandate("registrar", world["b1"], federation=fed, starts_on=TODAY)
     other_fed = factories.make_federation()
-    factories.make_circle(founder=world["b2"], federation=other_fed, name="Other")
+    other = factories.make_circle(founder=world["b2"], federation=other_fed, name="Other")
+    factories.validate_circle(other, world["b2"])
     factories.grant_mandate("coordinator", world["b2"], federation=other_fed, starts_on=TODAY)
     assert Mandate.objects.filter(role="coordinator", federation=fed).count() == 3
 
@@ -466,3 +468,12 @@ def test_the_busiest_moment_of_a_term_counts_not_the_total(world: dict[str, Any]
         ends_on=TODAY + timedelta(days=200),
     )
     assert Mandate.objects.filter(circle=world["ca"], role="delegate").count() == 3
+
+
+def test_only_the_federation_holds_its_mandates(world: dict[str, Any]) -> None:
+    """A member of a forming circle is not "the federation": they cannot hold its mandates."""
+    founder = factories.make_practitioner("Fay")
+    factories.make_circle(founder=founder, federation=world["federation"], name="Forming")
+    with pytest.raises(InvalidInput) as exc:
+        factories.grant_mandate("registrar", founder, federation=world["federation"])
+    assert "holder" in exc.value.fields

@@ -25,8 +25,10 @@ def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]
     """The circle's status in words, its live links (the validating circles) and what it lacks."""
     user = context.get("user")
     today = timezone.localdate()
+    # Only the links that count toward its validation (links.rule.link_counts).
     live = list(
         CircleLink.objects.live(today)
+        .counting()
         .filter(asking_circle=circle)
         .select_related("validating_circle", "validating_circle__federation", "asking_circle")
         .order_by("validating_circle__name")
