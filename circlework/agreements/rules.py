@@ -41,6 +41,22 @@ def adopted_level(kind: str, chosen: str, circle_visibility: str) -> str:
     return level
 
 
+def may_change_to(kind: str, current: str, wanted: str) -> bool:
+    """Whether members may set an agreement to `wanted` by changing who reads it (the circle's
+    page's width is checked apart). An ethical statement reaches the public only by being
+    published (services.ethics_publish), which tells the circle."""
+    return not (kind == "ethics" and wanted == Visibility.PUBLIC and current != Visibility.PUBLIC)
+
+
+def visibility_choices(kind: str, current: str, circle_visibility: str) -> list[str]:
+    """The levels members may change an agreement to: the form offers these, the service checks."""
+    return [
+        level
+        for level in agreement_levels(circle_visibility)
+        if may_change_to(kind, current, level)
+    ]
+
+
 def effective_level(agreement_visibility: str, circle_visibility: str) -> str:
     """The stored level, narrowed to the circle's if the circle has since closed its page."""
     allowed_levels = agreement_levels(circle_visibility)

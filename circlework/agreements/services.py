@@ -26,6 +26,7 @@ from circlework.agreements.rules import (
     adopted_level,
     agreement_levels,
     default_level,
+    may_change_to,
 )
 from circlework.circles.covenant import federation_memberships
 from circlework.circles.models import Circle
@@ -153,11 +154,7 @@ def agreement_visibility_set(
         .get(pk=agreement.pk)
     )
     _check_level(agreement.circle, visibility, "visibility")
-    if (
-        agreement.kind == AgreementKind.ETHICS
-        and visibility == Visibility.PUBLIC
-        and agreement.visibility != Visibility.PUBLIC
-    ):
+    if not may_change_to(agreement.kind, agreement.visibility, visibility):
         # One way onto the public register, which tells the circle: publishing.
         raise InvalidInput(
             _("Publish the ethical statement on the public register instead."),

@@ -22,7 +22,7 @@ from circlework.agreements.models import (
     AgreementKind,
     EthicsCirculation,
 )
-from circlework.agreements.rules import agreement_levels, borrow_targets
+from circlework.agreements.rules import borrow_targets, visibility_choices
 from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circles_of
 from circlework.core.errors import ApplicationError
@@ -55,10 +55,9 @@ class VisibilityForm(forms.Form):
     def __init__(self, *args: Any, agreement: Agreement, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"visibility": agreement.visibility})
         super().__init__(*args, **kwargs)
-        levels = agreement_levels(agreement.circle.visibility)
-        if agreement.kind == AgreementKind.ETHICS and agreement.visibility != Visibility.PUBLIC:
-            # An ethical statement reaches the public by being published (its own button).
-            levels = [level for level in levels if level != Visibility.PUBLIC]
+        levels = visibility_choices(
+            agreement.kind, agreement.visibility, agreement.circle.visibility
+        )
         self.fields["visibility"].choices = [  # type: ignore[attr-defined]
             (level, AGREEMENT_LEVEL_WORDS[level]) for level in levels
         ]

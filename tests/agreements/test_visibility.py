@@ -409,3 +409,18 @@ def test_a_circulation_is_told_to_the_federation_without_a_hidden_name(
     assert set(told) == {fed["q2"].pk, fed["p1"].pk, fed["p2"].pk}
     assert HIDDEN in told[fed["q2"].pk]
     assert HIDDEN not in told[fed["p1"].pk] and "A circle" in told[fed["p1"].pk]
+
+
+@given(
+    kind=st.sampled_from(["ethics", "procedure", "policy"]),
+    current=st.sampled_from(["circle", "federation", "public"]),
+    page=st.sampled_from(["circle", "federation", "public"]),
+)
+def test_what_members_may_change_an_agreement_to(kind: str, current: str, page: str) -> None:
+    """The form's choices are the service's rule: never wider than the circle's page, and an
+    ethical statement reaches the public only by being published."""
+    choices = rules.visibility_choices(kind, current, page)
+    assert set(choices) <= set(rules.agreement_levels(page))
+    assert all(rules.may_change_to(kind, current, level) for level in choices)
+    if kind == "ethics" and current != "public":
+        assert "public" not in choices
