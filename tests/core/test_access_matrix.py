@@ -11,6 +11,7 @@ in tests/world.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -84,7 +85,7 @@ class Writes:
 
     writers: frozenset[str]
     # Placeholders: {circle}, {another}, {federation}, {author}, {option} (ids), {circle_name},
-    # {me} (the role's own display name), {closes_at} (in ten days).
+    # {me} (the role's own display name), {closes_at} (in ten days), {soon} (in two days).
     data: tuple[tuple[str, str], ...] = ()
 
 
@@ -231,6 +232,24 @@ WRITES: dict[str, Writes] = {
         (("title", "Renamed"), ("issuer", "Institute"), ("year", "2011"), ("visibility", "circle")),
     ),
     "accounts:token_list": Writes(SIGNED_IN, (("name", "another token"),)),
+    "elections:election_open_circle": Writes(
+        CIRCLE,
+        (
+            ("role", "convener"),
+            ("seats", "1"),
+            ("nominations_close_at", "{soon}"),
+            ("voting_closes_at", "{closes_at}"),
+        ),
+    ),
+    "elections:election_open_federation": Writes(
+        FEDERATION,
+        (
+            ("role", "treasurer"),
+            ("seats", "1"),
+            ("nominations_close_at", "{soon}"),
+            ("voting_closes_at", "{closes_at}"),
+        ),
+    ),
     # Anyone signed in may found a circle (a forming one).
     "circles:circle_found": Writes(
         SIGNED_IN,
@@ -493,6 +512,7 @@ def _fill(data: tuple[tuple[str, str], ...], world: dict[str, Any], role: str) -
         "{circle_name}": world["circle"].name,
         "{me}": me.display_name if me is not None else "Nobody",
         "{closes_at}": (timezone.localtime() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M"),
+        "{soon}": (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
     }
     filled = {}
     for key, value in data:
@@ -634,3 +654,25 @@ def test_the_watch_sees_a_change_and_not_the_bookkeeping(world: dict[str, Any]) 
     with DatabaseWatch() as watch:
         Notification.objects.filter(pk=world["notification"].pk).update(title="Changed")
     assert set(watch.changes()) == {"notifications_notification"}
+
+
+_POST_FORM = re.compile(r"<form\b[^>]*\bmethod=\"post\"[^>]*>", re.IGNORECASE)
+_ACTION = re.compile(r"\baction=\"([^\"]*)\"")
+
+
+def test_every_page_whose_form_posts_to_itself_is_in_writes(world: dict[str, Any]) -> None:
+    """A new page with a form that writes must say who may send it (WRITES), or the matrix
+    would post nothing to it and never see a write that skips the rules."""
+    unlisted = []
+    for name, rule in sorted(PAGES.items()):
+        if rule.method != "get" or name in WRITES:
+            continue
+        reader = next((r for r in _PROVING_ORDER if r in rule.allowed), None)
+        if reader is None:
+            continue
+        url = reverse(name, kwargs=page_kwargs(name, world))
+        body = _body(role_client(world, reader).get(url))
+        actions = [(_ACTION.search(form) or [None, ""])[1] for form in _POST_FORM.findall(body)]
+        if any(action in ("", url) for action in actions):
+            unlisted.append(name)
+    assert unlisted == [], f"pages posting to themselves without a WRITES entry: {unlisted}"
