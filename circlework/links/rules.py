@@ -19,7 +19,7 @@ from typing import Any
 import rules
 
 from circlework.circles.rules import can_view_circle, is_circle_member
-from circlework.core.visibility import audience_for
+from circlework.core.visibility import Visibility, audience_for
 
 RECORD_MEETING = "links.record_meeting"  # also a mandate permission (circlework.mandates.roles)
 
@@ -58,19 +58,37 @@ def may_record_for_validating_circle(user: Any, link: Any) -> bool:
     return holds(_practitioner(user), RECORD_MEETING, circle=circle)
 
 
-@rules.predicate
-def may_ask_for_link(user: Any, circle: Any) -> bool:
-    """A member of a circle of this circle's federation may ask it for a link (by name), if the
-    federation has validated it: validated circles are the ones whose links count."""
-    from circlework.circles.covenant import counts_in_federation
+def _has_circle_in(user: Any, federation_id: int) -> bool:
+    """Whether the user counts as a member of some circle of this federation (one query per
+    federation, kept on the user object for the request like its audience)."""
     from circlework.circles.models import Circle
 
-    if circle is None or not counts_in_federation(circle):
-        return False
     mine = audience_for(user).circle_ids
     if not mine:
         return False
-    return Circle.objects.filter(pk__in=mine, federation_id=circle.federation_id).exists()
+    cache: dict[tuple[int, frozenset[int]], bool] = (
+        getattr(user, "_circlework_circle_in_federation", None) or {}
+    )
+    key = (federation_id, mine)  # a membership change in the request gives a new key
+    if key not in cache:
+        cache[key] = Circle.objects.filter(pk__in=mine, federation_id=federation_id).exists()
+        user._circlework_circle_in_federation = cache
+    return cache[key]
+
+
+@rules.predicate
+def may_ask_for_link(user: Any, circle: Any) -> bool:
+    """A member of a circle of this circle's federation may ask it for a link (by name), if the
+    federation has validated it: validated circles are the ones whose links count. A circle
+    whose page is for its members only is not named to those who cannot see it: they cannot
+    ask it (it can still ask them)."""
+    from circlework.circles.covenant import counts_in_federation
+
+    if circle is None or not counts_in_federation(circle):
+        return False
+    if circle.visibility == Visibility.CIRCLE and not can_view_circle(user, circle):
+        return False
+    return _has_circle_in(user, circle.federation_id)
 
 
 rules.add_perm("links.view_circle_links", can_view_circle)

@@ -23,7 +23,8 @@ FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [DEV_FIELD_ENCRYPTION_KEY]
 
 # The development keys are public: a database on another machine (a production one, reached by
 # a `manage.py` command run without DJANGO_SETTINGS_MODULE) must never be written with them.
-if DATABASES["default"].get("HOST", "") not in ("", "localhost", "127.0.0.1", "::1"):
+_host = str(DATABASES["default"].get("HOST", ""))
+if not (_host in ("", "localhost", "127.0.0.1", "::1") or _host.startswith("/")):  # or a socket
     raise ImproperlyConfigured(
         "config.settings.dev uses the public development keys and only works with a database on "
         "this machine. For a server, set DJANGO_SETTINGS_MODULE=config.settings.prod "

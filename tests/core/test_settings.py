@@ -39,6 +39,8 @@ def _production_keys() -> dict[str, str]:
 def _run(code: str, settings_module: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Python in a fresh process with only the given keys in its environment."""
     clean = {k: v for k, v in os.environ.items() if k not in KEYS}
+    # The suite's own database may be anywhere; these settings are read against SQLite.
+    clean["DATABASE_URL"] = "sqlite:///unused.sqlite3"
     return subprocess.run(  # noqa: S603 - our own interpreter with fixed arguments
         [sys.executable, "-c", code],
         cwd=ROOT,

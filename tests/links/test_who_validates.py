@@ -244,14 +244,16 @@ def test_the_triangle_refusal_at_decision_names_no_hidden_circle() -> None:
         founder=quiet,
         federation=net.federation,
         name="Quiet Hidden Circle",
-        visibility="circle",
         members=[factories.make_practitioner("Quiet Two"), factories.make_practitioner("Q3")],
     )
     net.circles[hidden.name], net.people[hidden.name] = hidden, [quiet]
     pending = ask(net, "A", "B")
     meet(net, pending)
     validate(net, hidden.name, "A")  # the quiet circle is validated: the federation is founded
-    validate(net, "B", hidden.name)
+    validate(net, "B", hidden.name)  # asked while its page was open to all
+    # Then it keeps its page to its members (a stranger could no longer ask it).
+    Circle.objects.filter(pk=hidden.pk).update(visibility="circle")
+    hidden.refresh_from_db()
     latest = CovenantVersion.objects.filter(federation=net.federation).order_by("-number").first()
     assert latest is not None
     CovenantVersion.objects.create(
@@ -327,3 +329,34 @@ def test_an_outsider_cannot_ask_for_a_link_or_see_validated_circles() -> None:
     assert elsewhere.federation_id != net.federation.pk
     assert not allowed("links.ask_for_link", stranger.user, net.circles["A"])
     assert not allowed("links.ask_for_link", None, net.circles["A"])
+
+
+def test_a_members_only_circle_is_neither_named_nor_asked_by_strangers(
+    django_assert_max_num_queries: Any,
+) -> None:
+    """Its page is for its members: a newcomer's forming circle is not offered it by name and
+    cannot ask it, by page or API; the other validated circles are offered in a bounded number
+    of queries."""
+    net = _founded()
+    _federation_only(net, "A", "B", "C")
+    Circle.objects.filter(pk=net.circles["A"].pk).update(visibility="circle")
+    net.circles["A"].refresh_from_db()
+    newcomer = factories.make_practitioner("Newcomer")
+    forming = factories.make_circle(founder=newcomer, federation=net.federation, name="New")
+    user = newcomer.user
+    forget_audience(user)
+    assert not allowed("links.ask_for_link", user, net.circles["A"])
+    with django_assert_max_num_queries(8):
+        choices = request_choices(user=user, circle=forming)
+    assert [c.name for c in choices] == ["B"]
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/circles/{forming.slug}/links/").content.decode()
+    assert f'value="{net.circles["A"].pk}"' not in page
+    api = client.post(
+        f"/api/v1/circles/{forming.slug}/links",
+        {"validating_circle": net.circles["A"].slug, "message": "Please meet us."},
+        content_type="application/json",
+    )
+    assert api.status_code in (400, 403, 404), api.content[:300]
+    assert not CircleLink.objects.filter(asking_circle=forming).exists()
