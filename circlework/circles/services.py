@@ -373,20 +373,14 @@ def _record_answer(invitation: Invitation, status: str, actor: Practitioner | No
     invitation.status = status
     invitation.responded_at = timezone.now()
     invitation.responded_by = actor
-    invitation.mail_secret = ""
-    invitation.email = ""
-    invitation.message = ""
-    invitation.save(
-        update_fields=[
-            "status",
-            "responded_at",
-            "responded_by",
-            "mail_secret",
-            "email",
-            "message",
-            "updated_at",
-        ]
-    )
+    invitation.save(update_fields=["status", "responded_at", "responded_by", *_forget(invitation)])
+
+
+def _forget(invitation: Invitation) -> list[str]:
+    """Empty what names or reaches the invitee (address, personal message, unsent link secret);
+    the fields to save."""
+    invitation.email = invitation.message = invitation.mail_secret = ""
+    return ["email", "message", "mail_secret", "updated_at"]
 
 
 @transaction.atomic
@@ -590,7 +584,7 @@ def invitations_erase_address(*, actor: Practitioner, emails: Collection[str]) -
         .filter(sent_to)
         .select_related("circle")
     ):
-        fields = ["email", "message", "mail_secret", "updated_at"]
+        fields = _forget(invitation)
         if invitation.status == InvitationStatus.PENDING:
             invitation.status = InvitationStatus.REVOKED
             invitation.responded_at = timezone.now()
@@ -602,9 +596,6 @@ def invitations_erase_address(*, actor: Practitioner, emails: Collection[str]) -
                 circle=invitation.circle,
                 summary=_("Invitation withdrawn (account deleted)"),
             )
-        invitation.email = ""
-        invitation.message = ""
-        invitation.mail_secret = ""
         invitation.save(update_fields=fields)
         erased += 1
     return erased
