@@ -6,6 +6,7 @@ from circlework.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path("accounts/", include("allauth.urls")),
     path("", include("circlework.accounts.urls")),
     path("", include("circlework.circles.urls")),

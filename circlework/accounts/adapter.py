@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from circlework.accounts import services
 from circlework.accounts.services import practitioner_register
+from circlework.circles import invitation_session
 from circlework.core.client_ip import client_ip
 
 
@@ -26,6 +27,13 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             )
             practitioner_register(user=user, display_name=display_name)
         return user
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """An invitation this browser came with comes first (circles.invitation_session)."""
+        return invitation_session.waiting_page(request) or super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        return invitation_session.waiting_page(request) or super().get_signup_redirect_url(request)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits (the log-in lock-out) count per: the client's own
@@ -52,8 +60,19 @@ def on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: An
 
 @receiver(account_signals.email_changed, dispatch_uid="circlework_email_changed")
 def on_email_changed(
-    sender: Any, request: HttpRequest, user: Any, to_email_address: Any, **kwargs: Any
+    sender: Any,
+    request: HttpRequest,
+    user: Any,
+    to_email_address: Any,
+    from_email_address: Any = None,
+    **kwargs: Any,
 ) -> None:
+    # allauth also sends this when a new account's first address is verified (from nothing):
+    # that is a sign-up, not a change, and must neither sign anyone out nor say so.
+    if not services.is_email_change(
+        from_email=getattr(from_email_address, "email", ""), to_email=to_email_address.email
+    ):
+        return
     services.after_email_change(user=user, request=request, to_email=to_email_address.email)
 
 

@@ -213,7 +213,10 @@ def records(*, practitioner: Practitioner) -> dict[str, Any]:
             .order_by("pk")
         ),
         "mandates": list(
-            Mandate.objects.filter(holder=p).select_related("circle", "federation").order_by("pk")
+            Mandate.objects.filter(holder=p)
+            .select_related("circle", "federation")
+            .prefetch_related("notices")
+            .order_by("pk")
         ),
         "elections_opened": list(
             Election.objects.filter(opened_by=p)
@@ -511,6 +514,10 @@ def records(*, practitioner: Practitioner) -> dict[str, Any]:
                 "handover_plan": m.handover_plan,
                 "ended_early_at": _when(m.ended_early_at),
                 "end_reason": m.end_reason,
+                "notices_sent": [
+                    {"title": n.title, "text": n.text, "sent_at": _when(n.created_at)}
+                    for n in m.notices.all()
+                ],
             },
         ),
         **{

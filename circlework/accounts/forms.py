@@ -3,11 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context as allauth_context
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from circlework.accounts import names as display_names
-from circlework.accounts.models import TIME_ZONE_CHOICES, Credential, Practitioner
+from circlework.accounts.models import Credential, Practitioner
+from circlework.accounts.time_zones import time_zone_choices
+from circlework.circles import invitation_session
 from circlework.core.visibility import Visibility
 
 
@@ -18,6 +21,18 @@ class SignupForm(AllauthSignupForm):  # type: ignore[misc]
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     field_order = ["display_name", "email", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Come from an invitation link? Its address is filled in (circles.invitation_session);
+        # allauth keeps the request of the moment for forms, which are not given it.
+        if not self.is_bound and not self.initial.get("email"):
+            address = invitation_session.waiting_address(allauth_context.request)
+            if address:
+                self.initial["email"] = address
+                self.fields["email"].help_text = _(
+                    "The address your invitation was sent to: use it to accept the invitation."
+                )
 
     def clean_display_name(self) -> str:
         return _clean_display_name(self.cleaned_data["display_name"])
@@ -32,8 +47,19 @@ def _clean_display_name(name: str) -> str:
     return name
 
 
+class CompactSelect(forms.Select):
+    """A select written without the blank lines between options and without the end tags HTML
+    lets one leave out: the time-zone list has some 440 options."""
+
+    template_name = "accounts/widgets/compact_select.html"
+
+
 class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
-    time_zone = forms.ChoiceField(label=_("Your time zone"), choices=TIME_ZONE_CHOICES)
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_("Dates and times are shown to you in this zone."),
+        widget=CompactSelect,
+    )
 
     class Meta:
         model = Practitioner
@@ -52,6 +78,10 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         for name in Practitioner.PROFILE_FIELDS:
             self.fields[f"{name}_visibility"].label = _("Who can see this")
+        # Common zones first, then by region; the zone already chosen is always offered.
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = time_zone_choices(current=self.instance.time_zone)
 
     def clean_display_name(self) -> str:
         return _clean_display_name(self.cleaned_data["display_name"])

@@ -121,7 +121,9 @@ class Practitioner(TimeStamped):
         _("professional statement"),
         blank=True,
         max_length=5000,
-        help_text=_("How you work and what you offer. Markdown allowed."),
+        help_text=_(
+            "How you work and what you offer. You can use simple formatting: **bold**, # heading, - list."
+        ),
     )
     statement_visibility = models.CharField(
         max_length=12, choices=Visibility.choices, default=Visibility.CIRCLE

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.accounts.rules import practitioner_reach
-from circlework.core.visibility import audience_for, can_see, can_see_name
+from circlework.circles.selectors import circles_of
+from circlework.core.visibility import (
+    Audience,
+    audience_for,
+    can_see,
+    can_see_name,
+    circle_audience,
+)
 
 
 def visible_credentials(*, user: Any, practitioner: Practitioner) -> list[Credential]:
@@ -47,6 +57,57 @@ def visible_profile_fields(*, user: Any, practitioner: Practitioner) -> dict[str
             )
         )
     }
+
+
+# --- "See your profile as others see it" ----------------------------------------------------------
+
+
+class StandInViewer:
+    """Someone other than the practitioner, seen by the rules as a given audience: the profile
+    page is drawn for it by the very rules that draw it for a real visitor (core.visibility
+    asks `audience_for`, which finds the audience already set), not by a branch of the page."""
+
+    is_authenticated = True
+    is_anonymous = False
+    pk = None
+    id = None
+    email = ""
+
+    def __init__(self, audience: Audience) -> None:
+        self._circlework_audience = audience
+
+
+@dataclass(frozen=True)
+class ProfilePreview:
+    key: str
+    label: str  # "the page is shown to …"
+    viewer: Any
+
+
+def profile_previews(*, practitioner: Practitioner) -> list[ProfilePreview]:
+    """Whom a practitioner may see their profile as: the public; a member of a circle of their
+    federation who is not in their circles; a member of each of their circles."""
+    circles = list(circles_of(practitioner=practitioner))
+    previews = [ProfilePreview("public", str(_("the public")), AnonymousUser())]
+    federations = frozenset(c.federation_id for c in circles)
+    if federations:
+        stranger_in_federation = Audience(practitioner_id=0, federation_ids=federations)
+        previews.append(
+            ProfilePreview(
+                "federation",
+                str(_("members of your federation outside your circles")),
+                StandInViewer(stranger_in_federation),
+            )
+        )
+    for circle in circles:
+        previews.append(
+            ProfilePreview(
+                f"circle-{circle.pk}",
+                str(_("members of %(c)s") % {"c": circle.name}),
+                StandInViewer(circle_audience(circle)),
+            )
+        )
+    return previews
 
 
 def active_tokens(*, practitioner: Practitioner) -> QuerySet[ApiToken]:

@@ -472,12 +472,18 @@ def after_password_reset(*, user: User, request: HttpRequest | None) -> None:
     _tell(user, _("Your password was reset"), body)
 
 
+def is_email_change(*, from_email: str, to_email: str) -> bool:
+    """Whether moving from one sign-in address to another is a change worth telling: not the
+    first address of a new account (from none), nor the same address again."""
+    return bool(from_email) and from_email.strip().lower() != to_email.strip().lower()
+
+
 def after_email_change(*, user: User, request: HttpRequest | None, to_email: str) -> None:
     sessions_end_others(user=user, request=request, reason=_("e-mail address changed"))
     _tell(
         user,
         _("Your e-mail address was changed"),
-        _("You now log in with %(e)s. Every other session was signed out.") % {"e": to_email},
+        _("You now sign in with %(e)s. Every other session was signed out.") % {"e": to_email},
     )
 
 

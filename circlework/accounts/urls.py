@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("me/profile/", views.profile_edit, name="profile_edit"),
+    path("me/profile/preview/", views.profile_preview, name="profile_preview"),
     path("me/credentials/", views.credential_list, name="credential_list"),
     path("me/credentials/<int:pk>/", views.credential_edit, name="credential_edit"),
     path("me/tokens/", views.token_list, name="token_list"),

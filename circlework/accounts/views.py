@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -71,24 +72,49 @@ def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "accounts/practitioner_detail.html",
         {
-            "practitioner": practitioner,
-            "fields": selectors.visible_profile_fields(
-                user=request.user, practitioner=practitioner
-            ),
-            "credentials": selectors.visible_credentials(
-                user=request.user, practitioner=practitioner
-            ),
-            "circles": [
-                c for c in circles_of(practitioner=practitioner) if _can_view_circle(request, c)
-            ],
+            **_profile_as_seen_by(request.user, practitioner),
             "is_self": request.user.is_authenticated and practitioner.user_id == request.user.pk,
-            "standing": profile_standing(user=request.user, practitioner=practitioner),
         },
     )
 
 
-def _can_view_circle(request: HttpRequest, circle: object) -> bool:
-    return allowed("circles.view_circle", request.user, circle)
+def _profile_as_seen_by(viewer: Any, practitioner: Practitioner) -> dict[str, Any]:
+    """What the profile page shows `viewer`: every part by the rules, as for anyone."""
+    return {
+        "practitioner": practitioner,
+        "fields": selectors.visible_profile_fields(user=viewer, practitioner=practitioner),
+        "credentials": selectors.visible_credentials(user=viewer, practitioner=practitioner),
+        "circles": [
+            c
+            for c in circles_of(practitioner=practitioner)
+            if allowed("circles.view_circle", viewer, c)
+        ],
+        "standing": profile_standing(user=viewer, practitioner=practitioner),
+    }
+
+
+@login_required
+def profile_preview(request: HttpRequest) -> HttpResponse:
+    """One's own profile page as the public, the federation or a circle's members are shown
+    it: drawn for a stand-in viewer (accounts.selectors.StandInViewer) by the same rules."""
+    practitioner = me(request)
+    previews = selectors.profile_previews(practitioner=practitioner)
+    chosen = next((p for p in previews if p.key == request.GET.get("as")), previews[0])
+    shown = allowed("accounts.view_practitioner", chosen.viewer, practitioner)
+    return render(
+        request,
+        "accounts/practitioner_detail.html",
+        {
+            **(
+                _profile_as_seen_by(chosen.viewer, practitioner)
+                if shown
+                else {"practitioner": practitioner, "fields": {}}
+            ),
+            "preview": chosen,
+            "previews": previews,
+            "preview_hidden": not shown,
+        },
+    )
 
 
 @login_required

@@ -3,6 +3,9 @@
 Leeds, York and Sheffield each adopted their own statement by decision and published it on the
 public register — three different statements, no central code. Manchester's draft, still being
 decided, is circulated to the federation, and a York member has commented on it.
+
+Leeds has revised how it decides twice since adopting it, each time by a recorded decision: three
+versions of one agreement to compare.
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ from datetime import timedelta
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.models import AgreementKind, EthicsCirculation, EthicsComment
+from circlework.agreements.models import (
+    Agreement,
+    AgreementKind,
+    EthicsCirculation,
+    EthicsComment,
+)
 from circlework.agreements.services import ethics_circulate, ethics_comment_add, ethics_publish
 from circlework.circles.models import Circle
 from circlework.circles.selectors import current_members
@@ -60,7 +68,57 @@ STATEMENTS = (
 )
 
 
+# Leeds's decision rule as it grew; its first version is decisions/demo.py's CONSENT_RULE.
+LEEDS_RULE_V2 = """We decide by **consent**: a proposal passes when no one blocks it and every member
+has given a position or stood aside.
+
+- A **block** must come with a reason and a wish to find a way forward together. Whoever blocks
+  meets the proposer before the next meeting to look for that way.
+- **Standing aside** is recorded with its reason, so that the circle can come back to it.
+
+If someone has not given a position on the text as it stands at the closing time, the closing
+time moves once, by two days, and they are reminded; then we decide with the voices given."""
+
+LEEDS_RULE_V3 = """We decide by **consent**: a proposal passes when no one blocks it and every member
+has given a position or stood aside.
+
+- A **block** must come with a reason and a wish to find a way forward together. Whoever blocks
+  meets the proposer before the next meeting to look for that way.
+- **Standing aside** is recorded with its reason, so that the circle can come back to it.
+- **Concerns** are answered in writing before the proposal closes.
+- A proposal that changes how we decide is talked through at a meeting before anyone gives a
+  position.
+
+If someone has not given a position on the text as it stands at the closing time, the closing
+time moves once, by two days, and they are reminded; then we decide with the voices given."""
+
+LEEDS_RULE_REVISIONS = (
+    ("dev", LEEDS_RULE_V2, 420),  # after a block that took three meetings to resolve
+    ("amira", LEEDS_RULE_V3, 150),  # after a concern went unanswered until the closing time
+)
+
+
+def seed_versions(people: dict[str, Practitioner], circles: dict[str, Circle]) -> Agreement:
+    """Leeds's "How we decide", revised twice through the real services: three versions."""
+    leeds = circles["Leeds Wednesday Circle"]
+    members = list(current_members(circle=leeds))
+    rule = Agreement.objects.get(circle=leeds, kind=AgreementKind.DECISION_RULE)
+    for author_key, text, days_ago in LEEDS_RULE_REVISIONS:
+        rule = _adopt(
+            people[author_key],
+            leeds,
+            members,
+            title=rule.title,
+            kind=rule.kind,
+            text=text,
+            days_ago=days_ago,
+            agreement=rule,
+        )
+    return rule
+
+
 def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
+    seed_versions(people, circles)
     for circle_name, author_key, title, text, days_ago in STATEMENTS:
         circle = circles[circle_name]
         statement = _adopt(

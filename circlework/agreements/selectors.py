@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
 
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
@@ -21,6 +22,7 @@ from circlework.agreements.models import (
 )
 from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
+from circlework.core.diff import RenderedDiff, render_diff
 from circlework.core.visibility import (
     Audience,
     Visibility,
@@ -29,9 +31,7 @@ from circlework.core.visibility import (
     can_see_name,
     visible_q,
 )
-
-if TYPE_CHECKING:
-    from circlework.decisions.models import Proposal
+from circlework.decisions.models import Proposal, ProposalStatus
 
 
 def visible_agreements_q(audience: Audience) -> Q:
@@ -59,15 +59,106 @@ def circle_agreements(*, circle: Circle) -> QuerySet[Agreement]:
     ).order_by("kind", "title")
 
 
-def reviews_due(*, circles: Any, within_days: int = 30) -> QuerySet[Agreement]:
-    horizon = timezone.localdate() + timedelta(days=within_days)
-    return (
-        Agreement.objects.filter(
-            circle__in=circles, current_version__isnull=False, review_due__lte=horizon
+# Members are told of a review this many days before it is due, or, for an agreement reviewed
+# more often than every two months, half its interval before (15 days a month): an agreement
+# adopted today is never "due for review".
+REVIEW_NOTICE_DAYS = 30
+NOTICE_DAYS_PER_MONTH = 15
+
+
+def notice_days(interval_months: int, within_days: int = REVIEW_NOTICE_DAYS) -> int:
+    return min(within_days, NOTICE_DAYS_PER_MONTH * max(1, interval_months))
+
+
+def review_due_q(*, today: date, within_days: int = REVIEW_NOTICE_DAYS) -> Q:
+    """`is_review_due` as a filter."""
+    full = -(-within_days // NOTICE_DAYS_PER_MONTH)  # from this interval on, the whole notice
+    due = Q(review_interval_months__gte=full, review_due__lte=today + timedelta(days=within_days))
+    for months in range(1, full):
+        due |= Q(
+            review_interval_months=months,
+            review_due__lte=today + timedelta(days=notice_days(months, within_days)),
         )
+    return Q(current_version__isnull=False, review_due__isnull=False) & due
+
+
+def is_review_due(
+    agreement: Agreement, *, today: date | None = None, within_days: int = REVIEW_NOTICE_DAYS
+) -> bool:
+    """Whether the agreement's review is due (or overdue): its review date is near."""
+    today = today or timezone.localdate()
+    if agreement.current_version_id is None or agreement.review_due is None:
+        return False
+    notice = notice_days(agreement.review_interval_months, within_days)
+    return agreement.review_due <= today + timedelta(days=notice)
+
+
+def reviews_due(*, circles: Any, within_days: int = REVIEW_NOTICE_DAYS) -> QuerySet[Agreement]:
+    return (
+        Agreement.objects.filter(circle__in=circles)
+        .filter(review_due_q(today=timezone.localdate(), within_days=within_days))
         .select_related("circle")
         .order_by("review_due")
     )
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """What a review proposal starts with; nothing is opened until a member sends it."""
+
+    title: str
+    text: str
+    agreement_text: str
+    parameters: dict[str, Any]
+    due: bool
+
+
+def review_draft(agreement: Agreement, *, today: date | None = None) -> ReviewDraft:
+    """A review of the agreement's current version, worded for whether it is due."""
+    current = agreement.current_version
+    if current is None:
+        raise ValueError("An agreement without an adopted version has nothing to review.")
+    due = is_review_due(agreement, today=today)
+    words = {
+        "t": agreement.title,
+        "v": current.number,
+        "m": agreement.review_interval_months,
+        "a": f"{timezone.localtime(current.adopted_at):%d %B %Y}",
+        "d": f"{agreement.review_due:%d %B %Y}" if agreement.review_due else "",
+    }
+    if due:
+        text = _(
+            "Our agreement “%(t)s” (version %(v)s) is due for review. Propose changes as "
+            "amendments, or agree to keep it as it is for another %(m)s months."
+        )
+    else:
+        text = _(
+            "I propose we look again at our agreement “%(t)s” (version %(v)s, adopted "
+            "%(a)s) before its review date. Change its text below to say what you would change, "
+            "or agree to keep it as it is."
+        )
+    return ReviewDraft(
+        title=_("Review: %(t)s") % {"t": agreement.title},
+        text=text % words,
+        agreement_text=current.text,
+        parameters=dict(current.parameters or {}),
+        due=due,
+    )
+
+
+def revisable(*, circle: Circle) -> list[tuple[Agreement, Proposal | None]]:
+    """The circle's adopted agreements, each with the proposal now deciding about it, if any
+    (an agreement is revised by one open proposal at a time)."""
+    agreements = list(
+        circle.agreements.filter(current_version__isnull=False)
+        .select_related("current_version")
+        .order_by("title")
+    )
+    open_ = {
+        p.agreement_id: p
+        for p in circle.proposals.filter(status=ProposalStatus.OPEN, agreement__isnull=False)
+    }
+    return [(a, open_.get(a.pk)) for a in agreements]
 
 
 def reviews_due_for(
@@ -100,17 +191,34 @@ class DiffLine:
     text: str
 
 
-def diff(old: str, new: str) -> list[DiffLine]:
-    lines = []
-    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
-        tag, text = line[:2], line[2:]
-        if tag == "  ":
-            lines.append(DiffLine("same", text))
-        elif tag == "+ ":
-            lines.append(DiffLine("added", text))
-        elif tag == "- ":
-            lines.append(DiffLine("removed", text))
-    return lines
+class TextDiff(list[DiffLine]):
+    """The lines that changed from one text to another (for counting and the API), and the
+    same change rendered for reading: `rendered` (core.diff), Markdown shown as it reads."""
+
+    def __init__(self, old: str, new: str, lines: list[DiffLine], *, markdown: bool = True):
+        super().__init__(lines)
+        self.old, self.new, self.markdown = old, new, markdown
+
+    @cached_property
+    def rendered(self) -> RenderedDiff:
+        return self.rendered_under(3)
+
+    def rendered_under(self, under: int) -> RenderedDiff:
+        """Rendered for a page section headed by an `h{under}`."""
+        return render_diff(self.old, self.new, markdown=self.markdown, under=under)
+
+
+def diff(old: str, new: str, *, markdown: bool = True) -> TextDiff:
+    """What changed from `old` to `new`, line by line; `.rendered` to show it."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    lines: list[DiffLine] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            lines.extend(DiffLine("same", text) for text in b[j1:j2])
+            continue
+        lines.extend(DiffLine("removed", text) for text in a[i1:i2])
+        lines.extend(DiffLine("added", text) for text in b[j1:j2])
+    return TextDiff(old or "", new or "", lines, markdown=markdown)
 
 
 def divergence(a: str, b: str) -> float:
@@ -167,8 +275,6 @@ def borrowings_of(*, user: Any, agreement: Agreement) -> list[Agreement]:
 
 def ethics_drafts(*, circle: Circle) -> QuerySet[Proposal]:
     """Open proposals of the circle that adopt or revise an ethical statement."""
-    from circlework.decisions.models import Proposal, ProposalStatus
-
     return (
         Proposal.objects.filter(circle=circle, status=ProposalStatus.OPEN)
         .filter(

@@ -28,6 +28,7 @@ from circlework.agreements.rules import (
     default_level,
     may_change_to,
 )
+from circlework.agreements.selectors import review_draft
 from circlework.circles.covenant import federation_memberships
 from circlework.circles.models import Circle
 from circlework.circles.selectors import current_members
@@ -205,20 +206,16 @@ def agreement_review_open(
         raise Conflict(
             _("A proposal about this agreement is already open: “%(t)s”.") % {"t": existing.title}
         )
-    current = agreement.current_version
+    draft = review_draft(agreement)  # worded for whether the review is due yet
     return proposal_open(
         actor=actor,
         circle=agreement.circle,
-        title=_("Review: %(t)s") % {"t": agreement.title},
-        text=_(
-            "Our agreement “%(t)s” (version %(v)s) is due for review. Propose changes as amendments, "
-            "or agree to keep it as it is for another %(m)s months."
-        )
-        % {"t": agreement.title, "v": current.number, "m": agreement.review_interval_months},
+        title=draft.title,
+        text=draft.text,
         closes_at=closes_at,
         agreement=agreement,
-        agreement_text=current.text,
-        agreement_parameters=current.parameters,
+        agreement_text=draft.agreement_text,
+        agreement_parameters=draft.parameters,
     )
 
 

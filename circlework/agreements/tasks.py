@@ -46,7 +46,8 @@ def notify_reviews_due() -> int:
                     title=_("“%(t)s” is due for review on %(d)s")
                     % {"t": agreement.title, "d": f"{agreement.review_due:%d %B %Y}"},
                     body=_(
-                        "Open the review in one click from the agreement's page: it starts with the current text."
+                        "Review it from the agreement's page: the proposal form starts with the "
+                        "current text, and nobody is told anything until you open the proposal."
                     ),
                     url=agreement.get_absolute_url(),
                 )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,6 +97,12 @@ def agreement_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def review_form_url(agreement: Agreement) -> str:
+    """The new-proposal form, pre-filled as a review of the agreement."""
+    query = urlencode({"kind": "revise", "agreement": agreement.pk, "review": 1})
+    return f"{reverse('decisions:proposal_new', args=[agreement.circle.slug])}?{query}"
+
+
 def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     agreement = get_object_or_404(
         Agreement.objects.select_related(
@@ -136,6 +144,8 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "b": b,
             "text_diff": text_diff,
             "today": timezone.localdate(),
+            "review_is_due": selectors.is_review_due(agreement),
+            "review_url": review_form_url(agreement),
             "open_proposal": agreement.proposals.filter(status="open").first(),
             "borrow_form": borrow_form,
             "borrowings": selectors.borrowings_of(user=request.user, agreement=agreement),
@@ -183,26 +193,14 @@ def _ethics_context(request: HttpRequest, agreement: Agreement, is_member: bool)
 
 
 @login_required
-@require_POST
 def agreement_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The review form, pre-filled with the current text: nothing is opened or announced until
+    a member sends it (decisions.views.proposal_new)."""
     agreement = get_object_or_404(
-        Agreement.objects.select_related("circle", "current_version"), pk=pk, circle__slug=slug
+        Agreement.objects.select_related("circle"), pk=pk, circle__slug=slug
     )
     require_perm(request, "agreements.review_agreement", agreement)
-    try:
-        proposal = services.agreement_review_open(
-            actor=me(request),
-            agreement=agreement,
-            closes_at=timezone.now() + timedelta(days=REVIEW_OPEN_DAYS),
-        )
-    except ApplicationError as exc:
-        flash_error(request, exc)
-        return redirect(agreement)
-    messages.success(
-        request,
-        _("A review proposal is open with the current text. Amend it, or agree to keep it."),
-    )
-    return redirect(proposal)
+    return redirect(review_form_url(agreement))
 
 
 @login_required
@@ -491,6 +489,7 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
         selectors.diff(
             rules_in_words(rules_from(a.parameters)).replace("; ", "\n"),
             rules_in_words(rules_from(b.parameters)).replace("; ", "\n"),
+            markdown=False,
         )
         if a is not None and b is not None
         else None

@@ -125,7 +125,7 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "Authentication required: send a personal API token or log in.")
+    return _error(request, 401, "Authentication required: send a personal API token or sign in.")
 
 
 @api.exception_handler(HttpError)

@@ -69,6 +69,8 @@ def _proposal_summary(proposal: Proposal, people: People) -> dict[str, Any]:
         "process": proposal.process,
         "rule": proposal.rule,
         "fallback_after_rounds": proposal.fallback_after_rounds,
+        "silence": proposal.silence,
+        "extended_from": proposal.extended_from,
         "version": proposal.version,
         "round": proposal.round,
         "closes_at": proposal.closes_at,
@@ -100,13 +102,16 @@ def _amendment_out(amendment: Amendment, people: People, produced: int | None) -
     }
 
 
-def _final_rows(rows: list[dict[str, Any]], people: People) -> list[dict[str, Any]]:
+def _final_rows(
+    rows: list[dict[str, Any]], people: People, decided_version: int
+) -> list[dict[str, Any]]:
     return [
         {
             **_person(people, row.get("practitioner_id")),
             "stance": row["stance"],
             "reason": row.get("reason", ""),
             "version": row.get("version"),
+            "confirmed": row.get("version") is None or row["version"] >= decided_version,
         }
         for row in rows
     ]
@@ -120,9 +125,12 @@ def _outcome_out(outcome: Outcome, people: People) -> dict[str, Any]:
         "decided_at": outcome.decided_at,
         "statement": outcome.statement,
         "rule": outcome.rule,
-        "final_positions": _final_rows(outcome.final_positions, people),
-        "dissent": _final_rows(outcome.dissent, people),
+        "silence": outcome.silence,
+        "version": outcome.version,
+        "final_positions": _final_rows(outcome.final_positions, people, outcome.version),
+        "dissent": _final_rows(outcome.dissent, people, outcome.version),
         "missing": [_person(people, pid)["name"] for pid in outcome.missing],
+        "unconfirmed": [_person(people, pid)["name"] for pid in outcome.unconfirmed],
         "adopted_agreement_version": adopted.first(),
     }
 
@@ -173,6 +181,7 @@ def _proposal_out(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
             for m in page.members
         ],
         "silent": page.silent,
+        "unconfirmed": page.unconfirmed,
         "verdict": {
             "passes": page.verdict.passes,
             "reason": page.verdict.reason,

@@ -28,7 +28,7 @@ from circlework.elections.models import Election, Nomination
 
 router = Router(tags=["elections"])
 
-MethodName = Literal["consent", "stv", "approval"]
+MethodName = Literal["consent", "stv", "irv", "approval"]
 StatusName = Literal["nominating", "change", "consent", "voting", "closed", "cancelled"]
 
 
@@ -41,7 +41,10 @@ class ElectionSummaryOut(Schema):
     role_name: str
     circle: str | None = Field(description="The circle's slug, for a circle's election.")
     federation: str = Field(description="The federation's slug (a circle election's too).")
-    method: MethodName = Field(description="stv: instant runoff when there is one seat.")
+    method: MethodName = Field(
+        description="stv: instant runoff when there is one seat; irv: instant runoff by its "
+        "own name (one seat, counted as stv)."
+    )
     status: StatusName
     seats: int
     secret: bool
@@ -122,14 +125,21 @@ class ElectionOut(ElectionSummaryOut):
 class ElectionOpenIn(InSchema):
     role: str = Field(..., max_length=40, description="e.g. facilitator, coordinator.")
     seats: StrictInt = 1
-    method: MethodName | None = Field(None, description="Default: as agreed for the role.")
+    method: str | None = Field(
+        None,
+        max_length=40,
+        description="consent, stv, irv (also “instant runoff”) or approval. Default: as agreed "
+        "for the role.",
+    )
     secret: bool | None = Field(None, description="Default: secret for ballot methods.")
     nominations_close_at: AwareDatetime
     voting_closes_at: AwareDatetime
     term_starts_on: date | None = Field(None, description="Default: the day voting closes.")
     term_ends_on: date | None = Field(None, description="Default: the longest term allowed.")
     handover_plan: str = Field("", max_length=5000)
-    description: str = Field("", max_length=5000, description="Markdown allowed.")
+    description: str = Field(
+        "", max_length=5000, description="Markdown (CommonMark; raw HTML is not rendered)."
+    )
 
 
 class NominationIn(InSchema):

@@ -26,7 +26,7 @@ from circlework.links.rules import RECORD_MEETING
 router = Router()
 
 LinkStatusName = Literal[
-    "requested", "met", "validated", "declined", "withdrawn", "lapsed", "cancelled"
+    "requested", "met", "validated", "declined", "withdrawn", "lapsed", "cancelled", "expired"
 ]
 CircleStatusName = Literal["forming", "member"]
 
@@ -64,7 +64,7 @@ class LinkOut(Schema):
     status: LinkStatusName
     live: bool = Field(description="Validated and not yet lapsed.")
     counts: bool = Field(
-        description="Live, and it counts toward the asking circle's validation: the validating "
+        description="Current, and it counts toward the asking circle's validation: the validating "
         "circle was validated when it decided, or the federation was being founded."
     )
     counterpart_id: int | None = Field(description="The link the other way, if reciprocal.")
@@ -184,7 +184,8 @@ def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> d
             }
             for m in view.meetings
         ]
-    open_statuses = (LinkStatus.REQUESTED, LinkStatus.MET)
+    # A request past its expiry reads as expired: nothing more can be done with it.
+    open_statuses = () if link.is_stale() else (LinkStatus.REQUESTED, LinkStatus.MET)
     validated = link.status == LinkStatus.VALIDATED
     deciding = link.decision is not None and link.decision.is_open
     return {
@@ -192,7 +193,7 @@ def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> d
         "federation": link.federation.slug,
         "asking_circle": _ref(link.asking_circle),
         "validating_circle": _ref(link.validating_circle),
-        "status": link.status,
+        "status": link.shown_status(),  # "lapsed" / "expired" as of now, before the worker
         "live": link.is_live(today),
         "counts": link.is_live(today) and link.counted,
         "counterpart_id": link.counterpart_id,
@@ -212,7 +213,10 @@ def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> d
             "record_meeting": link.status in (*open_statuses, LinkStatus.VALIDATED)
             and allowed(RECORD_MEETING, user, link),
             "open_decision": not deciding
-            and (link.status == LinkStatus.MET or link_services.renewable(link, today))
+            and (
+                (link.status == LinkStatus.MET and bool(open_statuses))
+                or link_services.renewable(link, today)
+            )
             and allowed("links.open_decision", user, link),
             "set_statement": validated and allowed("links.set_statement", user, link),
             "withdraw": validated and allowed("links.withdraw", user, link),
@@ -245,7 +249,7 @@ def circle_links(request: HttpRequest, slug: str) -> dict[str, Any]:
     return {
         "circle": circle.slug,
         "standing": {
-            "status": circle.status,
+            "status": st.status,  # from the counted links below, at the same moment
             "validated": st.validated,
             "live_links": st.live_links,
             "links_required": st.links_required,

@@ -44,10 +44,10 @@ class MandateOut(Schema):
     circle: str | None = Field(description="The circle's slug, for a circle's mandate.")
     federation: str = Field(description="The federation's slug (a circle mandate's too).")
     holder: PersonOut
-    scope: list[PermissionOut] = Field(description="What it lets the holder do, while live.")
+    scope: list[PermissionOut] = Field(description="What it lets the holder do, while current.")
     starts_on: date
     ends_on: date = Field(
-        description="Its permissions lapse at the start of this day (the server's local date)."
+        description="The mandate ends at the start of this day (the server's local date): the day before is the last day in the role."
     )
     review_on: date
     handover_plan: str = Field(description="How this role will be reduced or passed on.")
@@ -56,8 +56,9 @@ class MandateOut(Schema):
     live: bool
     ended_early_on: date | None
     end_reason: str
-    review_due: bool = Field(description="The review falls within a month either side of today.")
-    ending_soon: bool = Field(description="Live and ending within six weeks.")
+    review_due: bool = Field(description="Current, and the review falls today or within a month.")
+    review_overdue: bool = Field(description="Current, and the review date has passed.")
+    ending_soon: bool = Field(description="Current and ending within six weeks.")
 
 
 class RoleOut(Schema):
@@ -125,6 +126,7 @@ def _mandate_out(row: mandate_selectors.MandateRow) -> dict[str, Any]:
         "ended_early_on": row.ended_on if m.ended_early_at is not None else None,
         "end_reason": m.end_reason,
         "review_due": row.review_due,
+        "review_overdue": row.review_overdue,
         "ending_soon": row.ending_soon,
     }
 

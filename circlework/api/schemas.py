@@ -106,7 +106,7 @@ class FederationRulesOut(Schema):
     """The rules the federation's current covenant sets (circlework.circles.covenant)."""
 
     min_circle_size: int
-    links_required: int = Field(description="Live links a circle needs to be validated.")
+    links_required: int = Field(description="Current links a circle needs to be validated.")
     link_lapse_months: int = Field(description="How long a validation link lasts.")
     no_closed_triangles: bool = Field(
         description="A circle and its link circles must not form a closed triangle."
@@ -116,13 +116,17 @@ class FederationRulesOut(Schema):
     )
     review_months: int = Field(description="The covenant is reviewed this long after adoption.")
     roles: dict[str, dict[str, Any]] = Field(
-        description="Role name → the covenant's settings for it (term, consecutive terms, method)."
+        description="Role name → the covenant's settings for it (term, terms in a row, method)."
     )
     forming_circles_may: list[Literal["follow_federation_decisions"]] = Field(
         default_factory=list,
         description="What members of forming (not yet validated) circles may do beyond the "
         "public's view and their link requests; empty: nothing. Only validated circles are the "
         "federation: its audience, its electorate and the circles its decisions ask.",
+    )
+    recommended_max_circle_size: int = Field(
+        description="The size a circle usually stays within: larger circles are shown a note, "
+        "never refused."
     )
 
 
@@ -218,6 +222,7 @@ class NotificationOut(Schema):
 StanceName = Literal["agree", "concerns", "disagree", "stand_aside", "block"]
 ProcessName = Literal["consent", "consensus", "advice", "gradients", "question_round"]
 RuleName = Literal["consent", "consensus", "majority_after_rounds"]
+SilenceName = Literal["extend_once", "no_objection", "every_voice"]
 AgreementKindName = Literal[
     "policy",
     "procedure",
@@ -245,6 +250,13 @@ class RuleParameters(InSchema):
     fallback_after_rounds: int = Field(
         3, ge=1, le=10, description="For majority_after_rounds: the round from which it applies."
     )
+    silence: SilenceName | None = Field(
+        None,
+        description="What a missing or unconfirmed voice means at the closing time: extend_once "
+        "(move the closing time once and remind, then decide with the voices given), "
+        "no_objection (silence counts as no objection) or every_voice (every voice is needed). "
+        "Left out: every_voice for consensus, extend_once otherwise.",
+    )
 
 
 class ProvenanceOut(Schema):
@@ -271,6 +283,12 @@ class ProposalSummaryOut(Schema):
     process: ProcessName
     rule: RuleName
     fallback_after_rounds: int
+    silence: SilenceName = Field(
+        description="What a missing or unconfirmed voice means at the closing time (the rule's)."
+    )
+    extended_from: datetime | None = Field(
+        description="Set when the closing time was moved once for silent members: the one before."
+    )
     version: int
     round: int
     closes_at: datetime
@@ -337,15 +355,21 @@ class FinalPositionOut(Schema):
     name: PersonName
     stance: StanceName
     reason: str
-    version: int | None
+    version: int | None = Field(description="The proposal version the position was given on.")
+    confirmed: bool = Field(description="Given on (or confirmed on) the version decided.")
 
 
 class OutcomeOut(OutcomeSummaryOut):
     statement: str = Field(description="The text that was decided.")
     rule: RuleName
+    silence: SilenceName
+    version: int = Field(description="The proposal version decided.")
     final_positions: list[FinalPositionOut]
     dissent: list[FinalPositionOut]
     missing: list[str] = Field(description="Names of the members who did not speak.")
+    unconfirmed: list[str] = Field(
+        description="Names of the members whose final position answers an earlier version."
+    )
     adopted_agreement_version: int | None
 
 
@@ -359,6 +383,10 @@ class ProposalOut(ProposalSummaryOut):
     versions: list[ProposalVersionOut]
     positions: list[MemberPositionOut] = Field(description="Every current member, in join order.")
     silent: list[str] = Field(description="Names of the current members who have not spoken.")
+    unconfirmed: list[str] = Field(
+        description="Names of the current members whose position answers an earlier version "
+        "(not yet confirmed)."
+    )
     verdict: VerdictOut | None = Field(
         description="What the decision rule would say if the proposal closed now (open only)."
     )
@@ -636,7 +664,9 @@ class PollIn(InSchema):
     times: list[AwareDatetime] = Field(
         [], description="Find a time: the times offered (2 to 30), ISO 8601 with a UTC offset."
     )
-    details: str = Field("", max_length=20_000, description="Markdown allowed.")
+    details: str = Field(
+        "", max_length=20_000, description="Markdown (CommonMark; raw HTML is not rendered)."
+    )
     anonymous: bool = False
 
 

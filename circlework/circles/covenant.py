@@ -6,7 +6,7 @@ The covenant's parameters are a small JSON object adopted with each covenant ver
      "no_closed_triangles": true, "officer_electorate": "delegates", "review_months": 24,
      "roles": {"coordinator": {"term_months": 12, "review_months": 6,
                                "max_consecutive_terms": 2, "seats": 1, "method": "stv"}},
-     "forming_circles_may": ["follow_federation_decisions"]}
+     "forming_circles_may": ["follow_federation_decisions"], "recommended_max_circle_size": 8}
 
 Anything missing or malformed falls back to the defaults below, so an old covenant keeps working
 when a new rule is introduced. Who counts as "the federation" (its audience, the electorate of
@@ -38,6 +38,9 @@ DEFAULT_MIN_CIRCLE_SIZE = 4
 DEFAULT_LINKS_REQUIRED = 2
 DEFAULT_LINK_LAPSE_MONTHS = 24
 DEFAULT_REVIEW_MONTHS = 24
+# IPN: a circle is usually 4–8 people. Past this, members are shown a gentle note, never a block.
+DEFAULT_RECOMMENDED_MAX_CIRCLE_SIZE = 8
+RECOMMENDED_MAX_RANGE = (2, 50)
 
 # What a covenant may set for each number, inclusive. rules_from reads only these ranges too.
 RANGES: dict[str, tuple[int, int]] = {
@@ -87,6 +90,8 @@ class FederationRules:
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What forming circles' members may do (FormingCirclesMay values, sorted); empty: nothing.
     forming_circles_may: tuple[str, ...] = ()
+    # The size a circle usually stays within: guidance shown to the circle, not a limit.
+    recommended_max_circle_size: int = DEFAULT_RECOMMENDED_MAX_CIRCLE_SIZE
 
 
 def _positive(value: Any, default: int, *, minimum: int = 1, maximum: int = 1000) -> int:
@@ -120,6 +125,12 @@ def rules_from(parameters: Any) -> FederationRules:
         if isinstance(roles, dict)
         else {},
         forming_circles_may=_forming_allowances(p.get("forming_circles_may")),
+        recommended_max_circle_size=_positive(
+            p.get("recommended_max_circle_size"),
+            DEFAULT_RECOMMENDED_MAX_CIRCLE_SIZE,
+            minimum=RECOMMENDED_MAX_RANGE[0],
+            maximum=RECOMMENDED_MAX_RANGE[1],
+        ),
     )
 
 
@@ -142,7 +153,14 @@ def federation_rules(federation: Federation) -> FederationRules:
 # --- checking new parameters, and saying the rules in words ------------------------------------
 
 RULE_NAMES = frozenset(
-    {*RANGES, "no_closed_triangles", "officer_electorate", "roles", "forming_circles_may"}
+    {
+        *RANGES,
+        "no_closed_triangles",
+        "officer_electorate",
+        "roles",
+        "forming_circles_may",
+        "recommended_max_circle_size",
+    }
 )
 
 
@@ -161,6 +179,8 @@ def parameters_of(rules: FederationRules) -> dict[str, Any]:
     # Like roles, written only when the covenant chose something: older covenants read the same.
     if rules.forming_circles_may:
         params["forming_circles_may"] = list(rules.forming_circles_may)
+    if rules.recommended_max_circle_size != DEFAULT_RECOMMENDED_MAX_CIRCLE_SIZE:
+        params["recommended_max_circle_size"] = rules.recommended_max_circle_size
     return params
 
 
@@ -168,7 +188,7 @@ def _roles_check(roles: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[
     """The covenant's "roles": federation roles by slug, each with settings the role accepts
     (circlework.mandates.roles.role_settings_problems). Errors are keyed "roles.<role>" or
     "roles.<role>.<setting>"."""
-    from circlework.mandates.roles import ROLES, Level, role_settings_problems
+    from circlework.mandates.roles import ROLES, Level, Method, role_settings_problems
 
     known = {slug: r for slug, r in ROLES.items() if r.level == Level.FEDERATION}
     if not isinstance(roles, Mapping):
@@ -190,6 +210,8 @@ def _roles_check(roles: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[
             errors[f"roles.{slug}.{key}" if key else f"roles.{slug}"] = messages
         if not problems:
             clean[slug] = dict(settings)
+            if "method" in clean[slug]:  # "instant runoff" is kept as its one name, "irv"
+                clean[slug]["method"] = Method.parse(clean[slug]["method"])
     return clean, errors
 
 
@@ -256,9 +278,29 @@ def covenant_parameters_check(params: Any) -> dict[str, Any]:
             gettext("Choose from: %(choices)s (each once), or nothing.")
             % {"choices": ", ".join(sorted(FormingCirclesMay.VALUES))}
         ]
+    if "recommended_max_circle_size" in params:
+        value = params["recommended_max_circle_size"]
+        low, high = RECOMMENDED_MAX_RANGE
+        smallest = clean.get("min_circle_size", low)
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors["recommended_max_circle_size"] = [gettext("Give a whole number.")]
+        elif not max(low, smallest) <= value <= high:
+            errors["recommended_max_circle_size"] = [
+                gettext(
+                    "Give a number from %(a)s (the minimum circle size) to %(b)s: the size a "
+                    "circle usually stays within."
+                )
+                % {"a": max(low, smallest), "b": high}
+            ]
+        else:
+            clean["recommended_max_circle_size"] = value
     if errors:
         raise InvalidInput(gettext("The covenant's rules are not valid."), fields=errors)
-    return {key: clean[key] for key in (*defaults, "roles", "forming_circles_may") if key in clean}
+    return {
+        key: clean[key]
+        for key in (*defaults, "roles", "forming_circles_may", "recommended_max_circle_size")
+        if key in clean
+    }
 
 
 def rules_in_words(rules: FederationRules) -> str:
@@ -274,8 +316,8 @@ def rules_in_words(rules: FederationRules) -> str:
     if rules.links_required:
         parts.append(
             ngettext(
-                "a circle is validated with %(n)s live link, which lasts %(m)s months",
-                "a circle is validated with %(n)s live links, which last %(m)s months",
+                "a circle is validated with %(n)s current link, which lasts %(m)s months",
+                "a circle is validated with %(n)s current links, which last %(m)s months",
                 rules.links_required,
             )
             % {"n": rules.links_required, "m": rules.link_lapse_months}
@@ -289,6 +331,10 @@ def rules_in_words(rules: FederationRules) -> str:
         if rules.officer_electorate == OfficerElectorate.DELEGATES
         else gettext("officers are elected by every member of the federation")
     )
+    parts.append(
+        gettext("circles usually have no more than %(m)s members (a guide, not a limit)")
+        % {"m": rules.recommended_max_circle_size}
+    )
     if rules.links_required:
         # Which links count: circlework.links.rule.link_counts.
         parts.append(
@@ -300,6 +346,19 @@ def rules_in_words(rules: FederationRules) -> str:
         )
     parts.append(forming_circles_in_words(rules))
     return "; ".join(parts) + "."
+
+
+def size_note(members: int, rules: FederationRules) -> str:
+    """A gentle note for a circle larger than the covenant's recommended size; "" otherwise.
+    Guidance only: nothing is refused because of it."""
+    limit = rules.recommended_max_circle_size
+    if members <= limit:
+        return ""
+    return gettext(
+        "Your circle has %(n)s members. The federation's covenant suggests circles usually stay "
+        "within %(m)s, so that everyone's practice can be heard in depth. Nothing stops you "
+        "growing; some circles choose to meet in smaller groups, or to start a second circle."
+    ) % {"n": members, "m": limit}
 
 
 def forming_circles_in_words(rules: FederationRules) -> str:

@@ -77,7 +77,11 @@ class Circle(TimeStamped):
     federation = models.ForeignKey(Federation, on_delete=models.PROTECT, related_name="circles")
     name = models.CharField(_("name"), max_length=160)
     slug = models.SlugField(unique=True, max_length=80)
-    purpose = models.TextField(_("purpose"), max_length=3000, help_text=_("Markdown allowed."))
+    purpose = models.TextField(
+        _("purpose"),
+        max_length=3000,
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
+    )
     locality = models.CharField(_("locality"), max_length=160, blank=True)
     meeting_pattern = models.CharField(
         _("meeting pattern"),

@@ -34,6 +34,16 @@ def is_member_of_invitation_circle(user: Any, invitation: Any) -> bool:
     return bool(is_circle_member(user, invitation.circle))
 
 
+@rules.predicate
+def is_invitee(user: Any, invitation: Any) -> bool:
+    """Only the person invited answers an invitation, to accept or to decline: signed in with
+    the address it was sent to (sign-in needs a verified address). Holding the link is not
+    enough: a link can be forwarded, and an answered invitation keeps no address."""
+    if invitation is None or not user.is_authenticated or not invitation.email:
+        return False
+    return bool(has_practitioner(user)) and user.email.lower() == invitation.email.lower()
+
+
 rules.add_perm("circles.view_federation", rules.always_allow)
 rules.add_perm("circles.add_circle", has_practitioner)
 rules.add_perm("circles.view_circle", can_view_circle)
@@ -42,4 +52,5 @@ rules.add_perm("circles.view_history", is_circle_member)
 rules.add_perm("circles.invite", is_circle_member)
 rules.add_perm("circles.view_invitations", is_circle_member)
 rules.add_perm("circles.revoke_invitation", is_member_of_invitation_circle)
+rules.add_perm("circles.answer_invitation", is_invitee)
 rules.add_perm("circles.leave", is_circle_member)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -34,7 +35,7 @@ from circlework.circles.selectors import current_members
 from circlework.circles.two_factor import has_two_factor
 from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from circlework.core.permissions import require
+from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.core.visibility import circle_audience, forget_audience, names_for
 from circlework.notifications.models import NotificationKind
@@ -383,21 +384,36 @@ def _forget(invitation: Invitation) -> list[str]:
     return ["email", "message", "mail_secret", "updated_at"]
 
 
-@transaction.atomic
-def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
-    invitation = invitation_for_secret(secret)
-    invitation = (
+INVITATION_FOR_SOMEONE_ELSE = _lazy(
+    "This invitation was sent to a different e-mail address. Sign in with that address to "
+    "answer it."
+)
+
+
+def _answerable(
+    *, actor: Practitioner | None, secret: str, invitation: Invitation | None
+) -> Invitation:
+    """The invitation, locked, once it is open and `actor` is the one who may answer it (the
+    same rule for accept and decline). Found by the link's secret, or given: a page that found
+    it by the secret earlier in the same session (circles.invitation_session)."""
+    found = invitation if invitation is not None else invitation_for_secret(secret)
+    locked = (
         Invitation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("circle")
-        .get(pk=invitation.pk)
+        .select_related("circle", "invited_by")
+        .get(pk=found.pk)
     )
-    _check_open(invitation)
-    if invitation.email.lower() != actor.user.email.lower():
-        raise NotAllowed(
-            _(
-                "This invitation was sent to a different e-mail address. Log in with that address to accept it."
-            )
-        )
+    _check_open(locked)
+    user = actor.user if actor is not None else AnonymousUser()
+    if not allowed("circles.answer_invitation", user, locked):
+        raise NotAllowed(str(INVITATION_FOR_SOMEONE_ELSE))
+    return locked
+
+
+@transaction.atomic
+def invitation_accept(
+    *, actor: Practitioner, secret: str = "", invitation: Invitation | None = None
+) -> Membership:
+    invitation = _answerable(actor=actor, secret=secret, invitation=invitation)
     circle = invitation.circle
     if Membership.objects.current().filter(circle=circle, practitioner=actor).exists():
         raise Conflict(_("You are already a member of %(c)s.") % {"c": circle.name})
@@ -438,15 +454,11 @@ def invitation_accept(*, actor: Practitioner, secret: str) -> Membership:
 
 
 @transaction.atomic
-def invitation_decline(*, actor: Practitioner | None, secret: str) -> Invitation:
-    """Declining needs no account: the link's secret is proof enough that it reached its address."""
-    invitation = invitation_for_secret(secret)
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("circle", "invited_by")
-        .get(pk=invitation.pk)
-    )
-    _check_open(invitation)
+def invitation_decline(
+    *, actor: Practitioner | None, secret: str = "", invitation: Invitation | None = None
+) -> Invitation:
+    """Only the invitee declines, as only they accept: a forwarded link answers for nobody."""
+    invitation = _answerable(actor=actor, secret=secret, invitation=invitation)
     _record_answer(invitation, InvitationStatus.DECLINED, actor)
     audit.record(
         actor=actor,

@@ -19,5 +19,7 @@ urlpatterns = [
     ),
     path("circles/<slug:slug>/leave/", views.circle_leave, name="circle_leave"),
     path("circles/<slug:slug>/history/", views.circle_history, name="circle_history"),
+    # Before the secret's pattern: the invitation this browser's session came with.
+    path("invitations/waiting/", views.invitation_continue, name="invitation_continue"),
     path("invitations/<str:secret>/", views.invitation_respond, name="invitation_respond"),
 ]

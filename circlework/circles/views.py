@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circlework.circles import selectors, services, two_factor
+from circlework.circles import invitation_session, selectors, services, two_factor
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError
@@ -192,30 +194,60 @@ def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
-    """The e-mailed link. Anyone holding it may see the invitation; accepting needs an account."""
+    """The e-mailed link. Anyone holding it may see the invitation; only the invitee answers."""
     try:
         invitation = services.invitation_for_secret(secret)
     except ApplicationError as exc:
         return render(
             request, "circles/invitation_respond.html", {"error": exc.message}, status=404
         )
-    two_factor_context = {
+    if invitation.is_open:
+        # Kept through sign-up and verification (circles.invitation_session).
+        invitation_session.remember(request, invitation)
+    return _invitation_answer(request, invitation)
+
+
+def invitation_continue(request: HttpRequest) -> HttpResponse:
+    """The invitation this browser came with, found by its session (no secret in the address):
+    where a newcomer lands after signing up and verifying, or after signing in."""
+    invitation = invitation_session.remembered(request)
+    if invitation is None:
+        return render(
+            request,
+            "circles/invitation_respond.html",
+            {"error": _("No invitation is waiting in this browser. Open the link in the e-mail.")},
+            status=404,
+        )
+    return _invitation_answer(request, invitation)
+
+
+def _invitation_answer(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    may_answer = allowed("circles.answer_invitation", request.user, invitation)
+    context = {
+        "invitation": invitation,
+        "may_answer": may_answer,
         "i_use_two_factor": invitation.circle.requires_two_factor
-        and two_factor.has_two_factor(request.user)
+        and two_factor.has_two_factor(request.user),
     }
     if request.method == "POST":
         action = request.POST.get("action")
+        if action in ("accept", "decline") and not request.user.is_authenticated:
+            # Only the invitee answers: sign in (or up) first, and come back here.
+            return redirect(
+                reverse("account_login")
+                + "?"
+                + urlencode({"next": reverse("circles:invitation_continue")})
+            )
         try:
             if action == "accept":
-                if not request.user.is_authenticated:
-                    return redirect(f"/accounts/login/?next={request.path}")
-                services.invitation_accept(actor=me(request), secret=secret)
+                services.invitation_accept(actor=me(request), invitation=invitation)
+                invitation_session.forget(request)
                 forget_audience(request.user)
                 messages.success(request, _("Welcome to %(c)s.") % {"c": invitation.circle.name})
                 return redirect(invitation.circle)
             if action == "decline":
-                actor = me(request) if request.user.is_authenticated else None
-                services.invitation_decline(actor=actor, secret=secret)
+                services.invitation_decline(actor=me(request), invitation=invitation)
+                invitation_session.forget(request)
                 messages.info(
                     request,
                     _("You declined the invitation to %(c)s.") % {"c": invitation.circle.name},
@@ -223,20 +255,17 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
                 return redirect("home")
         except ApplicationError as exc:
             invitation.refresh_from_db()
+            context["may_answer"] = allowed("circles.answer_invitation", request.user, invitation)
             return render(
                 request,
                 "circles/invitation_respond.html",
-                {"invitation": invitation, "error": exc.message, **two_factor_context},
+                {**context, "error": exc.message},
                 status=exc.status_code,
             )
         return render(
             request,
             "circles/invitation_respond.html",
-            {
-                "invitation": invitation,
-                "error": _("Choose accept or decline."),
-                **two_factor_context,
-            },
+            {**context, "error": _("Choose accept or decline.")},
             status=400,
         )
     error = None
@@ -249,7 +278,7 @@ def invitation_respond(request: HttpRequest, secret: str) -> HttpResponse:
     return render(
         request,
         "circles/invitation_respond.html",
-        {"invitation": invitation, "error": error, **two_factor_context},
+        {**context, "error": error},
         status=410 if error else 200,
     )
 

@@ -5,22 +5,22 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from circlework.agreements.selectors import reviews_due_for
+from circlework.circles.selectors import circles_of, federations, pending_invitations_for
+from circlework.decisions.selectors import awaiting_voice
+from circlework.elections.selectors import awaiting_me as elections_awaiting_me
+from circlework.mandates.selectors import mandates_held
+from circlework.notifications.selectors import unread
+from circlework.polls.selectors import awaiting_answer
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Signed in: "what needs me". Signed out: what Circlework is."""
     if not request.user.is_authenticated or not hasattr(request.user, "practitioner"):
-        from circlework.circles.selectors import federations
-
         return render(request, "core/landing.html", {"federations": federations()})
-    from circlework.agreements.selectors import reviews_due_for
-    from circlework.circles.selectors import circles_of, pending_invitations_for
-    from circlework.decisions.selectors import awaiting_voice
-    from circlework.elections.selectors import awaiting_me as elections_awaiting_me
-    from circlework.mandates.selectors import mandates_held
-    from circlework.notifications.selectors import unread
-    from circlework.polls.selectors import awaiting_answer
-
     practitioner = request.user.practitioner
     # Every list is read through the viewer's audience (request.user carries how the session
     # signed in): a circle that asks for two-factor authentication shows nothing of its own to
@@ -53,3 +53,20 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A refused form (missing or stale CSRF token) in the site's own layout, not Django's page
     (whose inline styles our Content-Security-Policy blocks)."""
     return render(request, "403_csrf.html", status=403)
+
+
+# Search engines may read the public register (federations, circles, practitioners who chose to
+# be public); never the account pages, the API or the operators' admin.
+ROBOTS_TXT = """User-agent: *
+Disallow: /accounts/
+Disallow: /api/
+Disallow: /operator-admin/
+Disallow: /me/
+Allow: /
+"""
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")

@@ -17,7 +17,9 @@ from circlework.decisions.models import Outcome, Proposal
 
 CONSENT_RULE = """We decide by **consent**: a proposal passes when no one blocks it and every member
 has given a position or stood aside. A block must come with a reason and a wish to find a way
-forward together. If someone is silent at the closing time, silence counts as no objection."""
+forward together. If someone has not given a position on the text as it stands at the closing
+time, the closing time moves once, by two days, and they are reminded; then we decide with the
+voices given."""
 
 LEEDS_CRITERIA_V1 = """## What counts as evidence of competent practice
 
@@ -31,6 +33,12 @@ LEEDS_CRITERIA_V2 = (
     + """
 5. **Cultural humility** — the practitioner attends to difference, power and their own assumptions.
 6. **Endings** — endings are prepared with the client and reviewed afterwards."""
+)
+
+LEEDS_CRITERIA_V2_AMENDED = LEEDS_CRITERIA_V2.replace(
+    "their own assumptions.",
+    "their own assumptions — for example, asking how a client's culture shapes what help means "
+    "to them.",
 )
 
 YORK_CONFLICT = """## When we disagree
@@ -111,7 +119,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
                 title="How we decide",
                 kind="decision_rule",
                 text=CONSENT_RULE,
-                parameters={"rule": "consent"},
+                parameters={"rule": "consent", "silence": "extend_once"},
                 days_ago=600,
             )
 
@@ -156,12 +164,28 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         stance="concerns",
         reason="I'd like “cultural humility” defined with an example before the next audit.",
     )
+    # Ruth answers Tom's concern with an amendment; Amira accepts it: version 2, and everyone
+    # is asked to confirm or revise their position on it.
+    amendment = services.amendment_propose(
+        actor=ruth,
+        proposal=revision,
+        text=revision.text,
+        agreement_text=LEEDS_CRITERIA_V2_AMENDED,
+        reason="Tom asked for an example of cultural humility: here is one from our audits.",
+        base_version=1,
+    )
+    services.amendment_accept(
+        actor=amira, amendment=amendment, response="Thank you — this is clearer."
+    )
+    services.position_take(actor=amira, proposal=revision, stance="agree")
+    services.position_take(actor=ruth, proposal=revision, stance="agree")
     services.position_take(
         actor=helen,
         proposal=revision,
         stance="stand_aside",
         reason="I coach rather than counsel; I trust the counsellors on this one.",
     )
+    # Tom's concern was given on version 1: not yet confirmed on version 2.
     # Dev has not spoken yet: his voice is the one missing.
 
     york = circles["York Riverside Group"]

@@ -8,19 +8,57 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circlework.agreements.models import Agreement, AgreementKind
-from circlework.circles.covenant import RANGES, FormingCirclesMay, OfficerElectorate
+from circlework.agreements.models import AGREEMENT_LEVEL_WORDS, Agreement, AgreementKind
+from circlework.agreements.rules import agreement_levels, default_level
+from circlework.agreements.selectors import review_draft, revisable
+from circlework.circles.covenant import (
+    RANGES,
+    RECOMMENDED_MAX_RANGE,
+    FormingCirclesMay,
+    OfficerElectorate,
+)
 from circlework.circles.models import Circle
-from circlework.decisions.models import Process, RuleChoice, StanceChoice
+from circlework.decisions.models import Process, RuleChoice, SilenceChoice, StanceChoice
+
+KINDS = ("none", "revise", "new")
 
 
 class ProposalForm(forms.Form):
+    """A proposal of one kind: a decision only, the revision of an agreement, or a new one.
+
+    The kind (`adopts`) is chosen first (proposal_new's `?kind=`, kept in a hidden field) and the
+    form has only the fields that kind needs: anything else posted is not read. Revising a
+    decision rule, or adopting a new one, adds the rule's own fields."""
+
+    BASE_FIELDS = ("adopts", "title", "text", "process", "closes_at")
+    # The decision rule's parameters, for a decision-rule agreement.
+    RULE_FIELDS = ("rule", "fallback_after_rounds", "silence")
+    # The fields a kind keeps are all needed.
+    REQUIRED_MESSAGES = {
+        "agreement": _("Choose the agreement to revise."),
+        "new_agreement_kind": _("Choose the kind of agreement."),
+        "new_agreement_title": _("Give the new agreement a title."),
+        "agreement_text": _("Give the agreement text this proposal would adopt."),
+    }
+    KIND_FIELDS = {
+        "none": (),
+        "revise": ("agreement", "agreement_text"),
+        "new": (
+            "new_agreement_kind",
+            "new_agreement_title",
+            "new_agreement_visibility",
+            "agreement_text",
+        ),
+    }
+
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
         label=_("The proposal"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=20_000,
-        help_text=_("What you propose and why. Markdown allowed."),
+        help_text=_(
+            "What you propose and why. You can use simple formatting: **bold**, # heading, - list."
+        ),
     )
     process = forms.ChoiceField(
         label=_("Process"),
@@ -43,15 +81,19 @@ class ProposalForm(forms.Form):
             ("new", _("It adopts a new agreement")),
         ],
         initial="none",
-        widget=forms.RadioSelect,
+        widget=forms.HiddenInput,
     )
     agreement = forms.ModelChoiceField(
-        label=_("Agreement to revise"), queryset=Agreement.objects.none(), required=False
+        label=_("Agreement to revise"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
     )
     new_agreement_kind = forms.ChoiceField(
         label=_("Kind of new agreement"),
         choices=[("", "—"), *AgreementKind.choices],
         required=False,
+        widget=forms.HiddenInput,
     )
     new_agreement_title = forms.CharField(
         label=_("Title of new agreement"), max_length=200, required=False
@@ -73,7 +115,7 @@ class ProposalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         required=False,
         max_length=50_000,
-        help_text=_("Markdown allowed."),
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
     )
     rule = forms.ChoiceField(
         label=_("Decision rule (for a decision-rule agreement)"),
@@ -87,6 +129,15 @@ class ProposalForm(forms.Form):
         initial=3,
         required=False,
     )
+    silence = forms.ChoiceField(
+        label=_("If voices are missing or not yet confirmed at the closing time"),
+        choices=[("", _("The rule's usual way")), *SilenceChoice.choices],
+        required=False,
+        help_text=_(
+            "The usual way: extend once and remind for consent and majority; every voice is "
+            "needed for consensus."
+        ),
+    )
 
     def __init__(self, *args: Any, circle: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
@@ -95,30 +146,110 @@ class ProposalForm(forms.Form):
             timezone.localtime(timezone.now() + timedelta(days=7)).replace(second=0, microsecond=0),
         )
         super().__init__(*args, **kwargs)
+        self.circle = circle
         self.fields["agreement"].queryset = Agreement.objects.filter(circle=circle)  # type: ignore[attr-defined]
-        from circlework.agreements.models import AGREEMENT_LEVEL_WORDS
-        from circlework.agreements.rules import agreement_levels, default_level
-
+        self.kind = self._chosen("adopts") if self._chosen("adopts") in KINDS else "none"
+        self.revised = self._revised_agreement() if self.kind == "revise" else None
+        self.new_kind = self._chosen("new_agreement_kind") if self.kind == "new" else ""
+        needs_rule = (
+            self.revised.kind if self.revised is not None else self.new_kind
+        ) == AgreementKind.DECISION_RULE
+        keep = set(self.BASE_FIELDS) | set(self.KIND_FIELDS[self.kind])
+        if needs_rule:
+            keep |= set(self.RULE_FIELDS)
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        for name, message in self.REQUIRED_MESSAGES.items():
+            if name in self.fields:
+                self.fields[name].required = True
+                self.fields[name].error_messages["required"] = message
+        if "new_agreement_visibility" not in self.fields:
+            return
         self.fields["new_agreement_visibility"].choices = [  # type: ignore[attr-defined]
             (level, AGREEMENT_LEVEL_WORDS[level]) for level in agreement_levels(circle.visibility)
         ]
         self.fields["new_agreement_visibility"].initial = default_level(circle.visibility)
 
+    def _chosen(self, name: str) -> Any:
+        """A choice that shapes the form: as posted, or as the page was opened with."""
+        if self.is_bound:
+            return self.data.get(name) or ""
+        value = self.initial.get(name, self.fields[name].initial)
+        return getattr(value, "pk", value) or ""
+
+    def _revised_agreement(self) -> Agreement | None:
+        pk = self._chosen("agreement")
+        if not str(pk).isdigit():
+            return None
+        return Agreement.objects.filter(circle=self.circle, pk=int(pk)).first()
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        adopts = data.get("adopts")
-        if adopts == "revise" and not data.get("agreement"):
-            self.add_error("agreement", _("Choose the agreement to revise."))
-        if adopts == "new":
-            if not data.get("new_agreement_kind"):
-                self.add_error("new_agreement_kind", _("Choose the kind of agreement."))
-            if not data.get("new_agreement_title"):
-                self.add_error("new_agreement_title", _("Give the new agreement a title."))
-        if adopts in ("revise", "new") and not (data.get("agreement_text") or "").strip():
-            self.add_error(
-                "agreement_text", _("Give the agreement text this proposal would adopt.")
-            )
+        # Only what this kind of proposal needs is read.
+        data["adopts"] = self.kind
+        for name in ("agreement", "new_agreement_kind", "new_agreement_title", "agreement_text"):
+            data.setdefault(name, None if name == "agreement" else "")
         return data
+
+
+REVIEW_OPEN_DAYS = 14
+
+
+def proposal_start(circle: Circle, query: Mapping[str, str]) -> dict[str, Any]:
+    """The new-proposal page's starting point from its address: `?kind=` (none, revise, new),
+    `&agreement=` (the one to revise: its text and rule filled in), `&agreement_kind=` (of a new
+    one) and `&review=1` (a review of that agreement, worded for whether it is due). Nothing is
+    opened or announced until the member sends the form."""
+    kind = query.get("kind", "none")
+    start: dict[str, Any] = {"adopts": kind if kind in KINDS else "none"}
+    if start["adopts"] == "new" and query.get("agreement_kind") in AgreementKind.values:
+        start["new_agreement_kind"] = query["agreement_kind"]
+    pk = query.get("agreement", "")
+    if start["adopts"] != "revise" or not pk.isdigit():
+        return start
+    agreement = (
+        Agreement.objects.filter(circle=circle, pk=int(pk), current_version__isnull=False)
+        .select_related("current_version")
+        .first()
+    )
+    if agreement is None:
+        return start
+    draft = review_draft(agreement)
+    start.update(agreement=agreement.pk, agreement_text=draft.agreement_text)
+    start.update({k: v for k, v in draft.parameters.items() if k in ProposalForm.RULE_FIELDS})
+    if query.get("review"):
+        start.update(
+            title=draft.title,
+            text=draft.text,
+            closes_at=timezone.localtime(timezone.now() + timedelta(days=REVIEW_OPEN_DAYS)).replace(
+                second=0, microsecond=0
+            ),
+        )
+    return start
+
+
+def proposal_page(form: ProposalForm) -> dict[str, Any]:
+    """What the new-proposal page shows around the form: the kinds to choose from, and whether a
+    choice (which agreement, what kind of new one) is still to be made before the form."""
+    circle = form.circle
+    revising = revisable(circle=circle) if form.kind == "revise" else []
+    open_about = next(
+        (p for a, p in revising if form.revised is not None and a.pk == form.revised.pk), None
+    )
+    return {
+        "kind": form.kind,
+        "revisable": revising,
+        "revised": form.revised,
+        "open_about": open_about,
+        "agreement_kinds": AgreementKind.choices,
+        "new_kind_label": dict(AgreementKind.choices).get(form.new_kind, ""),
+        "choose_first": not form.is_bound
+        and (
+            (form.kind == "revise" and form.revised is None)
+            or (form.kind == "new" and not form.new_kind)
+        ),
+    }
 
 
 class PositionForm(forms.Form):
@@ -187,7 +318,7 @@ class FederationProposalForm(forms.Form):
         label=_("The proposal"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=20_000,
-        help_text=_("Markdown allowed."),
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
     )
     closes_at = forms.DateTimeField(
         label=_("Circles give their positions by"),
@@ -205,11 +336,11 @@ class FederationProposalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
         max_length=50_000,
         required=False,
-        help_text=_("Markdown allowed."),
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
     )
     min_circle_size = forms.IntegerField(label=_("Minimum circle size"), required=False)
     links_required = forms.IntegerField(
-        label=_("Live links a circle needs to be validated"), required=False
+        label=_("Links a circle needs to be validated"), required=False
     )
     link_lapse_months = forms.IntegerField(
         label=_("Months a validation link lasts"), required=False
@@ -237,6 +368,14 @@ class FederationProposalForm(forms.Form):
         ),
     )
 
+    recommended_max_circle_size = forms.IntegerField(
+        label=_("Usual largest size of a circle"),
+        required=False,
+        help_text=_(
+            "A circle larger than this is shown a gentle note; nobody is stopped from joining."
+        ),
+    )
+
     COVENANT_FIELDS = (
         "revise_covenant",
         "covenant_text",
@@ -247,6 +386,7 @@ class FederationProposalForm(forms.Form):
         "officer_electorate",
         "review_months",
         "forming_circles_may",
+        "recommended_max_circle_size",
     )
     RULE_FIELDS = COVENANT_FIELDS[2:]
 
@@ -267,6 +407,8 @@ class FederationProposalForm(forms.Form):
         for name in ("min_circle_size", "links_required", "link_lapse_months", "review_months"):
             low, high = RANGES[name]
             self.fields[name].widget.attrs.update({"min": low, "max": high})
+        low, high = RECOMMENDED_MAX_RANGE
+        self.fields["recommended_max_circle_size"].widget.attrs.update({"min": low, "max": high})
 
     def main_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name not in self.COVENANT_FIELDS]

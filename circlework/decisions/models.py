@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core.models import TimeStamped
-from circlework.decisions.rule import RuleKind, Stance
+from circlework.decisions.rule import RuleKind, Silence, Stance
 
 
 class Process(models.TextChoices):
@@ -37,6 +37,17 @@ class RuleChoice(models.TextChoices):
     )
 
 
+class SilenceChoice(models.TextChoices):
+    """What a missing or unconfirmed voice means at the closing time (decisions.rule.Silence)."""
+
+    EXTEND_ONCE = (
+        Silence.EXTEND_ONCE.value,
+        _("Extend once and remind, then decide with the voices given"),
+    )
+    NO_OBJECTION = Silence.NO_OBJECTION.value, _("Silence counts as no objection")
+    EVERY_VOICE = Silence.EVERY_VOICE.value, _("Every voice is needed")
+
+
 class ProposalStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
@@ -49,14 +60,25 @@ class Proposal(TimeStamped):
         "accounts.Practitioner", null=True, on_delete=models.SET_NULL, related_name="proposals"
     )
     title = models.CharField(_("title"), max_length=200)
-    text = models.TextField(_("proposal"), max_length=20_000, help_text=_("Markdown allowed."))
+    text = models.TextField(
+        _("proposal"),
+        max_length=20_000,
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
+    )
     process = models.CharField(
         _("process"), max_length=20, choices=Process.choices, default=Process.CONSENT
     )
     # The rule in force when the proposal opened (from the circle's decision-rule agreement).
     rule = models.CharField(max_length=24, choices=RuleChoice.choices, default=RuleChoice.CONSENT)
     fallback_after_rounds = models.PositiveSmallIntegerField(default=3)
+    # What silence means at the closing time, from the same agreement, shown on the proposal.
+    silence = models.CharField(
+        max_length=16, choices=SilenceChoice.choices, default=SilenceChoice.EXTEND_ONCE
+    )
     closes_at = models.DateTimeField(_("closes at"))
+    # Set when the closing time was moved once for silent members (`silence` extend once):
+    # the closing time it had before.
+    extended_from = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
     )
@@ -259,6 +281,12 @@ class Outcome(models.Model):
     final_positions = models.JSONField(default=list)
     dissent = models.JSONField(default=list)  # the concerns, disagreements, stand-asides and blocks
     missing = models.JSONField(default=list)  # members who did not speak
+    # Members whose final position answers an earlier version (not confirmed on the one decided).
+    unconfirmed = models.JSONField(default=list)
+    silence = models.CharField(
+        max_length=16, choices=SilenceChoice.choices, default=SilenceChoice.EXTEND_ONCE
+    )
+    version = models.PositiveIntegerField(default=1)  # the proposal version decided
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -288,7 +316,11 @@ class FederationProposal(TimeStamped):
         help_text=_("The circle that raised it."),
     )
     title = models.CharField(_("title"), max_length=200)
-    text = models.TextField(_("proposal"), max_length=20_000, help_text=_("Markdown allowed."))
+    text = models.TextField(
+        _("proposal"),
+        max_length=20_000,
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
+    )
     closes_at = models.DateTimeField(_("closes at"))
     status = models.CharField(
         max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN

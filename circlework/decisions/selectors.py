@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -11,6 +11,7 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements.selectors import DiffLine, diff
 from circlework.circles.models import Circle
 from circlework.circles.selectors import circle_members
+from circlework.core.visibility import A_FORMER_MEMBER
 from circlework.decisions.models import (
     Outcome,
     Position,
@@ -60,19 +61,22 @@ class MemberPosition:
     stance: str | None
     stance_label: str
     reason: str
-    needs_confirming: bool  # their position answers an earlier version
+    needs_confirming: bool  # their position answers an earlier version ("not yet confirmed")
     history: list[Position]
+    version: int | None = None  # the version their current position was given on
 
 
 @dataclass(frozen=True)
 class ProposalPage:
     proposal: Proposal
     members: list[MemberPosition]
-    silent: list[str]
+    silent: list[str]  # names of members with no position at all
     verdict: Any
     versions: list[ProposalVersion]
     latest_changes: list[DiffLine]
     latest_agreement_changes: list[DiffLine]
+    # Names of members whose position answers an earlier version: "not yet confirmed".
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
@@ -95,6 +99,7 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
                 reason=current.reason if current else "",
                 needs_confirming=bool(current and current.version < proposal.version),
                 history=mine,
+                version=current.version if current else None,
             )
         )
     versions = list(proposal.versions.all())
@@ -115,6 +120,7 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
         proposal=proposal,
         members=members,
         silent=[m.name for m in members if m.stance is None],
+        unconfirmed=[m.name for m in members if m.needs_confirming],
         verdict=verdict_for(proposal),
         versions=versions,
         latest_changes=latest_changes,
@@ -122,18 +128,43 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
     )
 
 
-def outcome_rows(*, user: Any, outcome: Outcome) -> list[dict[str, Any]]:
-    """Final positions with names as the viewer may see them; a deleted account is "a former member"."""
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """An outcome as this viewer may read it: every final position (with the version it was
+    given on), and who gave none and who had not confirmed theirs, named as far as each lets
+    the viewer see (core.visibility, through circles.selectors.circle_members)."""
+
+    rows: list[dict[str, Any]]
+    missing: list[str]
+    unconfirmed: list[str]
+
+
+def outcome_record(*, user: Any, outcome: Outcome) -> OutcomeRecord:
     names = {
         r.membership.practitioner_id: r.name
         for r in circle_members(user=user, circle=outcome.proposal.circle, include_former=True)
     }
     labels = dict(StanceChoice.choices)
-    return [
+
+    def name(pid: int | None) -> str:
+        return names.get(pid, str(A_FORMER_MEMBER))
+
+    rows = [
         {
             **row,
-            "name": names.get(row["practitioner_id"], "a former member"),
+            "name": name(row["practitioner_id"]),
             "stance_label": labels.get(row["stance"], row["stance"]),
+            "confirmed": row.get("version") is None or row["version"] >= outcome.version,
         }
         for row in outcome.final_positions
     ]
+    return OutcomeRecord(
+        rows=rows,
+        missing=[name(pid) for pid in outcome.missing],
+        unconfirmed=[name(pid) for pid in outcome.unconfirmed],
+    )
+
+
+def outcome_rows(*, user: Any, outcome: Outcome) -> list[dict[str, Any]]:
+    """Final positions with names as the viewer may see them; a deleted account is "a former member"."""
+    return outcome_record(user=user, outcome=outcome).rows

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
@@ -23,6 +24,7 @@ from circlework.core.errors import Conflict, InvalidInput, StaleEdit
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.decisions import federation_result
+from circlework.decisions.amendments import amendment_url
 from circlework.decisions.models import (
     Amendment,
     AmendmentStatus,
@@ -37,7 +39,15 @@ from circlework.decisions.models import (
     ProposalStatus,
     ProposalVersion,
 )
-from circlework.decisions.rule import Rule, RuleKind, Stance, Verdict, evaluate
+from circlework.decisions.rule import (
+    Rule,
+    RuleKind,
+    Silence,
+    Stance,
+    Verdict,
+    default_silence,
+    evaluate,
+)
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -45,6 +55,8 @@ MIN_OPEN = timedelta(hours=1)
 MAX_OPEN = timedelta(days=90)
 REMINDER_BEFORE = timedelta(hours=24)
 MANUAL_REMINDER_GAP = timedelta(hours=12)
+# Under "extend once and remind": how far the closing time moves, once, for silent members.
+EXTENSION = timedelta(days=2)
 
 
 def circle_rule(circle: Circle) -> Rule:
@@ -63,12 +75,23 @@ def circle_rule(circle: Circle) -> Rule:
         return Rule()
     params = agreement.current_version.parameters or {}
     try:
+        kind = RuleKind(params.get("rule", "consent"))
         return Rule(
-            kind=RuleKind(params.get("rule", "consent")),
+            kind=kind,
             fallback_after_rounds=int(params.get("fallback_after_rounds", 3)),
+            silence=Silence(params.get("silence") or default_silence(kind)),
         )
     except (ValueError, TypeError):
         return Rule()
+
+
+def proposal_rule(proposal: Proposal) -> Rule:
+    """The rule in force when the proposal opened, as it decides it."""
+    return Rule(
+        kind=RuleKind(proposal.rule),
+        fallback_after_rounds=proposal.fallback_after_rounds,
+        silence=Silence(proposal.silence),
+    )
 
 
 def _lock(proposal: Proposal) -> Proposal:
@@ -161,6 +184,10 @@ def proposal_open(
         agreement_parameters = agreement.current_version.parameters
     if agreement_parameters:
         _check_rule_parameters(agreement_parameters)
+        # No choice of what silence means: the rule's usual way (decisions.rule.default_silence).
+        agreement_parameters = {
+            k: v for k, v in agreement_parameters.items() if not (k == "silence" and v is None)
+        }
     rule = circle_rule(circle)
     proposal = Proposal(
         circle=circle,
@@ -170,6 +197,7 @@ def proposal_open(
         process=process,
         rule=rule.kind.value,
         fallback_after_rounds=rule.fallback_after_rounds,
+        silence=rule.silence_rule.value,
         closes_at=closes_at,
         agreement=agreement,
         new_agreement_kind=new_agreement_kind if agreement is None else "",
@@ -242,6 +270,20 @@ def _check_rule_parameters(params: Mapping[str, Any]) -> None:
         raise InvalidInput(
             _("The decision rule is not valid."),
             fields={"rule": [_("Choose consent, consensus or majority after rounds.")]},
+        ) from exc
+    try:
+        Silence(params.get("silence") or default_silence(kind))
+    except ValueError as exc:
+        raise InvalidInput(
+            _("Say what silence means at the closing time."),
+            fields={
+                "silence": [
+                    _(
+                        "Choose: extend once and remind, silence counts as no objection, or "
+                        "every voice is needed."
+                    )
+                ]
+            },
         ) from exc
     if kind == RuleKind.MAJORITY_AFTER_ROUNDS and not 1 <= rounds <= 10:
         raise InvalidInput(
@@ -363,7 +405,8 @@ def amendment_propose(
             circle=proposal.circle,
             kind=NotificationKind.AMENDMENT,
             title=_("An amendment to your proposal “%(t)s”") % {"t": proposal.title},
-            url=proposal.get_absolute_url(),
+            body=_("Read what it changes, then accept or decline it."),
+            url=amendment_url(amendment),
         )
     return amendment
 
@@ -549,20 +592,33 @@ def current_positions(proposal: Proposal) -> dict[int, Position]:
     return {p.practitioner_id: p for p in rows if p.practitioner_id is not None}
 
 
-def verdict_for(proposal: Proposal, *, deadline_passed: bool | None = None) -> Any:
+def verdict_for(
+    proposal: Proposal,
+    *,
+    deadline_passed: bool | None = None,
+    positions: Mapping[int, Position] | None = None,
+) -> Verdict:
+    """What the proposal's rule says now. A position counts for the version it was given on:
+    one on an earlier version is "not yet confirmed" (the rule decides what that means)."""
     members = set(
         Membership.objects.current()
         .filter(circle_id=proposal.circle_id)
         .values_list("practitioner_id", flat=True)
     )
     members.discard(None)
-    positions = {pid: Stance(p.stance) for pid, p in current_positions(proposal).items()}
+    current = current_positions(proposal) if positions is None else positions
     return evaluate(
-        Rule(kind=RuleKind(proposal.rule), fallback_after_rounds=proposal.fallback_after_rounds),
+        proposal_rule(proposal),
         members={m for m in members if m is not None},
-        positions=positions,
+        positions={
+            pid: Stance(p.stance) for pid, p in current.items() if p.version >= proposal.version
+        },
+        earlier={
+            pid: Stance(p.stance) for pid, p in current.items() if p.version < proposal.version
+        },
         round_number=proposal.round,
         deadline_passed=proposal.deadline_passed if deadline_passed is None else deadline_passed,
+        extended=proposal.extended_from is not None,
     )
 
 
@@ -588,12 +644,12 @@ def proposal_close(
         return None
     if actor is None and not proposal.deadline_passed:
         return None  # woken too early (the closing time was moved): the later task will close it
-    verdict = verdict_for(proposal, deadline_passed=proposal.deadline_passed)
     positions = current_positions(proposal)
+    verdict = verdict_for(proposal, deadline_passed=proposal.deadline_passed, positions=positions)
     if actor is not None and not proposal.deadline_passed:
         if verdict.missing:
             raise Conflict(_("It can be closed early only when every member has spoken."))
-        if any(p.version < proposal.version for p in positions.values()):
+        if verdict.unconfirmed:
             raise Conflict(
                 _(
                     "It can be closed early only when every member has confirmed or revised their position on the current version."
@@ -613,11 +669,27 @@ def proposal_close(
         heard = len(current_positions(proposal))
         verdict = Verdict(
             advice_decision,
-            _("The proposer decided after hearing the advice of %(n)s member(s): %(s)s")
+            ngettext(
+                "The proposer decided after hearing the advice of %(n)s member: %(s)s",
+                "The proposer decided after hearing the advice of %(n)s members: %(s)s",
+                heard,
+            )
             % {"n": heard, "s": statement.strip()},
             verdict.missing,
             verdict.counts,
+            verdict.unconfirmed,
         )
+    elif verdict.extend:
+        # The circle's rule: at the closing time, silent voices move it once and are reminded.
+        if actor is not None:
+            raise Conflict(
+                _(
+                    "Some members gave no position on this version: under the circle's rule the "
+                    "closing time moves once and they are reminded before the outcome is recorded."
+                )
+            )
+        _extend_once(proposal)
+        return None
     members = set(
         Membership.objects.current()
         .filter(circle_id=proposal.circle_id)
@@ -642,6 +714,9 @@ def proposal_close(
         final_positions=final,
         dissent=dissent,
         missing=sorted(verdict.missing),
+        unconfirmed=sorted(verdict.unconfirmed),
+        silence=proposal.silence,
+        version=proposal.version,
         decided_at=now,
     )
     summary = _("“%(t)s” was agreed") if verdict.passes else _("“%(t)s” was not agreed")
@@ -668,7 +743,13 @@ def proposal_close(
             title=summary % {"t": proposal.title},
             body=verdict.reason
             + (
-                " " + _("%(n)s concern(s) or dissent recorded.") % {"n": len(dissent)}
+                " "
+                + ngettext(
+                    "%(n)s concern or dissent recorded.",
+                    "%(n)s concerns or dissents recorded.",
+                    len(dissent),
+                )
+                % {"n": len(dissent)}
                 if dissent
                 else ""
             ),
@@ -729,20 +810,7 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
         )
         if recent.exists():
             raise Conflict(_("Members were reminded less than 12 hours ago."))
-    spoken = set(current_positions(proposal))
-    silent = [m for m in current_members(circle=proposal.circle) if m.pk not in spoken]
-    for member in silent:
-        notify(
-            recipient=member,
-            circle=proposal.circle,
-            kind=NotificationKind.PROPOSAL_REMINDER,
-            title=_("Your voice is missing on “%(t)s”") % {"t": proposal.title},
-            body=_(
-                "It closes on %(d)s. Agree, agree with concerns, disagree, stand aside or block — every voice counts."
-            )
-            % {"d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"},
-            url=proposal.get_absolute_url(),
-        )
+    silent = _remind_silent(proposal)
     if actor is None:  # the scheduled reminder; a member's own reminder does not replace it
         proposal.reminder_sent_at = timezone.now()
         proposal.save(update_fields=["reminder_sent_at", "updated_at"])
@@ -751,10 +819,77 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
         verb="proposal.reminded",
         target=proposal,
         circle=proposal.circle,
-        summary=_("Reminded %(n)s member(s) to give their position on “%(t)s”")
-        % {"n": len(silent), "t": proposal.title},
+        summary=ngettext(
+            "Reminded %(n)s member to give their position on “%(t)s”",
+            "Reminded %(n)s members to give their position on “%(t)s”",
+            silent,
+        )
+        % {"n": silent, "t": proposal.title},
     )
-    return len(silent)
+    return silent
+
+
+def _remind_silent(proposal: Proposal) -> int:
+    """Remind every member without a position on the current version: those who have not
+    spoken, and those whose position answers an earlier version (to confirm or revise it)."""
+    positions = current_positions(proposal)
+    closes = f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"
+    reminded = 0
+    for member in current_members(circle=proposal.circle):
+        position = positions.get(member.pk)
+        if position is not None and position.version >= proposal.version:
+            continue
+        if position is None:
+            title = _("Your voice is missing on “%(t)s”") % {"t": proposal.title}
+            body = _(
+                "It closes on %(d)s. Agree, agree with concerns, disagree, stand aside or block — every voice counts."
+            ) % {"d": closes}
+        else:
+            title = _("Please confirm your position on “%(t)s”") % {"t": proposal.title}
+            body = _(
+                "The text changed (version %(v)s) after you gave your position on version %(p)s. "
+                "Confirm it or change it by %(d)s: until then it is not yet confirmed."
+            ) % {"v": proposal.version, "p": position.version, "d": closes}
+        notify(
+            recipient=member,
+            circle=proposal.circle,
+            kind=NotificationKind.PROPOSAL_REMINDER,
+            title=title,
+            body=body,
+            url=proposal.get_absolute_url(),
+        )
+        reminded += 1
+    return reminded
+
+
+def _extend_once(proposal: Proposal) -> None:
+    """Move the closing time once (the circle's rule "extend once and remind"), remind every
+    member without a position on this version, and queue the new close."""
+    now = timezone.now()
+    proposal.extended_from = proposal.closes_at
+    proposal.closes_at = max(proposal.closes_at, now) + EXTENSION
+    proposal.reminder_sent_at = now  # the reminder goes now, with the new closing time
+    proposal.save(update_fields=["extended_from", "closes_at", "reminder_sent_at", "updated_at"])
+    reminded = _remind_silent(proposal)
+    audit.record(
+        actor=None,
+        verb="proposal.extended",
+        target=proposal,
+        circle=proposal.circle,
+        summary=ngettext(
+            "The closing time of “%(t)s” moved once, to %(d)s: %(n)s member gave no position "
+            "on its current version and was reminded",
+            "The closing time of “%(t)s” moved once, to %(d)s: %(n)s members gave no position "
+            "on its current version and were reminded",
+            reminded,
+        )
+        % {
+            "t": proposal.title,
+            "d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}",
+            "n": reminded,
+        },
+    )
+    _schedule(proposal)
 
 
 # --- Federation proposals: decided by circles, each through its own process ---------------------
@@ -1064,7 +1199,7 @@ def _covenant_verdict(
     else:
         reason = _("Every circle consented to the new covenant.")
         passes = True
-    return FederationVerdict(passes, reason[:300], missing, counts, about)
+    return FederationVerdict(passes, reason[:300], missing, counts, about=about)
 
 
 def federation_verdict(
@@ -1089,19 +1224,18 @@ def federation_verdict(
             {stance.value: 0 for stance in Stance},
         )
     verdict = evaluate(
-        Rule(RuleKind.CONSENT),
+        # Between circles, a circle's silence at the closing time is no objection.
+        Rule(RuleKind.CONSENT, silence=Silence.NO_OBJECTION),
         members=circles,
         positions=positions,
         round_number=1,
         deadline_passed=fp.deadline_passed if deadline_passed is None else deadline_passed,
     )
     # The rule speaks of members; here the members are circles. Its reasons name no one.
-    return FederationVerdict(
-        verdict.passes,
-        verdict.reason.replace("member", "circle"),
-        verdict.missing,
-        verdict.counts,
-    )
+    reason = verdict.reason.replace("member", "circle")
+    if verdict.passes and verdict.missing:
+        reason = _("No block stands and every circle was heard or had its time.")
+    return FederationVerdict(verdict.passes, reason, verdict.missing, verdict.counts)
 
 
 @transaction.atomic

@@ -12,13 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from circlework.circles.covenant import federation_rules, parameters_of
 from circlework.circles.models import Circle
 from circlework.core.errors import ApplicationError, StaleEdit
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
+from circlework.decisions.amendments import amendment_changes, amendment_url
 from circlework.decisions.forms import (
     AmendmentDecisionForm,
     AmendmentForm,
@@ -27,6 +30,8 @@ from circlework.decisions.forms import (
     FederationProposalForm,
     PositionForm,
     ProposalForm,
+    proposal_page,
+    proposal_start,
 )
 from circlework.decisions.models import Amendment, Comment, FederationProposal, Proposal
 from circlework.decisions.templates_text import TEMPLATES
@@ -79,6 +84,8 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
                 second=0, microsecond=0
             ),
         }
+    # Its kind, and the agreement it revises or the kind of new one, are chosen first (GET).
+    initial.update(proposal_start(circle, request.GET))
     form = ProposalForm(request.POST or None, circle=circle, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -89,6 +96,8 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
                 "rule": d["rule"],
                 "fallback_after_rounds": d.get("fallback_after_rounds") or 3,
             }
+            if d.get("silence"):
+                params["silence"] = d["silence"]
         # A new agreement goes through agreements.services with who will read it once adopted.
         opener = services.proposal_open
         if adopts == "new" and d.get("new_agreement_visibility"):
@@ -124,6 +133,7 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "templates": TEMPLATES.values(),
             "chosen": template,
+            **proposal_page(form),
             "tab": "decisions",
             "is_member": True,
         },
@@ -165,9 +175,9 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
     }
     if hasattr(proposal, "outcome"):
         context["outcome"] = proposal.outcome
-        context["outcome_rows"] = selectors.outcome_rows(
-            user=request.user, outcome=proposal.outcome
-        )
+        record = selectors.outcome_record(user=request.user, outcome=proposal.outcome)
+        context["outcome_rows"] = record.rows
+        context["outcome_record"] = record
     return context
 
 
@@ -267,17 +277,36 @@ def amendment_propose(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def amendment_decide(request: HttpRequest, slug: str, pk: int, amendment_pk: int) -> HttpResponse:
+    """The amendment, its text and what it changes (rendered diff); the proposer accepts or
+    declines it here, having seen it."""
     proposal = _proposal(slug, pk)
     amendment = get_object_or_404(
-        Amendment.objects.select_related("proposal__circle"), pk=amendment_pk, proposal=proposal
+        Amendment.objects.select_related("proposal__circle", "author"),
+        pk=amendment_pk,
+        proposal=proposal,
     )
+    if request.method != "POST":
+        require_perm(request, "decisions.view_proposal", proposal)
+        return render(
+            request,
+            "decisions/amendment_detail.html",
+            {
+                "circle": proposal.circle,
+                "proposal": proposal,
+                "amendment": amendment,
+                "changes": amendment_changes(amendment),
+                "may_decide": allowed("decisions.decide_amendment", request.user, amendment),
+                "decision_form": AmendmentDecisionForm(),
+                "tab": "decisions",
+                "is_member": True,
+            },
+        )
     require_perm(request, "decisions.decide_amendment", amendment)
     form = AmendmentDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose to accept or decline."))
-        return redirect(proposal)
+        return redirect(amendment_url(amendment))
     try:
         if form.cleaned_data["decision"] == "accept":
             services.amendment_accept(
@@ -296,6 +325,7 @@ def amendment_decide(request: HttpRequest, slug: str, pk: int, amendment_pk: int
             messages.success(request, _("Amendment declined."))
     except ApplicationError as exc:
         flash_error(request, exc)
+        return redirect(amendment_url(amendment))
     return redirect(f"{proposal.get_absolute_url()}#amendments")
 
 
@@ -378,7 +408,10 @@ def proposal_action(request: HttpRequest, slug: str, pk: int, action: str) -> Ht
     try:
         if action == "remind":
             n = services.members_remind(actor=me(request), proposal=proposal)
-            messages.success(request, _("%(n)s member(s) reminded.") % {"n": n})
+            messages.success(
+                request,
+                ngettext("%(n)s member reminded.", "%(n)s members reminded.", n) % {"n": n},
+            )
         elif action == "close":
             decision = request.POST.get("decision")
             services.proposal_close(
@@ -492,9 +525,13 @@ def federation_proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _current_covenant_initial(federation: Any) -> dict[str, Any]:
     """The covenant's current text and rules, to prefill "Revise the covenant"."""
-    from circlework.circles.covenant import federation_rules, parameters_of
-
-    return {"covenant_text": federation.covenant, **parameters_of(federation_rules(federation))}
+    rules = federation_rules(federation)
+    return {
+        "covenant_text": federation.covenant,
+        **parameters_of(rules),
+        # Shown even when it is the default, so a reviser sees the number they would change.
+        "recommended_max_circle_size": rules.recommended_max_circle_size,
+    }
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 - The federation is electing its next coordinator: the present coordinator's term ends in five
   weeks. Nominations are open, with two nominations and their reasons; one nominee has accepted.
-  The circles' delegates elect (the covenant says so), by ranked secret ballot.
+  The circles' delegates elect (the covenant says so), by instant runoff (ranked secret ballot).
 - York chose its facilitator two months ago by consent election; the whole record is kept:
   nominations round, change round, the proposal, an objection talked through, consent.
 """
@@ -18,6 +18,7 @@ from circlework.circles.models import Circle
 from circlework.elections import services
 from circlework.elections.models import ConsentResponse, Election, Nomination
 from circlework.mandates.models import Mandate
+from circlework.mandates.roles import Method
 
 LEEDS, YORK = "Leeds Wednesday Circle", "York Riverside Group"
 
@@ -59,6 +60,7 @@ def seed_coordinator_election(people: dict[str, Practitioner], circles: dict[str
         term_starts_on=starts,
         handover_plan=COORDINATOR_HANDOVER,
         description=COORDINATOR_ABOUT,
+        method=Method.IRV,  # instant runoff, by its own name: one seat
     )
     maria = services.nomination_add(
         actor=people["sam"],

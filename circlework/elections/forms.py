@@ -18,6 +18,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SHORT_METHODS = {
     Method.CONSENT: _("consent election"),
     Method.STV: _("ranked ballots"),
+    Method.IRV: _("instant runoff"),
     Method.APPROVAL: _("approval voting"),
 }
 
@@ -74,7 +75,7 @@ class ElectionOpenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
         required=False,
-        help_text=_("Markdown allowed."),
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
     )
 
     def __init__(self, *args: Any, roles: list[Role], **kwargs: Any) -> None:

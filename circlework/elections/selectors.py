@@ -52,7 +52,7 @@ NAME_LEVELS = {
     "federation": (Visibility.FEDERATION, Visibility.PUBLIC),
 }
 
-BALLOT_METHODS = (Method.STV, Method.APPROVAL)
+BALLOT_METHODS = (*Method.RANKED, Method.APPROVAL)
 
 
 # --- scope and electorate ---------------------------------------------------------------------
@@ -415,6 +415,14 @@ def _awaiting_what(
 ) -> str:
     if election.status in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND) and to_answer:
         return "answer"
+    if (
+        election.method != Method.CONSENT
+        and election.status == ElectionStatus.NOMINATING
+        and timezone.now() < election.nominations_close_at
+    ):
+        # Anyone in the election's scope may nominate (elections.rules), not only its electors;
+        # the elections listed here are those in the viewer's scope.
+        return "" if nominated else "nominate"
     if not is_elector:
         return ""
     if election.method == Method.CONSENT:

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
@@ -42,7 +43,7 @@ from circlework.elections.models import (
     Electorate,
     Nomination,
 )
-from circlework.mandates.roles import Method, Role
+from circlework.mandates.roles import Method, Role, too_many_seats
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -197,15 +198,41 @@ def election_open(
         require("elections.open_federation_election", actor, federation)
         Federation.objects.select_for_update(no_key=True).filter(pk=federation.pk).first()
     the_role = role_for(role, circle=circle, federation=federation)
-    method = method or the_role.method
-    if method not in dict(Method.CHOICES):
-        raise _field_error("method", _("Choose a consent election, ranked ballots or approval."))
+    chosen = Method.parse(method) if method else the_role.method
+    if chosen is None:
+        raise _field_error(
+            "method",
+            _("Choose a consent election, ranked ballots, instant runoff or approval voting."),
+        )
+    method = chosen
     if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
         raise _field_error("seats", _("An election fills at least one seat."))
     if seats > MAX_SEATS:
         raise _field_error("seats", _("An election fills at most %(n)s seats.") % {"n": MAX_SEATS})
+    too_many = too_many_seats(the_role, seats)
+    if too_many is not None:
+        raise _field_error(
+            "seats",
+            too_many
+            + " "
+            + ngettext(
+                "Open the election for %(n)s seat, or change the role's seats by agreement first.",
+                "Open the election for at most %(n)s seats, or change the role's seats by "
+                "agreement first.",
+                the_role.seats,
+            )
+            % {"n": the_role.seats},
+        )
     if method == Method.CONSENT and seats != 1:
         raise _field_error("seats", _("A consent election fills one seat at a time."))
+    if method == Method.IRV and seats != 1:
+        raise _field_error(
+            "seats",
+            _(
+                "Instant runoff fills one seat. For more seats, choose ranked ballots (single "
+                "transferable vote)."
+            ),
+        )
     # Consent elections are open by nature: everyone's nomination and consent is on the record.
     secret = False if method == Method.CONSENT else (True if secret is None else bool(secret))
     now = timezone.now()
@@ -292,7 +319,7 @@ def election_open(
             raise Conflict(
                 _(
                     "The covenant says the circles' delegates elect federation officers, and no "
-                    "circle has a delegate with a live mandate yet."
+                    "circle has a delegate with a current mandate yet."
                 )
             )
         raise Conflict(_("There is no one to vote in this election."))
@@ -709,7 +736,8 @@ def consent_respond(
 
 def _ballot_choices(election: Election, choices: Any) -> list[int]:
     """Check a ballot against the method and the candidates; return it as stored."""
-    field = "ranking" if election.method == Method.STV else "approved"
+    ranked = election.method in Method.RANKED
+    field = "ranking" if ranked else "approved"
     if not isinstance(choices, list | tuple | set | frozenset):
         raise _field_error(field, _("Choose among the candidates."))
     items = list(choices)
@@ -720,13 +748,13 @@ def _ballot_choices(election: Election, choices: Any) -> list[int]:
     if not items:
         msg = (
             _("Rank at least your first choice.")
-            if election.method == Method.STV
+            if ranked
             else _("Approve at least one candidate.")
         )
         raise _field_error(field, msg)
     if not set(items) <= known:
         raise _field_error(field, _("Choose only among this election's candidates."))
-    if election.method == Method.STV:
+    if ranked:
         if len(set(items)) != len(items):
             raise _field_error(field, _("Rank each candidate at most once."))
         return items

@@ -143,6 +143,10 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         status=CircleStatus.FORMING, status_changed_at=None
     )
     p = people
+    # When each request was made, dated once the story is built: a request dated months ago
+    # and not yet decided would read as expired (links.models.REQUEST_EXPIRES_AFTER) while the
+    # story is still recording its meetings and decisions.
+    asked: list[tuple[CircleLink, int]] = []
 
     # Leeds and Sheffield, both ways, first of all; Sheffield's validation of Leeds lapses this
     # month.
@@ -156,8 +160,8 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
     assert l_by_s.counterpart is not None
     s_by_l = CircleLink.objects.get(pk=l_by_s.counterpart.pk)
-    _asked(l_by_s, days_ago=735)
-    _asked(s_by_l, days_ago=735)
+    asked.append((l_by_s, 735))
+    asked.append((s_by_l, 735))
     _met(
         l_by_s,
         [p["kwame"], p["niamh"], p["paul"], p["tom"], p["amira"]],
@@ -183,7 +187,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         message="Would Manchester meet us? We would like a link outward from Leeds.",
         reciprocal=False,
     )
-    _asked(s_by_m, days_ago=560)
+    asked.append((s_by_m, 560))
     _met(
         s_by_m,
         [p["olu"], p["rhys"], p["kwame"], p["paul"]],
@@ -198,7 +202,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         message="Welcome to the network! We would be glad to be among the first circles you meet.",
         reciprocal=False,
     )
-    _asked(y_by_m, days_ago=530)
+    asked.append((y_by_m, 530))
     _met(
         y_by_m,
         [p["olu"], p["grace"], p["fatima"], p["sam"], p["lucy"]],
@@ -219,8 +223,8 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
     )
     assert l_by_y.counterpart is not None
     y_by_l = CircleLink.objects.get(pk=l_by_y.counterpart.pk)
-    _asked(l_by_y, days_ago=430)
-    _asked(y_by_l, days_ago=430)
+    asked.append((l_by_y, 430))
+    asked.append((y_by_l, 430))
     _met(
         l_by_y,
         [p["sam"], p["maria"], p["lucy"], p["ruth"], p["tom"], p["amira"]],
@@ -247,7 +251,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         "and our ethical statement is drafted. Would York meet us towards a link?",
         reciprocal=False,
     )
-    _asked(m_by_y, days_ago=20)
+    asked.append((m_by_y, 20))
     _met(
         m_by_y,
         [p["sam"], p["maria"], p["olu"], p["grace"], p["rhys"]],
@@ -255,6 +259,9 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         notes="A first meeting in Manchester: each of us spoke about our practice and what we "
         "bring to supervision. York will meet the whole circle once more before deciding.",
     )
+
+    for link, days_ago in asked:
+        _asked(link, days_ago=days_ago)
 
     # Statuses come from the links (and the members); a member circle became one on the day
     # its last needed link was validated.

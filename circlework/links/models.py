@@ -8,7 +8,7 @@ federation's covenant). Withdrawal reasons go to both circles only: encrypted at
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
@@ -28,6 +28,7 @@ class LinkStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     LAPSED = "lapsed", _("Lapsed")
     CANCELLED = "cancelled", _("Request cancelled")
+    EXPIRED = "expired", _("Request expired")
 
 
 class LinkCount(models.TextChoices):
@@ -46,6 +47,25 @@ COUNTING = (LinkCount.BY_VALIDATED_CIRCLE, LinkCount.FOUNDING)
 
 # A link in one of these states blocks a second one between the same circles in the same direction.
 OPEN_STATUSES = (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED)
+PENDING_STATUSES = (LinkStatus.REQUESTED, LinkStatus.MET)
+
+# A request the validating circle never decided expires this long after it was made, so that a
+# stale request cannot hold a place in the triangle rule (or in anyone's list) for ever. A request
+# whose decision is open is being decided and does not expire while it is.
+REQUEST_EXPIRES_AFTER = timedelta(days=180)  # about six months: time to meet and decide
+
+
+def stale_request_q(now: datetime | None = None, prefix: str = "") -> Q:
+    """Requests past their expiry, as a filter: read as expired whether or not the worker has
+    marked them yet (`CircleLink.is_stale` is the same rule for one link)."""
+    cutoff = (now or timezone.now()) - REQUEST_EXPIRES_AFTER
+    undecided = Q(**{f"{prefix}decision__isnull": True}) | ~Q(
+        **{f"{prefix}decision__status": "open"}
+    )
+    return (
+        Q(**{f"{prefix}status__in": PENDING_STATUSES, f"{prefix}requested_at__lte": cutoff})
+        & undecided
+    )
 
 
 class CircleLinkQuerySet(models.QuerySet["CircleLink"]):
@@ -58,6 +78,13 @@ class CircleLinkQuerySet(models.QuerySet["CircleLink"]):
 
     def open(self) -> CircleLinkQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def pending(self, now: datetime | None = None) -> CircleLinkQuerySet:
+        """Requests waiting for the validating circle, leaving out those expired by now."""
+        return self.filter(status__in=PENDING_STATUSES).exclude(stale_request_q(now))
+
+    def stale(self, now: datetime | None = None) -> CircleLinkQuerySet:
+        return self.filter(stale_request_q(now))
 
 
 class CircleLink(TimeStamped):
@@ -116,6 +143,11 @@ class CircleLink(TimeStamped):
         "accounts.Practitioner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawal_reason = EncryptedTextField(_("reasons"), blank=True, max_length=5000)
+    # Which circle ended the link: the validating circle withdraws its validation; the asking
+    # circle may end it too. Null for links ended before either could.
+    withdrawn_by_circle = models.ForeignKey(
+        "circles.Circle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The lapse date each notice went out for, so the lapse task is idempotent.
     lapse_warned_on = models.DateField(null=True, blank=True)
 
@@ -146,6 +178,36 @@ class CircleLink(TimeStamped):
     @property
     def counted(self) -> bool:
         return self.counts in COUNTING
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the request expires if it is still undecided (REQUEST_EXPIRES_AFTER)."""
+        return self.requested_at + REQUEST_EXPIRES_AFTER
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        """An undecided request past its expiry: expired, whether or not the worker has marked
+        it yet (the same rule as `stale_request_q`)."""
+        if self.status not in PENDING_STATUSES or self.expires_at > (now or timezone.now()):
+            return False
+        return self.decision_id is None or not self.decision.is_open  # type: ignore[union-attr]
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """The status as of now: a validated link past its date reads "lapsed", an undecided
+        request past its expiry "expired", before the worker has marked them."""
+        now = now or timezone.now()
+        if self.status == LinkStatus.VALIDATED and not self.is_live(timezone.localdate(now)):
+            return LinkStatus.LAPSED
+        if self.is_stale(now):
+            return LinkStatus.EXPIRED
+        return self.status
+
+    @property
+    def status_now(self) -> str:
+        return self.shown_status()
+
+    @property
+    def status_now_label(self) -> str:
+        return str(LinkStatus(self.shown_status()).label)
 
     def is_live(self, today: date | None = None) -> bool:
         return (

@@ -4,8 +4,9 @@ A link's public parts (the two circles, its direction, status, dates and the val
 statement) are for anyone who can see both circles. The request message, the meetings' notes and
 who came, and withdrawal reasons are for the members of the two circles only. The asking circle's
 members ask and cancel; the validating circle's members meet, decide, write the statement and
-withdraw — and if the validating circle has given meeting records to a mandate (a convener, say),
-only the mandate's holders record meetings.
+withdraw; either circle's members may end a live link — and if the validating circle has given
+meeting records to a mandate (a convener, say), only the mandate's holders record meetings.
+An undecided request expires after links.models.REQUEST_EXPIRES_AFTER.
 
 Asking for a link: a member of any circle of a federation — a forming one too — may ask the
 federation's validated circles, knowing only their names (`ask_for_link`); it opens nothing else
@@ -102,5 +103,7 @@ rules.add_perm("links.cancel", is_asking_member)
 rules.add_perm(RECORD_MEETING, is_validating_member & may_record_for_validating_circle)
 rules.add_perm("links.open_decision", is_validating_member)
 rules.add_perm("links.set_statement", is_validating_member)
-rules.add_perm("links.withdraw", is_validating_member)
+# Either circle may end a live link: the validating circle withdraws its validation, the asking
+# circle ends the link it asked for (links.services.link_withdraw).
+rules.add_perm("links.withdraw", is_asking_member | is_validating_member)
 rules.add_perm("links.view_map", rules.always_allow)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
@@ -26,7 +26,14 @@ from circlework.circles.models import Circle, CircleStatus, Federation, Membersh
 from circlework.circles.selectors import circles_visible_to
 from circlework.core.permissions import allowed
 from circlework.core.visibility import audience_for, can_see_name, name_reach
-from circlework.links.models import CircleLink, LinkCount, LinkMeeting, LinkStatus
+from circlework.links.models import (
+    REQUEST_EXPIRES_AFTER,
+    CircleLink,
+    LinkCount,
+    LinkMeeting,
+    LinkStatus,
+    stale_request_q,
+)
 from circlework.links.rule import is_validated, link_counts, missing_for_membership
 
 PENDING = (LinkStatus.REQUESTED, LinkStatus.MET)
@@ -49,6 +56,18 @@ class LinkStanding:
             links_required=self.links_required,
             min_circle_size=self.min_circle_size,
         )
+
+    @property
+    def status(self) -> str:
+        """The circle's status as its counted links and members say now: the one rule
+        (`is_validated`) that `circle_status_refresh` stores, read at the same moment as the
+        links shown beside it, so a link lapsing today shows the same on both before the
+        worker has run."""
+        return CircleStatus.MEMBER if self.validated else CircleStatus.FORMING
+
+    @property
+    def status_label(self) -> str:
+        return str(CircleStatus(self.status).label)
 
     @property
     def links_missing(self) -> int:
@@ -151,6 +170,7 @@ class CircleLinksPage:
     waiting_for_us: list[CircleLink]  # requests to this circle: meet them, then decide
     live_received: list[CircleLink]
     today: date
+    request_expiry_days: int = REQUEST_EXPIRES_AFTER.days
 
 
 def circle_links(*, user: Any, circle: Circle) -> CircleLinksPage:
@@ -170,7 +190,7 @@ def circle_links(*, user: Any, circle: Circle) -> CircleLinksPage:
         standing=link_standing(circle, today=today),
         received=received,
         given=given,
-        waiting_for_us=[x for x in given if x.status in PENDING],
+        waiting_for_us=[x for x in given if x.status_now in PENDING],
         live_received=[x for x in received if x.is_live(today)],
         today=today,
     )
@@ -370,7 +390,10 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
     visible = {c.pk for c in circles}
     links = list(
         CircleLink.objects.filter(federation=federation)
-        .filter(Q(status=LinkStatus.VALIDATED, lapses_on__gt=today) | Q(status__in=PENDING))
+        .filter(
+            Q(status=LinkStatus.VALIDATED, lapses_on__gt=today)
+            | (Q(status__in=PENDING) & ~stale_request_q())
+        )
         .select_related("asking_circle", "validating_circle")
         .order_by("validating_circle__name", "asking_circle__name")
     )
@@ -388,13 +411,24 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
         key = (min(a, v), max(a, v))
         bucket = pairs.setdefault(key, {"live": set(), "pending": set()})
         bucket["live" if link.status == LinkStatus.VALIDATED else "pending"].add((v, a))
+    members = member_counts(federation.pk)
+    standings = {
+        c.pk: LinkStanding(
+            live_links=live_count[c.pk],
+            members=members.get(c.pk, 0),
+            links_required=rules.links_required,
+            min_circle_size=rules.min_circle_size,
+        )
+        for c in circles
+    }
     nodes = [
         MapNode(
             id=c.pk,
             name=c.name,
             slug=c.slug,
-            status=c.status,
-            status_label=str(c.get_status_display()),
+            # From the same counted links as the number beside it (LinkStanding.status).
+            status=standings[c.pk].status,
+            status_label=standings[c.pk].status_label,
             live_links=live_count[c.pk],
             links_required=rules.links_required,
             url=c.get_absolute_url(),
@@ -406,6 +440,36 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
         for (a, b), d in sorted(pairs.items())
     ]
     return FederationMap(federation, rules, nodes, edges, shown)
+
+
+def member_counts(federation_id: int) -> dict[int, int]:
+    """Current members per circle of a federation, in one query (as `member_count` counts)."""
+    rows = (
+        Membership.objects.current()
+        .filter(circle__federation_id=federation_id, practitioner__isnull=False)
+        .values("circle_id")
+        .annotate(n=Count("pk"))
+        .values_list("circle_id", "n")
+    )
+    return dict(rows)
+
+
+def circle_standings(
+    circles: list[Circle], federation: Federation, today: date | None = None
+) -> dict[int, LinkStanding]:
+    """Each circle's standing, for a list of circles of one federation, in three queries."""
+    rules = federation_rules(federation)
+    live = live_link_counts(federation.pk, today)
+    members = member_counts(federation.pk)
+    return {
+        c.pk: LinkStanding(
+            live_links=live.get(c.pk, 0),
+            members=members.get(c.pk, 0),
+            links_required=rules.links_required,
+            min_circle_size=rules.min_circle_size,
+        )
+        for c in circles
+    }
 
 
 def live_link_counts(federation_id: int, today: date | None = None) -> dict[int, int]:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.covenant import federation_rules
-from circlework.circles.models import Circle, CircleStatus, Federation, Membership
+from circlework.circles.models import Circle, Federation, Membership
 from circlework.circles.names import a_circle, may_name_circle
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
@@ -42,7 +42,16 @@ from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.core.visibility import circle_audience
 from circlework.decisions.models import Outcome, Proposal, ProposalStatus
-from circlework.links.models import OPEN_STATUSES, CircleLink, LinkCount, LinkMeeting, LinkStatus
+from circlework.links.models import (
+    OPEN_STATUSES,
+    PENDING_STATUSES,
+    REQUEST_EXPIRES_AFTER,
+    CircleLink,
+    LinkCount,
+    LinkMeeting,
+    LinkStatus,
+    stale_request_q,
+)
 from circlework.links.rule import triangle_violations
 from circlework.links.selectors import LinkStanding, link_standing, link_would_count
 from circlework.notifications.models import NotificationKind
@@ -130,9 +139,11 @@ def _both(link: CircleLink) -> tuple[Circle, Circle]:
 def _edges(
     federation_id: int, *, today: date, live_only: bool, exclude: Iterable[int] = ()
 ) -> list[tuple[int, int]]:
-    """The federation's links as (asking, validating) pairs: live ones, or open and live ones."""
+    """The federation's links as (asking, validating) pairs: live ones, or open and live ones.
+    A request past its expiry is not open, whether or not the worker has marked it expired."""
     live = Q(status=LinkStatus.VALIDATED, lapses_on__gt=today)
-    condition = live if live_only else live | Q(status__in=[LinkStatus.REQUESTED, LinkStatus.MET])
+    pending = Q(status__in=PENDING_STATUSES) & ~stale_request_q()
+    condition = live if live_only else live | pending
     rows = (
         CircleLink.objects.filter(condition, federation_id=federation_id)
         .exclude(pk__in=list(exclude))
@@ -227,6 +238,72 @@ def _lapse_due_between(asking: Circle, validating: Circle, *, today: date) -> No
             _lapse_now(locked, today=today)
 
 
+def _expire_now(link: CircleLink) -> None:
+    """Mark a locked request that was never decided as expired, and tell both circles."""
+    link.status = LinkStatus.EXPIRED
+    link.ended_at = timezone.now()
+    link.save(update_fields=["status", "ended_at", "updated_at"])
+    asking, validating = _both(link)
+    summary = _("%(a)s’s request for a link with %(v)s expired undecided") % {
+        "a": asking.name,
+        "v": validating.name,
+    }
+    _record(
+        actor=None,
+        verb="link.expired",
+        link=link,
+        summary=summary,
+        circles=_both(link),
+        data={"requested_at": link.requested_at.isoformat()},
+    )
+    _tell(
+        _both(link),
+        title=summary,
+        body=_(
+            "A request that is not decided within %(n)s days expires. %(a)s can ask again, "
+            "%(v)s or another circle."
+        )
+        % {"n": REQUEST_EXPIRES_AFTER.days, "a": asking.name, "v": validating.name},
+        url=link.get_absolute_url(),
+    )
+
+
+def _expire_if_stale(link: CircleLink) -> bool:
+    """Expire a locked request past its expiry (the worker may not have reached it yet)."""
+    if not link.is_stale():
+        return False
+    _expire_now(link)
+    return True
+
+
+def _expire_stale_between(asking: Circle, validating: Circle) -> None:
+    """Requests between these circles past their expiry expire now, freeing their place."""
+    stale = CircleLink.objects.stale().filter(asking_circle=asking, validating_circle=validating)
+    for pk in list(stale.values_list("pk", flat=True)):
+        _expire_if_stale(_lock(CircleLink(pk=pk)))
+
+
+def _expired_conflict(link: CircleLink) -> Conflict:
+    return Conflict(
+        _(
+            "This request expired: it was not decided within %(n)s days of being asked. %(a)s can "
+            "ask again."
+        )
+        % {"n": REQUEST_EXPIRES_AFTER.days, "a": link.asking_circle.name}
+    )
+
+
+def link_requests_expire(*, now: datetime | None = None) -> int:
+    """The worker's sweep: expire every request past its expiry; how many expired. Reads do not
+    wait for it (`CircleLink.shown_status`, `stale_request_q`)."""
+    done = 0
+    for pk in list(CircleLink.objects.stale(now).values_list("pk", flat=True)):
+        with transaction.atomic():
+            if _expire_if_stale(_lock(CircleLink(pk=pk))):
+                done += 1
+    return done
+
+
 def _duplicate_message(existing: CircleLink) -> str:
     if existing.status == LinkStatus.VALIDATED:
         return _("%(v)s already validates %(a)s, until %(d)s.") % {
@@ -284,6 +361,8 @@ def link_request(
     today = timezone.localdate()
     _lapse_due_between(asking_circle, validating_circle, today=today)
     _lapse_due_between(validating_circle, asking_circle, today=today)
+    _expire_stale_between(asking_circle, validating_circle)
+    _expire_stale_between(validating_circle, asking_circle)
     existing = (
         CircleLink.objects.open()
         .filter(asking_circle=asking_circle, validating_circle=validating_circle)
@@ -460,6 +539,8 @@ def link_meeting_record(
             )
         raise NotAllowed(_("Only the members of the validating circle record its meetings."))
     locked = _lock(link)
+    if locked.is_stale():  # read as expired, whether or not the worker has marked it yet
+        raise _expired_conflict(locked)
     if locked.status not in (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED):
         raise Conflict(
             _("This link is %(s)s: no more meetings are recorded on it.")
@@ -614,6 +695,8 @@ def link_decision_open(
 
     require("links.open_decision", actor, link)
     locked = _lock(link)
+    if locked.is_stale():
+        raise _expired_conflict(locked)
     today = timezone.localdate()
     if locked.status == LinkStatus.REQUESTED:
         raise Conflict(
@@ -622,7 +705,7 @@ def link_decision_open(
         )
     if locked.status == LinkStatus.VALIDATED and not renewable(locked, today):
         raise Conflict(
-            _("This link is live until %(d)s; it can be renewed from a month before then.")
+            _("This link is current until %(d)s; it can be renewed from a month before then.")
             % {"d": _day(locked.lapses_on) if locked.lapses_on else "—"}
         )
     if locked.status not in (LinkStatus.MET, LinkStatus.VALIDATED):
@@ -769,7 +852,7 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
         }
         if after_lapse:
             body = (
-                _("The link had lapsed on %(d)s while %(v)s decided; it is live again.")
+                _("The link had lapsed on %(d)s while %(v)s decided; it is current again.")
                 % {"d": _day(lapsed_on) if lapsed_on else "—", "v": validating.name}
                 + " "
                 + body
@@ -785,7 +868,7 @@ def link_decided(*, outcome: Outcome) -> CircleLink | None:
     elif renewing:
         verb = "link.not_renewed"
         summary = _("%(v)s did not renew its validation of %(a)s") % names
-        body = refused_by_rule or _("The link stays live until %(d)s, then lapses.") % {
+        body = refused_by_rule or _("The link stays current until %(d)s, then lapses.") % {
             "d": _day(link.lapses_on) if link.lapses_on else "—"
         }
     else:
@@ -864,7 +947,9 @@ def link_statement_set(*, actor: Practitioner, link: CircleLink, statement: str)
 
 @transaction.atomic
 def link_withdraw(*, actor: Practitioner, link: CircleLink, reason: str) -> CircleLink:
-    """The validating circle withdraws a live link, with reasons for the two circles only."""
+    """Either circle ends a live link, with reasons for the two circles only: the validating
+    circle withdraws its validation, or the asking circle ends the link it asked for. A member
+    of both circles ends it for the validating circle."""
     require("links.withdraw", actor, link)
     reason = (reason or "").strip()
     if not reason:
@@ -873,20 +958,44 @@ def link_withdraw(*, actor: Practitioner, link: CircleLink, reason: str) -> Circ
     locked = _lock(link)
     if locked.status != LinkStatus.VALIDATED:
         raise Conflict(
-            _("Only a validated link can be withdrawn; this one is %(s)s.")
-            % {"s": locked.get_status_display().lower()}
+            _("Only a validated link can be ended; this one is %(s)s.")
+            % {"s": LinkStatus(locked.shown_status()).label.lower()}
         )
+    asking, validating = _both(locked)
+    by_validating = _is_current_member(validating, actor)
+    if not by_validating and not _is_current_member(asking, actor):
+        raise NotAllowed(_("Only a current member of one of the two circles can end the link."))
+    by = validating if by_validating else asking
     locked.status = LinkStatus.WITHDRAWN
     locked.ended_at = timezone.now()
     locked.withdrawn_by = actor
+    locked.withdrawn_by_circle = by
     locked.withdrawal_reason = reason
     validate(locked, exclude=["counterpart", "decision"])
     locked.save(
-        update_fields=["status", "ended_at", "withdrawn_by", "withdrawal_reason", "updated_at"]
+        update_fields=[
+            "status",
+            "ended_at",
+            "withdrawn_by",
+            "withdrawn_by_circle",
+            "withdrawal_reason",
+            "updated_at",
+        ]
     )
-    asking, validating = _both(locked)
-    summary = _("%(v)s withdrew its validation of %(a)s") % {"v": validating.name, "a": asking.name}
-    _record(actor=actor, verb="link.withdrawn", link=locked, summary=summary, circles=_both(locked))
+    words = {"v": validating.name, "a": asking.name}
+    summary = (
+        _("%(v)s withdrew its validation of %(a)s") % words
+        if by_validating
+        else _("%(a)s ended its link with %(v)s: %(v)s no longer validates it") % words
+    )
+    _record(
+        actor=actor,
+        verb="link.withdrawn",
+        link=locked,
+        summary=summary,
+        circles=_both(locked),
+        data={"by_circle": by.pk, "by": "validating" if by_validating else "asking"},
+    )
     _tell(
         _both(locked),
         title=summary,
@@ -894,7 +1003,11 @@ def link_withdraw(*, actor: Practitioner, link: CircleLink, reason: str) -> Circ
         url=locked.get_absolute_url(),
         exclude=[actor.pk],
     )
-    circle_status_refresh(circle=asking, actor=actor, cause=_("a link was withdrawn"))
+    circle_status_refresh(
+        circle=asking,
+        actor=actor,
+        cause=_("a link was withdrawn") if by_validating else _("it ended a link"),
+    )
     link.refresh_from_db()
     return locked
 
@@ -906,7 +1019,9 @@ def _status_change_text(circle: Circle, standing: LinkStanding, cause: str) -> t
     names = {"c": circle.name, "f": circle.federation.name}
     if standing.validated:
         title = _("%(c)s is now a member circle of %(f)s") % names
-        body = _("Validated by %(n)s live links (the covenant asks %(r)s), with %(m)s members.") % {
+        body = _(
+            "Validated by %(n)s current links (the covenant asks %(r)s), with %(m)s members."
+        ) % {
             "n": standing.live_links,
             "r": standing.links_required,
             "m": standing.members,
@@ -955,7 +1070,7 @@ def circle_status_refresh(
         .get(pk=circle.pk)
     )
     standing = link_standing(locked)
-    status = CircleStatus.MEMBER if standing.validated else CircleStatus.FORMING
+    status = standing.status  # the one rule, also read by every page that shows the status
     if locked.status == status:
         return False
     before = locked.status

@@ -1,6 +1,7 @@
 """Link lapses without cron: each validated (or renewed) link queues its own lapse for the start
 of its lapse date, so the public register drops a circle back to forming at once; a recurring
-sweep warns both circles a month ahead and lapses anything the queued task missed."""
+sweep warns both circles a month ahead and lapses anything the queued task missed. Another marks
+requests never decided as expired (reads treat them as expired already: links.models)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from django_tasks import default_task_backend, task
 
 from circlework.core.scheduling import recurring
+from circlework.links import services as link_services
 from circlework.links.models import CircleLink
 
 
@@ -38,3 +40,11 @@ def lapse_links() -> int:
     from circlework.links.services import link_lapse_notices
 
     return link_lapse_notices()
+
+
+# Requests never decided expire (links.models.REQUEST_EXPIRES_AFTER); the rule reads them as
+# expired at once, so this only records it and tells the two circles.
+@recurring(every=timedelta(hours=1))
+@task()
+def expire_link_requests() -> int:
+    return link_services.link_requests_expire()

@@ -149,13 +149,17 @@ def _render_link(
     bound = bound or {}
     view = selectors.link_view(user=user, link=link)
     is_validating = allowed("links.open_decision", user, link)
-    may_record = allowed(RECORD_MEETING, user, link) and link.status in (
-        LinkStatus.REQUESTED,
-        LinkStatus.MET,
-        LinkStatus.VALIDATED,
+    # A request past its expiry reads as expired before the worker marks it: nothing more to do.
+    stale = link.is_stale()
+    may_record = (
+        not stale
+        and allowed(RECORD_MEETING, user, link)
+        and link.status in (LinkStatus.REQUESTED, LinkStatus.MET, LinkStatus.VALIDATED)
     )
     deciding = link.decision is not None and link.decision.is_open
-    decidable = link.status == LinkStatus.MET or services.renewable(link, view.today)
+    decidable = (link.status == LinkStatus.MET and not stale) or services.renewable(
+        link, view.today
+    )
     # A circle the federation has not validated cannot validate (outside its founding): its
     # members are told why instead of offered the decision.
     cannot_validate = ""
@@ -331,7 +335,7 @@ def link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         act=lambda link, form: services.link_withdraw(
             actor=me(request), link=link, reason=form.cleaned_data["reason"]
         ),
-        done=_("The link is withdrawn. The members of both circles are told, and read why."),
+        done=_("The link is ended. The members of both circles are told, and read why."),
     )
 
 

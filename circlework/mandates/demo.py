@@ -14,7 +14,7 @@ from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
 from circlework.circles.models import Circle
 from circlework.mandates.models import Mandate
-from circlework.mandates.services import mandate_grant
+from circlework.mandates.services import federation_notice_send, mandate_grant
 
 LEEDS, YORK, SHEFFIELD = "Leeds Wednesday Circle", "York Riverside Group", "Sheffield Peer Circle"
 
@@ -34,6 +34,25 @@ next registrar inherits a shorter list."""
 DELEGATE_HANDOVER = (
     "The circle forms its positions in its own proposals; the delegate only carries them. "
     "Whoever holds this next reads the circle's proposals on federation questions first."
+)
+
+
+NOTICES = (
+    (
+        "esther",
+        "The public register is up to date",
+        "Every circle's page now shows its members' credentials and its latest audit cycle. "
+        "If something about your own entry is wrong, change it on your profile: the register "
+        "reads it from there.",
+    ),
+    (
+        "dev",
+        "Spring gathering in York",
+        "The federation meets in **York** on the first Saturday of April, 10:00 to 16:00.\n\n"
+        "- Each circle brings its delegate and anyone else who wants to come.\n"
+        "- We will hear the coordinator's handover plan and elect the next coordinator.\n\n"
+        "Tell me by the end of February if your circle needs help with travel.",
+    ),
 )
 
 
@@ -89,3 +108,6 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         ends_on=add_months(registrar_start, 12),
         handover_plan=REGISTRAR_HANDOVER,
     )
+    # Notices the officers sent to every member (the federation's notices page lists them).
+    for who, title, text in NOTICES:
+        federation_notice_send(actor=people[who], federation=federation, title=title, text=text)

@@ -18,7 +18,9 @@ class HandoverForm(forms.Form):
         label=_("Handover plan"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("How this role will be reduced or passed on. Markdown allowed."),
+        help_text=_(
+            "How this role will be reduced or passed on. You can use simple formatting: **bold**, # heading, - list."
+        ),
     )
 
 

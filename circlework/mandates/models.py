@@ -94,3 +94,27 @@ class Mandate(TimeStamped):
     def is_live(self, today: date | None = None) -> bool:
         day = today or timezone.localdate()
         return self.ended_early_at is None and self.starts_on <= day < self.ends_on
+
+
+class FederationNotice(models.Model):
+    """A notice an officer sent to every member of the federation, by a mandate granting
+    "federation.notice" (services.federation_notice_send): kept for the federation's notices
+    page, where its members read every notice, newest first. The sender is the mandate's
+    holder; their name is shown as far as they let the reader see it."""
+
+    federation = models.ForeignKey(
+        "circles.Federation", on_delete=models.CASCADE, related_name="notices"
+    )
+    mandate = models.ForeignKey(
+        Mandate, null=True, on_delete=models.SET_NULL, related_name="notices"
+    )
+    title = models.CharField(_("title"), max_length=160)
+    text = models.TextField(_("notice"), max_length=5000)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["federation", "-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return self.title

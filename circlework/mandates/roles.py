@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,12 +26,33 @@ class Level:
 class Method:
     CONSENT = "consent"
     STV = "stv"  # single transferable vote; instant runoff when one seat
+    IRV = "irv"  # instant runoff by its own name: ranked ballots for one seat, counted as STV
     APPROVAL = "approval"
     CHOICES = [
         (CONSENT, _("Consent election (sociocratic)")),
         (STV, _("Ranked ballots: single transferable vote / instant runoff")),
+        (IRV, _("Instant runoff: ranked ballots for one seat")),
         (APPROVAL, _("Approval voting")),
     ]
+    RANKED = (STV, IRV)
+    # Other names people give the methods, as typed in a covenant or an API call.
+    ALIASES = {
+        "instant runoff": IRV,
+        "instant-runoff": IRV,
+        "instant_runoff": IRV,
+        "instant runoff voting": IRV,
+        "single transferable vote": STV,
+    }
+
+    @classmethod
+    def parse(cls, value: Any) -> str | None:
+        """The method a value names ("irv", "Instant runoff", "stv"…), or None."""
+        if not isinstance(value, str):
+            return None
+        key = " ".join(value.strip().lower().split())
+        if key in dict(cls.CHOICES):
+            return key
+        return cls.ALIASES.get(key)
 
 
 # Permission code → what it lets the holder do, in the words shown to members.
@@ -131,7 +152,19 @@ def _int(value: Any, default: int | None, *, minimum: int = 1, maximum: int = 12
 
 
 def _is_method(value: Any) -> bool:
-    return isinstance(value, str) and value in dict(Method.CHOICES)
+    return Method.parse(value) is not None
+
+
+def too_many_seats(role: Role, seats: int) -> str | None:
+    """Why `seats` people cannot hold this role here at once, in words; None when they can.
+    The one rule for a role's seats: elections opening and mandates granted both ask it."""
+    if seats <= role.seats:
+        return None
+    return ngettext(
+        "Only %(n)s person holds the role of %(role)s here at a time.",
+        "At most %(n)s people hold the role of %(role)s here at a time.",
+        role.seats,
+    ) % {"n": role.seats, "role": role.name}
 
 
 def _ranged(o: dict[str, Any], key: str, default: int) -> int:
@@ -149,7 +182,7 @@ def role_with_overrides(role: Role, overrides: Any) -> Role:
     o = overrides if isinstance(overrides, dict) else {}
     term = _ranged(o, "term_months", role.term_months)
     review = _ranged(o, "review_months", role.review_months)
-    method = o.get("method") if _is_method(o.get("method")) else role.method
+    method = Method.parse(o.get("method")) or role.method
     cap = role.max_consecutive_terms
     if "max_consecutive_terms" in o:
         value = o["max_consecutive_terms"]
@@ -187,7 +220,7 @@ def role_settings_problems(role: Role, settings: Any) -> dict[str, list[str]]:
     words = {
         "term_months": gettext("the term, in months"),
         "review_months": gettext("the review, in months into the term"),
-        "max_consecutive_terms": gettext("the most consecutive terms (null for no limit)"),
+        "max_consecutive_terms": gettext("the most terms in a row (null for no limit)"),
         "seats": gettext("the seats: how many may hold the role at a time"),
     }
     for key, (low, high) in SETTING_RANGES.items():
@@ -203,8 +236,14 @@ def role_settings_problems(role: Role, settings: Any) -> dict[str, list[str]]:
             ]
     if "method" in settings and not _is_method(settings["method"]):
         problems["method"] = [
-            gettext("%(role)s: choose the method “%(a)s”, “%(b)s” or “%(c)s”.")
-            % {"role": name, "a": Method.CONSENT, "b": Method.STV, "c": Method.APPROVAL}
+            gettext("%(role)s: choose the method “%(a)s”, “%(b)s”, “%(d)s” or “%(c)s”.")
+            % {
+                "role": name,
+                "a": Method.CONSENT,
+                "b": Method.STV,
+                "d": Method.IRV,
+                "c": Method.APPROVAL,
+            }
         ]
     if not problems:
         term = settings.get("term_months", role.term_months)

@@ -128,3 +128,6 @@ rules.add_perm("mandates.view_federation_mandates", is_federation_member)
 rules.add_perm("mandates.resign", holder_in_scope & is_member_of_mandate_federation)
 rules.add_perm("mandates.change_handover", holder_in_scope & is_member_of_mandate_federation)
 rules.add_perm("mandates.send_federation_notice", is_federation_member & holds_federation_notice)
+# The notices an officer sends go to every member of the federation (its validated circles'
+# members, circles.covenant): they, and only they, read them again on its notices page.
+rules.add_perm("mandates.view_federation_notices", is_federation_member)

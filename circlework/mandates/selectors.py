@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation
-from circlework.core.visibility import audience_for, can_see_name, name_reach
-from circlework.mandates.models import Mandate
+from circlework.core.permissions import allowed
+from circlework.core.visibility import (
+    A_FORMER_MEMBER,
+    A_MEMBER,
+    audience_for,
+    can_see_name,
+    name_reach,
+)
+from circlework.mandates.models import FederationNotice, Mandate
 from circlework.mandates.roles import PERMISSIONS, ROLES, Role
 
 
@@ -104,15 +112,17 @@ def day_words(day: date, *, short: bool = False) -> str:
 
 
 def ends_words(ends_on: date, *, today: date | None = None, short: bool = False) -> str:
-    """ "ends 30 Dec 2026 — permissions lapse at the start of that day", or once that day has
-    come, "ended on 30 Dec 2026 — permissions lapsed at the start of that day"."""
+    """ "ends 30 Dec 2026 (the last day in the role is 29 Dec 2026)", or once that day has
+    come, "ended on 30 Dec 2026 (the last day in the role was 29 Dec 2026)"."""
     day = today or timezone.localdate()
     if ends_on <= day:
-        return _("ended on %(d)s — permissions lapsed at the start of that day") % {
-            "d": day_words(ends_on, short=short)
+        return _("ended on %(d)s (the last day in the role was %(l)s)") % {
+            "d": day_words(ends_on, short=short),
+            "l": day_words(ends_on - timedelta(days=1), short=short),
         }
-    return _("ends %(d)s — permissions lapse at the start of that day") % {
-        "d": day_words(ends_on, short=short)
+    return _("ends %(d)s (the last day in the role is %(l)s)") % {
+        "d": day_words(ends_on, short=short),
+        "l": day_words(ends_on - timedelta(days=1), short=short),
     }
 
 
@@ -127,6 +137,8 @@ class MandateRow:
     holder_id: int | None  # set only when the name is shown
     scope: list[str]  # what the mandate lets its holder do, in words
     today: date
+    # The election that chose the holder, when this viewer may open it (`election_url_for`).
+    election_url: str = ""
 
     @property
     def is_live(self) -> bool:
@@ -134,9 +146,15 @@ class MandateRow:
 
     @property
     def review_due(self) -> bool:
-        """The review falls within a month either side of today."""
+        """The review falls today or within the coming month (once past: `review_overdue`)."""
         review = self.mandate.review_on
-        return self.is_live and self.today - REVIEW_WINDOW <= review <= self.today + REVIEW_WINDOW
+        return self.is_live and self.today <= review <= self.today + REVIEW_WINDOW
+
+    @property
+    def review_overdue(self) -> bool:
+        """The review date has passed and the mandate is still live: shown to its holder (home)
+        and to the circle or federation (the mandate's page and the mandates tables)."""
+        return self.is_live and self.mandate.review_on < self.today
 
     @property
     def ending_soon(self) -> bool:
@@ -203,7 +221,16 @@ def _rows(
 
 
 def mandate_row(*, user: Any, mandate: Mandate) -> MandateRow:
-    return _rows(user, [mandate])[0]
+    return replace(_rows(user, [mandate])[0], election_url=election_url_for(user, mandate))
+
+
+def election_url_for(user: Any, mandate: Mandate) -> str:
+    """The address of the election that chose the holder, if this viewer may follow it (the
+    election's own visibility rule); "" otherwise, so the page names it in plain text."""
+    election = mandate.election
+    if election is None or not allowed("elections.view_election", user, election):
+        return ""
+    return election.get_absolute_url()
 
 
 @dataclass(frozen=True)
@@ -303,3 +330,55 @@ def mandates_of(*, practitioner: Practitioner, include_past: bool = True) -> Que
         "holder", "circle", "circle__federation", "federation"
     )
     return qs if include_past else qs.live()
+
+
+# --- Federation notices ------------------------------------------------------------------------
+
+NOTICES_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    notice: FederationNotice
+    sender: str  # the holder's name as this reader may see it ("a member" where they keep it)
+    sender_id: int | None  # set only when the name is shown
+    role_name: str  # the role they sent it by; "" if that mandate is gone
+
+
+@dataclass(frozen=True)
+class NoticesPage:
+    page: Page[FederationNotice]
+    rows: list[NoticeRow]
+
+
+def federation_notices_page(
+    *, user: Any, federation: Federation, page: str | int | None = None
+) -> NoticesPage:
+    """One page of the notices the federation's officers sent, newest first, each sender named
+    as far as they let this reader see (core.visibility.names_for). The same number of queries
+    for any page and any number of notices. Who may read them is the rule's question
+    (mandates.view_federation_notices), asked by the view."""
+    notices = (
+        FederationNotice.objects.filter(federation=federation)
+        .select_related("mandate", "mandate__holder")
+        .order_by("-created_at", "-pk")
+    )
+    current = Paginator(notices, NOTICES_PER_PAGE).get_page(page)
+    shown = list(current.object_list)
+    audience = audience_for(user)
+    # Every sender's reach for the name rule in one query, however many notices.
+    reach = name_reach(
+        {n.mandate.holder_id for n in shown if n.mandate is not None and n.mandate.holder_id}
+    )
+    rows = []
+    for n in shown:
+        holder = n.mandate.holder if n.mandate is not None else None
+        name, pk = str(A_FORMER_MEMBER), None
+        if holder is not None:
+            if can_see_name(audience, holder, reach=reach[holder.pk]):
+                name, pk = str(holder.display_name), holder.pk
+            else:
+                name = str(A_MEMBER)
+        role = role_label(n.mandate.role) if n.mandate is not None else ""
+        rows.append(NoticeRow(notice=n, sender=name, sender_id=pk, role_name=role))
+    return NoticesPage(current, rows)

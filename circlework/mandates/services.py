@@ -17,7 +17,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.services import add_months
@@ -28,9 +27,14 @@ from circlework.core import audit, names
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.core.permissions import require
 from circlework.core.services import validate
-from circlework.mandates.models import Mandate
-from circlework.mandates.roles import ROLES, Level, Role, role_with_overrides
-from circlework.mandates.selectors import day_words, ends_words, lapsed_mandate
+from circlework.mandates.models import FederationNotice, Mandate
+from circlework.mandates.roles import ROLES, Level, Role, role_with_overrides, too_many_seats
+from circlework.mandates.selectors import (
+    day_words,
+    ends_words,
+    lapsed_mandate,
+    live_mandates_granting,
+)
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -168,12 +172,9 @@ def seat_problem(
     seats asks with `seats=`; a nomination or a grant asks for one seat, with the holder.
     """
     _one_scope(circle, federation)
-    if seats > role.seats:
-        return ngettext(
-            "Only %(n)s person holds the role of %(role)s here at a time.",
-            "At most %(n)s people hold the role of %(role)s here at a time.",
-            role.seats,
-        ) % {"n": role.seats, "role": role.name}
+    too_many = too_many_seats(role, seats)
+    if too_many is not None:
+        return too_many
     if ends_on <= starts_on:
         return None
     scope = {"circle": circle} if circle is not None else {"federation": federation}
@@ -253,7 +254,7 @@ def term_problems(
             problems.append(
                 # No name: this message is stored with an election's result (never a name).
                 _(
-                    "They have held the role of %(role)s for %(n)s consecutive terms, the most "
+                    "They have held the role of %(role)s for %(n)s terms in a row, the most "
                     "the agreement allows; someone else must take it on."
                 )
                 % {"role": role.name, "n": term - 1}
@@ -642,7 +643,20 @@ def federation_notice_send(
 
     # The federation is its validated circles' members: a notice is not sent to forming circles.
     recipients = federation_members(federation)
-    url = reverse("mandates:federation_mandates", kwargs={"slug": federation.slug})
+    # Kept for the federation's notices page, with the mandate it was sent by.
+    notice = FederationNotice.objects.create(
+        federation=federation,
+        mandate=live_mandates_granting("federation.notice", federation=federation)
+        .filter(holder=actor)
+        .order_by("starts_on", "pk")
+        .first(),
+        title=title,
+        text=text,
+    )
+    url = (
+        reverse("mandates:federation_notices", kwargs={"slug": federation.slug})
+        + f"#notice-{notice.pk}"
+    )
     told = 0
     for person in recipients:
         notify(
@@ -666,7 +680,7 @@ def federation_notice_send(
             who=names.person(actor),
             t=title,
         ),
-        data={"recipients": told},
+        data={"recipients": told, "notice": notice.pk},
     )
     return told
 

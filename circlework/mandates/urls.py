@@ -9,6 +9,7 @@ urlpatterns = [
     path(
         "federations/<slug:slug>/mandates/", views.federation_mandates, name="federation_mandates"
     ),
+    path("federations/<slug:slug>/notices/", views.federation_notices, name="federation_notices"),
     path("federations/<slug:slug>/notices/new/", views.federation_notice, name="federation_notice"),
     path("mandates/<int:pk>/", views.mandate_detail, name="mandate_detail"),
     path("mandates/<int:pk>/resign/", views.mandate_resign, name="mandate_resign"),

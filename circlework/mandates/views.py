@@ -207,12 +207,33 @@ def federation_notice(request: HttpRequest, slug: str) -> HttpResponse:
                     request,
                     _("The notice went to %(n)s members of the federation.") % {"n": told},
                 )
-                return redirect("mandates:federation_mandates", slug=federation.slug)
+                return redirect("mandates:federation_notices", slug=federation.slug)
         else:
             status = 400
     return render(
         request,
         "mandates/federation_notice.html",
-        {"federation": federation, "form": form, "section": "mandates"},
+        {"federation": federation, "form": form, "section": "notices"},
         status=status,
+    )
+
+
+@login_required
+def federation_notices(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every notice the federation's officers sent, newest first, a page at a time: for the
+    members of the federation, to whom the notices went (mandates.view_federation_notices)."""
+    federation = get_object_or_404(Federation, slug=slug)
+    require_perm(request, "mandates.view_federation_notices", federation)
+    notices = selectors.federation_notices_page(
+        user=request.user, federation=federation, page=request.GET.get("page")
+    )
+    return render(
+        request,
+        "mandates/federation_notices.html",
+        {
+            "federation": federation,
+            "notices": notices,
+            "may_send_notice": allowed("mandates.send_federation_notice", request.user, federation),
+            "section": "notices",
+        },
     )

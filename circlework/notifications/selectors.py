@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q, Subquery
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
@@ -131,6 +133,60 @@ def inbox(*, practitioner: Practitioner, limit: int = 50, user: Any = None) -> l
     return readable(
         Notification.objects.filter(recipient=practitioner)[:limit],
         audience_for(user if user is not None else practitioner.user),
+    )
+
+
+# The inbox shows this many a page: a page stays small (tens of kilobytes) however many there are.
+INBOX_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox, newest first. `older` and `newer` are the cursors for the pages
+    either side (a notification's id: the page starts after it), None where there is none."""
+
+    notifications: list[Notification]
+    older: int | None
+    newer: int | None
+
+
+def inbox_page(
+    *,
+    practitioner: Practitioner,
+    before: int | None = None,
+    after: int | None = None,
+    user: Any = None,
+    size: int = INBOX_PAGE_SIZE,
+) -> InboxPage:
+    """A page of the recipient's notifications, newest first: the newest, or those just older
+    than `before`, or just newer than `after` (keyset pages on (created_at, id): new arrivals do
+    not shift a page, and every page takes the same queries however long the inbox). A cursor
+    that is not one of the recipient's notifications gives the newest page."""
+    mine = Notification.objects.filter(recipient=practitioner)
+    cursor = before if before is not None else after
+    rows: list[Notification] = []
+    has_older = has_newer = False
+    if cursor is not None:
+        at = Subquery(mine.filter(pk=cursor).values("created_at")[:1])
+        if before is not None:
+            older = mine.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=cursor))
+            rows = list(older.order_by("-created_at", "-pk")[: size + 1])
+            has_older, has_newer = len(rows) > size, True
+            rows = rows[:size]
+        else:
+            newer = mine.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=cursor))
+            rows = list(newer.order_by("created_at", "pk")[: size + 1])
+            has_older, has_newer = True, len(rows) > size
+            rows = rows[:size][::-1]
+    if not rows:
+        rows = list(mine.order_by("-created_at", "-pk")[: size + 1])
+        has_older, has_newer = len(rows) > size, False
+        rows = rows[:size]
+    shown = readable(rows, audience_for(user if user is not None else practitioner.user))
+    return InboxPage(
+        notifications=shown,
+        older=shown[-1].pk if has_older and shown else None,
+        newer=shown[0].pk if has_newer and shown else None,
     )
 
 

@@ -16,13 +16,24 @@ from circlework.notifications.forms import PreferencesForm
 from circlework.notifications.models import Notification
 
 
+def _cursor(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    practitioner = me(request)
+    """The inbox, a page at a time, newest first (`?before=<id>` for older, `?after=<id>` for
+    newer)."""
+    page = selectors.inbox_page(
+        practitioner=me(request),
+        before=_cursor(request.GET.get("before")),
+        after=_cursor(request.GET.get("after")),
+        user=request.user,
+    )
     return render(
         request,
         "notifications/inbox.html",
-        {"notifications": selectors.inbox(practitioner=practitioner, limit=200, user=request.user)},
+        {"notifications": page.notifications, "page": page},
     )
 
 

@@ -31,7 +31,9 @@ class PollForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=20_000,
-        help_text=_("Anything members should know before answering. Markdown allowed."),
+        help_text=_(
+            "Anything members should know before answering. You can use simple formatting: **bold**, # heading, - list."
+        ),
     )
     kind = forms.ChoiceField(
         label=_("Kind of poll"),

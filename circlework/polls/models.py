@@ -61,7 +61,10 @@ class Poll(TimeStamped):
     )
     title = models.CharField(_("question"), max_length=200)
     details = models.TextField(
-        _("details"), blank=True, max_length=20_000, help_text=_("Markdown allowed.")
+        _("details"),
+        blank=True,
+        max_length=20_000,
+        help_text=_("You can use simple formatting: **bold**, # heading, - list."),
     )
     kind = models.CharField(_("kind of poll"), max_length=10, choices=PollKind.choices)
     anonymous = models.BooleanField(

@@ -22,7 +22,7 @@ LAPSING_WITHIN = timedelta(days=14)
 
 
 class StandingState(models.TextChoices):
-    LIVE = "live", _("Live")
+    LIVE = "live", _("Current")
     LAPSING = "lapsing", _("Lapsing soon")
     LAPSED = "lapsed", _("Lapsed")
     WITHDRAWN = "withdrawn", _("Withdrawn")

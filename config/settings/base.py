@@ -73,6 +73,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Every form field is drawn by Django's templates; a text field with a limit also says so.
+FORM_RENDERER = "circlework.core.form_renderer.CharacterLimitRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

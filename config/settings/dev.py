@@ -3,12 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DATABASES, FIELD_ENCRYPTION_KEYS, SECRET_KEY
+from .base import ALLOWED_HOSTS, DATABASES, FIELD_ENCRYPTION_KEYS, MIDDLEWARE, SECRET_KEY
 from .dev_keys import DEV_AUDIT_DIGEST_KEY, DEV_FIELD_ENCRYPTION_KEY, DEV_SECRET_KEY
 
 DEBUG = True
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1", "localhost", "[::1]"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A mistyped address shows the product's "not found" page, not the debug page (core/dev_pages.py).
+MIDDLEWARE = [*MIDDLEWARE, "circlework.core.dev_pages.ProductNotFoundPage"]
 
 # Serve static files straight from the source folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True

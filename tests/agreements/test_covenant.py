@@ -259,7 +259,7 @@ def test_rules_in_plain_words() -> None:
     )
     # (What forming circles may do follows: tests/decisions own those words.)
     assert rules_in_words(rules).startswith(
-        "Circles need at least 4 members; a circle is validated with 2 live links, which last "
+        "Circles need at least 4 members; a circle is validated with 2 current links, which last "
         "24 months; no closed triangles; officers are elected by the circles' delegates"
     )
     assert "every member of the federation" in rules_in_words(
@@ -509,7 +509,7 @@ def test_federation_page_says_the_rules_in_words() -> None:
         covenant_parameters={"no_closed_triangles": True},
     )
     body = Client().get(federation.get_absolute_url()).content.decode()
-    assert "Circles need at least 4 members; a circle is validated with 2 live links" in body
+    assert "Circles need at least 4 members; a circle is validated with 2 current links" in body
     assert "no closed triangles" in body
     assert "Version 1, adopted" in body
     assert f"/federations/{federation.slug}/covenant/" in body
@@ -526,7 +526,7 @@ def test_covenant_page_is_public_with_versions_and_diff(fed: dict[str, Any]) -> 
     assert "The covenant, version 2" in body
     assert "Circles link with three others." in body
     assert "<ins>" in body  # the diff between versions
-    assert "3 live links" in body and "2 live links" in body
+    assert "3 current links" in body and "2 current links" in body
     assert fp.get_absolute_url() not in body  # federation decisions are for members only
     validated(fed["ca"], fed["cb"])  # three links now: say their links were found
     member = login(Client(), fed["b1"]).get(url).content.decode()

@@ -147,7 +147,7 @@ def _levels_offered(page: str) -> list[str]:
 def test_the_proposal_form_offers_no_wider_than_the_circle(fed: dict[str, Any]) -> None:
     client = login(Client(), fed["q1"])
     url = f"/circles/{fed['quiet'].slug}/decisions/new/"
-    page = client.get(url).content.decode()
+    page = client.get(url + "?kind=new&agreement_kind=procedure").content.decode()
     assert _levels_offered(page) == ["circle"]
     data = {
         "title": "Adopt our procedure",
@@ -169,7 +169,7 @@ def test_the_proposal_form_offers_no_wider_than_the_circle(fed: dict[str, Any]) 
 def test_the_proposal_form_choice_is_applied_at_adoption(fed: dict[str, Any]) -> None:
     client = login(Client(), fed["p1"])
     url = f"/circles/{fed['open'].slug}/decisions/new/"
-    page = client.get(url).content.decode()
+    page = client.get(url + "?kind=new&agreement_kind=procedure").content.decode()
     assert _levels_offered(page) == ["circle", "federation", "public"]
     assert re.search(r'name="new_agreement_visibility" value="public"[^>]* checked', page)
     response = client.post(

@@ -157,7 +157,7 @@ def test_old_token_keeps_working_until_revoked(practitioner: Practitioner) -> No
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_protected_operations_need_authentication(circle: Circle, method: str, path: str) -> None:
     body = assert_error(_call(Client(), method, path), 401)
-    assert "token" in body["error"].lower() or "log in" in body["error"].lower()
+    assert "token" in body["error"].lower() or "sign in" in body["error"].lower()
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)

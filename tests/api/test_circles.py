@@ -83,6 +83,7 @@ def test_federations_are_public(world: dict[str, Any]) -> None:
             "review_months": 24,
             "roles": {},
             "forming_circles_may": [],
+            "recommended_max_circle_size": 8,
         },
     }
 

@@ -143,14 +143,16 @@ def test_full_flow_from_opening_to_an_adopted_agreement(four: dict[str, Any]) ->
     assert all(rows[n]["needs_confirming"] for n in ("Ana", "Ben", "Cy"))
     assert rows["Dee"]["stance"] is None and not rows["Dee"]["needs_confirming"]
 
-    # Dee is still silent: no early close; a reminder reaches only her.
+    # Dee is still silent and the others' positions answer version 1: no early close; the
+    # reminder reaches Dee, and asks the others to confirm theirs on version 2.
+    assert detail["unconfirmed"] == ["Ana", "Ben", "Cy"] and detail["silent"] == ["Dee"]
     assert_error(post_json(c["Ana"], _path(opened, "/close"), {}), 409)
     response = post_json(c["Cy"], _path(opened, "/remind"), {})
-    assert response.status_code == 200 and response.json() == {"reminded": 1}
+    assert response.status_code == 200 and response.json() == {"reminded": 4}
     assert Notification.objects.filter(recipient=people["Dee"], kind="proposal_reminder").exists()
-    assert not Notification.objects.filter(
+    assert Notification.objects.get(
         recipient=people["Ben"], kind="proposal_reminder"
-    ).exists()
+    ).title.startswith("Please confirm your position")
 
     # Everyone answers version 2.
     assert _take(c["Dee"], opened, "stand_aside", "New to the circle").status_code == 201
@@ -183,6 +185,7 @@ def test_full_flow_from_opening_to_an_adopted_agreement(four: dict[str, Any]) ->
             "stance": "stand_aside",
             "reason": "New to the circle",
             "version": 2,
+            "confirmed": True,
         }
     ]
     assert sorted(r["name"] for r in outcome["final_positions"]) == ["Ana", "Ben", "Cy", "Dee"]
@@ -227,7 +230,11 @@ def test_the_outcome_names_who_did_not_speak(four: dict[str, Any]) -> None:
     opened = _open(c["Ana"])
     _take(c["Ben"], opened, "agree")
     proposal = Proposal.objects.get(pk=opened["id"])
-    # The worker closes it at its deadline; silence is no objection under consent.
+    # At its deadline the worker moves the closing time once and reminds the silent (the
+    # circle's rule by default); at the new one it decides with the voices given.
+    Proposal.objects.filter(pk=proposal.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    assert services.proposal_close(actor=None, proposal=proposal) is None
+    assert _get(c["Cy"], opened)["extended_from"] is not None
     Proposal.objects.filter(pk=proposal.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
     assert services.proposal_close(actor=None, proposal=proposal) is not None
     outcome = _get(c["Cy"], opened)["outcome"]

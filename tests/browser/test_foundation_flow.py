@@ -36,16 +36,16 @@ def sign_up(page: Page, base: str | None, *, name: str, email: str, prefix: str)
     """Fill in the sign-up form (opening it first unless ``base`` is None: already there)."""
     if base is not None:
         page.goto(f"{base}/accounts/signup/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     check_page(page, f"{prefix}-01-signup")
     page.get_by_label("Your name as colleagues will see it").fill(name)
     page.get_by_label("Email").fill(email)
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create an account").click()
     # Mandatory verification: no log-in yet, a page that says an e-mail went out.
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your e-mail address")
     check_page(page, f"{prefix}-02-verification-sent")
     user = User.objects.get(email=email)
     assert user.practitioner.display_name == name
@@ -66,9 +66,9 @@ def verify_email(page: Page, *, email: str, name: str, prefix: str) -> None:
 
 
 def log_out(page: Page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
-    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
 def test_foundation_flow(live_server: Any, transactional_db: None, new_context: Any) -> None:
@@ -167,18 +167,18 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
     check_page(page, "flow-founder-14-login")
     page.get_by_label("Email").fill(FOUNDER_EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
     check_page(page, "flow-founder-15-2fa-authenticate")
     code_input = page.get_by_label("Code")
     code_input.fill(wrong_totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("main")).to_contain_text("Incorrect code.")
-    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     check_page(page, "flow-founder-16-2fa-wrong-code")
     page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"What needs you, {FOUNDER_NAME}")
     check_page(page, "flow-founder-17-home-after-2fa-login")
 
@@ -237,23 +237,24 @@ def test_foundation_flow(live_server: Any, transactional_db: None, new_context: 
 def test_invitation_link_first_then_sign_up(
     live_server: Any, transactional_db: None, page: Page
 ) -> None:
-    """The usual path for a newcomer: the e-mailed link, "Sign up", verify, and back to accept."""
+    """The usual path for a newcomer: the e-mailed link, "Create an account", verify, and back to accept."""
     circle = factories.make_circle(name="Harbour Circle")
     _inv, secret = factories.make_invitation(circle, "newcomer@example.org")
     page.goto(f"{live_server.url}/invitations/{secret}/")
     expect(page.get_by_role("main")).to_contain_text(
-        "To accept, log in or sign up with newcomer@example.org"
+        "To accept, sign in or create an account with newcomer@example.org"
     )
     expect(page.get_by_role("button", name="Accept and join")).to_have_count(0)
     check_page(page, "invite-first-01-invitation-anonymous")
-    page.get_by_role("main").get_by_role("link", name="Sign up").click()
+    page.get_by_role("main").get_by_role("link", name="Create an account").click()
     sign_up(page, None, name="Noor Haddad", email="newcomer@example.org", prefix="invite-first")
     link = mail_link("newcomer@example.org", "/accounts/confirm-email/")
     page.goto(link)
     check_page(page, "invite-first-03-confirm-email")
     page.get_by_role("button", name="Confirm").click()
-    # Verified and signed in, she is taken back to the invitation she came from.
-    expect(page).to_have_url(f"{live_server.url}/invitations/{secret}/")
+    # Verified and signed in, she is taken back to the invitation she came from (found by her
+    # session: the secret is not copied into another address).
+    expect(page).to_have_url(f"{live_server.url}/invitations/waiting/")
     check_page(page, "invite-first-04-invitation-signed-in")
     page.get_by_role("button", name="Accept and join").click()
     expect(page.get_by_role("status")).to_contain_text("Welcome to Harbour Circle.")
@@ -275,11 +276,12 @@ def test_invitation_for_another_address_is_refused(
     someone_else = factories.make_practitioner("Sam Okoro", email="someone-else@example.org")
     page = signed_in_context(new_context, live_server, someone_else.user).new_page()
     page.goto(f"{live_server.url}/invitations/{secret}/")
-    check_page(page, "invite-wrong-address-01-invitation")
-    page.get_by_role("button", name="Accept and join").click()
-    expect(page.get_by_role("alert")).to_contain_text(
+    # Only the invitee answers: no buttons, and why.
+    expect(page.get_by_role("button", name="Accept and join")).to_have_count(0)
+    expect(page.get_by_role("main")).to_contain_text(
         "This invitation was sent to a different e-mail address."
     )
+    check_page(page, "invite-wrong-address-01-invitation")
     invitation.refresh_from_db()
     assert invitation.status == "pending"
     assert not Membership.objects.filter(circle=circle, practitioner=someone_else).exists()

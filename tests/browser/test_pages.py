@@ -216,7 +216,7 @@ def test_member_page(
     response = page.goto(live_server.url + path(seed))
     assert response is not None and response.status == 200, response and response.status
     # Signed in: the header shows the member's navigation.
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     check(page, seed)
     check_page(page, f"member-{name}")
 
@@ -232,13 +232,13 @@ def _landing(page: Page, s: Seed) -> None:
 
 
 def _login(page: Page, s: Seed) -> None:
-    expect(h1(page)).to_have_text("Sign In")
+    expect(h1(page)).to_have_text("Sign in")
     expect(page.get_by_label("Email")).to_be_visible()
     expect(page.get_by_label("Password")).to_be_visible()
 
 
 def _signup(page: Page, s: Seed) -> None:
-    expect(h1(page)).to_have_text("Sign Up")
+    expect(h1(page)).to_have_text("Create an account")
     expect(page.get_by_label("Your name as colleagues will see it")).to_be_visible()
 
 
@@ -263,8 +263,10 @@ def _public_circle(page: Page, s: Seed) -> None:
 def _anon_invitation(page: Page, s: Seed) -> None:
     expect(h1(page)).to_have_text("Invitation to a circle")
     expect(page.get_by_role("main")).to_contain_text("Lantern Circle")
+    # Only the invitee answers: the holder of the link is asked to sign in or create an account.
     expect(page.get_by_role("button", name="Accept and join")).to_have_count(0)
-    expect(page.get_by_role("button", name="Decline")).to_be_visible()
+    expect(page.get_by_role("button", name="Decline")).to_have_count(0)
+    expect(page.get_by_role("main").get_by_role("link", name="Create an account")).to_be_visible()
 
 
 ANONYMOUS_PAGES: list[tuple[str, Callable[[Seed], str], Callable[[Page, Seed], None]]] = [
@@ -291,7 +293,7 @@ def test_anonymous_page(
     response = page.goto(live_server.url + path(seed))
     assert response is not None and response.status == 200, response and response.status
     expect(
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")
     ).to_be_visible()
     check(page, seed)
     check_page(page, f"anonymous-{name}")

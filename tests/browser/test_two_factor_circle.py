@@ -70,7 +70,7 @@ def test_a_member_without_2fa_sets_it_up_and_reaches_the_circle(
     page.goto(f"{base}/accounts/login/?next=/circles/{circle.slug}/")
     page.get_by_label("Email").fill("sam@example.org")
     page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     # allauth asks for the password once more before any authenticator is added.
     expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next=.*2fa.*totp.*activate"))
     expect(page.get_by_role("status")).to_contain_text(

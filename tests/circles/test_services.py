@@ -84,7 +84,8 @@ def test_an_answered_invitation_keeps_no_address(circle: Any, practitioner: Any)
     _inv, declined = services.invitation_create(
         actor=practitioner, circle=circle, email="not.me@example.org"
     )
-    services.invitation_decline(actor=None, secret=declined)
+    decliner = factories.make_practitioner("Not Joining", email="not.me@example.org")
+    services.invitation_decline(actor=decliner, secret=declined)
     client = Client()
     client.force_login(practitioner.user)
     page = client.get(f"/circles/{circle.slug}/invitations/").content.decode()
@@ -145,11 +146,13 @@ def test_forged_secret_is_not_found(practitioner: Any) -> None:
         services.invitation_accept(actor=practitioner, secret="not-a-real-secret-at-all")
 
 
-def test_decline_needs_no_account_and_tells_the_inviter(circle: Any, practitioner: Any) -> None:
+def test_the_invitee_declines_and_the_inviter_is_told(circle: Any, practitioner: Any) -> None:
+    """Only the invitee answers (tests/accounts/test_invitation_signup.py: nobody else)."""
     invitation, secret = services.invitation_create(
         actor=practitioner, circle=circle, email="no@example.org"
     )
-    services.invitation_decline(actor=None, secret=secret)
+    invitee = factories.make_practitioner(email="no@example.org")
+    services.invitation_decline(actor=invitee, secret=secret)
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.DECLINED
     assert Notification.objects.filter(recipient=practitioner, kind="invitation_answered").exists()

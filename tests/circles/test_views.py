@@ -76,7 +76,9 @@ def test_invitation_link_page_accept_flow(client: Client, circle: Any, practitio
     invitee = factories.make_practitioner("Invitee", email="invitee@example.org")
     _inv, secret = factories.make_invitation(circle, "invitee@example.org")
     anonymous_view = client.get(f"/invitations/{secret}/")
-    assert anonymous_view.status_code == 200 and "Sign up" in anonymous_view.content.decode()
+    assert (
+        anonymous_view.status_code == 200 and "Create an account" in anonymous_view.content.decode()
+    )
     login(client, invitee)
     response = client.post(f"/invitations/{secret}/", {"action": "accept"})
     assert response.status_code == 302

@@ -91,7 +91,10 @@ class Writes:
 
 PAGES: dict[str, Rule] = {
     "home": Rule(ALL),
+    "robots_txt": Rule(ALL),
     "accounts:profile_edit": Rule(SIGNED_IN),
+    # One's own profile as the public, the federation or a circle's members see it.
+    "accounts:profile_preview": Rule(SIGNED_IN),
     "accounts:credential_list": Rule(SIGNED_IN),
     "accounts:credential_edit": Rule(AUTHOR),
     "accounts:token_list": Rule(SIGNED_IN),
@@ -115,6 +118,8 @@ PAGES: dict[str, Rule] = {
     "circles:circle_history": Rule(CIRCLE),
     # Whoever holds the e-mailed link may read what they are invited to.
     "circles:invitation_respond": Rule(ALL, shows=frozenset({MARK_CIRCLE})),
+    # The invitation a browser's session came with (by the link): none in the roles' sessions.
+    "circles:invitation_continue": Rule(frozenset()),
     "notifications:inbox": Rule(SIGNED_IN),
     "notifications:mark_read": Rule(AUTHOR, "post"),
     "notifications:mark_all_read": Rule(SIGNED_IN, "post"),
@@ -125,7 +130,8 @@ PAGES: dict[str, Rule] = {
     "decisions:version_diff": Rule(CIRCLE),
     "decisions:position_take": Rule(CIRCLE, "post"),
     "decisions:amendment_propose": Rule(CIRCLE, "post"),
-    "decisions:amendment_decide": Rule(AUTHOR, "post"),
+    # Members read an amendment and what it changes; the proposer decides there (WRITES).
+    "decisions:amendment_decide": Rule(CIRCLE),
     "decisions:comment_add": Rule(CIRCLE, "post"),
     "decisions:comment_edit": Rule(AUTHOR),
     "decisions:proposal_action": Rule(CIRCLE, "post"),
@@ -161,6 +167,8 @@ PAGES: dict[str, Rule] = {
     # mandates (the world's "mandate" is the author's coordinator mandate) by its members.
     "mandates:circle_mandates": Rule(CIRCLE),
     "mandates:federation_mandates": Rule(FEDERATION),
+    # Federation notices: read by its members, to whom they were sent (no forming circle's).
+    "mandates:federation_notices": Rule(FEDERATION),
     # The author holds the coordinator mandate, the holder the registrar's: both grant notices.
     "mandates:federation_notice": Rule(frozenset({"author", "holder"})),
     "mandates:mandate_detail": Rule(FEDERATION),
@@ -197,7 +205,7 @@ PAGES: dict[str, Rule] = {
     "links:meeting_record": Rule(frozenset({"other_member"}), "post"),  # the validating circle
     "links:decision_open": Rule(frozenset({"other_member"}), "post"),
     "links:statement_set": Rule(frozenset({"other_member"}), "post"),
-    "links:link_withdraw": Rule(frozenset({"other_member"}), "post"),
+    "links:link_withdraw": Rule(CIRCLE | {"other_member"}, "post"),  # either circle ends it
     "links:federation_map": Rule(ALL),  # hidden circles are left out
 }
 
@@ -276,7 +284,9 @@ WRITES: dict[str, Writes] = {
     # Whoever holds the e-mailed link may accept it, if not a member already, but this circle
     # requires two-factor authentication and none of the world's non-members has it.
     "circles:invitation_respond": Writes(frozenset(), (("action", "accept"),)),
+    "circles:invitation_continue": Writes(frozenset(), (("action", "accept"),)),
     "decisions:comment_edit": Writes(AUTHOR, (("comment-text", "My view, edited"),)),
+    "decisions:amendment_decide": Writes(AUTHOR, (("decision", "accept"),)),
     "decisions:proposal_new": Writes(
         CIRCLE,
         (
@@ -323,6 +333,7 @@ WRITES: dict[str, Writes] = {
 # Writes whose form above does not write for the first writer, and why.
 WRITES_THAT_CHANGE_NOTHING = {
     "circles:invitation_respond": "nobody may accept the invitation (see WRITES)",
+    "circles:invitation_continue": "no role's session came with an invitation",
     "links:circle_links": "the circle has already asked Another Circle",
     "notifications:preferences": "no form data: the choices are one per kind of notice",
     "standing:standing_page": "the author cannot stand by themselves",
@@ -418,7 +429,7 @@ API: dict[str, Rule] = {
     "link_meeting_record": Rule(frozenset({"other_member"}), "post"),  # 400: no attendees
     "link_decision_open": Rule(frozenset({"other_member"}), "post"),  # 409: no meeting yet
     "link_statement_set": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
-    "link_withdraw": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
+    "link_withdraw": Rule(CIRCLE | {"other_member"}, "post"),  # either circle; 409: not validated
     "federation_map": Rule(ALL),
 }
 # Where a mandate is the question, the rules above name holder / expired_holder themselves;

@@ -310,4 +310,6 @@ def test_the_inbox_takes_the_same_queries_for_few_or_many_withheld_notices(
     with CaptureQueriesContext(connection) as many:
         page = client.get("/me/notifications/").content.decode()
     assert MARK not in page
-    assert len(many) == len(few)
+    # Not more (the inbox shows a page at a time: with many withheld notices the first page holds
+    # only those, and no names are left to look up, so it may take fewer).
+    assert len(many) <= len(few)

@@ -93,7 +93,10 @@ def test_no_positions_after_close_and_outsiders_cannot_vote(four: dict[str, Any]
         services.position_take(
             actor=factories.make_practitioner(), proposal=proposal, stance="agree"
         )
+    # Nobody spoke: the closing time moves once (the default rule), then it is decided.
     with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert services.proposal_close(actor=None, proposal=proposal) is None
+    with time_machine.travel(timezone.now() + timedelta(days=11)):
         assert services.proposal_close(actor=None, proposal=proposal) is not None
         with pytest.raises(Conflict):
             services.position_take(actor=four["people"][1], proposal=proposal, stance="agree")
@@ -137,8 +140,8 @@ def test_full_story_amendment_and_adoption(four: dict[str, Any]) -> None:
     assert Notification.objects.filter(recipient=cy, kind="amendment").exists()
     with pytest.raises(Conflict):
         services.amendment_accept(actor=ana, amendment=amendment)
-    # Dee was silent: reminded, then stands aside.
-    assert services.members_remind(actor=None, proposal=proposal) == 1
+    # Dee was silent, the others answered version 1: all four are reminded; Dee stands aside.
+    assert services.members_remind(actor=None, proposal=proposal) == 4
     assert Notification.objects.filter(recipient=dee, kind="proposal_reminder").exists()
     services.position_take(
         actor=dee, proposal=proposal, stance="stand_aside", reason="New to the circle"

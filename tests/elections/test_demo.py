@@ -26,7 +26,7 @@ def test_demo_elections() -> None:
     call_command("seed_demo", verbosity=0)
     coordinator = Election.objects.get(role="coordinator")
     assert coordinator.status == ElectionStatus.NOMINATING
-    assert coordinator.method == "stv" and coordinator.secret
+    assert coordinator.method == "irv" and coordinator.secret  # instant runoff, by its name
     assert coordinator.electorate == Electorate.DELEGATES
     assert coordinator.facilitator == _who("dev")  # the coordinator facilitates by mandate
     nominations = list(coordinator.nominations.order_by("pk"))

@@ -167,7 +167,7 @@ def test_the_page_says_who_may_facilitate_now(world: dict[str, Any]) -> None:
     e = _open_convener(world)
     _nominate_all(world, e)
     page = _as(world["Ben"]).get(e.get_absolute_url()).content.decode()
-    assert "May facilitate now:" in page and "Cy (by a live mandate" in page
+    assert "Facilitating this election now:" in page and "Cy (they hold a mandate" in page
     assert "the member who opened the election facilitates" in page  # the documented fallback
     assert 'id="facilitate"' not in _as(ana).get(e.get_absolute_url()).content.decode()
     assert 'id="facilitate"' in _as(cy).get(e.get_absolute_url()).content.decode()

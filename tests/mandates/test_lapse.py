@@ -119,17 +119,14 @@ def test_review_warning_and_end_notices_go_once_each(world: dict[str, Any]) -> N
         assert _count(f"ends {m.ends_on:%d %B %Y}") == circle_people
         warned = Notification.objects.filter(kind="mandate", title__contains="ends ").first()
         assert warned is not None
-        assert (
-            f"ends {m.ends_on:%d %B %Y} — permissions lapse at the start of that day" in warned.body
-        )
+        assert f"ends {m.ends_on:%d %B %Y} (the last day in the role is " in warned.body
     with time_machine.travel(noon(m.ends_on), tick=False):
         assert services.mandate_notices() == 1
         assert services.mandate_notices() == 0
         ended = Notification.objects.filter(kind="mandate", title__contains="ended on")
         assert ended.count() == circle_people
         assert (
-            f"ended on {m.ends_on:%d %B %Y} — permissions lapsed at the start of that day"
-            in ended.first().body  # type: ignore[union-attr]
+            f"ended on {m.ends_on:%d %B %Y} (the last day in the role was " in ended.first().body  # type: ignore[union-attr]
         )
     with time_machine.travel(noon(m.ends_on + timedelta(days=40)), tick=False):
         assert services.mandate_notices() == 0

@@ -114,7 +114,7 @@ def test_the_circle_page_lists_live_mandates(client: Client, world: dict[str, An
     client.logout()
     body = client.get(world["ca"].get_absolute_url()).content.decode()
     assert "Delegate to the federation" in body
-    assert f"ends {m.ends_on:%-d %b %Y} — permissions lapse at the start of that day" in body
+    assert f"ends {m.ends_on:%-d %b %Y} (the last day in the role is " in body
     login(client, world["a1"])
     body = client.get(world["ca"].get_absolute_url()).content.decode()
     assert ">Abe<" in body and m.get_absolute_url() in body
@@ -238,7 +238,7 @@ def test_pages_say_the_permissions_lapse_at_the_start_of_the_end_date(
     officer = factories.grant_mandate(
         "registrar", world["a2"], federation=world["federation"], starts_on=m.starts_on
     )
-    words = f"ends {m.ends_on:%-d %b %Y} — permissions lapse at the start of that day"
+    words = f"ends {m.ends_on:%-d %b %Y} (the last day in the role is "
     login(client, world["a2"])
     for page in (
         "/",
@@ -252,6 +252,6 @@ def test_pages_say_the_permissions_lapse_at_the_start_of_the_end_date(
     # On the end date itself the mandate is over, and the pages say so in the same words.
     with time_machine.travel(noon(m.ends_on), tick=False):
         login(client, world["a2"])
-        ended = f"ended on {m.ends_on:%-d %b %Y} — permissions lapsed at the start of that day"
+        ended = f"ended on {m.ends_on:%-d %b %Y} (the last day in the role was "
         for page in (f"/circles/{world['ca'].slug}/mandates/", m.get_absolute_url()):
             assert ended in client.get(page).content.decode(), page

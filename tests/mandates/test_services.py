@@ -130,7 +130,7 @@ def test_grant_sets_scope_review_term_and_tells_people(world: dict[str, Any]) ->
     told = set(Notification.objects.filter(kind="mandate").values_list("recipient", flat=True))
     assert told == {world["a1"].pk, world["a2"].pk, world["a3"].pk}
     end = add_months(TODAY, 12)
-    words = f"ends {end:%d %B %Y} — permissions lapse at the start of that day"
+    words = f"ends {end:%d %B %Y} (the last day in the role is "
     assert words in Notification.objects.filter(kind="mandate").first().body  # type: ignore[union-attr]
     assert words in event.summary
 
@@ -204,7 +204,7 @@ def test_consecutive_terms_are_counted_and_capped(world: dict[str, Any]) -> None
         starts_on=third_start,
         ends_on=add_months(third_start, 12),
     )
-    assert len(problems) == 1 and "2 consecutive terms" in problems[0]
+    assert len(problems) == 1 and "2 terms in a row" in problems[0]
     with pytest.raises(InvalidInput):
         factories.grant_mandate("coordinator", world["a1"], federation=fed, starts_on=third_start)
     assert Mandate.objects.count() == 2
@@ -362,7 +362,7 @@ def test_a_second_coordinator_is_refused_while_the_first_ones_term_runs(
             "coordinator", world["b1"], federation=fed, starts_on=TODAY + timedelta(days=100)
         )
     assert "one seat" in exc.value.message and "ends_on" in exc.value.fields
-    assert f"ends {dev.ends_on:%d %B %Y} — permissions lapse" in exc.value.message
+    assert f"ends {dev.ends_on:%d %B %Y} (the last day in the role is" in exc.value.message
     # Nominations see the same problem (elections ask term_problems)...
     problems = services.term_problems(
         holder=world["b1"],

@@ -35,7 +35,7 @@ def test_stand_by_form_and_renew(client: Client, people: dict[str, Any]) -> None
     login(client, people["ana"])
     url = _url(people["circle"])
     page = client.get(url)
-    assert page.status_code == 200 and "Not yet full" in page.content.decode()
+    assert page.status_code == 200 and "Not every member is stood by yet" in page.content.decode()
     data = {"colleague": people["ben"].pk, "basis": "Two years of peer supervision"}
     assert client.post(url, data).status_code == 302
     assert client.post(url, data).status_code == 302  # the renew button posts the same
@@ -101,7 +101,7 @@ def test_outsiders_are_refused(client: Client, people: dict[str, Any]) -> None:
 def test_overview_shows_full(client: Client, people: dict[str, Any]) -> None:
     login(client, people["ana"])
     detail = reverse("circles:circle_detail", kwargs={"slug": people["circle"].slug})
-    assert "Not yet full" in client.get(detail).content.decode()
+    assert "Not every member is stood by yet" in client.get(detail).content.decode()
     for by in ("ana", "ben", "cy"):
         for for_ in ("ana", "ben", "cy"):
             if by != for_:

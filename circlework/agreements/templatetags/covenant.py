@@ -52,6 +52,8 @@ def covenant_change(federation_proposal: Any) -> dict[str, Any]:
         "base": base,
         "new_rules": new_rules,
         "rules_changed": new_rules != base_rules,
-        "rules_diff": diff(base_rules.replace("; ", "\n"), new_rules.replace("; ", "\n")),
+        "rules_diff": diff(
+            base_rules.replace("; ", "\n"), new_rules.replace("; ", "\n"), markdown=False
+        ),
         "text_diff": diff(base_text, fp.covenant_text),
     }

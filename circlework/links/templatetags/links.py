@@ -7,12 +7,16 @@ counts every circle's live links with one query per page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
+from circlework.circles.covenant import FederationRules, federation_rules, size_note
 from circlework.core.permissions import allowed
 from circlework.links import selectors
 from circlework.links.models import CircleLink
@@ -20,45 +24,93 @@ from circlework.links.models import CircleLink
 register = template.Library()
 
 
-@register.inclusion_tag("links/_circle_status.html", takes_context=True)
-def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]:
-    """The circle's status in words, its live links (the validating circles) and what it lacks."""
-    user = context.get("user")
-    today = timezone.localdate()
+@dataclass(frozen=True)
+class _CircleLinks:
+    live: list[CircleLink]  # its live links that count, with the validating circles
+    standing: selectors.LinkStanding
+    rules: FederationRules
+
+
+def _circle_links(circle: Any) -> _CircleLinks:
+    """The circle's counted live links and standing, read once per page (kept on the circle
+    object: the header's status badge and the status section beside it read the same)."""
+    cached = getattr(circle, "_circlework_links", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     # Only the links that count toward its validation (links.rule.link_counts).
     live = list(
-        CircleLink.objects.live(today)
+        CircleLink.objects.live(timezone.localdate())
         .counting()
         .filter(asking_circle=circle)
         .select_related("validating_circle", "validating_circle__federation", "asking_circle")
         .order_by("validating_circle__name")
     )
+    rules = federation_rules(circle.federation)
     standing = selectors.LinkStanding(
         live_links=len(live),
         members=selectors.member_count(circle),
-        **_rules(circle),
+        links_required=rules.links_required,
+        min_circle_size=rules.min_circle_size,
     )
+    cached = _CircleLinks(live, standing, rules)
+    circle._circlework_links = cached
+    return cached
+
+
+@register.inclusion_tag("links/_circle_status.html", takes_context=True)
+def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]:
+    """The circle's status in words, its live links (the validating circles) and what it lacks."""
+    user = context.get("user")
+    found = _circle_links(circle)
+    live, standing = found.live, found.standing
+    may_see_note = allowed("circles.change_circle", user, circle)  # the circle's members
     return {
         "circle": circle,
         "standing": standing,
+        # A gentle note past the covenant's recommended size, for the circle's members.
+        "size_note": size_note(standing.members, found.rules) if may_see_note else "",
         "live": [link for link in live if allowed("links.view_link", user, link)],
         "hidden_count": len([link for link in live if not allowed("links.view_link", user, link)]),
     }
 
 
-def _rules(circle: Any) -> dict[str, int]:
-    from circlework.circles.covenant import federation_rules
+@register.simple_tag
+def circle_status(circle: Any) -> SafeString:
+    """The circle's status as a badge, from its counted links and members now
+    (LinkStanding.status): never "member" beside "1 of 2 links" before the worker has run."""
+    standing = _circle_links(circle).standing
+    return format_html(
+        '<span class="status status-{}">{}</span>', standing.status, standing.status_label
+    )
 
-    rules = federation_rules(circle.federation)
-    return {"links_required": rules.links_required, "min_circle_size": rules.min_circle_size}
+
+@register.simple_tag(takes_context=True)
+def federation_circle_status(context: template.Context, circle: Any) -> SafeString:
+    """`circle_status` for a list of one federation's circles: counted once per page."""
+    key = f"links:standings:{circle.federation_id}"
+    cache = context.render_context
+    if key not in cache:
+        cache[key] = (
+            selectors.live_link_counts(circle.federation_id),
+            selectors.member_counts(circle.federation_id),
+            federation_rules(circle.federation),
+        )
+    live, members, rules = cache[key]
+    standing = selectors.LinkStanding(
+        live_links=live.get(circle.pk, 0),
+        members=members.get(circle.pk, 0),
+        links_required=rules.links_required,
+        min_circle_size=rules.min_circle_size,
+    )
+    return format_html(
+        '<span class="status status-{}">{}</span>', standing.status, standing.status_label
+    )
 
 
 @register.simple_tag(takes_context=True)
 def circle_live_links(context: template.Context, circle: Any) -> str:
     """“2 of 2 links”: the circle's live links against the covenant's number. Counted once per
     page for the circle's whole federation, so a list of circles costs two queries in all."""
-    from circlework.circles.covenant import federation_rules
-
     key = f"links:live-counts:{circle.federation_id}"
     cache = context.render_context
     if key not in cache:

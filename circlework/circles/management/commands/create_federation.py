@@ -10,6 +10,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from circlework.circles import covenant
 from circlework.circles.services import federation_create
 from circlework.core.errors import ApplicationError
+from circlework.mandates.roles import Method
+
+
+def _role_setting(value: str) -> tuple[str, str]:
+    """ "coordinator=2" → ("coordinator", "2")."""
+    role, sep, setting = value.partition("=")
+    if not sep or not role.strip() or not setting.strip():
+        raise CommandError(f"Give a role and a value, as role=value (not “{value}”).")
+    return role.strip(), setting.strip()
 
 
 class Command(BaseCommand):
@@ -27,7 +36,7 @@ class Command(BaseCommand):
             "--links-required",
             type=int,
             default=covenant.DEFAULT_LINKS_REQUIRED,
-            help="Live links a circle needs to be validated.",
+            help="Current links a circle needs to be validated.",
         )
         parser.add_argument(
             "--link-lapse-months",
@@ -47,13 +56,45 @@ class Command(BaseCommand):
             help="Who elects the federation's officers.",
         )
         parser.add_argument(
+            "--role-seats",
+            action="append",
+            default=[],
+            metavar="ROLE=N",
+            help="How many people hold a federation role at a time, e.g. coordinator=2 "
+            "(repeat for each role).",
+        )
+        parser.add_argument(
+            "--role-method",
+            action="append",
+            default=[],
+            metavar="ROLE=METHOD",
+            help="How a federation role is elected: consent, stv, irv (instant runoff, one "
+            "seat) or approval, e.g. registrar=irv (repeat for each role).",
+        )
+        parser.add_argument(
             "--review-months",
             type=int,
             default=covenant.DEFAULT_REVIEW_MONTHS,
             help="When the covenant is due for review, after its adoption.",
         )
 
+    def _roles(self, options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The covenant's role settings from --role-seats and --role-method (checked, with the
+        other rules, by covenant_parameters_check)."""
+        roles: dict[str, dict[str, Any]] = {}
+        for value in options["role_seats"]:
+            role, seats = _role_setting(value)
+            try:
+                roles.setdefault(role, {})["seats"] = int(seats)
+            except ValueError:
+                raise CommandError(f"Give {role}'s seats as a whole number.") from None
+        for value in options["role_method"]:
+            role, method = _role_setting(value)
+            roles.setdefault(role, {})["method"] = Method.parse(method) or method
+        return roles
+
     def handle(self, *args: Any, **options: Any) -> None:
+        roles = self._roles(options)
         try:
             federation = federation_create(
                 actor=None,
@@ -67,6 +108,7 @@ class Command(BaseCommand):
                     "no_closed_triangles": options["no_closed_triangles"],
                     "officer_electorate": options["officer_electorate"],
                     "review_months": options["review_months"],
+                    **({"roles": roles} if roles else {}),
                 },
             )
         except ApplicationError as exc:

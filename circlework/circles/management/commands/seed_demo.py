@@ -18,6 +18,8 @@ from circlework.accounts import services as account_services
 from circlework.accounts.models import Practitioner, User
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
+from circlework.mandates.models import Mandate
+from circlework.mandates.selectors import role_label
 from circlework.notifications.models import Delivery, NotificationKind
 from circlework.notifications.services import notification_preferences_set
 
@@ -285,13 +287,9 @@ PENDING_INVITATIONS = [
     ),
 ]
 
-LOGINS = [
-    ("ruth", "founder of Leeds Wednesday Circle"),
-    ("dev", "member of two circles (Leeds and York); federation coordinator (mandate holder)"),
-    ("sam", "York Riverside Group"),
-    ("kwame", "Sheffield Peer Circle"),
-    ("olu", "Manchester Forming Circle (forming)"),
-]
+# Good places to start (a founder, a member of two circles and coordinator, the registrar, a
+# forming circle); every demo account is printed, with its circles and mandates.
+START_WITH = {"ruth", "dev", "esther", "olu"}
 
 
 def demo_email(key: str) -> str:
@@ -443,7 +441,42 @@ class Command(BaseCommand):
 
     def print_logins(self) -> None:
         self.stdout.write("")
-        self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
-        for key, role in LOGINS:
-            self.stdout.write(f"  {demo_email(key):32} {role}")
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for email, words in demo_accounts():
+            self.stdout.write(f"  {email:30} {words}")
         self.stdout.write("")
+
+
+def demo_accounts() -> list[tuple[str, str]]:
+    """Every demo account with its part in the story, read from what the demo built: the circles
+    it belongs to (founder or member) and the mandates it holds now."""
+    rows = []
+    for spec in PRACTITIONERS:
+        email = demo_email(spec["key"])
+        person = Practitioner.objects.filter(user__email=email).first()
+        if person is None:
+            continue
+        parts = []
+        for membership in (
+            Membership.objects.current()
+            .filter(practitioner=person)
+            .select_related("circle")
+            .order_by("circle__name")
+        ):
+            circle = membership.circle
+            part = "founder" if circle.founded_by_id == person.pk else "member"
+            forming = " (forming)" if circle.status == CircleStatus.FORMING else ""
+            parts.append(f"{part} of {circle.name}{forming}")
+        for mandate in (
+            Mandate.objects.live().filter(holder=person).select_related("circle").order_by("pk")
+        ):
+            role = role_label(mandate.role).lower()
+            if mandate.circle is not None:
+                role += f", for {mandate.circle.name}"
+            elif "federation" not in role:
+                role += " of the federation"
+            parts.append(role)
+        if spec["key"] in START_WITH:
+            parts.append("a good place to start")
+        rows.append((email, f"{spec['name']} — " + "; ".join(parts)))
+    return rows

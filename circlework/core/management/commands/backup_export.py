@@ -43,7 +43,9 @@ class Command(BaseCommand):
             if count:
                 self.stdout.write(f"  {label}: {count}")
         for ref, count in summary.cut_references.items():
-            self.stdout.write(f"  left out: {count} reference(s) of {ref} to records not exported")
+            self.stdout.write(
+                f"  left out: {count} {'reference' if count == 1 else 'references'} of {ref} to records not exported"
+            )
         for name in summary.missing_files:
             self.stderr.write(f"  missing file (its record is kept): {name}")
         self.stdout.write(

@@ -44,6 +44,6 @@ class Command(BaseCommand):
                 self.stderr.write(f"Audit event {b.event_id}: {b.problem}")
             raise CommandError(
                 f"The data is imported, but its audit history is broken in {len(breaks)} "
-                f"place(s) of {total} events: it was already broken in the backup."
+                f"{'place' if len(breaks) == 1 else 'places'} of {total} events: it was already broken in the backup."
             )
         self.stdout.write(self.style.SUCCESS(f"The audit history is intact: {total} events."))

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         if not options["no_seal"]:
             sealed = seal_pending()
             if sealed:
-                self.stdout.write(f"Sealed {sealed} event(s) that were waiting for their seal.")
+                self.stdout.write(
+                    f"Sealed {sealed} {'event' if sealed == 1 else 'events'} that were waiting for their seal."
+                )
         breaks = list(verify())
         total = AuditEvent.objects.count()
         for notice in late_seals():
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             self.stderr.write(f"Audit event {b.event_id}: {b.problem}")
         if breaks:
             raise CommandError(
-                f"The audit history is broken in {len(breaks)} place(s) of {total} events."
+                f"The audit history is broken in {len(breaks)} {'place' if len(breaks) == 1 else 'places'} of {total} events."
             )
         self.stdout.write(
             self.style.SUCCESS(f"The audit history is intact: {total} events checked.")
