@@ -91,6 +91,13 @@ def main() -> None:
             ("circle history", client, "/circles/leeds-wednesday-circle/history/"),
             ("circle invitations", client, "/circles/leeds-wednesday-circle/invitations/"),
             ("federation", client, "/federations/northern-practitioners-network/"),
+            (
+                "federation notices",
+                client,
+                "/federations/northern-practitioners-network/notices/",
+            ),
+            ("inbox", client, "/me/notifications/"),
+            ("profile preview", client, "/me/profile/preview/?as=public"),
             ("practitioner profile", anon, f"/practitioners/{ruth.pk}/"),
             ("API circles list", anon, "/api/v1/circles"),
         ]

@@ -84,11 +84,16 @@ class ProfilePreview:
     viewer: Any
 
 
-def profile_previews(*, practitioner: Practitioner) -> list[ProfilePreview]:
+def profile_previews(*, practitioner: Practitioner, user: Any) -> list[ProfilePreview]:
     """Whom a practitioner may see their profile as: the public; a member of a circle of their
-    federation who is not in their circles; a member of each of their circles."""
-    circles = list(circles_of(practitioner=practitioner))
+    federation who is not in their circles; a member of each of their circles. Only the circles
+    this session counts them in (`audience_for`: a two-factor circle only after the second
+    factor), so a preview shows nothing the session could not see itself."""
+    own = audience_for(user)
+    circles = [c for c in circles_of(practitioner=practitioner) if c.pk in own.circle_ids]
     previews = [ProfilePreview("public", str(_("the public")), AnonymousUser())]
+    # The federations whose members see the practitioner's "my federation" fields
+    # (core.visibility.name_reach): those of their circles, a forming one's included.
     federations = frozenset(c.federation_id for c in circles)
     if federations:
         stranger_in_federation = Audience(practitioner_id=0, federation_ids=federations)

@@ -98,7 +98,7 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
     """One's own profile page as the public, the federation or a circle's members are shown
     it: drawn for a stand-in viewer (accounts.selectors.StandInViewer) by the same rules."""
     practitioner = me(request)
-    previews = selectors.profile_previews(practitioner=practitioner)
+    previews = selectors.profile_previews(practitioner=practitioner, user=request.user)
     chosen = next((p for p in previews if p.key == request.GET.get("as")), previews[0])
     shown = allowed("accounts.view_practitioner", chosen.viewer, practitioner)
     return render(

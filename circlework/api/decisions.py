@@ -17,7 +17,14 @@ from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors as decision_selectors
 from circlework.decisions import services as decision_services
-from circlework.decisions.models import Amendment, Comment, Outcome, Proposal, ProposalVersion
+from circlework.decisions.models import (
+    Amendment,
+    Comment,
+    Outcome,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+)
 
 router = Router()
 
@@ -393,7 +400,11 @@ def proposal_close(
         statement=payload.statement,
     )
     if outcome is None:
-        raise Conflict("This proposal is already closed or withdrawn.")
+        proposal.refresh_from_db()
+        if proposal.status != ProposalStatus.OPEN:
+            raise Conflict("This proposal is already closed or withdrawn.")
+        # Past the closing time with voices missing, under "extend once": the closing time
+        # moved (see `extended_from`) and the silent were reminded.
     return _reloaded(request, proposal)
 
 

@@ -489,8 +489,8 @@ def invitation_revoke(*, actor: Practitioner, invitation: Invitation) -> Invitat
         raise Conflict(_("Only a pending invitation can be revoked."))
     invitation.status = InvitationStatus.REVOKED
     invitation.responded_at = timezone.now()
-    invitation.mail_secret = ""
-    invitation.save(update_fields=["status", "responded_at", "mail_secret", "updated_at"])
+    # Never answered: nothing need name the person any longer (nor fill in a sign-up form).
+    invitation.save(update_fields=["status", "responded_at", *_forget(invitation)])
     audit.record(
         actor=actor,
         verb="invitation.revoked",

@@ -62,6 +62,7 @@ Disallow: /accounts/
 Disallow: /api/
 Disallow: /operator-admin/
 Disallow: /me/
+Disallow: /invitations/
 Allow: /
 """
 

@@ -229,8 +229,10 @@ def _decide(
             return False, "Everyone stood aside: nothing was agreed."
         return True, "Everyone agrees or stands aside." + note
 
-    support = sum(1 for v in given.values() if v in SUPPORT)
-    oppose = sum(1 for v in given.values() if v in OPPOSE)
+    # A vote is counted for the version it was cast on: an earlier "against" is no more a vote
+    # on this text than an earlier "for" (a block stands only while consent is sought).
+    support = sum(1 for v in heard.values() if v in SUPPORT)
+    oppose = sum(1 for v in heard.values() if v in OPPOSE)
     reason = (
         f"Majority fallback after {rule.fallback_after_rounds} rounds: "
         f"{support} for, {oppose} against." + note

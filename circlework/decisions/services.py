@@ -21,6 +21,7 @@ from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
 from circlework.core import audit
 from circlework.core.errors import Conflict, InvalidInput, StaleEdit
+from circlework.core.models import AuditEvent
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.decisions import federation_result
@@ -57,6 +58,8 @@ REMINDER_BEFORE = timedelta(hours=24)
 MANUAL_REMINDER_GAP = timedelta(hours=12)
 # Under "extend once and remind": how far the closing time moves, once, for silent members.
 EXTENSION = timedelta(days=2)
+# After an amendment is accepted, members have at least this long to confirm the new version.
+CONFIRM_TIME = timedelta(days=2)
 
 
 def circle_rule(circle: Circle) -> Rule:
@@ -433,7 +436,17 @@ def amendment_accept(
     proposal.text = amendment.text
     if proposal.adopts_agreement and amendment.agreement_text:
         proposal.agreement_text = amendment.agreement_text
-    proposal.save(update_fields=["version", "round", "text", "agreement_text", "updated_at"])
+    # Every position now answers an earlier text: leave members time to confirm the new one,
+    # so a change made minutes before the close is not decided in their silence.
+    confirm_by = timezone.now() + CONFIRM_TIME
+    moved = proposal.closes_at < confirm_by
+    if moved:
+        proposal.closes_at = confirm_by
+    proposal.save(
+        update_fields=["version", "round", "text", "agreement_text", "closes_at", "updated_at"]
+    )
+    if moved:
+        _schedule(proposal)
     version = ProposalVersion.objects.create(
         proposal=proposal,
         number=proposal.version,
@@ -462,6 +475,11 @@ def amendment_accept(
             kind=NotificationKind.AMENDMENT,
             title=_("“%(t)s” changed: please confirm or revise your position")
             % {"t": proposal.title},
+            body=_("It is now version %(v)s. Confirm or change your position by %(d)s.")
+            % {
+                "v": proposal.version,
+                "d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}",
+            },
             url=proposal.get_absolute_url(),
         )
     return version
@@ -680,14 +698,8 @@ def proposal_close(
             verdict.unconfirmed,
         )
     elif verdict.extend:
-        # The circle's rule: at the closing time, silent voices move it once and are reminded.
-        if actor is not None:
-            raise Conflict(
-                _(
-                    "Some members gave no position on this version: under the circle's rule the "
-                    "closing time moves once and they are reminded before the outcome is recorded."
-                )
-            )
+        # The circle's rule: at the closing time, silent voices move it once and are reminded,
+        # whether the worker or the proposer gets there first.
         _extend_once(proposal)
         return None
     members = set(
@@ -798,9 +810,9 @@ def members_remind(*, actor: Practitioner | None, proposal: Proposal) -> int:
     proposal = _lock(proposal)
     if proposal.status != ProposalStatus.OPEN:
         return 0
+    if actor is None and proposal.reminder_sent_at is not None:
+        return 0  # the queued task and the sweep both reach here: the reminder goes once
     if actor is not None:
-        from circlework.core.models import AuditEvent
-
         recent = AuditEvent.objects.filter(
             verb="proposal.reminded",
             object_type=proposal._meta.label_lower,
@@ -848,7 +860,8 @@ def _remind_silent(proposal: Proposal) -> int:
             title = _("Please confirm your position on “%(t)s”") % {"t": proposal.title}
             body = _(
                 "The text changed (version %(v)s) after you gave your position on version %(p)s. "
-                "Confirm it or change it by %(d)s: until then it is not yet confirmed."
+                "Confirm it or change it by %(d)s: until then your agreement does not count for the "
+                "new text."
             ) % {"v": proposal.version, "p": position.version, "d": closes}
         notify(
             recipient=member,

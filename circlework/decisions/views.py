@@ -33,7 +33,13 @@ from circlework.decisions.forms import (
     proposal_page,
     proposal_start,
 )
-from circlework.decisions.models import Amendment, Comment, FederationProposal, Proposal
+from circlework.decisions.models import (
+    Amendment,
+    Comment,
+    FederationProposal,
+    Proposal,
+    ProposalStatus,
+)
 from circlework.decisions.templates_text import TEMPLATES
 
 
@@ -414,14 +420,27 @@ def proposal_action(request: HttpRequest, slug: str, pk: int, action: str) -> Ht
             )
         elif action == "close":
             decision = request.POST.get("decision")
-            services.proposal_close(
+            outcome = services.proposal_close(
                 actor=me(request),
                 proposal=proposal,
                 early=True,
                 advice_decision={"adopt": True, "reject": False}.get(decision or ""),
                 statement=request.POST.get("statement", ""),
             )
-            messages.success(request, _("The proposal is closed and the outcome recorded."))
+            proposal.refresh_from_db()
+            if outcome is None and proposal.status == ProposalStatus.OPEN:
+                messages.info(
+                    request,
+                    _(
+                        "Some members gave no position on this version: as the circle's rule "
+                        "says, the closing time moved once, to %(d)s, and they were reminded."
+                    )
+                    % {"d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"},
+                )
+            elif outcome is not None:
+                messages.success(request, _("The proposal is closed and the outcome recorded."))
+            else:
+                messages.info(request, _("This proposal was already closed."))
         elif action == "withdraw":
             services.proposal_withdraw(actor=me(request), proposal=proposal)
             messages.success(request, _("The proposal is withdrawn."))

@@ -53,6 +53,7 @@ from circlework.links.models import (
     stale_request_q,
 )
 from circlework.links.rule import triangle_violations
+from circlework.links.rules import is_asking_member, is_validating_member
 from circlework.links.selectors import LinkStanding, link_standing, link_would_count
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
@@ -962,8 +963,10 @@ def link_withdraw(*, actor: Practitioner, link: CircleLink, reason: str) -> Circ
             % {"s": LinkStatus(locked.shown_status()).label.lower()}
         )
     asking, validating = _both(locked)
-    by_validating = _is_current_member(validating, actor)
-    if not by_validating and not _is_current_member(asking, actor):
+    # For whom the member acts is the rules' answer (the session's audience: a two-factor
+    # circle only after the second factor), not the membership rows alone.
+    by_validating = is_validating_member(actor.user, locked)
+    if not by_validating and not is_asking_member(actor.user, locked):
         raise NotAllowed(_("Only a current member of one of the two circles can end the link."))
     by = validating if by_validating else asking
     locked.status = LinkStatus.WITHDRAWN

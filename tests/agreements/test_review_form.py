@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from circlework.agreements.models import Agreement
 from circlework.agreements.selectors import is_review_due, reviews_due
+from circlework.agreements.views import review_form_url
 from circlework.core.models import AuditEvent
 from circlework.decisions import services
 from circlework.decisions.models import Proposal
@@ -111,7 +112,9 @@ def test_an_agreement_adopted_today_is_not_due_for_review(adopted: dict[str, Any
     ).content.decode()
     assert "is due for review" not in form
     # Even one reviewed every month is not due on the day it is adopted.
-    Agreement.objects.filter(pk=agreement.pk).update(review_interval_months=1)
+    Agreement.objects.filter(pk=agreement.pk).update(
+        review_interval_months=1, review_due=timezone.localdate() + timedelta(days=30)
+    )
     agreement.refresh_from_db()
     assert not is_review_due(agreement)
     assert not is_review_due(agreement, today=timezone.localdate() + timedelta(days=10))
@@ -159,3 +162,29 @@ def test_comparing_agreement_versions_shows_the_markdown_rendered(
     assert "**" not in diff and "##" not in diff
     assert "<del>" in diff and "monthly</del>" in diff
     assert "<ins>" in diff and "every two weeks</ins>" in diff
+
+
+def test_reviewing_a_decision_rule_starts_from_its_rule_and_what_silence_means(
+    federation: Any,
+) -> None:
+    ana, ben, cy = (factories.make_practitioner(n) for n in ("Ana", "Ben", "Cy"))
+    circle = factories.make_circle(founder=ana, federation=federation, members=[ben, cy])
+    proposal = services.proposal_open(
+        actor=ana,
+        circle=circle,
+        title="How we decide",
+        text="Let us.",
+        closes_at=timezone.now() + timedelta(days=7),
+        new_agreement_kind="decision_rule",
+        new_agreement_title="How we decide",
+        agreement_text="We decide by consent.",
+        agreement_parameters={"rule": "consent", "silence": "every_voice"},
+    )
+    for person in (ana, ben, cy):
+        services.position_take(actor=person, proposal=proposal, stance="agree")
+    services.proposal_close(actor=ana, proposal=proposal, early=True)
+    agreement = Agreement.objects.get(title="How we decide", circle=circle)
+    body = _client(ben).get(review_form_url(agreement)).content.decode()
+    assert 'value="every_voice" checked' in body or ('value="every_voice" selected' in body), (
+        "the review starts from the circle's own choice of what silence means"
+    )

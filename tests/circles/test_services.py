@@ -125,6 +125,9 @@ def test_revoked_invitation_is_refused(circle: Any, practitioner: Any) -> None:
         actor=practitioner, circle=circle, email="revoked@example.org"
     )
     services.invitation_revoke(actor=practitioner, invitation=invitation)
+    # Never answered: the revoked invitation keeps nothing that names or reaches the person.
+    invitation.refresh_from_db()
+    assert (invitation.email, invitation.message, invitation.mail_secret) == ("", "", "")
     with pytest.raises(Conflict, match="withdrawn"):
         services.invitation_accept(actor=invitee, secret=secret)
     with pytest.raises(Conflict):

@@ -25,7 +25,7 @@ def test_robots_txt_allows_the_public_pages_and_keeps_crawlers_out_of_accounts(
     assert response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
     assert "User-agent: *" in lines
-    for private in ("/accounts/", "/api/", "/operator-admin/", "/me/"):
+    for private in ("/accounts/", "/api/", "/operator-admin/", "/me/", "/invitations/"):
         assert f"Disallow: {private}" in lines
     assert "Allow: /" in lines
 

@@ -313,3 +313,18 @@ def test_the_inbox_takes_the_same_queries_for_few_or_many_withheld_notices(
     # Not more (the inbox shows a page at a time: with many withheld notices the first page holds
     # only those, and no names are left to look up, so it may take fewer).
     assert len(many) <= len(few)
+
+
+def test_the_profile_preview_offers_the_circle_only_with_the_second_factor(
+    secret: dict[str, Any],
+) -> None:
+    circle = secret["circle"]
+    key = f"circle-{circle.pk}"
+    password_only = _password_only(secret)
+    page = password_only.get("/me/profile/preview/").content.decode()
+    assert key not in page and "members of Secret" not in page
+    # Asking for it by its key shows the public's view instead.
+    chosen = password_only.get(f"/me/profile/preview/?as={key}").content.decode()
+    assert "members of Secret" not in chosen and "Secret" not in chosen
+    full = _with_second_factor(secret).get("/me/profile/preview/").content.decode()
+    assert key in full and "members of Secret" in full

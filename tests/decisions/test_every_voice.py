@@ -152,7 +152,7 @@ def test_twelve_agreements_on_v1_and_eight_on_v2_do_not_pass_silently(federation
     listed = _section(html, "outcome-unconfirmed")
     assert all(p.display_name in listed for p in people[8:])
     assert all(p.display_name not in listed for p in people[:8])
-    assert "(given on version 1, not yet confirmed on version 2)" in html
+    assert "(given on version 1, not confirmed on version 2)" in html
 
 
 @pytest.mark.parametrize(
@@ -380,3 +380,51 @@ def test_the_circle_chooses_what_silence_means_on_its_decision_rule_form(federat
             agreement_text="x",
             agreement_parameters={"rule": "consent", "silence": "whatever"},
         )
+
+
+def test_an_amendment_accepted_just_before_the_close_leaves_time_to_confirm(
+    federation: Any,
+) -> None:
+    circle, people = _circle(4, federation)
+    _choose_silence(circle, people, "no_objection")
+    proposal = _open(circle, people, days=3)
+    for p in people:
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    first_close = proposal.closes_at
+    with time_machine.travel(first_close - timedelta(minutes=1), tick=False):
+        _amend(proposal, people)
+        proposal.refresh_from_db()
+        assert proposal.closes_at >= timezone.now() + services.CONFIRM_TIME
+        told = Notification.objects.filter(recipient=people[2], title__contains="changed").last()
+        assert told is not None and "Confirm or change your position by" in told.body
+    # At the first closing time nothing is decided in the members' silence on the new text.
+    _sweep_at(first_close + timedelta(minutes=1))
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.OPEN
+    # An amendment accepted with days to spare leaves the closing time as it was.
+    later = _open(circle, people, days=7)
+    closes = later.closes_at
+    _amend(later, people)
+    later.refresh_from_db()
+    assert later.closes_at == closes
+
+
+def test_the_proposer_closing_after_the_deadline_moves_it_once_as_the_worker_would(
+    federation: Any,
+) -> None:
+    circle, people = _circle(4, federation)
+    _choose_silence(circle, people, "extend_once")
+    proposal = _open(circle, people, days=3)
+    for p in people[:2]:
+        services.position_take(actor=p, proposal=proposal, stance="agree")
+    deadline = proposal.closes_at
+    client = Client()
+    client.force_login(people[0].user)
+    with time_machine.travel(deadline + timedelta(minutes=1), tick=False):
+        response = client.post(f"{proposal.get_absolute_url()}close/", follow=True)
+        body = response.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.OPEN and proposal.extended_from == deadline
+    assert proposal.closes_at == deadline + timedelta(minutes=1) + services.EXTENSION
+    assert "the closing time moved once" in body
+    assert not Outcome.objects.filter(proposal=proposal).exists()

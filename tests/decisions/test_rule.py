@@ -238,6 +238,9 @@ def test_an_earlier_agreement_is_never_an_answer_to_the_new_text(
     assert not (verdict.passes and not forgotten.passes)
     if Stance.BLOCK in objections.values() and rnd < rule.fallback_after_rounds:
         assert not verdict.passes  # under consent a block stands until it is lifted
+    if rule.kind == RuleKind.MAJORITY_AFTER_ROUNDS and rnd >= rule.fallback_after_rounds:
+        # A majority counts the votes cast on this version only, for and against alike.
+        assert (verdict.passes, verdict.extend) == (without({}).passes, without({}).extend)
 
 
 @given(versioned(), rules_st, st.integers(1, 6))

@@ -17,8 +17,10 @@ from django.utils import timezone
 from circlework.circles.models import Circle, CircleStatus
 from circlework.core.errors import Conflict
 from circlework.core.models import AuditEvent
+from circlework.core.visibility import forget_audience, mark_second_factor
 from circlework.links import selectors, services, tasks
 from circlework.links.models import REQUEST_EXPIRES_AFTER, CircleLink, LinkStatus
+from tests import factories
 from tests.api.helpers import post_json, token_client, url
 from tests.links.helpers import Net, ask, make_net, meet, validate
 
@@ -167,3 +169,20 @@ def test_the_expiry_is_shown_to_the_circles(net: Net) -> None:
     assert f"{REQUEST_EXPIRES_AFTER.days} days expires" in page
     detail = _client(net.first("B")).get(link.get_absolute_url()).content.decode()
     assert "if it is not decided by then" in detail
+
+
+def test_a_member_of_both_circles_without_the_second_factor_ends_it_for_the_asking_circle(
+    net: Net,
+) -> None:
+    """Someone in both circles, in a session without the second factor the validating circle
+    asks for, counts only as the asking circle's member: the link is ended in its name."""
+    link = validate(net, "A", "B")
+    both = net.first("A")
+    factories.add_member(net.circles["B"], both)
+    factories.enable_totp(both)
+    Circle.objects.filter(pk=net.circles["B"].pk).update(requires_two_factor=True)
+    mark_second_factor(both.user, False)
+    forget_audience(both.user)
+    ended = services.link_withdraw(actor=both, link=link, reason=REASON)
+    assert ended.withdrawn_by_circle_id == net.circles["A"].pk
+    assert {e.data["by"] for e in AuditEvent.objects.filter(verb="link.withdrawn")} == {"asking"}

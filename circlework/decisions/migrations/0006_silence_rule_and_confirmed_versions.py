@@ -6,15 +6,18 @@ from django.db.models import OuterRef, Subquery
 
 def as_they_were_opened(apps, schema_editor):
     """Proposals opened (and outcomes decided) before circles chose what silence means were
-    announced under "silence counts as no objection": they keep it. An outcome records the
-    version it decided."""
+    announced under "silence counts as no objection" (consent, majority) or "every voice is
+    needed" (consensus, which always needed every member's position): they keep it. An outcome
+    records the version it decided."""
     Proposal = apps.get_model("decisions", "Proposal")
     Outcome = apps.get_model("decisions", "Outcome")
     Proposal.objects.update(silence="no_objection")
+    Proposal.objects.filter(rule="consensus").update(silence="every_voice")
     Outcome.objects.update(
         silence="no_objection",
         version=Subquery(Proposal.objects.filter(pk=OuterRef("proposal_id")).values("version")[:1]),
     )
+    Outcome.objects.filter(rule="consensus").update(silence="every_voice")
 
 
 class Migration(migrations.Migration):
