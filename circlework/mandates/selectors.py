@@ -352,7 +352,11 @@ class NoticesPage:
 
 
 def federation_notices_page(
-    *, user: Any, federation: Federation, page: str | int | None = None
+    *,
+    user: Any,
+    federation: Federation,
+    page: str | int | None = None,
+    notice: str | int | None = None,
 ) -> NoticesPage:
     """One page of the notices the federation's officers sent, newest first, each sender named
     as far as they let this reader see (core.visibility.names_for). The same number of queries
@@ -363,6 +367,14 @@ def federation_notices_page(
         .select_related("mandate", "mandate__holder")
         .order_by("-created_at", "-pk")
     )
+    if notice is not None and str(notice).isdigit():
+        # A notification's link: the page that holds this notice (newer ones come before it).
+        target = notices.filter(pk=int(notice)).values_list("created_at", "pk").first()
+        if target is not None:
+            newer = notices.filter(
+                Q(created_at__gt=target[0]) | Q(created_at=target[0], pk__gt=target[1])
+            ).count()
+            page = newer // NOTICES_PER_PAGE + 1
     current = Paginator(notices, NOTICES_PER_PAGE).get_page(page)
     shown = list(current.object_list)
     audience = audience_for(user)

@@ -655,7 +655,7 @@ def federation_notice_send(
     )
     url = (
         reverse("mandates:federation_notices", kwargs={"slug": federation.slug})
-        + f"#notice-{notice.pk}"
+        + f"?notice={notice.pk}#notice-{notice.pk}"  # the page that holds it, however many follow
     )
     told = 0
     for person in recipients:

@@ -225,7 +225,10 @@ def federation_notices(request: HttpRequest, slug: str) -> HttpResponse:
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "mandates.view_federation_notices", federation)
     notices = selectors.federation_notices_page(
-        user=request.user, federation=federation, page=request.GET.get("page")
+        user=request.user,
+        federation=federation,
+        page=request.GET.get("page"),
+        notice=request.GET.get("notice"),
     )
     return render(
         request,

@@ -44,7 +44,7 @@ def test_members_read_every_notice_newest_first_with_its_sender(
     assert notice.mandate is not None and notice.mandate.holder == world["a1"]
     # The notification leads to the notice on the page.
     told = Notification.objects.filter(kind="federation_notice", recipient=world["b2"])
-    assert {n.url for n in told} >= {f"{_url(world)}#notice-{notice.pk}"}
+    assert {n.url for n in told} >= {f"{_url(world)}?notice={notice.pk}#notice-{notice.pk}"}
 
     login(client, world["b2"])  # a member of the other circle of the federation
     response = client.get(_url(world))
@@ -141,3 +141,19 @@ def test_an_officer_finds_the_notices_they_sent_in_their_export(world: dict[str,
     # A member who only received it finds it among their notifications, not as sent.
     other = practitioner_export(practitioner=world["b2"])
     assert not [n for m in other["mandates"] for n in m["notices_sent"]]
+
+
+def test_a_notice_s_link_opens_the_page_that_holds_it(
+    client: Client, world: dict[str, Any]
+) -> None:
+    factories.grant_mandate("coordinator", world["a1"], federation=world["federation"])
+    _send(world, "The first notice")
+    first = FederationNotice.objects.get(title="The first notice")
+    for i in range(NOTICES_PER_PAGE + 3):  # it is now on the second page
+        _send(world, f"Later notice {i}")
+    told = Notification.objects.filter(recipient=world["b2"], title__contains="first notice")
+    link = told.get().url
+    login(client, world["b2"])
+    body = client.get(link).content.decode()
+    assert f'id="notice-{first.pk}"' in body
+    assert f'id="notice-{first.pk}"' not in client.get(_url(world)).content.decode()
