@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint types pytest bench load venv browser-deps clean audit
+.PHONY: run test test-fast lint types pytest bench load venv browser-deps clean audit
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Circlework needs Python 3.11 or newer")'
@@ -22,9 +22,11 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	bin/run-dev
 
+# ruff, then the import contracts in pyproject.toml (apps depend downwards only).
 lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 types: venv
 	$(VENV)/bin/mypy circlework config tests
@@ -32,10 +34,16 @@ types: venv
 browser-deps:
 	@bin/ensure-chromium
 
+# Spread over every core (pytest-xdist); PYTEST_ARGS adds to it, e.g. PYTEST_ARGS='-m "not fuzz"'.
+XDIST ?= -n auto
 pytest: venv browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test: lint types pytest
+
+# The inner loop: no browser flows and no API fuzz run (both run in `make test`).
+test-fast: venv
+	$(PY) -m pytest $(XDIST) -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) bench/run.py

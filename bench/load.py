@@ -1040,12 +1040,12 @@ def ballots_found(
     writes: Sequence[BallotWrite], since: datetime
 ) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], int]]:
     from circlework.core.models import AuditEvent
-    from circlework.polls.models import Ballot
+    from circlework.polls.models import PollAnswer
 
     final: dict[tuple[int, int], str] = {}
     events: dict[tuple[int, int], int] = {}
     for voter, poll in {(w.voter, w.poll) for w in writes}:
-        ballot = Ballot.objects.filter(poll_id=poll, practitioner_id=voter).first()
+        ballot = PollAnswer.objects.filter(poll_id=poll, practitioner_id=voter).first()
         if ballot is None:
             continue
         final[(voter, poll)] = canonical(ballot.choices)

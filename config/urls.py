@@ -1,14 +1,22 @@
 from django.conf import settings
 from django.urls import include, path
 
+from circlework.accounts import urls as accounts_urls
 from circlework.api.router import api
 from circlework.core import views as core_views
+from circlework.site import urls as site_urls
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", include(site_urls.urlpatterns)),  # home, "what needs me"
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path("accounts/", include("allauth.urls")),
-    path("", include("circlework.accounts.urls")),
+    # "My practice" pages; "Download everything" (site, as it gathers every app) among them.
+    path(
+        "",
+        include(
+            (accounts_urls.urlpatterns + site_urls.account_urlpatterns, accounts_urls.app_name)
+        ),
+    ),
     path("", include("circlework.circles.urls")),
     path("", include("circlework.notifications.urls")),
     path("", include("circlework.decisions.urls")),

@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests import factories
+
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark by place, so `-m "not browser and not fuzz"` (make test-fast, the PostgreSQL pass in
+    CI) needs no decorator on each test."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if _TESTS / "browser" in path.parents:
+            item.add_marker(pytest.mark.browser)
+        if path.name.startswith("test_fuzz_schemathesis"):
+            item.add_marker(pytest.mark.fuzz)
 
 
 @pytest.fixture(autouse=True)

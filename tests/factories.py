@@ -97,7 +97,7 @@ def grant_mandate(
     """A live mandate (by default from today for the role's full term) through mandate_grant."""
     from django.utils import timezone
 
-    from circlework.agreements.services import add_months
+    from circlework.core.dates import add_months
     from circlework.mandates import services as mandate_services
 
     start = starts_on or timezone.localdate()

@@ -1,3 +1,9 @@
+"""allauth's adapter for Circlework accounts, and the security events from allauth.
+
+The invitation a browser came with (a circles matter) is added on top by
+`circlework.circles.signup`, the adapter settings name (ACCOUNT_ADAPTER).
+"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +18,6 @@ from django.http import HttpRequest
 
 from circlework.accounts import services
 from circlework.accounts.services import practitioner_register
-from circlework.circles import invitation_session
 from circlework.core.client_ip import client_ip
 
 
@@ -27,13 +32,6 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             )
             practitioner_register(user=user, display_name=display_name)
         return user
-
-    def get_login_redirect_url(self, request: HttpRequest) -> str:
-        """An invitation this browser came with comes first (circles.invitation_session)."""
-        return invitation_session.waiting_page(request) or super().get_login_redirect_url(request)
-
-    def get_signup_redirect_url(self, request: HttpRequest) -> str:
-        return invitation_session.waiting_page(request) or super().get_signup_redirect_url(request)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits (the log-in lock-out) count per: the client's own

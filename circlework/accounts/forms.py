@@ -3,36 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
-from allauth.core import context as allauth_context
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from circlework.accounts import names as display_names
 from circlework.accounts.models import Credential, Practitioner
 from circlework.accounts.time_zones import time_zone_choices
-from circlework.circles import invitation_session
 from circlework.core.visibility import Visibility
 
 
 class SignupForm(AllauthSignupForm):  # type: ignore[misc]
+    """Sign-up with the name colleagues will see. (An invitation's address is filled in by
+    `circlework.circles.signup.InvitationSignupForm`, the form settings name.)"""
+
     display_name = forms.CharField(
         label=_("Your name as colleagues will see it"),
         max_length=120,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     field_order = ["display_name", "email", "password1", "password2"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Come from an invitation link? Its address is filled in (circles.invitation_session);
-        # allauth keeps the request of the moment for forms, which are not given it.
-        if not self.is_bound and not self.initial.get("email"):
-            address = invitation_session.waiting_address(allauth_context.request)
-            if address:
-                self.initial["email"] = address
-                self.fields["email"].help_text = _(
-                    "The address your invitation was sent to: use it to accept the invitation."
-                )
 
     def clean_display_name(self) -> str:
         return _clean_display_name(self.cleaned_data["display_name"])

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +21,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from circlework.accounts import names as display_names
+from circlework.accounts.announcements import (
+    AccountDeleted,
+    AccountNotice,
+    announce_account_deleted,
+    announce_account_notice,
+)
 from circlework.accounts.models import ApiToken, Credential, Practitioner, User
+from circlework.accounts.profile_parts import colleague_ids
 from circlework.core import audit
 from circlework.core.errors import InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
-from circlework.core.visibility import audience_for, names_for
+from circlework.core.tasks import forget_task_rows
+from circlework.core.visibility import audience_for, names_for, second_factor_used
 
 EDITABLE_PROFILE_FIELDS = frozenset(
     [
@@ -53,22 +62,14 @@ def _check_display_name(name: str, *, others: Iterable[str]) -> None:
 
 
 def _names_in_circles_of(practitioner: Practitioner, viewer: Any) -> list[str]:
-    """The names everyone else now in a circle with this practitioner shows them.
+    """The names everyone else now in a circle with this practitioner shows them (who is in a
+    circle with them is circles' to say: accounts.profile_parts.colleague_ids).
 
     A name its owner keeps from them is left out: nobody is misled by a copy of a name they
     cannot see, and comparing with it would let a member test guesses at a hidden name.
     """
-    from circlework.circles.models import Membership
-
-    mine = Membership.objects.current().filter(practitioner_id=practitioner.pk)
-    others = (
-        Membership.objects.current()
-        .filter(circle_id__in=mine.values("circle_id"), practitioner__isnull=False)
-        .exclude(practitioner_id=practitioner.pk)
-        .values_list("practitioner_id", flat=True)
-        .distinct()
-    )
-    shown = names_for(audience_for(viewer), list(others), hidden="")
+    others = colleague_ids(practitioner) - {practitioner.pk}
+    shown = names_for(audience_for(viewer), sorted(others), hidden="")
     return [name for name in shown.values() if name]
 
 
@@ -235,8 +236,6 @@ def api_token_create(*, actor: Practitioner, name: str) -> tuple[ApiToken, str]:
     The token keeps the standing of the session (or token) that creates it: it reaches circles
     that require two-factor authentication only if that session used a second factor.
     """
-    from circlework.core.visibility import second_factor_used
-
     secret = "cw_" + secrets.token_urlsafe(32)
     token = ApiToken(
         practitioner=actor,
@@ -286,6 +285,8 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     (revoked), and everywhere their e-mail address was written: invitations sent to it keep
     the circle's record without the address, notifications that quote it read "a former
     member" instead, and background task rows mentioning it (or their name) are deleted.
+    What other apps hold (memberships, invitations, notifications) they let go of themselves,
+    told by `accounts.announcements.AccountDeleted` inside this transaction.
     Stored texts that name people carry ids rendered when read (core.names), so they name a
     former member once the account is gone.
 
@@ -293,9 +294,6 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     and the write-ahead log is checkpointed and truncated after the commit so that no old page
     image keeps the rows. tests/core/test_erasure.py searches every table and the raw file.
     """
-    from circlework.circles import services as circle_services
-    from circlework.core.tasks import forget_task_rows
-
     user = actor.user
     if confirm_email.strip().lower() != user.email.lower():
         raise InvalidInput(
@@ -305,15 +303,15 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     email, name = user.email, actor.display_name
     # Every address they have used here (a changed address leaves its old invitations behind).
     emails = {email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
-    circle_services.practitioner_withdraw_everywhere(actor=actor)
-    circle_services.invitations_erase_address(actor=actor, emails=emails)
+    announce_account_deleted(
+        AccountDeleted(practitioner=actor, email=email, emails=frozenset(emails))
+    )
     documents = [
         (c.document.storage, c.document.name) for c in actor.credentials.all() if c.document
     ]
     audit.record(
         actor=actor, verb="account.deleted", target=actor, summary=_("Deleted their account")
     )
-    _erase_address_from_notifications(email=email, exclude=actor)
     _forget_admin_log(user=user, practitioner=actor)
     user.delete()
     # After the deletion, so that no row of theirs (a notification's e-mail task) is left out.
@@ -326,35 +324,12 @@ def account_delete(*, actor: Practitioner, confirm_email: str) -> None:
     transaction.on_commit(_sqlite_forget_old_pages, robust=True)
 
 
-def _erase_address_from_notifications(*, email: str, exclude: Practitioner) -> int:
-    """Other people's notifications that quote the address (written before notifications named
-    people by id) say "a former member" instead."""
-    import re
-
-    from circlework.core.visibility import A_FORMER_MEMBER
-    from circlework.notifications.models import Notification
-
-    pattern = re.compile(re.escape(email), re.IGNORECASE)
-    changed = 0
-    for notification in (
-        Notification.objects.select_for_update(of=("self",), no_key=True)
-        .filter(Q(title__icontains=email) | Q(body__icontains=email))
-        .exclude(recipient=exclude)
-    ):
-        notification.title = pattern.sub(str(A_FORMER_MEMBER), notification.title)[:200]
-        notification.body = pattern.sub(str(A_FORMER_MEMBER), notification.body)
-        notification.save(update_fields=["title", "body"])
-        changed += 1
-    return changed
-
-
 def _forget_admin_log(*, user: User, practitioner: Practitioner) -> None:
     """The operators' admin (off unless ADMIN_ENABLED) logs each change with the record's name:
     the entries about this account and profile go (entries *by* them go with their user)."""
-    from django.apps import apps
-
     if not apps.is_installed("django.contrib.admin"):
         return
+    # Imported here: these models exist only when the admin is installed.
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
@@ -407,17 +382,16 @@ def sessions_end_others(*, user: User, request: HttpRequest | None, reason: str)
 
 
 def _tell(user: User, title: str, body: str) -> None:
-    from circlework.notifications.models import NotificationKind
-    from circlework.notifications.services import notify
-
+    """Tell the account's holder: the notifications app delivers it (accounts.announcements)."""
     practitioner = Practitioner.objects.filter(user=user).first()
     if practitioner is not None:
-        notify(
-            recipient=practitioner,
-            kind=NotificationKind.ACCOUNT,
-            title=title,
-            body=body,
-            url=reverse("accounts:token_list"),
+        announce_account_notice(
+            AccountNotice(
+                practitioner=practitioner,
+                title=title,
+                body=body,
+                url=reverse("accounts:token_list"),
+            )
         )
 
 

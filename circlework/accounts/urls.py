@@ -12,7 +12,6 @@ urlpatterns = [
     path("me/tokens/", views.token_list, name="token_list"),
     path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("me/data/", views.data_page, name="data"),
-    path("me/data/export.json", views.data_export, name="data_export"),
     path("me/data/delete/", views.account_delete, name="account_delete"),
     path("practitioners/<int:pk>/", views.practitioner_detail, name="practitioner_detail"),
     path("credentials/<int:pk>/document/", views.credential_document, name="credential_document"),

@@ -1,8 +1,8 @@
-"""My practice: profile, credentials, API tokens, export and account deletion; profile pages."""
+"""My practice: profile, credentials, API tokens and account deletion; profile pages. (The
+export, "Download everything", gathers every app: circlework.site.views.data_export.)"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -10,9 +10,6 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,12 +22,11 @@ from circlework.accounts.forms import (
     ProfileForm,
 )
 from circlework.accounts.models import ApiToken, Credential, Practitioner
-from circlework.circles import two_factor
-from circlework.circles.selectors import circles_of
+from circlework.accounts.profile_parts import parts_context
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
 from circlework.core.permissions import allowed
-from circlework.standing.selectors import profile_standing
+from circlework.core.visibility import second_factor_used
 
 
 @login_required
@@ -79,24 +75,20 @@ def practitioner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _profile_as_seen_by(viewer: Any, practitioner: Practitioner) -> dict[str, Any]:
-    """What the profile page shows `viewer`: every part by the rules, as for anyone."""
+    """What the profile page shows `viewer`: every part by the rules, as for anyone. The
+    circles and standing by come from those apps (accounts.profile_parts)."""
     return {
         "practitioner": practitioner,
         "fields": selectors.visible_profile_fields(user=viewer, practitioner=practitioner),
         "credentials": selectors.visible_credentials(user=viewer, practitioner=practitioner),
-        "circles": [
-            c
-            for c in circles_of(practitioner=practitioner)
-            if allowed("circles.view_circle", viewer, c)
-        ],
-        "standing": profile_standing(user=viewer, practitioner=practitioner),
+        **parts_context(viewer, practitioner),
     }
 
 
 @login_required
 def profile_preview(request: HttpRequest) -> HttpResponse:
     """One's own profile page as the public, the federation or a circle's members are shown
-    it: drawn for a stand-in viewer (accounts.selectors.StandInViewer) by the same rules."""
+    it: drawn for a stand-in viewer (accounts.profile_parts.StandInViewer) by the same rules."""
     practitioner = me(request)
     previews = selectors.profile_previews(practitioner=practitioner, user=request.user)
     chosen = next((p for p in previews if p.key == request.GET.get("as")), previews[0])
@@ -197,9 +189,6 @@ def credential_document(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    from circlework.circles.two_factor import has_two_factor
-    from circlework.core.visibility import second_factor_used
-
     practitioner = me(request)
     form = ApiTokenForm(request.POST or None)
     new_secret = None
@@ -222,7 +211,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             "section": "tokens",
             # New tokens keep this session's standing for circles that require 2FA.
             "session_used_second_factor": second_factor_used(request.user),
-            "has_authenticator": has_two_factor(request.user),
+            "has_authenticator": selectors.has_two_factor(request.user),
         },
         status=400 if form.errors else 200,
     )
@@ -243,30 +232,6 @@ def data_page(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/data.html", {"section": "data", "delete_form": AccountDeleteForm()}
     )
-
-
-@login_required
-def data_export(request: HttpRequest) -> HttpResponse:
-    # Everything includes what they wrote in a circle that requires a second factor: the
-    # download waits for it, as the circle's own pages do.
-    needs = two_factor.whole_account_needs_second_factor(request.user)
-    if needs is not None:
-        name, has_app = needs
-        if has_app:
-            messages.warning(request, two_factor.sign_in_again_message(name))
-            back = reverse("accounts:data_export")
-            return redirect(reverse("mfa_reauthenticate") + "?" + urlencode({"next": back}))
-        messages.warning(request, two_factor.page_message(name))
-        return redirect("mfa_activate_totp")
-    data = selectors.practitioner_export(practitioner=me(request))
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="circlework-export-{timezone.now():%Y-%m-%d}.json"'
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

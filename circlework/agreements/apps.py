@@ -5,3 +5,11 @@ class AgreementsConfig(AppConfig):
     name = "circlework.agreements"
     label = "agreements"
     verbose_name = "Agreements"
+
+    def ready(self) -> None:
+        # The one place an import waits inside a function (tests/core/test_architecture.py):
+        # what this app registers with the floors below it reads models, which exist only once
+        # Django has loaded every app.
+        from circlework.agreements import contributions
+
+        contributions.register()  # home sections, export parts, backup part

@@ -127,7 +127,7 @@ class AgreementVersion(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     text = models.TextField(_("text"), max_length=50_000)
-    # For decision-rule agreements: the rule's parameters (see decisions/rule.py).
+    # For decision-rule agreements: the rule's parameters (see decisions/decision_rule.py).
     parameters = models.JSONField(default=dict, blank=True)
     adopted_by = models.OneToOneField(
         "decisions.Outcome", on_delete=models.PROTECT, related_name="adopted_version"

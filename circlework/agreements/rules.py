@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import rules
 
+from circlework.circles.models import Circle
 from circlework.circles.rules import can_view_circle, is_circle_member
 from circlework.core.visibility import Visibility, audience_for, can_see, circle_audience
 
@@ -124,8 +125,6 @@ def may_borrow_into(user: Any, agreement: Any, circle: Any) -> bool:
 
 def borrow_targets(user: Any, agreement: Any) -> list[Any]:
     """The circles this user may borrow the agreement into, by name."""
-    from circlework.circles.models import Circle
-
     if agreement is None or not can_view_agreement(user, agreement):
         return []
     candidates = Circle.objects.filter(pk__in=audience_for(user).circle_ids).exclude(

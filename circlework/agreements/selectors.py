@@ -1,11 +1,10 @@
-"""Reads for agreements: a circle's forms, reviews due, diffs and lineage."""
+"""Reads for agreements: a circle's forms, reviews due, lineage (diffs: core.diff)."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 from typing import Any
 
 from django.db.models import Case, Count, Q, QuerySet, When
@@ -22,7 +21,7 @@ from circlework.agreements.models import (
 )
 from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
-from circlework.core.diff import RenderedDiff, render_diff
+from circlework.circles.selectors import circles_visible_to
 from circlework.core.visibility import (
     Audience,
     Visibility,
@@ -31,7 +30,6 @@ from circlework.core.visibility import (
     can_see_name,
     visible_q,
 )
-from circlework.decisions.models import Proposal, ProposalStatus
 
 
 def visible_agreements_q(audience: Audience) -> Q:
@@ -146,21 +144,6 @@ def review_draft(agreement: Agreement, *, today: date | None = None) -> ReviewDr
     )
 
 
-def revisable(*, circle: Circle) -> list[tuple[Agreement, Proposal | None]]:
-    """The circle's adopted agreements, each with the proposal now deciding about it, if any
-    (an agreement is revised by one open proposal at a time)."""
-    agreements = list(
-        circle.agreements.filter(current_version__isnull=False)
-        .select_related("current_version")
-        .order_by("title")
-    )
-    open_ = {
-        p.agreement_id: p
-        for p in circle.proposals.filter(status=ProposalStatus.OPEN, agreement__isnull=False)
-    }
-    return [(a, open_.get(a.pk)) for a in agreements]
-
-
 def reviews_due_for(
     *, practitioner: Practitioner, within_days: int = 30, user: Any = None
 ) -> QuerySet[Agreement]:
@@ -183,42 +166,6 @@ def borrowable(*, user: Any, exclude_circle: Circle | None = None) -> QuerySet[A
     if exclude_circle is not None:
         qs = qs.exclude(circle=exclude_circle)
     return qs.select_related("circle", "current_version").order_by("kind", "title")
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same", "added", "removed"
-    text: str
-
-
-class TextDiff(list[DiffLine]):
-    """The lines that changed from one text to another (for counting and the API), and the
-    same change rendered for reading: `rendered` (core.diff), Markdown shown as it reads."""
-
-    def __init__(self, old: str, new: str, lines: list[DiffLine], *, markdown: bool = True):
-        super().__init__(lines)
-        self.old, self.new, self.markdown = old, new, markdown
-
-    @cached_property
-    def rendered(self) -> RenderedDiff:
-        return self.rendered_under(3)
-
-    def rendered_under(self, under: int) -> RenderedDiff:
-        """Rendered for a page section headed by an `h{under}`."""
-        return render_diff(self.old, self.new, markdown=self.markdown, under=under)
-
-
-def diff(old: str, new: str, *, markdown: bool = True) -> TextDiff:
-    """What changed from `old` to `new`, line by line; `.rendered` to show it."""
-    a, b = (old or "").splitlines(), (new or "").splitlines()
-    lines: list[DiffLine] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            lines.extend(DiffLine("same", text) for text in b[j1:j2])
-            continue
-        lines.extend(DiffLine("removed", text) for text in a[i1:i2])
-        lines.extend(DiffLine("added", text) for text in b[j1:j2])
-    return TextDiff(old or "", new or "", lines, markdown=markdown)
 
 
 def divergence(a: str, b: str) -> float:
@@ -271,19 +218,6 @@ def borrowings_of(*, user: Any, agreement: Agreement) -> list[Agreement]:
 
 
 # --- ethical statements ----------------------------------------------------------------------
-
-
-def ethics_drafts(*, circle: Circle) -> QuerySet[Proposal]:
-    """Open proposals of the circle that adopt or revise an ethical statement."""
-    return (
-        Proposal.objects.filter(circle=circle, status=ProposalStatus.OPEN)
-        .filter(
-            Q(agreement__isnull=True, new_agreement_kind=AgreementKind.ETHICS)
-            | Q(agreement__kind=AgreementKind.ETHICS)
-        )
-        .select_related("agreement")
-        .order_by("-created_at")
-    )
 
 
 def circulations_of(*, agreement: Agreement) -> QuerySet[EthicsCirculation]:
@@ -358,8 +292,6 @@ def circle_statement(*, user: Any, circle: Circle) -> Agreement | None:
 def published_statements(*, user: Any, federation_id: int) -> list[Agreement]:
     """Every circle's published ethical statement, side by side: one per circle, newest first
     within a circle. Circles whose page the viewer may not see are left out."""
-    from circlework.circles.selectors import circles_visible_to
-
     visible = circles_visible_to(user=user).filter(federation_id=federation_id)
     statements = (
         Agreement.objects.filter(

@@ -1,9 +1,11 @@
-"""Writes for agreements. A version becomes current only through an outcome (version_adopt)."""
+"""Writes for agreements. A version becomes current only through an outcome (version_adopt).
+
+The proposals that adopt, review or borrow an agreement are opened by decisions, the app above
+(decisions/agreement_proposals.py); it calls down here for what belongs to the agreement.
+"""
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,35 +23,32 @@ from circlework.agreements.models import (
     EthicsComment,
     ProposedVisibility,
 )
+from circlework.agreements.proposals import AgreementProposal
 from circlework.agreements.rules import (
-    BorrowInto,
     adopted_level,
     agreement_levels,
     default_level,
     may_change_to,
 )
-from circlework.agreements.selectors import review_draft
 from circlework.circles.covenant import federation_memberships
-from circlework.circles.models import Circle
+from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
-from circlework.core.errors import Conflict, InvalidInput, NotAllowed
+from circlework.core.dates import add_months
+from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.core.visibility import Visibility
-from circlework.decisions.models import Outcome, Proposal, ProposalStatus
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def version_adopt(*, outcome: Any) -> AgreementVersion:
+    """Called inside proposal_close when a proposal that adopts an agreement passes.
 
-
-def version_adopt(*, outcome: Outcome) -> AgreementVersion:
-    """Called inside proposal_close when a proposal that adopts an agreement passes."""
+    `outcome` is a decisions.Outcome (the app above, which calls this as the "agreement"
+    subject of its outcomes, decisions/agreement_proposals.py): its proposal names the
+    agreement, or the new one to create, and the text and parameters it adopts."""
     proposal = outcome.proposal
     if not outcome.passed:
         raise Conflict(_("Only an agreed proposal can adopt an agreement."))
@@ -99,7 +98,8 @@ def version_adopt(*, outcome: Outcome) -> AgreementVersion:
     return version
 
 
-def _check_level(circle: Circle, visibility: str, field: str) -> None:
+def level_check(circle: Circle, visibility: str, field: str) -> None:
+    """An agreement is never read more widely than its circle's page."""
     if visibility not in agreement_levels(circle.visibility):
         raise InvalidInput(
             _("An agreement cannot be read more widely than its circle's page."),
@@ -117,26 +117,10 @@ def _check_level(circle: Circle, visibility: str, field: str) -> None:
         )
 
 
-@transaction.atomic
-def agreement_propose(
-    *, actor: Practitioner, circle: Circle, visibility: str, **proposal_fields: Any
-) -> Proposal:
-    """Open a proposal adopting a new agreement, with who will read it once adopted.
-
-    `visibility` is the circle's choice: its own page's level or narrower. The other arguments
-    are those of decisions.services.proposal_open (with `new_agreement_kind` and `_title`).
-    """
-    from circlework.decisions.services import proposal_open
-
-    require("decisions.open_proposal", actor, circle)
-    if proposal_fields.get("agreement") is not None or not proposal_fields.get(
-        "new_agreement_title"
-    ):
-        raise InvalidInput(_("Who reads it is chosen here only for a new agreement."))
-    _check_level(circle, visibility, "new_agreement_visibility")
-    proposal = proposal_open(actor=actor, circle=circle, **proposal_fields)
-    ProposedVisibility.objects.create(proposal=proposal, visibility=visibility)
-    return proposal
+def visibility_propose(*, proposal: AgreementProposal, visibility: str) -> ProposedVisibility:
+    """Keep who will read the new agreement a proposal adopts, as the circle chose when
+    proposing it (decisions' agreement_propose); applied by version_adopt."""
+    return ProposedVisibility.objects.create(proposal_id=proposal.pk, visibility=visibility)
 
 
 @transaction.atomic
@@ -154,7 +138,7 @@ def agreement_visibility_set(
         .select_related("circle")
         .get(pk=agreement.pk)
     )
-    _check_level(agreement.circle, visibility, "visibility")
+    level_check(agreement.circle, visibility, "visibility")
     if not may_change_to(agreement.kind, agreement.visibility, visibility):
         # One way onto the public register, which tells the circle: publishing.
         raise InvalidInput(
@@ -181,95 +165,6 @@ def agreement_visibility_set(
     return agreement
 
 
-def _open_review(agreement: Agreement) -> Proposal | None:
-    return agreement.proposals.filter(status=ProposalStatus.OPEN).first()
-
-
-@transaction.atomic
-def agreement_review_open(
-    *, actor: Practitioner, agreement: Agreement, closes_at: datetime
-) -> Proposal:
-    """One click: a review proposal pre-filled with the current text."""
-    from circlework.decisions.services import proposal_open
-
-    require("agreements.review_agreement", actor, agreement)
-    # Two clicks at once (or two members) open one review: the second waits here, then finds it.
-    agreement = (
-        Agreement.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("circle", "current_version")
-        .get(pk=agreement.pk)
-    )
-    if agreement.current_version is None:
-        raise Conflict(_("This agreement has no adopted version to review yet."))
-    existing = _open_review(agreement)
-    if existing is not None:
-        raise Conflict(
-            _("A proposal about this agreement is already open: “%(t)s”.") % {"t": existing.title}
-        )
-    draft = review_draft(agreement)  # worded for whether the review is due yet
-    return proposal_open(
-        actor=actor,
-        circle=agreement.circle,
-        title=draft.title,
-        text=draft.text,
-        closes_at=closes_at,
-        agreement=agreement,
-        agreement_text=draft.agreement_text,
-        agreement_parameters=draft.parameters,
-    )
-
-
-@transaction.atomic
-def agreement_borrow(
-    *, actor: Practitioner, agreement: Agreement, circle: Circle, closes_at: datetime
-) -> Proposal:
-    """Copy another circle's agreement into your circle as a draft proposal, with provenance.
-
-    Only into a circle whose every member may read the agreement (agreements.rules decides).
-    The draft's title and text name no circle: where it came from is `borrowed_from`, shown to
-    each reader as far as they may see the source circle when they read it.
-    """
-    from circlework.decisions.services import proposal_open
-
-    require("agreements.borrow_agreement", actor, agreement)
-    require("decisions.open_proposal", actor, circle)
-    if circle.pk == agreement.circle_id:
-        raise InvalidInput(
-            _("Borrow into one of your other circles."),
-            fields={"circle": [_("This is the agreement's own circle.")]},
-        )
-    try:
-        require("agreements.borrow_agreement_into", actor, BorrowInto(agreement, circle))
-    except NotAllowed as exc:
-        raise NotAllowed(
-            _(
-                "Not everyone in %(c)s may read this agreement, so it cannot be borrowed there. "
-                "An agreement kept to its circle is not borrowed; one shared with its federation "
-                "goes only to the federation's validated circles."
-            )
-            % {"c": circle.name}
-        ) from exc
-    source = agreement.current_version
-    if source is None:
-        raise Conflict(_("This agreement has no adopted version to borrow."))
-    return proposal_open(
-        actor=actor,
-        circle=circle,
-        title=_("Adopt “%(t)s”, borrowed from another circle") % {"t": agreement.title},
-        text=_(
-            "I propose we adopt this agreement, borrowed from another circle (their version "
-            "%(v)s), as our own, changed as we agree here. Amend the text below before we decide."
-        )
-        % {"v": source.number},
-        closes_at=closes_at,
-        new_agreement_kind=agreement.kind,
-        new_agreement_title=agreement.title,
-        agreement_text=source.text,
-        agreement_parameters=source.parameters,
-        borrowed_from=source,
-    )
-
-
 # --- ethical statements: circulated to the federation, published on the public register -------
 
 
@@ -282,7 +177,7 @@ def _federation_members(circle: Circle) -> Any:
     )
 
 
-def _is_ethics_draft(proposal: Proposal) -> bool:
+def _is_ethics_draft(proposal: AgreementProposal) -> bool:
     if proposal.agreement_id is not None:
         return proposal.agreement is not None and proposal.agreement.kind == AgreementKind.ETHICS
     return proposal.new_agreement_kind == AgreementKind.ETHICS
@@ -290,7 +185,10 @@ def _is_ethics_draft(proposal: Proposal) -> bool:
 
 @transaction.atomic
 def ethics_circulate(
-    *, actor: Practitioner, agreement: Agreement | None = None, proposal: Proposal | None = None
+    *,
+    actor: Practitioner,
+    agreement: Agreement | None = None,
+    proposal: AgreementProposal | None = None,
 ) -> EthicsCirculation:
     """A member sends the circle's ethical statement round the federation: its adopted version
     (`agreement`), or a draft still being decided (`proposal`, an open proposal adopting or
@@ -323,11 +221,11 @@ def ethics_circulate(
                 _("Only a draft ethical statement is circulated to the federation."),
                 fields={"proposal": [_("This proposal does not adopt an ethical statement.")]},
             )
-        if proposal.status != ProposalStatus.OPEN:
+        if not proposal.is_open:
             raise Conflict(_("The proposal is closed: circulate the adopted statement instead."))
         title = proposal.agreement.title if proposal.agreement else proposal.new_agreement_title
         text = proposal.agreement_text
-        previous = EthicsCirculation.objects.filter(proposal=proposal)
+        previous = EthicsCirculation.objects.filter(proposal_id=proposal.pk)
         agreement = proposal.agreement
     last = previous.order_by("-circulated_at", "-id").first()
     if last is not None and last.text == text:
@@ -339,7 +237,7 @@ def ethics_circulate(
         circle=circle,
         agreement=agreement,
         version=version,
-        proposal=proposal,
+        proposal_id=proposal.pk if proposal is not None else None,
         title=title,
         text=text,
         circulated_by=actor,
@@ -363,8 +261,6 @@ def ethics_circulate(
         summary=_("Circulated the circle's %(w)s “%(t)s” to the federation")
         % {"w": what, "t": title},
     )
-    from circlework.circles.models import Membership
-
     own = set(
         Membership.objects.current()
         .filter(circle_id=circle.pk)
@@ -420,8 +316,6 @@ def ethics_comment_add(
         summary=_("Commented on the circulated ethical statement “%(t)s”")
         % {"t": circulation.title},
     )
-    from circlework.circles.selectors import current_members
-
     for member in current_members(circle=circle, exclude=[actor.pk]):
         notify(
             recipient=member,
@@ -477,8 +371,6 @@ def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
         summary=_("Published the ethical statement “%(t)s” (version %(v)s) on the public register")
         % {"t": agreement.title, "v": agreement.current_version.number},
     )
-    from circlework.circles.selectors import current_members
-
     for member in current_members(circle=agreement.circle, exclude=[actor.pk]):
         notify(
             recipient=member,

@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from circlework.agreements import selectors, services
+from circlework.agreements import proposals, selectors, services
+from circlework.agreements.lineage_svg import Edge
+from circlework.agreements.lineage_svg import render as render_svg
 from circlework.agreements.models import (
     AGREEMENT_LEVEL_WORDS,
     Agreement,
@@ -25,8 +27,11 @@ from circlework.agreements.models import (
     EthicsCirculation,
 )
 from circlework.agreements.rules import borrow_targets, visibility_choices
+from circlework.circles.covenant import review_due, rules_from, rules_in_words
 from circlework.circles.models import Circle, Federation
-from circlework.circles.selectors import circles_of
+from circlework.circles.names import a_circle
+from circlework.circles.selectors import circles_of, circles_visible_to
+from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
@@ -90,7 +95,7 @@ def agreement_list(request: HttpRequest, slug: str) -> HttpResponse:
             "due": selectors.reviews_due(circles=[circle]),
             "today": today,
             "borrowable": selectors.borrowable(user=request.user, exclude_circle=circle)[:50],
-            "ethics_drafts": selectors.ethics_drafts(circle=circle),
+            "ethics_drafts": proposals.provider().ethics_drafts(circle),
             "tab": "agreements",
             "is_member": True,
         },
@@ -122,7 +127,7 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             b = by_number[int(request.GET.get("to", versions[-1].number))]
         except (KeyError, ValueError):
             a, b = versions[-2], versions[-1]
-        text_diff = selectors.diff(a.text, b.text)
+        text_diff = diff(a.text, b.text)
     is_member = allowed("agreements.review_agreement", request.user, agreement)
     borrow_form = None
     if request.user.is_authenticated and allowed(
@@ -146,7 +151,7 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "review_is_due": selectors.is_review_due(agreement),
             "review_url": review_form_url(agreement),
-            "open_proposal": agreement.proposals.filter(status="open").first(),
+            "open_proposal": proposals.provider().open_about(agreement),
             "borrow_form": borrow_form,
             "borrowings": selectors.borrowings_of(user=request.user, agreement=agreement),
             "visibility_form": VisibilityForm(agreement=agreement)
@@ -238,11 +243,12 @@ def agreement_borrow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, _("Choose one of your circles."))
         return redirect(agreement)
     try:
-        proposal = services.agreement_borrow(
-            actor=me(request),
-            agreement=agreement,
-            circle=form.cleaned_data["circle"],
-            closes_at=timezone.now() + timedelta(days=REVIEW_OPEN_DAYS),
+        # Borrowing opens a proposal in the chosen circle: decisions does it (agreements.proposals).
+        proposal = proposals.provider().borrow(
+            me(request),
+            agreement,
+            form.cleaned_data["circle"],
+            timezone.now() + timedelta(days=REVIEW_OPEN_DAYS),
         )
     except ApplicationError as exc:
         flash_error(request, exc)
@@ -252,16 +258,11 @@ def agreement_borrow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         _("Borrowed as a draft proposal in %(c)s: your circle adopts it by its own decision.")
         % {"c": proposal.circle.name},
     )
-    return redirect(proposal)
+    return redirect(proposal.get_absolute_url())
 
 
 def lineage(request: HttpRequest, slug: str) -> HttpResponse:
     """Federation page: who borrowed what from whom, and how far each has diverged."""
-    from circlework.agreements.lineage_svg import Edge
-    from circlework.agreements.lineage_svg import render as render_svg
-    from circlework.circles.names import a_circle
-    from circlework.circles.selectors import circles_visible_to
-
     federation = get_object_or_404(Federation, slug=slug)
     borrowings = selectors.lineage(user=request.user, federation_id=federation.pk)
     circles = [(c.pk, c.name) for c in circles_visible_to(user=request.user, federation=federation)]
@@ -321,13 +322,7 @@ def ethics_circulate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def ethics_circulate_draft(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    from circlework.decisions.models import Proposal
-
-    proposal = get_object_or_404(
-        Proposal.objects.select_related("circle__federation", "agreement"),
-        pk=pk,
-        circle__slug=slug,
-    )
+    proposal = proposals.provider().proposal_in(slug, pk)
     require_perm(request, "agreements.circulate_ethics", proposal.circle)
     try:
         circulation = services.ethics_circulate(actor=me(request), proposal=proposal)
@@ -458,8 +453,6 @@ def ethics_register(request: HttpRequest, slug: str) -> HttpResponse:
 
 def covenant(request: HttpRequest, slug: str) -> HttpResponse:
     """Public: the federation's covenant, every version with its rules, and what changed."""
-    from circlework.circles.covenant import review_due, rules_from, rules_in_words
-
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "circles.view_federation", federation)
     versions = list(federation.covenant_versions.select_related("adopted_by").order_by("number"))
@@ -472,7 +465,7 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
             b = by_number[int(request.GET.get("to", versions[-1].number))]
         except (KeyError, ValueError):
             a, b = versions[-2], versions[-1]
-        text_diff = selectors.diff(a.text, b.text)
+        text_diff = diff(a.text, b.text)
     show_decisions = allowed("decisions.view_federation_decisions", request.user, federation)
     may_propose = allowed("decisions.raise_federation_proposals", request.user, federation)
     rows = [
@@ -486,7 +479,7 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     current = rows[0] if rows else None
     rules_diff = (
-        selectors.diff(
+        diff(
             rules_in_words(rules_from(a.parameters)).replace("; ", "\n"),
             rules_in_words(rules_from(b.parameters)).replace("; ", "\n"),
             markdown=False,

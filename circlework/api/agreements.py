@@ -24,6 +24,7 @@ from circlework.circles.models import Circle, Federation
 from circlework.circles.names import circle_name_for
 from circlework.core.errors import InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
+from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal, ProposalStatus
 
 router = Router()
@@ -134,7 +135,7 @@ def agreement_review(
     request: HttpRequest, slug: str, agreement_id: int, payload: s.ReviewIn
 ) -> Status[dict[str, Any]]:
     """Open a review proposal pre-filled with the current text (members of its circle)."""
-    proposal = agreement_services.agreement_review_open(
+    proposal = decision_services.agreement_review_open(
         actor=_me(request),
         agreement=_agreement(request, slug, agreement_id),
         closes_at=_closes_at(payload.closes_at),
@@ -162,7 +163,7 @@ def agreement_borrow(
             "No such circle, or it is not visible to you.",
             fields={"circle": ["Choose one of your circles."]},
         )
-    proposal = agreement_services.agreement_borrow(
+    proposal = decision_services.agreement_borrow(
         actor=_me(request),
         agreement=agreement,
         circle=target,

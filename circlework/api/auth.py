@@ -8,8 +8,8 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from circlework.accounts.models import ApiToken
+from circlework.accounts.selectors import has_two_factor
 from circlework.accounts.services import hash_token
-from circlework.circles import two_factor
 from circlework.core.visibility import mark_second_factor
 
 
@@ -31,7 +31,7 @@ class TokenAuth(HttpBearer):
         # a session that used a second factor reaches circles requiring two-factor
         # authentication (core.visibility.audience_for), and only while the account still has
         # its authenticator app. Sessions are marked by circles.middleware.
-        mark_second_factor(user, row.created_with_second_factor and two_factor.has_two_factor(user))
+        mark_second_factor(user, row.created_with_second_factor and has_two_factor(user))
         request.user = user
         return user
 

@@ -8,7 +8,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement, AgreementVersion
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance, _visible_circle
@@ -247,11 +246,11 @@ def proposal_create(
             fields={"new_agreement_title": ["This field is required."]},
         )
     params = payload.agreement_parameters
-    # Who will read a new agreement is the circle's choice (agreements.services decides).
+    # Who will read a new agreement is the circle's choice (agreement_propose checks it).
     opening: Any = decision_services.proposal_open
     if payload.new_agreement_visibility is not None:
         opening = functools.partial(
-            agreement_services.agreement_propose, visibility=payload.new_agreement_visibility
+            decision_services.agreement_propose, visibility=payload.new_agreement_visibility
         )
     proposal = opening(
         actor=_me(request),

@@ -19,12 +19,12 @@ from pydantic import Field
 from circlework.api.base import ERRORS, _me
 from circlework.api.schemas import InSchema, PersonOut
 from circlework.circles.models import Circle, Federation
+from circlework.circles.roles import PERMISSIONS, Role
 from circlework.core.errors import NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.mandates import selectors as mandate_selectors
 from circlework.mandates import services as mandate_services
 from circlework.mandates.models import Mandate
-from circlework.mandates.roles import PERMISSIONS, Role
 
 router = Router(tags=["mandates"])
 

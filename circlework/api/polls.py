@@ -63,7 +63,7 @@ def _poll_summary(
 
 
 def _choices_out(kind: str, choices: Any) -> dict[str, Any]:
-    """A stored ballot's choices in the shape BallotIn takes them."""
+    """A stored answer's choices in the shape BallotIn takes them."""
     if kind == PollKind.APPROVAL:
         return {"approved": [int(o) for o in choices]}
     if kind == PollKind.RANKED:
@@ -121,14 +121,14 @@ def _runoff_out(results: PollResults) -> dict[str, Any] | None:
 def _poll_out(request: HttpRequest, poll: Poll) -> dict[str, Any]:
     page = poll_selectors.poll_page(user=request.user, poll=poll, practitioner=_me(request))
     people = _people(request, poll.circle)
-    mine = page.my_ballot
+    mine = page.my_answer
     results = page.results
     out = {
         **_poll_summary(poll, people, answers=len(page.answered), answered_by_me=mine is not None),
         "circle": poll.circle.slug,
         "details": poll.details,
         "is_author": allowed("polls.close_poll", request.user, poll),
-        "accepts_ballots": poll.accepts_ballots,
+        "accepts_ballots": poll.accepts_answers,
         "options": [
             {"id": o.pk, "position": o.position, "label": o.label, "starts_at": o.starts_at}
             for o in page.options
@@ -147,11 +147,11 @@ def _poll_out(request: HttpRequest, poll: Poll) -> dict[str, Any]:
     if results is not None:
         # The selector decides whether members' answers may be shown (never when anonymous).
         # Listed by name like the page, never in the order they were given.
-        ballots = poll.ballots.all() if page.answers else []
+        given = poll.answers.all() if page.answers else []
         shown = sorted(
             (
                 {**_person(people, b.practitioner_id), **_choices_out(poll.kind, b.choices)}
-                for b in ballots
+                for b in given
             ),
             key=lambda row: by_name(str(row["name"])),
         )
@@ -178,7 +178,7 @@ def poll_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
         _poll_summary(
             p,
             people,
-            answers=p.ballot_count,  # type: ignore[attr-defined]  # annotated by the selector
+            answers=p.answer_count,  # type: ignore[attr-defined]  # annotated by the selector
             answered_by_me=p.answered,  # type: ignore[attr-defined]
         )
         for p in [*open_, *closed]

@@ -30,7 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, CircleStatus, CovenantVersion, Federation, Membership
+from circlework.circles.roles import ROLES, Level, Method, role_settings_problems
+from circlework.core.dates import add_months
 from circlework.core.errors import InvalidInput
 from circlework.core.visibility import FEDERATION_STATUSES
 
@@ -86,7 +89,7 @@ class FederationRules:
     no_closed_triangles: bool = False
     officer_electorate: str = OfficerElectorate.DELEGATES
     review_months: int = DEFAULT_REVIEW_MONTHS  # the covenant is reviewed this long after adoption
-    # role slug → overrides of the role's defaults (see circlework.mandates.roles)
+    # role slug → overrides of the role's defaults (see circlework.circles.roles)
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What forming circles' members may do (FormingCirclesMay values, sorted); empty: nothing.
     forming_circles_may: tuple[str, ...] = ()
@@ -186,10 +189,8 @@ def parameters_of(rules: FederationRules) -> dict[str, Any]:
 
 def _roles_check(roles: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
     """The covenant's "roles": federation roles by slug, each with settings the role accepts
-    (circlework.mandates.roles.role_settings_problems). Errors are keyed "roles.<role>" or
+    (circlework.circles.roles.role_settings_problems). Errors are keyed "roles.<role>" or
     "roles.<role>.<setting>"."""
-    from circlework.mandates.roles import ROLES, Level, Method, role_settings_problems
-
     known = {slug: r for slug, r in ROLES.items() if r.level == Level.FEDERATION}
     if not isinstance(roles, Mapping):
         return {}, {"roles": [gettext("Give each role's settings by the role's name.")]}
@@ -380,8 +381,6 @@ def forming_circles_in_words(rules: FederationRules) -> str:
 
 def review_due(version: CovenantVersion) -> date:
     """When the covenant version is due for review: its adoption plus the review months."""
-    from circlework.agreements.services import add_months
-
     months = rules_from(version.parameters).review_months
     return add_months(timezone.localdate(version.adopted_at), months)
 
@@ -422,8 +421,6 @@ def federation_memberships(federation: Federation | int) -> QuerySet[Membership]
 
 def federation_members(federation: Federation | int) -> QuerySet[Any]:
     """The practitioners who are the federation: current members of its validated circles."""
-    from circlework.accounts.models import Practitioner
-
     return Practitioner.objects.filter(
         pk__in=federation_memberships(federation).values("practitioner_id")
     ).order_by("pk")

@@ -21,8 +21,21 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from circlework.accounts import names as display_names
 from circlework.accounts.models import Practitioner
+from circlework.accounts.selectors import has_two_factor
 from circlework.accounts.services import hash_token
-from circlework.circles.covenant import federation_members
+from circlework.circles.announcements import (
+    CircleChanged,
+    MembershipEnded,
+    announce_circle_changed,
+    announce_membership_ended,
+)
+from circlework.circles.covenant import (
+    covenant_parameters_check,
+    current_covenant,
+    federation_members,
+)
+from circlework.circles.invitations import TWO_FACTOR_INVITATION_NOTE
+from circlework.circles.invitations import invitation_link as invitation_link
 from circlework.circles.models import (
     Circle,
     CovenantVersion,
@@ -32,7 +45,7 @@ from circlework.circles.models import (
     Membership,
 )
 from circlework.circles.selectors import current_members
-from circlework.circles.two_factor import has_two_factor
+from circlework.circles.tasks import send_invitation_email
 from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed, require
@@ -68,8 +81,6 @@ def federation_create(
     `min_circle_size` is a shorthand for that one parameter). Later versions only come through
     a federation proposal the circles agree (covenant_adopt).
     """
-    from circlework.circles.covenant import covenant_parameters_check
-
     params = dict(covenant_parameters or {})
     if min_circle_size is not None:
         params.setdefault("min_circle_size", min_circle_size)
@@ -252,16 +263,6 @@ def _check_can_require_two_factor(actor: Practitioner) -> None:
         raise InvalidInput(message, fields={"requires_two_factor": [message]})
 
 
-TWO_FACTOR_INVITATION_NOTE = _lazy(
-    "This circle requires two-factor authentication of its members: before you accept, set up "
-    "an authenticator app for your Circlework account (Account → Two-factor authentication)."
-)
-
-
-def invitation_link(secret: str) -> str:
-    return reverse("circles:invitation_respond", kwargs={"secret": secret})
-
-
 @transaction.atomic
 def invitation_create(
     *, actor: Practitioner, circle: Circle, email: str, message: str = "", base_url: str = ""
@@ -329,8 +330,6 @@ def invitation_create(
         summary=_("Sent an invitation by e-mail"),
     )
     # The task gets the id only and reads the address, message and secret from the row.
-    from circlework.circles.tasks import send_invitation_email
-
     send_invitation_email.enqueue(invitation.pk, base_url)
     invitee = Practitioner.objects.filter(user__email__iexact=email).first()
     if invitee is not None:
@@ -447,9 +446,8 @@ def invitation_accept(
             title=names.text(_("%(p)s joined %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
         )
-    from circlework.links.services import circle_status_refresh
-
-    circle_status_refresh(circle=circle, actor=actor)  # it may now have the members it needs
+    # It may now have the members it needs.
+    announce_circle_changed(CircleChanged(circle, actor, cause=""))
     return membership
 
 
@@ -515,9 +513,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         raise Conflict(_("You are not a member of this circle."))
     membership.left_at = timezone.now()
     membership.save(update_fields=["left_at"])
-    from circlework.mandates.services import mandate_end_for_leaver
-
-    mandate_end_for_leaver(practitioner=actor, circle=circle)
+    announce_membership_ended(MembershipEnded(actor, circle, actor))
     forget_audience(actor.user)
     audit.record(
         actor=actor,
@@ -534,9 +530,7 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
             title=names.text(_("%(p)s left %(c)s"), p=names.person(actor), c=circle.name),
             url=circle.get_absolute_url(),
         )
-    from circlework.links.services import circle_status_refresh
-
-    circle_status_refresh(circle=circle, actor=actor, cause=_("a member left"))
+    announce_circle_changed(CircleChanged(circle, actor, cause=_("a member left")))
     return membership
 
 
@@ -550,9 +544,7 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
     ):
         membership.left_at = timezone.now()
         membership.save(update_fields=["left_at"])
-        from circlework.mandates.services import mandate_end_for_leaver
-
-        mandate_end_for_leaver(practitioner=actor, circle=membership.circle)
+        announce_membership_ended(MembershipEnded(actor, membership.circle, actor))
         audit.record(
             actor=actor,
             verb="membership.left",
@@ -560,9 +552,7 @@ def practitioner_withdraw_everywhere(*, actor: Practitioner) -> None:
             circle=membership.circle,
             summary=_("Left the circle (account deleted)"),
         )
-        from circlework.links.services import circle_status_refresh
-
-        circle_status_refresh(circle=membership.circle, cause=_("a member left"))
+        announce_circle_changed(CircleChanged(membership.circle, None, cause=_("a member left")))
     for invitation in (
         Invitation.objects.select_for_update(of=("self",), no_key=True)
         .filter(invited_by=actor, status=InvitationStatus.PENDING)
@@ -617,8 +607,6 @@ def invitations_erase_address(*, actor: Practitioner, emails: Collection[str]) -
 def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
     """A federation proposal that revises the covenant passed: its text and rules become the
     next covenant version. Called inside federation_proposal_close; idempotent per proposal."""
-    from circlework.circles.covenant import covenant_parameters_check, current_covenant
-
     fp = federation_proposal
     existing = CovenantVersion.objects.filter(adopted_by=fp).first()
     if existing is not None:
@@ -675,8 +663,6 @@ def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
             url=url,
         )
     # New rules (links needed, minimum size) take effect at once, on the public register too.
-    from circlework.links.services import circle_status_refresh
-
     for circle in Circle.objects.filter(federation=federation).order_by("name"):
-        circle_status_refresh(circle=circle, cause=_("the covenant changed"))
+        announce_circle_changed(CircleChanged(circle, None, cause=_("the covenant changed")))
     return version

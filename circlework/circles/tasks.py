@@ -15,14 +15,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from circlework.circles.invitations import TWO_FACTOR_INVITATION_NOTE, invitation_link
+from circlework.circles.models import Invitation
+from circlework.core.visibility import ANONYMOUS, name_for
+
 
 @task()
 def send_invitation_email(invitation_id: int, base_url: str = "") -> bool:
     """Send the invitation e-mail. Returns whether one went out."""
-    from circlework.circles.models import Invitation
-    from circlework.circles.services import TWO_FACTOR_INVITATION_NOTE, invitation_link
-    from circlework.core.visibility import ANONYMOUS, name_for
-
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update(of=("self",), no_key=True)

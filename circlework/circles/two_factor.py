@@ -22,12 +22,16 @@ This module decides the mark and helps people earn it:
 
 `circle_needing_second_factor` is for `TwoFactorCircleMiddleware` only, which sends a member who
 opens the circle's pages without the second factor to set it up, or to enter their code: a
-convenience that explains the refusal, not the enforcement.
+convenience that explains the refusal, not the enforcement. Records that belong to circles but
+live in apps above this one (links, mandates, elections) have pages there: each such app
+registers how to find a record's circles with `register_record_kind`, from its
+`two_factor_records.py`, imported in its `AppConfig.ready`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account.authentication import get_authentication_records
@@ -38,13 +42,32 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from circlework.accounts.selectors import has_two_factor
 from circlework.circles.models import Circle, Membership
 from circlework.core.visibility import second_factor_used
 
-# The circle's own pages (`/circles/<slug>/…`) and pages of records that belong to one circle.
-# Only used to choose where to send someone: a URL missing here is still refused by the rules.
+# The circle's own pages (`/circles/<slug>/…`) and pages of records that belong to circles
+# (`/<kind>/<pk>/…`, for a kind registered below). Only used to choose where to send someone: a
+# URL missing here is still refused by the rules.
 _CIRCLE_PATH = re.compile(r"^/circles/(?P<slug>[-\w]+)(?:/|$)")
-_RECORD_PATH = re.compile(r"^/(?P<kind>links|mandates|elections)/(?P<pk>\d+)(?:/|$)")
+_RECORD_PATH = re.compile(r"^/(?P<kind>[-\w]+)/(?P<pk>\d+)(?:/|$)")
+
+# The ids of the circles a record belongs to, given the record's id (empty if there is none).
+RecordCircles = Callable[[int], set[int]]
+
+_record_kinds: dict[str, RecordCircles] = {}
+
+
+def register_record_kind(kind: str, circles_of: RecordCircles) -> None:
+    """Pages under `/<kind>/<pk>/` show a record that belongs to the circles `circles_of(pk)`
+    returns. Registering a kind twice replaces it (tests reload apps)."""
+    _record_kinds[kind] = circles_of
+
+
+def record_kinds() -> list[str]:
+    """The registered kinds of record, for the architecture test and docs."""
+    return sorted(_record_kinds)
+
 
 # allauth's name for an authentication step that used an authenticator (app or recovery code).
 _MFA_METHOD = "mfa"
@@ -62,15 +85,6 @@ def sign_in_again_message(circle_name: str) -> str:
         "%(c)s requires two-factor authentication of its members, and this time you signed in "
         "with your password only. Enter a code from your authenticator app to open its pages."
     ) % {"c": circle_name}
-
-
-def has_two_factor(user: Any) -> bool:
-    """Whether the user has an authenticator app (recovery codes alone do not count)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    return bool(
-        Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
-    )
 
 
 def session_used_second_factor(request: HttpRequest, user: Any) -> bool:
@@ -111,23 +125,6 @@ def _circles_needing_it(user: Any) -> dict[int, tuple[str, str]]:
     return {pk: (slug, name) for pk, slug, name in rows}
 
 
-def _record_circle_ids(kind: str, pk: int) -> set[int]:
-    from circlework.elections.models import Election
-    from circlework.links.models import CircleLink
-    from circlework.mandates.models import Mandate
-
-    if kind == "links":
-        row = (
-            CircleLink.objects.filter(pk=pk)
-            .values_list("asking_circle_id", "validating_circle_id")
-            .first()
-        )
-        return {c for c in row or () if c is not None}
-    model = Mandate if kind == "mandates" else Election
-    circle_id = model.objects.filter(pk=pk).values_list("circle_id", flat=True).first()
-    return {circle_id} if circle_id is not None else set()
-
-
 def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | None:
     """(circle name, whether the user has an authenticator app) when `path` is a page of a circle
     of theirs that requires a second factor this request has not used; else None.
@@ -139,6 +136,8 @@ def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | Non
         return None
     circle_match = _CIRCLE_PATH.match(path)
     record_match = None if circle_match else _RECORD_PATH.match(path)
+    if record_match is not None and record_match["kind"] not in _record_kinds:
+        record_match = None
     if circle_match is None and record_match is None:
         return None
     circles = _circles_needing_it(user)
@@ -148,7 +147,7 @@ def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | Non
         names = [name for slug, name in circles.values() if slug == circle_match["slug"]]
     else:
         assert record_match is not None
-        ids = _record_circle_ids(record_match["kind"], int(record_match["pk"]))
+        ids = _record_kinds[record_match["kind"]](int(record_match["pk"]))
         names = [circles[pk][1] for pk in sorted(ids) if pk in circles]
     if not names:
         return None

@@ -11,14 +11,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circlework.circles import invitation_session, selectors, services, two_factor
+from circlework.accounts.selectors import has_two_factor
+from circlework.circles import invitation_session, page_parts, selectors, services, two_factor
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
-from circlework.standing.selectors import circle_is_full
 
 
 def federation_list(request: HttpRequest) -> HttpResponse:
@@ -92,7 +92,7 @@ def circle_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "members": selectors.circle_members(user=request.user, circle=circle),
             "is_member": is_member,
             "tab": "overview",
-            "circle_full": circle_is_full(circle),
+            **page_parts.parts_context(request.user, circle),
         },
     )
 
@@ -127,7 +127,7 @@ def circle_edit(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "tab": "overview",
             "is_member": True,
-            "i_use_two_factor": two_factor.has_two_factor(request.user),
+            "i_use_two_factor": has_two_factor(request.user),
         },
         status=400 if form.errors else 200,
     )
@@ -226,8 +226,7 @@ def _invitation_answer(request: HttpRequest, invitation: Invitation) -> HttpResp
     context = {
         "invitation": invitation,
         "may_answer": may_answer,
-        "i_use_two_factor": invitation.circle.requires_two_factor
-        and two_factor.has_two_factor(request.user),
+        "i_use_two_factor": invitation.circle.requires_two_factor and has_two_factor(request.user),
     }
     if request.method == "POST":
         action = request.POST.get("action")

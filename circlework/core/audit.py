@@ -29,7 +29,7 @@ import json
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -38,11 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circlework.core import names
 from circlework.core.models import AuditEvent
-
-if TYPE_CHECKING:
-    from circlework.accounts.models import Practitioner
-    from circlework.circles.models import Circle, Federation
-    from circlework.core.visibility import Audience
+from circlework.core.visibility import A_FORMER_MEMBER, Audience, names_for
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
@@ -96,14 +92,17 @@ def lock_chain() -> None:
 
 def record(
     *,
-    actor: Practitioner | None,
+    actor: Any,
     verb: str,
     target: models.Model,
     summary: str,
-    circle: Circle | None = None,
-    federation: Federation | None = None,
+    circle: Any = None,
+    federation: Any = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Record that `actor` (a practitioner, or None for the system) did `verb` to `target`, in
+    `circle` (whose federation is then the event's) or `federation`. Typed `Any`: those models
+    live on the floors above core (docs/architecture.md)."""
     if circle is not None and federation is None:
         federation = circle.federation
     event = AuditEvent(
@@ -287,8 +286,6 @@ class ReadEvent:
 def read_events(events: Iterable[AuditEvent], audience: Audience) -> list[ReadEvent]:
     """Events with their actors named and summaries rendered for this audience (a few queries
     however many events)."""
-    from circlework.core.visibility import A_FORMER_MEMBER, names_for
-
     rows = list(events)
     actors = names_for(audience, [e.actor_id for e in rows if e.actor_id is not None])
     summaries = names.render_all([(e.summary, e.created_at) for e in rows], audience)

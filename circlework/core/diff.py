@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import nh3
@@ -229,3 +230,42 @@ def render_diff(
             if after is not None:
                 blocks.append(_whole("added", html_of(after)))
     return RenderedDiff(tuple(blocks))
+
+
+# --- line by line: what changed, for counting and the API ------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "added", "removed"
+    text: str
+
+
+class TextDiff(list[DiffLine]):
+    """The lines that changed from one text to another (for counting and the API), and the
+    same change rendered for reading: `rendered`, Markdown shown as it reads."""
+
+    def __init__(self, old: str, new: str, lines: list[DiffLine], *, markdown: bool = True):
+        super().__init__(lines)
+        self.old, self.new, self.markdown = old, new, markdown
+
+    @cached_property
+    def rendered(self) -> RenderedDiff:
+        return self.rendered_under(3)
+
+    def rendered_under(self, under: int) -> RenderedDiff:
+        """Rendered for a page section headed by an `h{under}`."""
+        return render_diff(self.old, self.new, markdown=self.markdown, under=under)
+
+
+def diff(old: str, new: str, *, markdown: bool = True) -> TextDiff:
+    """What changed from `old` to `new`, line by line; `.rendered` to show it."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    lines: list[DiffLine] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            lines.extend(DiffLine("same", text) for text in b[j1:j2])
+            continue
+        lines.extend(DiffLine("removed", text) for text in a[i1:i2])
+        lines.extend(DiffLine("added", text) for text in b[j1:j2])
+    return TextDiff(old or "", new or "", lines, markdown=markdown)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from circlework.core.models_by_label import practitioner_model
 from circlework.core.visibility import A_FORMER_MEMBER, Audience, names_for
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{practitioner:(\d+)\}")
@@ -104,8 +105,6 @@ def clip(value: str, length: int) -> Stored:
 def render_all(items: Sequence[tuple[str, datetime | None]], audience: Audience) -> list[str]:
     """Each stored text (with when it was written) as this audience may read it, names put in by
     the one name rule. Two queries however many texts."""
-    from circlework.accounts.models import Practitioner
-
     ids: set[int] = set()
     for value, _written in items:
         ids |= practitioner_ids(value)
@@ -113,9 +112,9 @@ def render_all(items: Sequence[tuple[str, datetime | None]], audience: Audience)
     people = (
         {
             p.pk: p
-            for p in Practitioner.objects.filter(pk__in=ids).only(
-                "pk", "display_name", "display_name_visibility", "created_at"
-            )
+            for p in practitioner_model()
+            .objects.filter(pk__in=ids)
+            .only("pk", "display_name", "display_name_visibility", "created_at")
         }
         if ids
         else {}

@@ -23,14 +23,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tasks import task
 
+from circlework.core.audit import seal_pending
 from circlework.core.scheduling import recurring
 
 
 @recurring(every=timedelta(minutes=5))
 @task()
 def seal_audit_events() -> int:
-    from circlework.core.audit import seal_pending
-
     return seal_pending()
 
 

@@ -1,44 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
-
-from circlework.agreements.selectors import reviews_due_for
-from circlework.circles.selectors import circles_of, federations, pending_invitations_for
-from circlework.decisions.selectors import awaiting_voice
-from circlework.elections.selectors import awaiting_me as elections_awaiting_me
-from circlework.mandates.selectors import mandates_held
-from circlework.notifications.selectors import unread
-from circlework.polls.selectors import awaiting_answer
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Signed in: "what needs me". Signed out: what Circlework is."""
-    if not request.user.is_authenticated or not hasattr(request.user, "practitioner"):
-        return render(request, "core/landing.html", {"federations": federations()})
-    practitioner = request.user.practitioner
-    # Every list is read through the viewer's audience (request.user carries how the session
-    # signed in): a circle that asks for two-factor authentication shows nothing of its own to
-    # a session without the second factor, here as on its pages.
-    user = request.user
-    context: dict[str, Any] = {
-        "practitioner": practitioner,
-        "circles": circles_of(practitioner=practitioner),
-        "invitations": pending_invitations_for(practitioner=practitioner),
-        "awaiting": awaiting_voice(practitioner=practitioner, user=user),
-        "polls": awaiting_answer(practitioner=practitioner, user=user),
-        "reviews_due": reviews_due_for(practitioner=practitioner, user=user),
-        "today": timezone.localdate(),
-        "notifications": unread(practitioner=practitioner, limit=8, user=user),
-        "mandates": mandates_held(practitioner=practitioner, user=user),
-        "elections": elections_awaiting_me(practitioner=practitioner, user=user),
-    }
-    return render(request, "core/home.html", context)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

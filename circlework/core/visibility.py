@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from circlework.core.models_by_label import circle_model, membership_model, practitioner_model
+
 
 class Visibility(models.TextChoices):
     PRIVATE = "private", _("Only me")
@@ -80,13 +82,12 @@ def audience_for(user: Any) -> Audience:
     cached = getattr(user, "_circlework_audience", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    from circlework.circles.models import Membership
-
     practitioner = getattr(user, "practitioner", None)
     if practitioner is None:
         return ANONYMOUS
     rows = list(
-        Membership.objects.current()
+        membership_model()
+        .objects.current()
         .filter(practitioner_id=practitioner.pk)
         .values_list(
             "circle_id", "circle__federation_id", "circle__status", "circle__requires_two_factor"
@@ -107,6 +108,44 @@ def forget_audience(user: Any) -> None:
     """Call after a membership change within the same request."""
     if hasattr(user, "_circlework_audience"):
         del user._circlework_audience
+
+
+# What the two-factor rule of `audience_for` withholds, for pages that say so instead of
+# showing nothing (a notice about such a circle, a mandate of such a federation). Here, beside
+# the rule, so that "who would count in with a second factor" is decided once.
+
+
+def circles_asking_second_factor(circle_ids: Iterable[int]) -> dict[int, Any]:
+    """Those of these circles that ask their members for two-factor authentication, by id, with
+    their pk, name, visibility and federation_id loaded. One query; none for no ids."""
+    wanted = set(circle_ids)
+    if not wanted:
+        return {}
+    rows = (
+        circle_model()
+        .objects.filter(pk__in=wanted, requires_two_factor=True)
+        .only("pk", "name", "visibility", "federation_id")
+    )
+    return {c.pk: c for c in rows}
+
+
+def federations_behind_second_factor(
+    practitioner_id: int, federation_ids: Iterable[int]
+) -> dict[int, str]:
+    """Of these federations, those (id → name) this person would count in with a second factor:
+    through a validated circle of theirs that asks for it (the one reason `audience_for` leaves a
+    member of the federation out). One query."""
+    return dict(
+        membership_model()
+        .objects.current()
+        .filter(
+            practitioner_id=practitioner_id,
+            circle__requires_two_factor=True,
+            circle__status__in=FEDERATION_STATUSES,
+            circle__federation_id__in=set(federation_ids),
+        )
+        .values_list("circle__federation_id", "circle__federation__name")
+    )
 
 
 def can_see(
@@ -177,14 +216,13 @@ A_FORMER_MEMBER = _("a former member")
 def name_reach(practitioner_ids: Iterable[int]) -> dict[int, tuple[set[int], set[int]]]:
     """Each practitioner's reach for their name: the circles they belong to now, and those
     circles' federations. One query for any number of practitioners."""
-    from circlework.circles.models import Membership
-
     wanted = set(practitioner_ids)
     reach: dict[int, tuple[set[int], set[int]]] = {pk: (set(), set()) for pk in wanted}
     if not wanted:
         return reach
     rows = (
-        Membership.objects.current()
+        membership_model()
+        .objects.current()
         .filter(practitioner_id__in=wanted)
         .values_list("practitioner_id", "circle_id", "circle__federation_id")
     )
@@ -251,8 +289,6 @@ def names_for(
 ) -> dict[int, str]:
     """`name_for` for many at once (practitioners or their ids; None is skipped), by id, in two
     queries. An id with no practitioner (a deleted account) is "a former member"."""
-    from circlework.accounts.models import Practitioner
-
     objects: dict[int, Any] = {}
     ids: set[int] = set()
     for item in practitioners:
@@ -264,8 +300,10 @@ def names_for(
             objects[item.pk] = item
     missing = ids - set(objects)
     if missing:
-        for p in Practitioner.objects.filter(pk__in=missing).only(
-            "pk", "display_name", "display_name_visibility", "created_at"
+        for p in (
+            practitioner_model()
+            .objects.filter(pk__in=missing)
+            .only("pk", "display_name", "display_name_visibility", "created_at")
         ):
             objects[p.pk] = p
     reach = name_reach(objects)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from circlework.agreements.selectors import TextDiff, diff
+from circlework.core.diff import TextDiff, diff
 from circlework.decisions.models import Amendment
 
 

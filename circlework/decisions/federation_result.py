@@ -16,6 +16,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from circlework.circles.models import Circle
+from circlework.circles.names import may_name_circle
+
 # The keys of `FederationProposal.result_circles`.
 OPPOSED = "opposed"  # disagreed or blocked: did not consent
 MISSING = "missing"  # gave no position
@@ -39,9 +42,6 @@ def counted(n: int) -> str:
 
 def named_for(user: Any, circle_ids: Iterable[int]) -> str:
     """The circles by name where this reader may see them; the others counted, unnamed."""
-    from circlework.circles.models import Circle
-    from circlework.circles.names import may_name_circle
-
     ids = list(dict.fromkeys(int(pk) for pk in circle_ids))
     circles = Circle.objects.filter(pk__in=ids).only("pk", "name", "visibility", "federation_id")
     parts = sorted(str(c.name) for c in circles if may_name_circle(user, c))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circlework.agreements.models import AGREEMENT_LEVEL_WORDS, Agreement, AgreementKind
 from circlework.agreements.rules import agreement_levels, default_level
-from circlework.agreements.selectors import review_draft, revisable
+from circlework.agreements.selectors import review_draft
 from circlework.circles.covenant import (
     RANGES,
     RECOMMENDED_MAX_RANGE,
@@ -19,6 +19,7 @@ from circlework.circles.covenant import (
 )
 from circlework.circles.models import Circle
 from circlework.decisions.models import Process, RuleChoice, SilenceChoice, StanceChoice
+from circlework.decisions.selectors import revisable
 
 KINDS = ("none", "revise", "new")
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core.models import TimeStamped
-from circlework.decisions.rule import RuleKind, Silence, Stance
+from circlework.decisions.decision_rule import RuleKind, Silence, Stance
 
 
 class Process(models.TextChoices):
@@ -38,7 +38,7 @@ class RuleChoice(models.TextChoices):
 
 
 class SilenceChoice(models.TextChoices):
-    """What a missing or unconfirmed voice means at the closing time (decisions.rule.Silence)."""
+    """What a missing or unconfirmed voice means at the closing time (decisions.decision_rule.Silence)."""
 
     EXTEND_ONCE = (
         Silence.EXTEND_ONCE.value,

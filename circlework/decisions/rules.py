@@ -6,7 +6,11 @@ from typing import Any
 
 import rules
 
+from circlework.circles.covenant import FormingCirclesMay, counts_in_federation, forming_circles_may
+from circlework.circles.models import Circle
 from circlework.circles.rules import is_circle_member
+from circlework.core.visibility import audience_for
+from circlework.mandates.selectors import holds
 
 
 @rules.predicate
@@ -73,8 +77,6 @@ def is_member_of_raising_circle(user: Any, federation_proposal: Any) -> bool:
 @rules.predicate
 def is_federation_member(user: Any, federation: Any) -> bool:
     """A member of a circle the federation has validated (core.visibility decides)."""
-    from circlework.core.visibility import audience_for
-
     return federation is not None and federation.pk in audience_for(user).federation_ids
 
 
@@ -82,10 +84,6 @@ def is_federation_member(user: Any, federation: Any) -> bool:
 def may_follow_as_forming_circle(user: Any, federation: Any) -> bool:
     """A member of a forming circle in the federation, where the covenant lets forming circles
     follow the federation's decisions (circles.covenant.FormingCirclesMay)."""
-    from circlework.circles.covenant import FormingCirclesMay, forming_circles_may
-    from circlework.circles.models import Circle
-    from circlework.core.visibility import audience_for
-
     if federation is None or not user.is_authenticated:
         return False
     circle_ids = audience_for(user).circle_ids
@@ -100,16 +98,12 @@ def may_follow_as_forming_circle(user: Any, federation: Any) -> bool:
 def circle_counts_in_federation(user: Any, circle: Any) -> bool:
     """The circle is part of the federation (validated): only such a circle raises federation
     proposals, forms a position on them and is asked for its consent."""
-    from circlework.circles.covenant import counts_in_federation
-
     return circle is not None and counts_in_federation(circle)
 
 
 @rules.predicate
 def is_circle_delegate(user: Any, circle: Any) -> bool:
     """Holds a live mandate in the circle granting "decisions.record_circle_position"."""
-    from circlework.mandates.selectors import holds
-
     return bool(
         circle is not None
         and is_circle_member(user, circle)

@@ -1,17 +1,22 @@
-"""Reads for decisions: what a proposal page shows, and what awaits each member's voice."""
+"""Reads for decisions: what a proposal page shows, what its rule says now, what awaits each
+member's voice, and the proposals about agreements that agreements' pages show."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.selectors import DiffLine, diff
-from circlework.circles.models import Circle
+from circlework.agreements.models import Agreement, AgreementKind
+from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import circle_members
-from circlework.core.visibility import A_FORMER_MEMBER
+from circlework.core.diff import DiffLine, diff
+from circlework.core.visibility import A_FORMER_MEMBER, audience_for
+from circlework.decisions.decision_rule import Rule, RuleKind, Silence, Stance, Verdict, evaluate
 from circlework.decisions.models import (
     Outcome,
     Position,
@@ -20,7 +25,50 @@ from circlework.decisions.models import (
     ProposalVersion,
     StanceChoice,
 )
-from circlework.decisions.services import verdict_for
+
+
+def proposal_rule(proposal: Proposal) -> Rule:
+    """The rule in force when the proposal opened, as it decides it."""
+    return Rule(
+        kind=RuleKind(proposal.rule),
+        fallback_after_rounds=proposal.fallback_after_rounds,
+        silence=Silence(proposal.silence),
+    )
+
+
+def current_positions(proposal: Proposal) -> dict[int, Position]:
+    rows = Position.objects.filter(proposal=proposal, is_current=True, practitioner__isnull=False)
+    return {p.practitioner_id: p for p in rows if p.practitioner_id is not None}
+
+
+def verdict_for(
+    proposal: Proposal,
+    *,
+    deadline_passed: bool | None = None,
+    positions: Mapping[int, Position] | None = None,
+) -> Verdict:
+    """What the proposal's rule says now. A position counts for the version it was given on:
+    one on an earlier version is "not yet confirmed" (the rule decides what that means)."""
+    members = set(
+        Membership.objects.current()
+        .filter(circle_id=proposal.circle_id)
+        .values_list("practitioner_id", flat=True)
+    )
+    members.discard(None)
+    current = current_positions(proposal) if positions is None else positions
+    return evaluate(
+        proposal_rule(proposal),
+        members={m for m in members if m is not None},
+        positions={
+            pid: Stance(p.stance) for pid, p in current.items() if p.version >= proposal.version
+        },
+        earlier={
+            pid: Stance(p.stance) for pid, p in current.items() if p.version < proposal.version
+        },
+        round_number=proposal.round,
+        deadline_passed=proposal.deadline_passed if deadline_passed is None else deadline_passed,
+        extended=proposal.extended_from is not None,
+    )
 
 
 def circle_proposals(*, circle: Circle) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
@@ -37,8 +85,6 @@ def awaiting_voice(*, practitioner: Practitioner, user: Any = None) -> QuerySet[
     that asks for two-factor authentication counts only with a second factor (the audience,
     core.visibility.audience_for). Without it, as seen without a second factor.
     """
-    from circlework.core.visibility import audience_for
-
     audience = audience_for(user if user is not None else practitioner.user)
     answered = Position.objects.filter(
         proposal=OuterRef("pk"),
@@ -168,3 +214,48 @@ def outcome_record(*, user: Any, outcome: Outcome) -> OutcomeRecord:
 def outcome_rows(*, user: Any, outcome: Outcome) -> list[dict[str, Any]]:
     """Final positions with names as the viewer may see them; a deleted account is "a former member"."""
     return outcome_record(user=user, outcome=outcome).rows
+
+
+# --- the proposals about agreements (agreements' pages read them: agreements.proposals) ------
+
+
+def open_about(agreement: Agreement) -> Proposal | None:
+    """The open proposal revising the agreement (one at a time: decisions.services.proposals)."""
+    return agreement.proposals.filter(status=ProposalStatus.OPEN).first()
+
+
+def revisable(*, circle: Circle) -> list[tuple[Agreement, Proposal | None]]:
+    """The circle's adopted agreements, each with the proposal now deciding about it, if any
+    (an agreement is revised by one open proposal at a time)."""
+    agreements = list(
+        circle.agreements.filter(current_version__isnull=False)
+        .select_related("current_version")
+        .order_by("title")
+    )
+    open_ = {
+        p.agreement_id: p
+        for p in circle.proposals.filter(status=ProposalStatus.OPEN, agreement__isnull=False)
+    }
+    return [(a, open_.get(a.pk)) for a in agreements]
+
+
+def ethics_drafts(*, circle: Circle) -> QuerySet[Proposal]:
+    """Open proposals of the circle that adopt or revise an ethical statement."""
+    return (
+        Proposal.objects.filter(circle=circle, status=ProposalStatus.OPEN)
+        .filter(
+            Q(agreement__isnull=True, new_agreement_kind=AgreementKind.ETHICS)
+            | Q(agreement__kind=AgreementKind.ETHICS)
+        )
+        .select_related("agreement")
+        .order_by("-created_at")
+    )
+
+
+def proposal_in(slug: str, pk: int) -> Proposal:
+    """The circle's proposal (by the circle's slug), or 404."""
+    return get_object_or_404(
+        Proposal.objects.select_related("circle__federation", "agreement"),
+        pk=pk,
+        circle__slug=slug,
+    )

@@ -8,6 +8,10 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from circlework.core.scheduling import recurring
+
+# The use cases queue these tasks and the tasks call the use cases: a module import on both
+# sides (its names read at call time), so either may be imported first.
+from circlework.decisions import services
 from circlework.decisions.models import FederationProposal, Proposal, ProposalStatus
 
 REMINDER_BEFORE = timedelta(hours=24)
@@ -25,32 +29,28 @@ def schedule_for(proposal: Proposal) -> None:
 
 @task()
 def close_proposal(proposal_id: int) -> bool:
-    from circlework.decisions.services import proposal_close
-
     proposal = Proposal.objects.filter(pk=proposal_id).first()
-    return proposal is not None and proposal_close(actor=None, proposal=proposal) is not None
+    return (
+        proposal is not None and services.proposal_close(actor=None, proposal=proposal) is not None
+    )
 
 
 @task()
 def remind_silent_members(proposal_id: int) -> int:
-    from circlework.decisions.services import members_remind
-
     proposal = Proposal.objects.filter(
         pk=proposal_id, status=ProposalStatus.OPEN, reminder_sent_at__isnull=True
     ).first()
-    return 0 if proposal is None else members_remind(actor=None, proposal=proposal)
+    return 0 if proposal is None else services.members_remind(actor=None, proposal=proposal)
 
 
 @recurring(every=timedelta(minutes=10))
 @task()
 def sweep_deadlines() -> int:
     """A safety net: close anything past its time and send reminders that were missed."""
-    from circlework.decisions.services import members_remind, proposal_close
-
     now = timezone.now()
     done = 0
     for proposal in Proposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
-        done += proposal_close(actor=None, proposal=proposal) is not None
+        done += services.proposal_close(actor=None, proposal=proposal) is not None
     due = Proposal.objects.filter(
         status=ProposalStatus.OPEN,
         reminder_sent_at__isnull=True,
@@ -58,11 +58,9 @@ def sweep_deadlines() -> int:
         closes_at__gt=now,
     )
     for proposal in due:
-        members_remind(actor=None, proposal=proposal)
-    from circlework.decisions.services import federation_proposal_close
-
+        services.members_remind(actor=None, proposal=proposal)
     for fp in FederationProposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
-        done += federation_proposal_close(actor=None, federation_proposal=fp) is not None
+        done += services.federation_proposal_close(actor=None, federation_proposal=fp) is not None
     return done
 
 
@@ -73,9 +71,8 @@ def schedule_federation_close(fp: FederationProposal) -> None:
 
 @task()
 def close_federation_proposal(federation_proposal_id: int) -> bool:
-    from circlework.decisions.services import federation_proposal_close
-
     fp = FederationProposal.objects.filter(pk=federation_proposal_id).first()
     return (
-        fp is not None and federation_proposal_close(actor=None, federation_proposal=fp) is not None
+        fp is not None
+        and services.federation_proposal_close(actor=None, federation_proposal=fp) is not None
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, TypeVar
 
 from django import forms as django_forms
@@ -15,13 +16,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from circlework.circles.covenant import federation_rules, parameters_of
-from circlework.circles.models import Circle
+from circlework.circles.covenant import federation_rules, in_federation_q, parameters_of
+from circlework.circles.models import Circle, Federation
+from circlework.circles.selectors import circles_of
+from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError, StaleEdit
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
 from circlework.decisions.amendments import amendment_changes, amendment_url
+from circlework.decisions.federation_result import result_for
 from circlework.decisions.forms import (
     AmendmentDecisionForm,
     AmendmentForm,
@@ -41,6 +45,8 @@ from circlework.decisions.models import (
     ProposalStatus,
 )
 from circlework.decisions.templates_text import TEMPLATES
+from circlework.mandates.selectors import circle_live_mandates, lapsed_mandate
+from circlework.mandates.services import lapsed_message
 
 
 def _circle(slug: str) -> Circle:
@@ -104,14 +110,10 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
             }
             if d.get("silence"):
                 params["silence"] = d["silence"]
-        # A new agreement goes through agreements.services with who will read it once adopted.
+        # A new agreement is opened with who will read it once adopted (agreement_propose).
         opener = services.proposal_open
         if adopts == "new" and d.get("new_agreement_visibility"):
-            from functools import partial
-
-            from circlework.agreements.services import agreement_propose
-
-            opener = partial(agreement_propose, visibility=d["new_agreement_visibility"])
+            opener = partial(services.agreement_propose, visibility=d["new_agreement_visibility"])
         try:
             proposal = opener(
                 actor=me(request),
@@ -455,8 +457,6 @@ def proposal_action(request: HttpRequest, slug: str, pk: int, action: str) -> Ht
 
 @login_required
 def version_diff(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    from circlework.agreements.selectors import diff
-
     proposal = _proposal(slug, pk)
     require_perm(request, "decisions.view_proposal", proposal)
     versions = {v.number: v for v in proposal.versions.all()}
@@ -486,8 +486,6 @@ def version_diff(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _federation(slug: str) -> Any:
-    from circlework.circles.models import Federation
-
     return get_object_or_404(Federation, slug=slug)
 
 
@@ -502,9 +500,6 @@ def _acting_for(request: HttpRequest, circles: Any) -> Any:
 def _my_circles_in(request: HttpRequest, federation: Any) -> Any:
     """My circles that are part of the federation (validated): they raise, deliberate and
     give positions. My forming circles are `_my_forming_circles_in`."""
-    from circlework.circles.covenant import in_federation_q
-    from circlework.circles.selectors import circles_of
-
     return _acting_for(
         request,
         circles_of(practitioner=me(request)).filter(in_federation_q(), federation=federation),
@@ -512,9 +507,6 @@ def _my_circles_in(request: HttpRequest, federation: Any) -> Any:
 
 
 def _my_forming_circles_in(request: HttpRequest, federation: Any) -> Any:
-    from circlework.circles.covenant import in_federation_q
-    from circlework.circles.selectors import circles_of
-
     return _acting_for(
         request,
         circles_of(practitioner=me(request))
@@ -600,8 +592,6 @@ def _fp(slug: str, pk: int) -> FederationProposal:
 
 def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
     """Who holds the circle's live delegate mandate, names as the holders show them."""
-    from circlework.mandates.selectors import circle_live_mandates
-
     return [
         row.holder_name
         for row in circle_live_mandates(user=request.user, circle=circle)
@@ -610,8 +600,6 @@ def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
 
 
 def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
-    from circlework.decisions.federation_result import result_for
-
     positions = services.circle_positions(fp)
     my_circles = list(_my_circles_in(request, fp.federation))
     my_circle_ids = {c.pk for c in my_circles}
@@ -694,9 +682,6 @@ def circle_position_record(request: HttpRequest, slug: str, pk: int) -> HttpResp
     if not allowed("decisions.deliberate_federation_proposal", request.user, circle):
         raise PermissionDenied
     if not allowed("decisions.record_circle_position", request.user, circle):
-        from circlework.mandates.selectors import lapsed_mandate
-        from circlework.mandates.services import lapsed_message
-
         lapsed = lapsed_mandate(me(request), "decisions.record_circle_position", circle=circle)
         if lapsed is None and services.has_delegate(circle):
             raise PermissionDenied

@@ -7,8 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.circles.roles import Method, Role
 from circlework.elections.models import ConsentStance
-from circlework.mandates.roles import Method, Role
 from circlework.polls.forms import add_rank_fields, check_ranking, ranking
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

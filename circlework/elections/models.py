@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.circles.roles import Method
 from circlework.core.models import TimeStamped
-from circlework.mandates.roles import Method
 
 
 class ElectionStatus(models.TextChoices):

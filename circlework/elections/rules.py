@@ -17,6 +17,8 @@ from typing import Any
 import rules
 
 from circlework.core.visibility import audience_for
+from circlework.elections.selectors import FACILITATE, electorate_ids, scope_kwargs
+from circlework.mandates.selectors import holds, is_mandated
 
 
 def _practitioner_id(user: Any) -> int | None:
@@ -55,8 +57,6 @@ def is_elector(user: Any, election: Any) -> bool:
     pk = _practitioner_id(user)
     if election is None or pk is None:
         return False
-    from circlework.elections.selectors import electorate_ids
-
     return pk in electorate_ids(election)
 
 
@@ -65,9 +65,6 @@ def may_facilitate(user: Any, election: Any) -> bool:
     """A live mandate granting "elections.facilitate" in the election's circle or federation;
     or, while no one holds such a mandate there, having opened the election. Asked at each act:
     a mandate that ended (or was resigned) no longer counts, whoever facilitated before."""
-    from circlework.elections.selectors import FACILITATE, scope_kwargs
-    from circlework.mandates.selectors import holds, is_mandated
-
     if election is None or user is None or not user.is_authenticated:
         return False
     practitioner = getattr(user, "practitioner", None)

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from circlework.accounts.models import Practitioner
 from circlework.circles.covenant import in_federation_q
 from circlework.circles.models import Circle, Federation, Membership
+from circlework.circles.roles import ROLES, Method
 from circlework.core.names import fill
 from circlework.core.visibility import (
     A_MEMBER,
@@ -40,7 +41,8 @@ from circlework.elections.models import (
     Electorate,
     Nomination,
 )
-from circlework.mandates.roles import ROLES, Method
+from circlework.mandates.models import Mandate
+from circlework.mandates.selectors import live_mandates_granting
 
 DELEGATE_PERMISSION = "decisions.record_circle_position"
 FACILITATE = "elections.facilitate"
@@ -113,8 +115,6 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
     they speak for. The federation's circles are those it has validated (circles.covenant): a
     forming circle's members and delegates have no vote in its elections. Two queries at most,
     however many elections and circles."""
-    from circlework.mandates.models import Mandate
-
     elections = list(elections)
     out: dict[int, set[int]] = {e.pk: set() for e in elections}
     circle_ids = {
@@ -192,8 +192,6 @@ class Facilitation:
 
 
 def facilitation(election: Election) -> Facilitation:
-    from circlework.mandates.selectors import live_mandates_granting
-
     live = list(live_mandates_granting(FACILITATE, **scope_kwargs(election)))
     if live:
         return Facilitation(frozenset(m.holder_id for m in live if m.holder_id is not None), True)

@@ -26,13 +26,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.services import add_months
+from circlework.circles.covenant import OfficerElectorate, federation_rules
 from circlework.circles.models import Circle, Federation
+from circlework.circles.roles import Method, Role, too_many_seats
 from circlework.core import audit, names
-from circlework.core.errors import Conflict, InvalidInput, NotAllowed
+from circlework.core.dates import add_months
+from circlework.core.errors import ApplicationError, Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
-from circlework.elections import counting, selectors
+
+# The tasks call the use cases and the use cases queue the tasks: a module import on both sides
+# (its names read at call time), so either may be imported first.
+from circlework.elections import counting, selectors, tasks
 from circlework.elections.models import (
     Ballot,
     BallotCast,
@@ -43,7 +48,8 @@ from circlework.elections.models import (
     Electorate,
     Nomination,
 )
-from circlework.mandates.roles import Method, Role, too_many_seats
+from circlework.mandates.selectors import lapsed_mandate, live_mandates_granting
+from circlework.mandates.services import lapsed_message, mandate_grant, role_for, term_problems
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
 
@@ -71,8 +77,6 @@ def _day(d: date) -> str:
 
 
 def _role(election: Election) -> Role:
-    from circlework.mandates.services import role_for
-
     return role_for(election.role, **selectors.scope_kwargs(election))
 
 
@@ -127,8 +131,6 @@ def _title(election: Election, text: str) -> str:
 
 
 def _schedule(election: Election) -> None:
-    from circlework.elections import tasks
-
     tasks.schedule_for(election)
 
 
@@ -141,9 +143,6 @@ def require_facilitator(*, actor: Practitioner, election: Election) -> None:
     granting "elections.facilitate" in the election's scope, or, while no one holds one there,
     having opened the election. A facilitator whose mandate has ended (or who resigned) is told
     so, with the date; nothing is changed."""
-    from circlework.mandates.selectors import lapsed_mandate
-    from circlework.mandates.services import lapsed_message
-
     if allowed(FACILITATE, actor.user, election):
         return
     if not allowed("elections.view_election", actor.user, election):
@@ -182,10 +181,6 @@ def election_open(
     """Open an election to fill a role in a circle or a federation. The electorate is the
     circle's members, or as the federation's covenant says: its circles' delegates or all
     members. Method, term and secrecy default to what the role (as agreed) says."""
-    from circlework.circles.covenant import OfficerElectorate, federation_rules
-    from circlework.mandates.selectors import live_mandates_granting
-    from circlework.mandates.services import role_for
-
     if (circle is None) == (federation is None):
         raise InvalidInput(_("An election belongs to a circle or to a federation."))
     if circle is not None:
@@ -368,8 +363,6 @@ def election_open(
 def _check_nominee(election: Election, nominee: Practitioner) -> None:
     """Eligible: a member in the election's scope, whose name the electorate may see, and whom
     the role's term rules allow (length, consecutive terms)."""
-    from circlework.mandates.services import term_problems
-
     if not selectors.is_in_scope(election, nominee):
         msg = (
             _("Only a current member of %(c)s can hold this role.")
@@ -899,9 +892,6 @@ def recount_matches(election: Election) -> bool:
 def _grant_mandates(election: Election, elected: Sequence[int]) -> dict[str, str]:
     """A mandate for each person elected, with the announced term and handover plan. Problems
     (someone left the circle meanwhile…) are returned, by practitioner id, for the record."""
-    from circlework.core.errors import ApplicationError
-    from circlework.mandates.services import mandate_grant
-
     problems: dict[str, str] = {}
     starts = max(election.term_starts_on, timezone.localdate())
     for pk in elected:

@@ -8,9 +8,13 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from circlework.circles.roles import Method
 from circlework.core.scheduling import recurring
+
+# The use cases queue these tasks and the tasks call the use cases: a module import on both
+# sides (its names read at call time), so either may be imported first.
+from circlework.elections import services
 from circlework.elections.models import Election, ElectionStatus
-from circlework.mandates.roles import Method
 
 
 def schedule_for(election: Election) -> None:
@@ -23,18 +27,14 @@ def schedule_for(election: Election) -> None:
 
 @task()
 def advance_election(election_id: int) -> str | None:
-    from circlework.elections.services import election_advance
-
     election = Election.objects.filter(pk=election_id).first()
-    return None if election is None else election_advance(election=election)
+    return None if election is None else services.election_advance(election=election)
 
 
 @recurring(every=timedelta(minutes=10))
 @task()
 def sweep_elections() -> int:
     """A safety net: open voting and count every ballot election whose time has come."""
-    from circlework.elections.services import election_advance
-
     now = timezone.now()
     due = (
         Election.objects.exclude(method=Method.CONSENT)
@@ -46,5 +46,5 @@ def sweep_elections() -> int:
     )
     done = 0
     for election in due:
-        done += election_advance(election=election) is not None
+        done += services.election_advance(election=election) is not None
     return done

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation
+from circlework.circles.roles import Method
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
 from circlework.elections import selectors, services
@@ -31,7 +32,7 @@ from circlework.elections.forms import (
     ProposeForm,
 )
 from circlework.elections.models import Election, Nomination
-from circlework.mandates.roles import Method
+from circlework.mandates.services import roles_for
 
 
 def _circle(slug: str) -> Circle:
@@ -103,8 +104,6 @@ def election_list_federation(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _open(request: HttpRequest, **scope: Any) -> HttpResponse:
-    from circlework.mandates.services import roles_for
-
     form = ElectionOpenForm(request.POST or None, roles=roles_for(**scope))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -33,8 +33,8 @@ class LinkStatus(models.TextChoices):
 
 class LinkCount(models.TextChoices):
     """Whether a validated link counts toward the asking circle's validation, decided when the
-    validating circle decided (links.rule.link_counts) and kept: later status changes of either
-    circle do not change it. A renewal decides it again."""
+    validating circle decided (links.validation_rule.link_counts) and kept: later status changes
+    of either circle do not change it. A renewal decides it again."""
 
     NOT_DECIDED = "", _("Not decided yet")
     BY_VALIDATED_CIRCLE = "validated", _("Counts: the validating circle was validated")

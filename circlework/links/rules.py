@@ -10,7 +10,7 @@ An undecided request expires after links.models.REQUEST_EXPIRES_AFTER.
 
 Asking for a link: a member of any circle of a federation — a forming one too — may ask the
 federation's validated circles, knowing only their names (`ask_for_link`); it opens nothing else
-of those circles' pages to them. Whether the link would count is links.rule.link_counts.
+of those circles' pages to them. Whether the link would count is links.validation_rule.link_counts.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from typing import Any
 
 import rules
 
+from circlework.circles.covenant import counts_in_federation
+from circlework.circles.models import Circle
 from circlework.circles.rules import can_view_circle, is_circle_member
 from circlework.core.visibility import Visibility, audience_for
+from circlework.mandates.selectors import holds, is_mandated
 
-RECORD_MEETING = "links.record_meeting"  # also a mandate permission (circlework.mandates.roles)
+RECORD_MEETING = "links.record_meeting"  # also a mandate permission (circlework.circles.roles)
 
 
 def _practitioner(user: Any) -> Any:
@@ -49,8 +52,6 @@ def is_validating_member(user: Any, link: Any) -> bool:
 @rules.predicate
 def may_record_for_validating_circle(user: Any, link: Any) -> bool:
     """Any member, unless the circle gave this act to a mandate: then only its holders."""
-    from circlework.mandates.selectors import holds, is_mandated
-
     if link is None:
         return False
     circle = link.validating_circle
@@ -62,8 +63,6 @@ def may_record_for_validating_circle(user: Any, link: Any) -> bool:
 def _has_circle_in(user: Any, federation_id: int) -> bool:
     """Whether the user counts as a member of some circle of this federation (one query per
     federation, kept on the user object for the request like its audience)."""
-    from circlework.circles.models import Circle
-
     mine = audience_for(user).circle_ids
     if not mine:
         return False
@@ -83,8 +82,6 @@ def may_ask_for_link(user: Any, circle: Any) -> bool:
     federation has validated it: validated circles are the ones whose links count. A circle
     whose page is for its members only is not named to those who cannot see it: they cannot
     ask it (it can still ask them)."""
-    from circlework.circles.covenant import counts_in_federation
-
     if circle is None or not counts_in_federation(circle):
         return False
     if circle.visibility == Visibility.CIRCLE and not can_view_circle(user, circle):

@@ -1,4 +1,4 @@
-"""Reads for circle links: a circle's standing (live links and members against the covenant),
+"""Reads for circle links: a circle's tally (live links and members against the covenant),
 its links given and received, one link with what the viewer may see of it, and the federation
 map. Private parts (the request message, meeting notes and who came, withdrawal reasons) are only
 returned for the members of the two circles; views and the API show what these selectors give.
@@ -34,14 +34,15 @@ from circlework.links.models import (
     LinkStatus,
     stale_request_q,
 )
-from circlework.links.rule import is_validated, link_counts, missing_for_membership
+from circlework.links.validation_rule import is_validated, link_counts, missing_for_membership
 
 PENDING = (LinkStatus.REQUESTED, LinkStatus.MET)
 
 
 @dataclass(frozen=True)
-class LinkStanding:
-    """A circle's standing in its federation: what it has against what the covenant asks."""
+class LinkTally:
+    """A circle's tally in its federation: the live links that count and the members it has,
+    against what the covenant asks (not to be confused with standing by, circlework.standing)."""
 
     live_links: int
     members: int
@@ -88,7 +89,8 @@ class LinkStanding:
 
 
 def live_links_asked(circle: Circle, today: date | None = None) -> int:
-    """The circle's live links that count toward its validation (links.rule.link_counts)."""
+    """The circle's live links that count toward its validation
+    (links.validation_rule.link_counts)."""
     return CircleLink.objects.live(today).counting().filter(asking_circle=circle).count()
 
 
@@ -105,7 +107,7 @@ def link_would_count(
     *, validating_circle: Circle, asking_circle: Circle, rules: FederationRules | None = None
 ) -> LinkCount:
     """Whether a link from `validating_circle` to `asking_circle`, decided now, would count:
-    how it would count, or LinkCount.NO. The rule is links.rule.link_counts."""
+    how it would count, or LinkCount.NO. The rule is links.validation_rule.link_counts."""
     rules = rules or federation_rules(asking_circle.federation)
     # Read from the database, not the object passed in: its status may be stale.
     validating_validated = Circle.objects.filter(
@@ -127,11 +129,11 @@ def member_count(circle: Circle) -> int:
     return Membership.objects.current().filter(circle=circle, practitioner__isnull=False).count()
 
 
-def link_standing(
+def link_tally(
     circle: Circle, *, today: date | None = None, rules: FederationRules | None = None
-) -> LinkStanding:
+) -> LinkTally:
     rules = rules or federation_rules(circle.federation)
-    return LinkStanding(
+    return LinkTally(
         live_links=live_links_asked(circle, today),
         members=member_count(circle),
         links_required=rules.links_required,
@@ -164,7 +166,7 @@ def _order_open_first(links: list[CircleLink]) -> list[CircleLink]:
 @dataclass(frozen=True)
 class CircleLinksPage:
     circle: Circle
-    standing: LinkStanding
+    standing: LinkTally  # named as the API's "standing" it feeds (api/links.py)
     received: list[CircleLink]  # the circle asked; others validate it
     given: list[CircleLink]  # the circle validates others
     waiting_for_us: list[CircleLink]  # requests to this circle: meet them, then decide
@@ -187,7 +189,7 @@ def circle_links(*, user: Any, circle: Circle) -> CircleLinksPage:
     given = _order_open_first([x for x in rows if x.validating_circle_id == circle.pk])
     return CircleLinksPage(
         circle=circle,
-        standing=link_standing(circle, today=today),
+        standing=link_tally(circle, today=today),
         received=received,
         given=given,
         waiting_for_us=[x for x in given if x.status_now in PENDING],
@@ -244,8 +246,9 @@ class LinkView:
     withdrawn_by: Person | None
     counterpart: CircleLink | None
     lapse_months: int
-    # Whether the validating circle's decision, taken now, would count (links.rule.link_counts);
-    # for an open or renewable link, so the page can say why a circle cannot validate yet.
+    # Whether the validating circle's decision, taken now, would count
+    # (links.validation_rule.link_counts); for an open or renewable link, so the page can say why
+    # a circle cannot validate yet.
     would_count: LinkCount | None = None
 
 
@@ -412,8 +415,8 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
         bucket = pairs.setdefault(key, {"live": set(), "pending": set()})
         bucket["live" if link.status == LinkStatus.VALIDATED else "pending"].add((v, a))
     members = member_counts(federation.pk)
-    standings = {
-        c.pk: LinkStanding(
+    tallies = {
+        c.pk: LinkTally(
             live_links=live_count[c.pk],
             members=members.get(c.pk, 0),
             links_required=rules.links_required,
@@ -426,9 +429,9 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
             id=c.pk,
             name=c.name,
             slug=c.slug,
-            # From the same counted links as the number beside it (LinkStanding.status).
-            status=standings[c.pk].status,
-            status_label=standings[c.pk].status_label,
+            # From the same counted links as the number beside it (LinkTally.status).
+            status=tallies[c.pk].status,
+            status_label=tallies[c.pk].status_label,
             live_links=live_count[c.pk],
             links_required=rules.links_required,
             url=c.get_absolute_url(),
@@ -454,15 +457,15 @@ def member_counts(federation_id: int) -> dict[int, int]:
     return dict(rows)
 
 
-def circle_standings(
+def circle_tallies(
     circles: list[Circle], federation: Federation, today: date | None = None
-) -> dict[int, LinkStanding]:
-    """Each circle's standing, for a list of circles of one federation, in three queries."""
+) -> dict[int, LinkTally]:
+    """Each circle's tally, for a list of circles of one federation, in three queries."""
     rules = federation_rules(federation)
     live = live_link_counts(federation.pk, today)
     members = member_counts(federation.pk)
     return {
-        c.pk: LinkStanding(
+        c.pk: LinkTally(
             live_links=live.get(c.pk, 0),
             members=members.get(c.pk, 0),
             links_required=rules.links_required,

@@ -67,7 +67,7 @@ def _render_circle_links(
         {
             "circle": circle,
             "page": page,
-            "standing": page.standing,
+            "tally": page.standing,
             "form": form,
             "may_request": may_request,
             "tab": "links",

@@ -2,7 +2,7 @@
 
 A mandate belongs either to a circle (convener, facilitator, delegate…) or to a federation
 (coordinator, registrar, treasurer…). `permissions` is the scope: the permission codes it grants
-(see circlework.mandates.roles.PERMISSIONS), only while it is live. Nothing extends a mandate:
+(see circlework.circles.roles.PERMISSIONS), only while it is live. Nothing extends a mandate:
 a new term is a new mandate, won by an election.
 """
 

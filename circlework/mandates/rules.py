@@ -18,7 +18,8 @@ from typing import Any
 import rules
 
 from circlework.circles.rules import can_view_circle
-from circlework.core.visibility import audience_for
+from circlework.core.visibility import audience_for, federations_behind_second_factor
+from circlework.mandates.selectors import holds
 
 
 def _practitioner(user: Any) -> Any:
@@ -76,20 +77,10 @@ def _withheld_for_second_factor(user: Any, mandate: Any) -> bool:
     (The one reason audience_for leaves out a current member.)"""
     if mandate.circle_id is not None:
         return bool(mandate.circle.requires_two_factor)  # and, from _in_scope, not counted
-    from circlework.circles.models import Membership
-    from circlework.core.visibility import FEDERATION_STATUSES
-
     practitioner = _practitioner(user)
     return bool(
         practitioner is not None
-        and Membership.objects.current()
-        .filter(
-            practitioner=practitioner,
-            circle__federation_id=mandate.federation_id,
-            circle__requires_two_factor=True,
-            circle__status__in=FEDERATION_STATUSES,
-        )
-        .exists()
+        and federations_behind_second_factor(practitioner.pk, [mandate.federation_id])
     )
 
 
@@ -113,8 +104,6 @@ def holder_may_read(user: Any, mandate: Any) -> bool:
 
 @rules.predicate
 def holds_federation_notice(user: Any, federation: Any) -> bool:
-    from circlework.mandates.selectors import holds
-
     if federation is None:
         return False
     return holds(_practitioner(user), "federation.notice", federation=federation)

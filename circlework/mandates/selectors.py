@@ -13,7 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
+from circlework.agreements.models import Agreement, AgreementKind
+from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, Federation
+from circlework.circles.roles import PERMISSIONS, ROLES, Level, Role, role_with_overrides
+from circlework.core.errors import InvalidInput
 from circlework.core.permissions import allowed
 from circlework.core.visibility import (
     A_FORMER_MEMBER,
@@ -23,7 +27,79 @@ from circlework.core.visibility import (
     name_reach,
 )
 from circlework.mandates.models import FederationNotice, Mandate
-from circlework.mandates.roles import PERMISSIONS, ROLES, Role
+
+# --- the roles in force ---------------------------------------------------------------------
+# Every role as the circle's roles agreement or the federation's covenant sets it.
+
+
+def one_scope(circle: Circle | None, federation: Federation | None) -> None:
+    """A mandate (and a role) belongs to a circle or to a federation: refuse both or neither."""
+    if (circle is None) == (federation is None):
+        raise InvalidInput(_("A mandate belongs to a circle or to a federation, not both."))
+
+
+def circle_role_overrides(circle: Circle) -> dict[str, Any]:
+    """role slug → overrides, from the circle's current agreement of kind "roles" (if any)."""
+    agreement = (
+        Agreement.objects.filter(
+            circle=circle, kind=AgreementKind.ROLES, current_version__isnull=False
+        )
+        .select_related("current_version")
+        .order_by("-updated_at")
+        .first()
+    )
+    if agreement is None or agreement.current_version is None:
+        return {}
+    params = agreement.current_version.parameters
+    roles = params.get("roles") if isinstance(params, dict) else None
+    return (
+        {k: v for k, v in roles.items() if isinstance(v, dict)} if isinstance(roles, dict) else {}
+    )
+
+
+def federation_role_overrides(federation: Federation) -> dict[str, Any]:
+    return dict(federation_rules(federation).roles)
+
+
+def roles_for(*, circle: Circle | None = None, federation: Federation | None = None) -> list[Role]:
+    """Every role of this level, as the circle's agreement or the federation's covenant sets it."""
+    one_scope(circle, federation)
+    if circle is not None:
+        overrides = circle_role_overrides(circle)
+        level = Level.CIRCLE
+    else:
+        assert federation is not None
+        overrides = federation_role_overrides(federation)
+        level = Level.FEDERATION
+    return [
+        role_with_overrides(r, overrides.get(r.slug)) for r in ROLES.values() if r.level == level
+    ]
+
+
+def role_for(
+    slug: str, *, circle: Circle | None = None, federation: Federation | None = None
+) -> Role:
+    """The role as this circle (or federation) defines it. InvalidInput for an unknown role or
+    a role of the other level."""
+    one_scope(circle, federation)
+    base = ROLES.get(slug)
+    level = Level.CIRCLE if circle is not None else Level.FEDERATION
+    if base is None or base.level != level:
+        msg = (
+            _("“%(r)s” is not a role a circle fills.")
+            if level == Level.CIRCLE
+            else _("“%(r)s” is not a role a federation fills.")
+        ) % {"r": slug}
+        raise InvalidInput(msg, fields={"role": [msg]})
+    if circle is not None:
+        overrides = circle_role_overrides(circle).get(slug)
+    else:
+        assert federation is not None
+        overrides = federation_role_overrides(federation).get(slug)
+    return role_with_overrides(base, overrides)
+
+
+# --- mandates ---------------------------------------------------------------------------------
 
 
 def _scope_q(circle: Circle | None, federation: Federation | None) -> Q:
@@ -275,14 +351,10 @@ def _scope_page(
 
 
 def circle_mandates_page(*, user: Any, circle: Circle) -> MandatesPage:
-    from circlework.mandates.services import roles_for
-
     return _scope_page(user, Q(circle=circle), roles_for(circle=circle), federation=None)
 
 
 def federation_mandates_page(*, user: Any, federation: Federation) -> MandatesPage:
-    from circlework.mandates.services import roles_for
-
     return _scope_page(
         user,
         Q(federation=federation),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -19,102 +19,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.services import add_months
-from circlework.circles.covenant import federation_memberships
+from circlework.circles.covenant import federation_members, federation_memberships
 from circlework.circles.models import Circle, Federation, Membership
+from circlework.circles.roles import ROLES, Role, too_many_seats
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
+from circlework.core.dates import add_months
 from circlework.core.errors import InvalidInput, NotAllowed
-from circlework.core.permissions import require
+from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.mandates.models import FederationNotice, Mandate
-from circlework.mandates.roles import ROLES, Level, Role, role_with_overrides, too_many_seats
 from circlework.mandates.selectors import (
     day_words,
     ends_words,
     lapsed_mandate,
     live_mandates_granting,
+    one_scope,
 )
+
+# Reads of the roles in force, kept importable from here for the services that grant by them.
+from circlework.mandates.selectors import role_for as role_for
+from circlework.mandates.selectors import roles_for as roles_for
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
-
-if TYPE_CHECKING:
-    from circlework.elections.models import Election
 
 # A new term that starts within this many days of the last one's end counts as consecutive.
 CONSECUTIVE_GAP = timedelta(days=31)
 # Holders (and their circles) are warned this long before a mandate ends.
 END_WARNING = timedelta(days=30)
-
-
-def _one_scope(circle: Circle | None, federation: Federation | None) -> None:
-    if (circle is None) == (federation is None):
-        raise InvalidInput(_("A mandate belongs to a circle or to a federation, not both."))
-
-
-def circle_role_overrides(circle: Circle) -> dict[str, Any]:
-    """role slug → overrides, from the circle's current agreement of kind "roles" (if any)."""
-    from circlework.agreements.models import Agreement, AgreementKind
-
-    agreement = (
-        Agreement.objects.filter(
-            circle=circle, kind=AgreementKind.ROLES, current_version__isnull=False
-        )
-        .select_related("current_version")
-        .order_by("-updated_at")
-        .first()
-    )
-    if agreement is None or agreement.current_version is None:
-        return {}
-    params = agreement.current_version.parameters
-    roles = params.get("roles") if isinstance(params, dict) else None
-    return (
-        {k: v for k, v in roles.items() if isinstance(v, dict)} if isinstance(roles, dict) else {}
-    )
-
-
-def federation_role_overrides(federation: Federation) -> dict[str, Any]:
-    from circlework.circles.covenant import federation_rules
-
-    return dict(federation_rules(federation).roles)
-
-
-def roles_for(*, circle: Circle | None = None, federation: Federation | None = None) -> list[Role]:
-    """Every role of this level, as the circle's agreement or the federation's covenant sets it."""
-    _one_scope(circle, federation)
-    if circle is not None:
-        overrides = circle_role_overrides(circle)
-        level = Level.CIRCLE
-    else:
-        assert federation is not None
-        overrides = federation_role_overrides(federation)
-        level = Level.FEDERATION
-    return [
-        role_with_overrides(r, overrides.get(r.slug)) for r in ROLES.values() if r.level == level
-    ]
-
-
-def role_for(
-    slug: str, *, circle: Circle | None = None, federation: Federation | None = None
-) -> Role:
-    """The role as this circle (or federation) defines it. InvalidInput for an unknown role or
-    a role of the other level."""
-    _one_scope(circle, federation)
-    base = ROLES.get(slug)
-    level = Level.CIRCLE if circle is not None else Level.FEDERATION
-    if base is None or base.level != level:
-        msg = (
-            _("“%(r)s” is not a role a circle fills.")
-            if level == Level.CIRCLE
-            else _("“%(r)s” is not a role a federation fills.")
-        ) % {"r": slug}
-        raise InvalidInput(msg, fields={"role": [msg]})
-    if circle is not None:
-        overrides = circle_role_overrides(circle).get(slug)
-    else:
-        assert federation is not None
-        overrides = federation_role_overrides(federation).get(slug)
-    return role_with_overrides(base, overrides)
 
 
 def _effective_end(m: Mandate) -> date:
@@ -133,7 +65,7 @@ def consecutive_term_for(
 ) -> int:
     """Which consecutive term a mandate starting on `starts_on` would be for this holder: 1 for a
     first term, 2 when they held the same role here until (about) then, and so on back."""
-    _one_scope(circle, federation)
+    one_scope(circle, federation)
     scope = {"circle": circle} if circle is not None else {"federation": federation}
     earlier = sorted(
         Mandate.objects.filter(holder=holder, role=role.slug, starts_on__lt=starts_on, **scope),
@@ -171,7 +103,7 @@ def seat_problem(
     term that starts on the day the current one ends is fine. An election opening for several
     seats asks with `seats=`; a nomination or a grant asks for one seat, with the holder.
     """
-    _one_scope(circle, federation)
+    one_scope(circle, federation)
     too_many = too_many_seats(role, seats)
     if too_many is not None:
         return too_many
@@ -339,8 +271,6 @@ def require_mandate(
 ) -> None:
     """`require(rule, actor, obj)`, but a refusal because the actor's mandate granting `grant`
     here has ended (or not begun) says so, with the date."""
-    from circlework.core.permissions import allowed
-
     if allowed(rule, actor.user if actor is not None else None, obj):
         return
     lapsed = lapsed_mandate(actor, grant, circle=circle, federation=federation)
@@ -357,11 +287,14 @@ def mandate_grant(
     starts_on: date,
     ends_on: date,
     handover_plan: str = "",
-    election: Election | None = None,
+    election: Any = None,
     actor: Practitioner | None = None,
 ) -> Mandate:
-    """Make a mandate: the only way one is created (an election's close, founding mandates)."""
-    _one_scope(circle, federation)
+    """Make a mandate: the only way one is created (an election's close, founding mandates).
+
+    `election`: the elections.Election that won it, or None (typed `Any`: elections is the
+    floor above mandates, which may not import it even for type checking)."""
+    one_scope(circle, federation)
     the_role = role_for(role, circle=circle, federation=federation)
     if circle is not None and not _is_member_of_circle(circle, holder):
         msg = _("They are not a current member of %(c)s, so cannot hold its mandates.") % {
@@ -639,8 +572,6 @@ def federation_notice_send(
     if fields:
         first = next(iter(fields.values()))[0]
         raise InvalidInput(first, fields=fields)
-    from circlework.circles.covenant import federation_members
-
     # The federation is its validated circles' members: a notice is not sent to forming circles.
     recipients = federation_members(federation)
     # Kept for the federation's notices page, with the mandate it was sent by.

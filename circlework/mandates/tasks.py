@@ -8,11 +8,10 @@ from datetime import timedelta
 from django_tasks import task
 
 from circlework.core.scheduling import recurring
+from circlework.mandates.services import mandate_notices
 
 
 @recurring(every=timedelta(days=1))
 @task()
 def notify_mandate_dates() -> int:
-    from circlework.mandates.services import mandate_notices
-
     return mandate_notices()

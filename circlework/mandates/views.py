@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circlework.circles.models import Circle, Federation
+from circlework.circles.roles import PERMISSIONS
 from circlework.core.errors import ApplicationError
 from circlework.core.http import form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.mandates import selectors, services
 from circlework.mandates.forms import HandoverForm, NoticeForm, ResignForm
 from circlework.mandates.models import Mandate
-from circlework.mandates.roles import PERMISSIONS
 
 
 def _roles_context(roles: list[Any]) -> list[dict[str, Any]]:

@@ -8,9 +8,14 @@ from django.db.models import Q, Subquery
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.circles.models import Circle, Membership
 from circlework.core import names
-from circlework.core.visibility import FEDERATION_STATUSES, Audience, audience_for, can_see
+from circlework.core.visibility import (
+    Audience,
+    audience_for,
+    can_see,
+    circles_asking_second_factor,
+    federations_behind_second_factor,
+)
 from circlework.notifications.models import (
     DEFAULT_DELIVERY,
     Delivery,
@@ -66,16 +71,7 @@ def withheld_lines(notifications: Iterable[Notification], audience: Audience) ->
         for n in rows
         if n.circle_id is not None and n.circle_id not in audience.circle_ids
     }
-    circles = (
-        {
-            c.pk: c
-            for c in Circle.objects.filter(pk__in=circle_ids, requires_two_factor=True).only(
-                "pk", "name", "visibility", "federation_id"
-            )
-        }
-        if circle_ids
-        else {}
-    )
+    circles = circles_asking_second_factor(circle_ids)
     federation_ids = {
         n.federation_id
         for n in rows
@@ -85,18 +81,7 @@ def withheld_lines(notifications: Iterable[Notification], audience: Audience) ->
     }
     federations: dict[int, str] = {}
     if federation_ids and audience.practitioner_id is not None:
-        # The federations this person would count in with a second factor: through a validated
-        # circle of theirs that asks for it (the one reason audience_for leaves them out).
-        federations = dict(
-            Membership.objects.current()
-            .filter(
-                practitioner_id=audience.practitioner_id,
-                circle__requires_two_factor=True,
-                circle__status__in=FEDERATION_STATUSES,
-                circle__federation_id__in=federation_ids,
-            )
-            .values_list("circle__federation_id", "circle__federation__name")
-        )
+        federations = federations_behind_second_factor(audience.practitioner_id, federation_ids)
     lines: dict[int, str] = {}
     for n in rows:
         circle = circles.get(n.circle_id) if n.circle_id is not None else None

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.circles.models import Circle, Federation
 from circlework.core import audit, names
 from circlework.core.errors import InvalidInput, NotAllowed
+from circlework.notifications import tasks
 from circlework.notifications.models import (
     DEFAULT_DELIVERY,
     Delivery,
@@ -45,8 +45,8 @@ def notify(
     body: str = "",
     url: str = "",
     email: bool = True,
-    circle: Circle | None = None,
-    federation: Federation | None = None,
+    circle: models.Model | None = None,
+    federation: models.Model | None = None,
 ) -> Notification:
     """Put a notification in the recipient's inbox and queue e-mail as they chose.
 
@@ -58,10 +58,9 @@ def notify(
     `circle` (or, for news of the federation itself, `federation`): what the notice is about,
     when it tells of a circle's records. Give it wherever it does: the notice is then read only
     where those records are (a circle that asks for two-factor authentication withholds it from
-    a session without a second factor; notifications.selectors.readable).
+    a session without a second factor; notifications.selectors.readable). Typed as any model:
+    circles.Circle and circles.Federation live on the floor above notifications.
     """
-    from circlework.notifications import tasks
-
     delivery = delivery_for(recipient, kind) if email else Delivery.OFF
     state = {
         Delivery.IMMEDIATE: EmailState.PENDING_NOW,
@@ -74,8 +73,8 @@ def notify(
         body=names.clip(body, 2000),
         url=url,
         email_state=state,
-        circle=circle,
-        federation=federation,
+        circle_id=circle.pk if circle is not None else None,
+        federation_id=federation.pk if federation is not None else None,
     )
     if state == EmailState.PENDING_NOW:
         tasks.send_notification_email.enqueue(notification.pk)

@@ -5,3 +5,11 @@ class PollsConfig(AppConfig):
     name = "circlework.polls"
     label = "polls"
     verbose_name = "Polls"
+
+    def ready(self) -> None:
+        # The one place an import waits inside a function (tests/core/test_architecture.py):
+        # what this app registers with the floors below it reads models, which exist only once
+        # Django has loaded every app.
+        from circlework.polls import contributions
+
+        contributions.register()  # home sections, export parts, backup part

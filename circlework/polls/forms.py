@@ -161,7 +161,7 @@ def ranking(data: dict[str, Any], *, places: int) -> list[int]:
     return [c for c in ranked if c is not None]
 
 
-class BallotForm(forms.Form):
+class AnswerForm(forms.Form):
     """The answer form for one poll; its fields depend on the poll's kind and options."""
 
     def __init__(self, *args: Any, poll: Any, options: list[PollOption], **kwargs: Any) -> None:
@@ -214,7 +214,7 @@ class BallotForm(forms.Form):
 
     @classmethod
     def initial_from(cls, poll: Any, choices: Any) -> dict[str, Any]:
-        """The form's initial values from a stored ballot's choices."""
+        """The form's initial values from a stored answer's choices."""
         if choices is None:
             return {}
         if poll.kind == PollKind.APPROVAL:

@@ -1,10 +1,11 @@
 """Polls: questions that are not proposals. Approval, score, ranked choice and find-a-time.
 
-A poll's options are fixed when it opens. Each member has at most one `Ballot` per poll;
+A poll's options are fixed when it opens. Each member has at most one `PollAnswer` per poll;
 answering again replaces it (services.py: ballot_cast). Results are never stored: selectors.py
-counts them from the ballots (counting.py holds the pure counting functions).
+counts them from the answers (counting.py holds the pure counting functions). (An election's
+secret vote is another thing: elections.Ballot.)
 
-`Ballot.choices` holds the answer in one shape per kind (option ids are the poll's own):
+`PollAnswer.choices` holds the answer in one shape per kind (option ids are the poll's own):
 - approval: `[option_id, ...]` — the options approved;
 - score: `{"<option_id>": 0..5, ...}` — every option scored;
 - ranked: `[option_id, ...]` — best first, each at most once (a partial ranking is allowed);
@@ -102,7 +103,7 @@ class Poll(TimeStamped):
         return self.closes_at <= timezone.now()
 
     @property
-    def accepts_ballots(self) -> bool:
+    def accepts_answers(self) -> bool:
         return self.is_open and not self.deadline_passed
 
 
@@ -136,15 +137,15 @@ class PollOption(models.Model):
         return format_time(self.starts_at) if self.starts_at is not None else self.label
 
 
-class Ballot(TimeStamped):
+class PollAnswer(TimeStamped):
     """One member's answer to one poll. Changing it replaces `choices` in place."""
 
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="answers")
     practitioner = models.ForeignKey(
         "accounts.Practitioner",
         null=True,
         on_delete=models.SET_NULL,
-        related_name="poll_ballots",
+        related_name="poll_answers",
     )
     choices = models.JSONField(default=list, blank=True)
 
@@ -152,9 +153,9 @@ class Ballot(TimeStamped):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["poll", "practitioner"], name="one_ballot_per_member_per_poll"
+                fields=["poll", "practitioner"], name="one_answer_per_member_per_poll"
             )
         ]
 
     def __str__(self) -> str:
-        return f"Ballot on {self.poll_id}"
+        return f"Answer to poll {self.poll_id}"

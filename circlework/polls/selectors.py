@@ -1,7 +1,7 @@
-"""Reads for polls: the circle's list, a poll's page, and its results counted from the ballots.
+"""Reads for polls: the circle's list, a poll's page, and its results counted from the answers.
 
-Query shape: a poll page costs the same few queries however many ballots or members there are
-(the options, the ballots and the circle's memberships, each loaded once).
+Query shape: a poll page costs the same few queries however many answers or members there are
+(the options, the answers and the circle's memberships, each loaded once).
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from django.utils.translation import ngettext
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
 from circlework.circles.selectors import circle_members
+from circlework.core.visibility import audience_for
 from circlework.polls import charts, counting
-from circlework.polls.models import Availability, Ballot, Poll, PollKind, PollOption, PollStatus
+from circlework.polls.models import (
+    Availability,
+    Poll,
+    PollAnswer,
+    PollKind,
+    PollOption,
+    PollStatus,
+)
 
 FORMER = "a former member"
 
@@ -30,9 +38,9 @@ def circle_polls(
 ) -> tuple[QuerySet[Poll], QuerySet[Poll]]:
     """Open polls (closing soonest first) and the latest closed ones, with answer counts and
     whether this practitioner has answered."""
-    mine = Ballot.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
+    mine = PollAnswer.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
     base = circle.polls.select_related("author").annotate(
-        ballot_count=Count("ballots"), answered=Exists(mine)
+        answer_count=Count("answers"), answered=Exists(mine)
     )
     return (
         base.filter(status=PollStatus.OPEN).order_by("closes_at"),
@@ -44,21 +52,21 @@ def _options(poll: Poll) -> list[PollOption]:
     return list(poll.options.order_by("position"))
 
 
-def _ballots(poll: Poll) -> list[Ballot]:
+def _answers(poll: Poll) -> list[PollAnswer]:
     # By member, not by when they answered: nothing read from the list follows answer order.
-    return list(poll.ballots.order_by("practitioner_id", "id"))
+    return list(poll.answers.order_by("practitioner_id", "id"))
 
 
-def _ids(ballot: Ballot) -> list[int]:
-    return [int(o) for o in ballot.choices or []]
+def _ids(answer: PollAnswer) -> list[int]:
+    return [int(o) for o in answer.choices or []]
 
 
-def _scores(ballot: Ballot) -> dict[int, int]:
-    return {int(o): int(v) for o, v in (ballot.choices or {}).items()}
+def _scores(answer: PollAnswer) -> dict[int, int]:
+    return {int(o): int(v) for o, v in (answer.choices or {}).items()}
 
 
-def _availability(ballot: Ballot) -> dict[int, str]:
-    return {int(o): str(v) for o, v in (ballot.choices or {}).items()}
+def _availability(answer: PollAnswer) -> dict[int, str]:
+    return {int(o): str(v) for o, v in (answer.choices or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -180,11 +188,11 @@ def poll_results(
     *,
     poll: Poll,
     options: Sequence[PollOption] | None = None,
-    ballots: Sequence[Ballot] | None = None,
+    answers: Sequence[PollAnswer] | None = None,
 ) -> PollResults:
-    """Count the ballots. Labels of find-a-time options are in the active time zone."""
+    """Count the answers. Labels of find-a-time options are in the active time zone."""
     opts = list(options) if options is not None else _options(poll)
-    votes = list(ballots) if ballots is not None else _ballots(poll)
+    votes = list(answers) if answers is not None else _answers(poll)
     ids = [o.pk for o in opts]
     n = len(votes)
     if poll.kind == PollKind.APPROVAL:
@@ -231,7 +239,7 @@ def _bars(results: PollResults, maximum: float) -> charts.BarChart:
 
 
 def _approval_results(
-    poll: Poll, opts: list[PollOption], votes: list[Ballot], ids: list[int]
+    poll: Poll, opts: list[PollOption], votes: list[PollAnswer], ids: list[int]
 ) -> PollResults:
     n = len(votes)
     totals = counting.approval_totals(ids, [_ids(b) for b in votes])
@@ -252,7 +260,7 @@ def _approval_results(
 
 
 def _score_results(
-    poll: Poll, opts: list[PollOption], votes: list[Ballot], ids: list[int]
+    poll: Poll, opts: list[PollOption], votes: list[PollAnswer], ids: list[int]
 ) -> PollResults:
     n = len(votes)
     totals = counting.score_totals(ids, [_scores(b) for b in votes])
@@ -276,7 +284,7 @@ def _score_results(
 
 
 def _ranked_results(
-    poll: Poll, opts: list[PollOption], votes: list[Ballot], ids: list[int]
+    poll: Poll, opts: list[PollOption], votes: list[PollAnswer], ids: list[int]
 ) -> PollResults:
     n = len(votes)
     runoff = counting.instant_runoff(ids, [_ids(b) for b in votes])
@@ -373,22 +381,22 @@ class MemberAnswers:
     cells: list[AnswerCell]
 
 
-def _answer_cells(poll: Poll, ids: list[int], ballot: Ballot) -> list[AnswerCell]:
+def _answer_cells(poll: Poll, ids: list[int], answer: PollAnswer) -> list[AnswerCell]:
     if poll.kind == PollKind.APPROVAL:
-        chosen = set(_ids(ballot))
+        chosen = set(_ids(answer))
         return [
             AnswerCell(_("Approves"), "answer-yes") if o in chosen else AnswerCell("—") for o in ids
         ]
     if poll.kind == PollKind.SCORE:
-        scores = _scores(ballot)
+        scores = _scores(answer)
         return [AnswerCell(str(scores.get(o, "—"))) for o in ids]
     if poll.kind == PollKind.RANKED:
-        ranks = {o: i for i, o in enumerate(_ids(ballot), start=1)}
+        ranks = {o: i for i, o in enumerate(_ids(answer), start=1)}
         return [AnswerCell(str(ordinal(ranks[o])) if o in ranks else "—") for o in ids]
     labels = dict(Availability.choices)
-    answers = _availability(ballot)
+    given = _availability(answer)
     return [
-        AnswerCell(str(labels.get(answers.get(o, ""), "—")), f"answer-{answers.get(o, '')}")
+        AnswerCell(str(labels.get(given.get(o, ""), "—")), f"answer-{given.get(o, '')}")
         for o in ids
     ]
 
@@ -397,7 +405,7 @@ def _answer_cells(poll: Poll, ids: list[int], ballot: Ballot) -> list[AnswerCell
 class PollPage:
     poll: Poll
     options: list[PollOption]
-    my_ballot: Ballot | None
+    my_answer: PollAnswer | None
     answered: list[str]
     not_answered: list[str]
     show_results: bool
@@ -427,7 +435,7 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
     """What a member sees: their own answer, who has and has not answered (by name), and the
     results when `results_shown` allows (and, unless anonymous, who chose what)."""
     options = _options(poll)
-    ballots = _ballots(poll)
+    given = _answers(poll)
     rows = circle_members(user=user, circle=poll.circle, include_former=True)
     names: dict[int, str] = {}
     current: list[tuple[int, str]] = []
@@ -439,26 +447,26 @@ def poll_page(*, user: Any, poll: Poll, practitioner: Practitioner) -> PollPage:
         if row.membership.left_at is None:
             current.append((pid, row.name))
 
-    def name_of(ballot: Ballot) -> str:
-        pid = ballot.practitioner_id
+    def name_of(answer: PollAnswer) -> str:
+        pid = answer.practitioner_id
         return names.get(pid, FORMER) if pid is not None else FORMER
 
-    voted = {b.practitioner_id for b in ballots}
-    mine = next((b for b in ballots if b.practitioner_id == practitioner.pk), None)
+    voted = {a.practitioner_id for a in given}
+    mine = next((a for a in given if a.practitioner_id == practitioner.pk), None)
     show = results_shown(poll=poll, answered=mine is not None)
-    results = poll_results(poll=poll, options=options, ballots=ballots) if show else None
+    results = poll_results(poll=poll, options=options, answers=given) if show else None
     answers: list[MemberAnswers] = []
     if show and not poll.anonymous:
         ids = [o.pk for o in options]
         answers = sorted(
-            (MemberAnswers(name=name_of(b), cells=_answer_cells(poll, ids, b)) for b in ballots),
+            (MemberAnswers(name=name_of(a), cells=_answer_cells(poll, ids, a)) for a in given),
             key=lambda a: by_name(a.name),
         )
     return PollPage(
         poll=poll,
         options=options,
-        my_ballot=mine,
-        answered=sorted((name_of(b) for b in ballots), key=by_name),
+        my_answer=mine,
+        answered=sorted((name_of(a) for a in given), key=by_name),
         not_answered=sorted((name for pid, name in current if pid not in voted), key=by_name),
         show_results=show,
         results=results,
@@ -473,10 +481,8 @@ def awaiting_answer(*, practitioner: Practitioner, user: Any = None) -> QuerySet
     that asks for two-factor authentication counts only with a second factor (the audience,
     core.visibility.audience_for). Without it, as seen without a second factor.
     """
-    from circlework.core.visibility import audience_for
-
     audience = audience_for(user if user is not None else practitioner.user)
-    answered = Ballot.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
+    answered = PollAnswer.objects.filter(poll=OuterRef("pk"), practitioner=practitioner)
     return (
         Poll.objects.filter(status=PollStatus.OPEN, circle_id__in=audience.circle_ids)
         .exclude(Exists(answered))

@@ -1,6 +1,7 @@
-"""Writes for polls: open, answer (a ballot, replaced when changed), close. Atomic, checked, audited.
+"""Writes for polls: open, answer (replaced when changed), close. Atomic, checked, audited.
 
-Results are not written anywhere: selectors.py counts them from the ballots whenever they are shown.
+Results are not written anywhere: selectors.py counts them from the answers whenever they are
+shown. Opening a poll queues its close (tasks.py); the queued task calls `poll_close` here.
 """
 
 from __future__ import annotations
@@ -23,17 +24,22 @@ from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
+
+# The use cases queue the close and the close task calls `poll_close`: a module import on both
+# sides (its names read at call time), so either may be imported first.
+from circlework.polls import tasks
 from circlework.polls.models import (
     SCORE_MAX,
     SCORE_MIN,
     Availability,
-    Ballot,
     Poll,
+    PollAnswer,
     PollKind,
     PollOption,
     PollStatus,
     format_time,
 )
+from circlework.polls.selectors import poll_results
 
 MIN_OPEN = timedelta(minutes=15)
 MAX_OPEN = timedelta(days=90)
@@ -54,12 +60,6 @@ def _ensure_open(poll: Poll) -> None:
         raise Conflict(_("This poll is closed; answers can no longer be given or changed."))
     if poll.deadline_passed:
         raise Conflict(_("The closing time has passed; the poll is being closed."))
-
-
-def _schedule(poll: Poll) -> None:
-    from circlework.polls import tasks
-
-    tasks.schedule_for(poll)
 
 
 def _options_error(message: str) -> InvalidInput:
@@ -184,7 +184,7 @@ def poll_open(
                 body=_("Your answer is asked for by %(d)s.") % {"d": when},
                 url=poll.get_absolute_url(),
             )
-    _schedule(poll)
+    tasks.schedule_for(poll)
     return poll
 
 
@@ -196,7 +196,7 @@ def _in_zone_of(practitioner: Practitioner) -> Any:
     return timezone.override(zone)
 
 
-def _ballot_error(message: str, field: str = "ballot") -> InvalidInput:
+def _answer_error(message: str, field: str = "ballot") -> InvalidInput:
     return InvalidInput(message, fields={field: [message]})
 
 
@@ -217,45 +217,45 @@ def _choices_for(
         PollKind.TIME: availability,
     }
     if any(value is not None for k, value in given.items() if k != kind):
-        raise _ballot_error(_("That answer does not fit this kind of poll."))
+        raise _answer_error(_("That answer does not fit this kind of poll."))
     known = set(option_ids)
     for ids in (approved, ranking):
         # True == 1 and 2.0 == 2 in Python: insist on real option ids before comparing.
         if ids is not None and any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
-            raise _ballot_error(
+            raise _answer_error(
                 _("Choose among this poll's options."), "ranking" if ids is ranking else "approved"
             )
     if kind == PollKind.APPROVAL:
         chosen = list(approved or [])
         if not chosen:
-            raise _ballot_error(_("Approve at least one option."), "approved")
+            raise _answer_error(_("Approve at least one option."), "approved")
         if not set(chosen) <= known:
-            raise _ballot_error(_("Choose among this poll's options."), "approved")
+            raise _answer_error(_("Choose among this poll's options."), "approved")
         return [o for o in option_ids if o in set(chosen)]
     if kind == PollKind.SCORE:
         marks = dict(scores or {})
         if set(marks) != known:
-            raise _ballot_error(_("Give every option a score from 0 to 5."), "scores")
+            raise _answer_error(_("Give every option a score from 0 to 5."), "scores")
         for value in marks.values():
             if isinstance(value, bool) or not isinstance(value, int):
-                raise _ballot_error(_("Scores are whole numbers from 0 to 5."), "scores")
+                raise _answer_error(_("Scores are whole numbers from 0 to 5."), "scores")
             if not SCORE_MIN <= value <= SCORE_MAX:
-                raise _ballot_error(_("Each score must be from 0 to 5."), "scores")
+                raise _answer_error(_("Each score must be from 0 to 5."), "scores")
         return {str(o): marks[o] for o in option_ids}
     if kind == PollKind.RANKED:
         order = list(ranking or [])
         if not order:
-            raise _ballot_error(_("Rank at least your first choice."), "ranking")
+            raise _answer_error(_("Rank at least your first choice."), "ranking")
         if not set(order) <= known:
-            raise _ballot_error(_("Rank only this poll's options."), "ranking")
+            raise _answer_error(_("Rank only this poll's options."), "ranking")
         if len(set(order)) != len(order):
-            raise _ballot_error(_("Rank each option at most once."), "ranking")
+            raise _answer_error(_("Rank each option at most once."), "ranking")
         return order
     answers = dict(availability or {})
     if set(answers) != known:
-        raise _ballot_error(_("Answer yes, if need be or no for every time."), "availability")
+        raise _answer_error(_("Answer yes, if need be or no for every time."), "availability")
     if not set(answers.values()) <= set(Availability.values):
-        raise _ballot_error(_("Answer yes, if need be or no."), "availability")
+        raise _answer_error(_("Answer yes, if need be or no."), "availability")
     return {str(o): answers[o] for o in option_ids}
 
 
@@ -268,7 +268,7 @@ def ballot_cast(
     scores: Mapping[int, int] | None = None,
     ranking: Sequence[int] | None = None,
     availability: Mapping[int, str] | None = None,
-) -> Ballot:
+) -> PollAnswer:
     """Give or change an answer. Pass the argument for the poll's kind: `approved` option ids
     (approval), `scores` by option id (score), `ranking` of option ids best first (ranked), or
     `availability` "yes" / "maybe" / "no" by option id (find a time). A second answer replaces
@@ -285,21 +285,21 @@ def ballot_cast(
         ranking=ranking,
         availability=availability,
     )
-    ballot = Ballot.objects.filter(poll=poll, practitioner=actor).first()
-    changed = ballot is not None
-    if ballot is None:
-        ballot = Ballot(poll=poll, practitioner=actor, choices=choices)
-        validate(ballot)
-        ballot.save()
+    answer = PollAnswer.objects.filter(poll=poll, practitioner=actor).first()
+    changed = answer is not None
+    if answer is None:
+        answer = PollAnswer(poll=poll, practitioner=actor, choices=choices)
+        validate(answer)
+        answer.save()
     else:
-        ballot.choices = choices
-        ballot.save(update_fields=["choices", "updated_at"])
+        answer.choices = choices
+        answer.save(update_fields=["choices", "updated_at"])
     summary = (_("Changed their answer to “%(t)s”") if changed else _("Answered “%(t)s”")) % {
         "t": poll.title
     }
     if poll.anonymous:
         # The circle's history lists events in time order: for an anonymous poll that would be
-        # who answered when, and the ballot's id the order too. The event stays in the chain and
+        # who answered when, and the answer's id the order too. The event stays in the chain and
         # in the member's own activity, against the poll, outside the circle's history.
         audit.record(
             actor=actor,
@@ -311,15 +311,15 @@ def ballot_cast(
         audit.record(
             actor=actor,
             verb="ballot.changed" if changed else "ballot.cast",
-            target=ballot,
+            target=answer,
             circle=poll.circle,
             summary=summary,
         )
-    return ballot
+    return answer
 
 
 def _someone_has_not_answered(poll: Poll) -> bool:
-    answered = Ballot.objects.filter(poll=poll).values("practitioner_id")
+    answered = PollAnswer.objects.filter(poll=poll).values("practitioner_id")
     return current_members(circle=poll.circle).exclude(pk__in=answered).exists()
 
 
@@ -349,8 +349,6 @@ def poll_close(*, actor: Practitioner | None, poll: Poll) -> Poll | None:
     poll.status = PollStatus.CLOSED
     poll.closed_at = timezone.now()
     poll.save(update_fields=["status", "closed_at", "updated_at"])
-    from circlework.polls.selectors import poll_results
-
     results = poll_results(poll=poll)
     audit.record(
         actor=actor,

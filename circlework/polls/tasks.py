@@ -8,6 +8,10 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from circlework.core.scheduling import recurring
+
+# The use cases queue these tasks and the tasks call the use cases: a module import on both
+# sides (its names read at call time), so either may be imported first.
+from circlework.polls import services
 from circlework.polls.models import Poll, PollStatus
 
 
@@ -20,19 +24,15 @@ def schedule_for(poll: Poll) -> None:
 
 @task()
 def close_poll(poll_id: int) -> bool:
-    from circlework.polls.services import poll_close
-
     poll = Poll.objects.filter(pk=poll_id).first()
-    return poll is not None and poll_close(actor=None, poll=poll) is not None
+    return poll is not None and services.poll_close(actor=None, poll=poll) is not None
 
 
 @recurring(every=timedelta(minutes=10))
 @task()
 def sweep_poll_deadlines() -> int:
     """A safety net: close every open poll whose closing time has passed."""
-    from circlework.polls.services import poll_close
-
     done = 0
     for poll in Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=timezone.now()):
-        done += poll_close(actor=None, poll=poll) is not None
+        done += services.poll_close(actor=None, poll=poll) is not None
     return done

@@ -14,7 +14,7 @@ from circlework.core.errors import ApplicationError
 from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.polls import selectors, services
-from circlework.polls.forms import BallotForm, PollForm
+from circlework.polls.forms import AnswerForm, PollForm
 from circlework.polls.models import Poll
 
 
@@ -75,15 +75,15 @@ def poll_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, poll: Poll, form: BallotForm | None = None, status: int = 200
+    request: HttpRequest, poll: Poll, form: AnswerForm | None = None, status: int = 200
 ) -> HttpResponse:
     page = selectors.poll_page(user=request.user, poll=poll, practitioner=me(request))
     if form is None:
-        form = BallotForm(
+        form = AnswerForm(
             poll=poll,
             options=page.options,
-            initial=BallotForm.initial_from(
-                poll, page.my_ballot.choices if page.my_ballot else None
+            initial=AnswerForm.initial_from(
+                poll, page.my_answer.choices if page.my_answer else None
             ),
         )
     return render(
@@ -111,7 +111,7 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         require_perm(request, "polls.view_poll", poll)
         return _detail(request, poll)
     require_perm(request, "polls.answer", poll)
-    form = BallotForm(request.POST, poll=poll, options=list(poll.options.order_by("position")))
+    form = AnswerForm(request.POST, poll=poll, options=list(poll.options.order_by("position")))
     if not form.is_valid():
         return _detail(request, poll, form, status=400)
     try:

@@ -5,3 +5,12 @@ class StandingConfig(AppConfig):
     name = "circlework.standing"
     label = "standing"
     verbose_name = "Standing by"
+
+    def ready(self) -> None:
+        # The one place an import waits inside a function (tests/core/test_architecture.py):
+        # what this app registers with the floors below it reads models, which exist only once
+        # Django has loaded every app.
+        from circlework.standing import contributions, registrations
+
+        contributions.register()  # home sections, export parts, backup part
+        registrations.register()  # profile and circle page parts

@@ -9,20 +9,28 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.services import add_months
+from circlework.agreements.models import AgreementKind
+from circlework.agreements.parameters import parameters_in_force
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
 from circlework.core import audit, names
+from circlework.core.dates import add_months
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify
-from circlework.standing.models import ConcernStatus, StandingBy, StandingConcern
+from circlework.standing.models import (
+    LAPSING_WITHIN,
+    ConcernStatus,
+    StandingBy,
+    StandingConcern,
+)
 
 DEFAULT_REVIEW_MONTHS = 12
 PARAM_REVIEW_MONTHS = "standing_by_review_months"
@@ -30,21 +38,10 @@ PARAM_REQUIRED = "standing_by_required"
 
 
 def circle_parameter(circle: Circle, key: str) -> int | None:
-    """A positive whole number from the circle's current policy or procedure agreements, if set."""
-    from circlework.agreements.models import Agreement, AgreementKind
-
-    agreements = (
-        Agreement.objects.filter(
-            circle=circle,
-            kind__in=[AgreementKind.POLICY, AgreementKind.PROCEDURE],
-            current_version__isnull=False,
-        )
-        .select_related("current_version")
-        .order_by("-updated_at")
-    )
-    for agreement in agreements:
-        params = agreement.current_version.parameters if agreement.current_version else None
-        if isinstance(params, dict) and key in params:
+    """A positive whole number from the circle's current policy or procedure agreements, if set
+    (the most recently changed agreement that sets it to one)."""
+    for params in parameters_in_force(circle, [AgreementKind.POLICY, AgreementKind.PROCEDURE]):
+        if key in params:
             try:
                 value = int(params[key])
             except (TypeError, ValueError):
@@ -71,8 +68,6 @@ def _other_members(circle: Circle, *exclude: int | None) -> list[Practitioner]:
 
 
 def _page_url(circle: Circle) -> str:
-    from django.urls import reverse
-
     return reverse("standing:standing_page", kwargs={"slug": circle.slug})
 
 
@@ -249,8 +244,6 @@ def standing_concern_respond(
 
 def lapse_notices(*, today: date | None = None) -> int:
     """Tell both people once two weeks before a statement lapses, and once when it lapses."""
-    from circlework.standing.models import LAPSING_WITHIN
-
     today = today or timezone.localdate()
     told = 0
     due = StandingBy.objects.current().filter(lapses_on__lte=today + LAPSING_WITHIN)

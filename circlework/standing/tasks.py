@@ -7,11 +7,10 @@ from datetime import timedelta
 from django_tasks import task
 
 from circlework.core.scheduling import recurring
+from circlework.standing.services import lapse_notices
 
 
 @recurring(every=timedelta(hours=6))
 @task()
 def notify_standing_lapses() -> int:
-    from circlework.standing.services import lapse_notices
-
     return lapse_notices()

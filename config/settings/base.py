@@ -44,7 +44,11 @@ INSTALLED_APPS = [
     "circlework.links",
     "circlework.mandates",
     "circlework.elections",
+    # Above the domain apps: home page, "Download everything", backup (core.contributions).
+    "circlework.site",
     "circlework.api",
+    # The demo federation (manage.py seed_demo); no models, so harmless in production.
+    "circlework.demo",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "circlework.core.context_processors.navigation",
+                "circlework.site.context_processors.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -152,8 +156,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Circlework] "
-ACCOUNT_FORMS = {"signup": "circlework.accounts.forms.SignupForm"}
-ACCOUNT_ADAPTER = "circlework.accounts.adapter.AccountAdapter"
+# The invitation a browser came with fills in the sign-up address and comes first after signing
+# in: circles adds it to accounts' form and adapter (circlework/circles/signup.py).
+ACCOUNT_FORMS = {"signup": "circlework.circles.signup.InvitationSignupForm"}
+ACCOUNT_ADAPTER = "circlework.circles.signup.InvitationAccountAdapter"
 # Lock-out after repeated failures: allauth's rate limits (per IP and per account). The IP is the
 # client's own, read by circlework.core.client_ip (the adapter's get_client_ip), which believes
 # X-Forwarded-For only from these reverse proxies: addresses or networks, comma-separated

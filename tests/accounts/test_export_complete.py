@@ -1,8 +1,8 @@
 """ "Download everything" is everything: generated from the data model, so nothing is forgotten.
 
 Every model field that refers to a practitioner (or their log-in) is either carried by a section
-of the export (accounts.export.EXPORTED) or listed with the reason it is left out
-(NOT_EXPORTED). A new model that refers to a practitioner fails the first test until it is
+of the export (site.export.EXPORTED, from each app's ExportPart.exported) or listed with the
+reason it is left out (NOT_EXPORTED). A new model that refers to a practitioner fails the first test until it is
 placed. Then, in the seeded world, every record that refers to a practitioner is found, by id,
 in that practitioner's export.
 """
@@ -18,13 +18,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from circlework.accounts.export import EXPORTED, NOT_EXPORTED
 from circlework.accounts.models import Practitioner, User
-from circlework.accounts.selectors import practitioner_export
 from circlework.core.visibility import mark_second_factor
 from circlework.decisions import services as decisions
 from circlework.notifications.services import notification_preferences_set
 from circlework.polls import services as polls
+from circlework.site.export import EXPORTED, NOT_EXPORTED, practitioner_export
 from circlework.standing import services as standing
 from tests import factories
 from tests.world import build_world
@@ -47,7 +46,8 @@ def test_every_reference_to_a_practitioner_is_exported_or_left_out_with_a_reason
     placed = set(EXPORTED) | set(NOT_EXPORTED)
     assert not refs - placed, (
         "These refer to a practitioner but are not in the export: add them to "
-        f"circlework.accounts.export (EXPORTED, or NOT_EXPORTED with a reason): {refs - placed}"
+        f"the app's contributions.py (ExportPart.exported, or not_exported with a reason): "
+        f"{refs - placed}"
     )
     assert not placed - refs, f"No such references (renamed or removed?): {placed - refs}"
     assert not set(EXPORTED) & set(NOT_EXPORTED)

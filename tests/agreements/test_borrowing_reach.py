@@ -20,12 +20,13 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circlework.agreements import rules, services
+from circlework.agreements import rules
 from circlework.agreements.models import Agreement
 from circlework.circles.models import Circle
 from circlework.core.errors import NotAllowed
 from circlework.core.permissions import allowed
 from circlework.decisions.models import Proposal
+from circlework.decisions.services import agreement_proposals
 from tests import factories
 from tests.agreements.helpers import validated
 from tests.agreements.test_visibility import adopt
@@ -73,7 +74,7 @@ def reach(federation: Any) -> dict[str, Any]:
 
 
 def _borrow(actor: Any, agreement: Agreement, circle: Circle) -> Proposal:
-    return services.agreement_borrow(
+    return agreement_proposals.agreement_borrow(
         actor=actor, agreement=agreement, circle=circle, closes_at=_in(5)
     )
 

@@ -205,7 +205,7 @@ role_settings = st.dictionaries(
 def test_accepted_role_settings_are_read_exactly_and_refused_ones_fall_back(
     slug: str, settings_: dict[str, Any]
 ) -> None:
-    from circlework.mandates.roles import ROLES, SETTING_RANGES, role_with_overrides
+    from circlework.circles.roles import ROLES, SETTING_RANGES, role_with_overrides
 
     base = ROLES[slug]
     read = role_with_overrides(base, rules_from({"roles": {slug: settings_}}).roles.get(slug))
@@ -598,7 +598,7 @@ def test_review_date_follows_the_review_months() -> None:
         actor=None, name="Reviewed", covenant="Text", covenant_parameters={"review_months": 25}
     )
     version = CovenantVersion.objects.get(federation=federation)
-    from circlework.agreements.services import add_months
+    from circlework.core.dates import add_months
 
     assert review_due(version) == add_months(timezone.localdate(version.adopted_at), 25)
 

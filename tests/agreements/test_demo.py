@@ -8,9 +8,9 @@ from django.test import Client
 from django.utils import timezone
 
 from circlework.agreements.models import Agreement, EthicsCirculation
-from circlework.agreements.services import add_months
 from circlework.circles.covenant import current_covenant, federation_rules, review_due
 from circlework.circles.models import Federation
+from circlework.core.dates import add_months
 
 pytestmark = pytest.mark.django_db
 

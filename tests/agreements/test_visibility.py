@@ -21,6 +21,7 @@ from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.core.models import AuditEvent
 from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal
+from circlework.decisions.services import agreement_proposals
 from tests import factories
 from tests.agreements.helpers import validated
 from tests.api.helpers import token_client
@@ -49,7 +50,7 @@ def adopt(circle: Circle, members: list[Any], **fields: Any) -> Agreement:
     if visibility is None:
         proposal = decision_services.proposal_open(**proposal_fields)
     else:
-        proposal = services.agreement_propose(visibility=visibility, **proposal_fields)
+        proposal = agreement_proposals.agreement_propose(visibility=visibility, **proposal_fields)
     return _agree(proposal, members)
 
 
@@ -231,7 +232,7 @@ def test_a_member_changes_who_reads_it_with_a_record(fed: dict[str, Any]) -> Non
 def borrowed(fed: dict[str, Any]) -> dict[str, Any]:
     """The hidden circle borrowed Open's public procedure and adopted it as its own."""
     source = adopt(fed["open"], [fed["p1"], fed["p2"]], visibility="public", title="Open rules")
-    proposal = services.agreement_borrow(
+    proposal = agreement_proposals.agreement_borrow(
         actor=fed["q1"],
         agreement=source,
         circle=fed["quiet"],
@@ -329,7 +330,7 @@ def test_a_borrowing_from_a_hidden_circle_says_a_circle(fed: dict[str, Any]) -> 
     assert source.visibility == "federation"
     factories.add_member(fed["open"], fed["q1"], inviter=fed["p1"])
     validated(fed["open"])  # still validated once Q1 has joined
-    proposal = services.agreement_borrow(
+    proposal = agreement_proposals.agreement_borrow(
         actor=fed["q1"],
         agreement=source,
         circle=fed["open"],

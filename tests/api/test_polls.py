@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from circlework.api import schemas as s
 from circlework.notifications.models import Notification
-from circlework.polls.models import Availability, Ballot, Poll, PollKind, PollStatus
+from circlework.polls.models import Availability, Poll, PollAnswer, PollKind, PollStatus
 from tests import factories
 from tests.api.helpers import assert_error, post_json, session_client, soon, token_client, url
 
@@ -113,7 +113,7 @@ def test_approval_from_opening_to_closing(four: dict[str, Any]) -> None:
             "availability": None,
         }
     ]
-    assert Ballot.objects.get(poll=poll, practitioner=people["Ben"]).choices == [tea, coffee]
+    assert PollAnswer.objects.get(poll=poll, practitioner=people["Ben"]).choices == [tea, coffee]
 
     # Cy has not answered: who answered, yes; what anyone chose, no.
     seen = _get(c["Cy"], opened)
@@ -161,7 +161,7 @@ def test_approval_from_opening_to_closing(four: dict[str, Any]) -> None:
     # No more answers, and no second close.
     body = assert_error(_answer(c["Ana"], opened, approved=[tea]), 409)
     assert "closed" in body["error"]
-    assert not Ballot.objects.filter(poll=poll, practitioner=people["Ana"]).exists()
+    assert not PollAnswer.objects.filter(poll=poll, practitioner=people["Ana"]).exists()
     assert_error(post_json(c["Ana"], _path(opened, "/close"), {}), 409)
 
 
@@ -278,8 +278,8 @@ def test_a_second_ballot_replaces_the_first(four: dict[str, Any]) -> None:
     tea, coffee, cocoa = _ids(opened)
     first = _cast(c["Ben"], opened, approved=[tea])
     second = _cast(token_client(ben), opened, approved=[coffee, cocoa])  # another client of his
-    assert Ballot.objects.filter(poll_id=opened["id"]).count() == 1
-    ballot = Ballot.objects.get(poll_id=opened["id"], practitioner=ben)
+    assert PollAnswer.objects.filter(poll_id=opened["id"]).count() == 1
+    ballot = PollAnswer.objects.get(poll_id=opened["id"], practitioner=ben)
     assert ballot.choices == [coffee, cocoa]
     assert second["my_ballot"]["approved"] == [coffee, cocoa]
     assert second["my_ballot"]["created_at"] == first["my_ballot"]["created_at"]
@@ -327,7 +327,7 @@ def test_a_ballot_after_the_deadline_is_409(four: dict[str, Any]) -> None:
     Poll.objects.filter(pk=opened["id"]).update(closes_at=timezone.now() - timedelta(seconds=1))
     assert _get(c["Ben"], opened)["accepts_ballots"] is False
     assert_error(_answer(c["Ben"], opened, approved=_ids(opened)[:1]), 409)
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -382,7 +382,7 @@ def test_bad_ballots_are_refused_and_change_nothing(
     )
     expected = field.replace(".A", f".{a}").replace(".B", f".{b}")
     assert expected in body["fields"], body
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 def test_an_option_of_another_poll_is_refused(four: dict[str, Any]) -> None:
@@ -390,7 +390,7 @@ def test_an_option_of_another_poll_is_refused(four: dict[str, Any]) -> None:
     opened = _open(c["Ana"])
     other = _open(c["Ana"], title="Another", options=["Yes", "No"])
     assert_error(_answer(c["Ben"], opened, approved=_ids(other)[:1]), 400, "approved")
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 # --- opening ------------------------------------------------------------------------------------
@@ -499,7 +499,7 @@ def test_non_members_of_a_visible_circle_get_403(
     assert_error(c["Out"].get(url("/circles/four/polls")), 403)
     payload = {"title": "T", "kind": "approval", "closes_at": soon(), "options": ["A", "B"]}
     assert_error(post_json(c["Out"], "/circles/four/polls", payload), 403)
-    assert Poll.objects.count() == 1 and not Ballot.objects.exists()
+    assert Poll.objects.count() == 1 and not PollAnswer.objects.exists()
     assert Poll.objects.get().status == PollStatus.OPEN
 
 
@@ -515,7 +515,7 @@ def test_those_who_cannot_see_the_circle_get_404(
         assert_error(c[name].get(url("/circles/hidden/polls")), 404)
     payload = {"title": "T", "kind": "approval", "closes_at": soon(), "options": ["A", "B"]}
     assert_error(post_json(c["Out"], "/circles/hidden/polls", payload), 404)
-    assert Poll.objects.count() == 1 and not Ballot.objects.exists()
+    assert Poll.objects.count() == 1 and not PollAnswer.objects.exists()
     assert Poll.objects.get().status == PollStatus.OPEN
 
 
@@ -559,7 +559,7 @@ def test_session_callers_need_the_csrf_token(four: dict[str, Any]) -> None:
     assert client.get(url(_path(opened))).status_code == 200
     body = assert_error(_answer(client, opened, approved=_ids(opened)[:1]), 403)
     assert "CSRF" in body["error"]
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 def test_names_follow_the_member_list(four: dict[str, Any]) -> None:

@@ -24,13 +24,14 @@ from circlework.accounts import services as account_services
 from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import current_members
-from circlework.core import audit, backup
+from circlework.core import audit
 from circlework.core.models import AuditEvent
 from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal, ProposalStatus
 from circlework.elections.models import Ballot, BallotCast, Election
 from circlework.links import services as link_services
 from circlework.links.models import CircleLink, LinkStatus
+from circlework.site import backup
 from circlework.standing import services as standing_services
 from circlework.standing.models import StandingBy
 from tests import factories
@@ -296,7 +297,7 @@ def test_one_circle_moves_to_its_own_server(tmp_path: Path) -> None:
         "agreements.agreementversion",
         "standing.standingby",
         "standing.standingconcern",
-        "polls.ballot",
+        "polls.pollanswer",
         "mandates.mandate",
     ):
         rows = {r[0]: r for r in after[label]["raw"]}

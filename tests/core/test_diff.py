@@ -8,9 +8,8 @@ from html import unescape
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circlework.agreements.selectors import DiffLine
 from circlework.agreements.templatetags.diffs import rendered_diff
-from circlework.core.diff import render_diff
+from circlework.core.diff import DiffLine, render_diff
 
 OLD = "## How we meet\n\nWe meet **monthly** in Leeds.\n\n- bring notes\n- arrive early\n"
 NEW = "## How we meet\n\nWe meet **every two weeks** in Leeds.\n\n- bring notes\n- arrive early\n- stay late\n\nA new paragraph.\n"

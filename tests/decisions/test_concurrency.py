@@ -15,7 +15,6 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement
 from circlework.core.errors import Conflict, StaleEdit
 from circlework.decisions import services
@@ -29,6 +28,7 @@ from circlework.decisions.models import (
     ProposalStatus,
     ProposalVersion,
 )
+from circlework.decisions.services import agreement_proposals as agreement_services
 from tests import factories
 
 pytestmark = [

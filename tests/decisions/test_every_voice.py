@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from circlework.core.errors import InvalidInput
 from circlework.core.models import AuditEvent
-from circlework.decisions import services, tasks
+from circlework.decisions import selectors, services, tasks
 from circlework.decisions.models import Outcome, Proposal, ProposalStatus
 from circlework.notifications.models import Notification
 from tests import factories
@@ -116,7 +116,7 @@ def test_twelve_agreements_on_v1_and_eight_on_v2_do_not_pass_silently(federation
         services.position_take(actor=p, proposal=proposal, stance="agree")
     waiting = {p.pk for p in people[8:]}
 
-    verdict = services.verdict_for(proposal)
+    verdict = selectors.verdict_for(proposal)
     assert not verdict.passes and verdict.unconfirmed == waiting and not verdict.missing
     assert verdict.counts["agree"] == 8
     # "If it closed now" says who has not confirmed, by name.

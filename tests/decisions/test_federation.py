@@ -195,8 +195,8 @@ def test_federation_proposal_page_shows_every_circle(client: Client, fed: dict[s
 
 
 def test_lineage_page_draws_borrowings(client: Client, fed: dict[str, Any]) -> None:
-    from circlework.agreements import services as agreement_services
     from circlework.agreements.models import Agreement
+    from circlework.decisions.services import agreement_proposals as agreement_services
 
     proposal = services.proposal_open(
         actor=fed["a1"],

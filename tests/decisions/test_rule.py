@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circlework.decisions.rule import Rule, RuleKind, Silence, Stance, evaluate
+from circlework.decisions.decision_rule import Rule, RuleKind, Silence, Stance, evaluate
 
 members_st = st.frozensets(st.integers(min_value=1, max_value=12), min_size=1, max_size=8)
 stances = st.sampled_from(list(Stance))

@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.decisions import services, tasks
 from circlework.decisions.models import AmendmentStatus, Outcome, Position, ProposalStatus
+from circlework.decisions.services import agreement_proposals as agreement_services
 from circlework.notifications.models import Notification
 from tests import factories
 

@@ -19,7 +19,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement
 from circlework.core.errors import Conflict, StaleEdit
 from circlework.decisions import services
@@ -31,6 +30,7 @@ from circlework.decisions.models import (
     Proposal,
     ProposalVersion,
 )
+from circlework.decisions.services import agreement_proposals as agreement_services
 from tests import factories
 from tests.api.helpers import assert_error, post_json, token_client
 

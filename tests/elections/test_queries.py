@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from circlework.circles.roles import Method
 from circlework.elections import selectors
 from circlework.elections.models import (
     BallotCast,
@@ -21,7 +22,6 @@ from circlework.elections.models import (
     Electorate,
     Nomination,
 )
-from circlework.mandates.roles import Method
 from tests import factories
 from tests.elections.conftest import later
 

@@ -10,8 +10,8 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from circlework.agreements.services import add_months
 from circlework.core import names
+from circlework.core.dates import add_months
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.visibility import audience_for
 from circlework.elections import selectors, services, tasks

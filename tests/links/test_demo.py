@@ -11,8 +11,8 @@ from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, CircleStatus, Federation
 from circlework.links import services
 from circlework.links.models import CircleLink, LinkStatus
-from circlework.links.rule import has_triangle
-from circlework.links.selectors import link_standing
+from circlework.links.selectors import link_tally
+from circlework.links.validation_rule import has_triangle
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_demo_links_and_statuses() -> None:
         CircleLink.objects.open().values_list("asking_circle_id", "validating_circle_id")
     )
     for name in (LEEDS, YORK, SHEFFIELD):
-        assert link_standing(circles[name]).live_links == 2
+        assert link_tally(circles[name]).live_links == 2
         assert circles[name].status == CircleStatus.MEMBER
         assert circles[name].status_changed_at is not None
     assert circles[MANCHESTER].status == CircleStatus.FORMING

@@ -16,7 +16,7 @@ from circlework.circles.models import Circle, CircleStatus
 from circlework.decisions.models import Proposal
 from circlework.links import services
 from circlework.links.models import CircleLink, LinkStatus
-from circlework.links.selectors import link_standing
+from circlework.links.selectors import link_tally
 from circlework.links.tasks import lapse_links
 from circlework.notifications.models import Notification
 from tests.links.helpers import ask, make_net, validate
@@ -63,7 +63,7 @@ def test_warning_then_lapse_then_forming_again() -> None:
 
     with time_machine.travel(_noon(lapses_on), tick=False):
         # Before the sweep runs, the count already says 1 of 2 …
-        assert link_standing(leeds).live_links == 1
+        assert link_tally(leeds).live_links == 1
         assert services.link_lapse_notices() == 1
         lapsed = CircleLink.objects.get(pk=by_york.pk)
         assert lapsed.status == LinkStatus.LAPSED and lapsed.ended_at is not None
@@ -176,7 +176,7 @@ def test_a_renewal_agreed_after_the_link_lapsed_validates_it_again() -> None:
     link.refresh_from_db()
     assert link.status == LinkStatus.VALIDATED and link.ended_at is None
     assert link.validated_on == day
-    from circlework.agreements.services import add_months
+    from circlework.core.dates import add_months
 
     assert link.lapses_on == add_months(day, 12)
     events = AuditEvent.objects.filter(verb="link.renewed", object_id=str(link.pk))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from circlework.circles import services as circle_services
 from circlework.circles.models import Circle, CircleStatus, CovenantVersion
 from circlework.links.models import CircleLink, LinkStatus
-from circlework.links.selectors import link_standing
+from circlework.links.selectors import link_tally
 from tests.links.helpers import make_net, validate
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def _set(circle: Circle, status: str) -> None:
 
 def test_wrong_stored_statuses_are_recomputed_from_links_and_members() -> None:
     net = make_net(["A", "B", "C", "D"], links_required=1, min_circle_size=3)
-    # In the order the federation's founding allows (links.rule.link_counts): D is validated by
-    # A while no circle is, then validates the others itself.
+    # In the order the federation's founding allows (links.validation_rule.link_counts): D is
+    # validated by A while no circle is, then validates the others itself.
     validate(net, "D", "A")  # D: a live link, but one of its three members left
     lapsed = validate(net, "C", "D")  # C: its only link is past its date, not swept yet
     validate(net, "A", "D")  # A: one live link, three members → member
@@ -49,7 +49,7 @@ def test_wrong_stored_statuses_are_recomputed_from_links_and_members() -> None:
     assert [_status(x) for x in (a, b, c, d)] == ["member", "forming", "forming", "forming"]
     assert all(Circle.objects.get(pk=x.pk).status_changed_at for x in (a, b, c, d))
     for circle in (a, b, c, d):  # the same answer as the app's own rule
-        validated = link_standing(Circle.objects.get(pk=circle.pk)).validated
+        validated = link_tally(Circle.objects.get(pk=circle.pk)).validated
         assert _status(circle) == ("member" if validated else "forming")
 
 
@@ -159,5 +159,5 @@ def test_existing_links_count_as_the_rule_would_have_decided_them() -> None:
         "forming",
     ]
     for circle in net.circles.values():  # the same answer as the app's own rule
-        validated = link_standing(Circle.objects.get(pk=circle.pk)).validated
+        validated = link_tally(Circle.objects.get(pk=circle.pk)).validated
         assert _status(circle) == ("member" if validated else "forming")

@@ -8,7 +8,7 @@ from itertools import combinations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circlework.links.rule import (
+from circlework.links.validation_rule import (
     founding,
     has_triangle,
     is_validated,

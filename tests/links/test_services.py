@@ -10,9 +10,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from circlework.agreements.services import add_months
 from circlework.circles.covenant import current_covenant
 from circlework.circles.models import CircleStatus, CovenantVersion
+from circlework.core.dates import add_months
 from circlework.core.errors import ApplicationError, Conflict, InvalidInput, NotAllowed
 from circlework.core.models import AuditEvent
 from circlework.decisions import services as decision_services

@@ -1,7 +1,7 @@
 """On the day a link lapses, the status shown agrees with the links counted beside it (issue 11).
 
 Before: until the worker ran, a circle's page said "Member (validated)" next to "1 of 2 links".
-The shown status is now read from the same counted links (LinkStanding.status), wherever the
+The shown status is now read from the same counted links (LinkTally.status), wherever the
 links are shown beside it: the circle's page, the federation's page, the map and the API.
 """
 

@@ -4,8 +4,8 @@ being founded (issue 10, finding 1, the links holes).
 The attack: four accounts found circles A, B and C with the same four members; A asks B and C;
 B and C meet and decide yes; A becomes a member circle and its members read every
 federation-level record. A link now counts only if, when it was decided, the validating circle
-was validated (`links.rule.link_counts`) — or the federation was still being founded, so its
-first circles can validate one another. Whether a link counted is recorded on it.
+was validated (`links.validation_rule.link_counts`) — or the federation was still being
+founded, so its first circles can validate one another. Whether a link counted is recorded on it.
 
 Also here: the triangle rule's message names only circles its readers may see (M3), and the
 members of a forming circle can list and ask the federation's validated circles for a link even
@@ -29,7 +29,7 @@ from circlework.core.visibility import audience_for, forget_audience
 from circlework.decisions import services as decision_services
 from circlework.links import services
 from circlework.links.models import CircleLink, LinkCount, LinkStatus
-from circlework.links.selectors import link_standing, request_choices
+from circlework.links.selectors import link_tally, request_choices
 from circlework.notifications.models import Notification
 from tests import factories
 from tests.links.helpers import Net, ask, decide, make_net, meet, validate
@@ -107,7 +107,7 @@ def test_sybil_circles_cannot_validate_each_other_once_the_federation_is_founded
             )
         assert link.decision is None
     assert _status(s1) == CircleStatus.FORMING
-    assert link_standing(s1).live_links == 0
+    assert link_tally(s1).live_links == 0
     # And so no reach: Mallory is not "the federation".
     forget_audience(mallory.user)
     assert audience_for(mallory.user).federation_ids == frozenset()
@@ -133,7 +133,7 @@ def test_a_decision_opened_while_founding_but_closed_after_does_not_count() -> N
     pending.refresh_from_db()
     assert pending.status == LinkStatus.VALIDATED  # F did validate E's process …
     assert pending.counts == LinkCount.NO  # … but it does not count
-    assert link_standing(net.circles["E"]).live_links == 0
+    assert link_tally(net.circles["E"]).live_links == 0
     assert _status(net.circles["E"]) == CircleStatus.FORMING
     told = Notification.objects.filter(recipient=net.first("E"), url=pending.get_absolute_url())
     assert any(ONLY_VALIDATED in n.body for n in told)
@@ -175,7 +175,7 @@ def test_counted_links_stay_counted_when_the_validating_circle_changes() -> None
     assert _status(net.circles["B"]) == CircleStatus.FORMING  # too few members now
     given.refresh_from_db()
     assert given.counts == LinkCount.BY_VALIDATED_CIRCLE
-    assert link_standing(net.circles["D"]).live_links == 1
+    assert link_tally(net.circles["D"]).live_links == 1
     # A was validated by B (and C) while founding: A stays validated.
     assert services.circle_status_refresh(circle=net.circles["A"]) is False
     assert _status(net.circles["A"]) == CircleStatus.MEMBER

@@ -12,12 +12,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from circlework.accounts import services as account_services
-from circlework.accounts.selectors import practitioner_export
 from circlework.core.permissions import allowed
 from circlework.mandates import services
 from circlework.mandates.models import FederationNotice
 from circlework.mandates.selectors import NOTICES_PER_PAGE
 from circlework.notifications.models import Notification
+from circlework.site.export import practitioner_export
 from tests import factories
 from tests.conftest import login
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from circlework.agreements.services import add_months
 from circlework.circles import services as circle_services
+from circlework.core.dates import add_months
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.core.models import AuditEvent
 from circlework.decisions import services as decision_services
@@ -106,7 +106,7 @@ def test_the_covenant_sets_federation_terms() -> None:
     ],
 )
 def test_role_overrides_are_read_tolerantly(overrides: Any, expected: tuple[Any, ...]) -> None:
-    from circlework.mandates.roles import ROLES, role_with_overrides
+    from circlework.circles.roles import ROLES, role_with_overrides
 
     r = role_with_overrides(ROLES["coordinator"], overrides)
     assert (r.term_months, r.review_months, r.max_consecutive_terms, r.seats, r.method) == expected

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from circlework.core.models import AuditEvent
 from circlework.notifications.models import Notification
 from circlework.polls import selectors, services
-from circlework.polls.models import Ballot, Poll
+from circlework.polls.models import Poll, PollAnswer
 from tests import factories
 from tests.world import api_operations, url_patterns
 
@@ -159,7 +159,7 @@ def _snapshot(
 def _reset_sequences() -> None:
     """Rows created in a history get the same ids in the other (PostgreSQL's sequences do not
     roll back with a savepoint; SQLite's do)."""
-    sql = connection.ops.sequence_reset_sql(no_style(), [Ballot, AuditEvent, Notification])
+    sql = connection.ops.sequence_reset_sql(no_style(), [PollAnswer, AuditEvent, Notification])
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
@@ -232,7 +232,7 @@ def test_results_of_an_anonymous_poll_wait_for_the_close(four: dict[str, Any]) -
         services.ballot_cast(actor=four["ben"], poll=poll, **_answer("approval", poll, True))
         page = selectors.poll_page(user=four["ben"].user, poll=poll, practitioner=four["ben"])
     assert page.results is None and not page.show_results  # not even for one who answered
-    assert page.my_ballot is not None  # their own answer, yes
+    assert page.my_answer is not None  # their own answer, yes
 
 
 # --- a property: the view depends only on who answered, then only on the count ----------------
@@ -313,7 +313,7 @@ def test_ballot_ids_and_times_reach_no_other_member(four: dict[str, Any]) -> Non
         history = client.get(reverse("circles:circle_history", args=[four["circle"].slug]))
     assert body["results"]["ballots"] == [] and body["my_ballot"] is None
     assert "Answered" not in history.content.decode()
-    assert not AuditEvent.objects.filter(object_type="polls.ballot").exists()
+    assert not AuditEvent.objects.filter(object_type="polls.pollanswer").exists()
     assert not AuditEvent.objects.filter(circle=four["circle"], verb="ballot.cast").exists()
     # Ben's own record of what he did stays with him (his export's activity).
     assert AuditEvent.objects.filter(actor=four["ben"], verb="ballot.cast").count() == 1

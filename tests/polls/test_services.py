@@ -13,7 +13,7 @@ from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.models import AuditEvent
 from circlework.notifications.models import Notification
 from circlework.polls import selectors, services, tasks
-from circlework.polls.models import Ballot, Poll, PollStatus
+from circlework.polls.models import Poll, PollAnswer, PollStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,7 @@ def test_outsiders_cannot_open_answer_or_close(four: dict[str, Any]) -> None:
         services.ballot_cast(actor=outsider, poll=poll, approved=_ids(poll)[:1])
     with pytest.raises(NotAllowed):
         services.poll_close(actor=outsider, poll=poll)
-    assert not Ballot.objects.exists() and Poll.objects.get().status == PollStatus.OPEN
+    assert not PollAnswer.objects.exists() and Poll.objects.get().status == PollStatus.OPEN
 
 
 def test_a_second_ballot_replaces_the_first(four: dict[str, Any]) -> None:
@@ -125,9 +125,9 @@ def test_a_second_ballot_replaces_the_first(four: dict[str, Any]) -> None:
     assert first.choices == [mon, wed]  # stored in option order
     second = services.ballot_cast(actor=ben, poll=poll, approved=[tue])
     assert second.pk == first.pk
-    assert list(Ballot.objects.values_list("choices", flat=True)) == [[tue]]
+    assert list(PollAnswer.objects.values_list("choices", flat=True)) == [[tue]]
     verbs = list(
-        AuditEvent.objects.filter(object_type="polls.ballot")
+        AuditEvent.objects.filter(object_type="polls.pollanswer")
         .order_by("id")
         .values_list("verb", flat=True)
     )
@@ -166,11 +166,11 @@ def test_bad_ballots_change_nothing(
 
     ben = four["people"][1]
     services.ballot_cast(actor=four["people"][2], poll=poll, **_valid(kind, ids))
-    before = list(Ballot.objects.values_list("choices", flat=True))
+    before = list(PollAnswer.objects.values_list("choices", flat=True))
     with pytest.raises(InvalidInput):
         services.ballot_cast(actor=ben, poll=poll, **{k: real(v) for k, v in answer.items()})
-    assert list(Ballot.objects.values_list("choices", flat=True)) == before
-    assert not Ballot.objects.filter(practitioner=ben).exists()
+    assert list(PollAnswer.objects.values_list("choices", flat=True)) == before
+    assert not PollAnswer.objects.filter(practitioner=ben).exists()
 
 
 def _valid(kind: str, ids: list[int]) -> dict[str, Any]:
@@ -206,14 +206,14 @@ def test_no_ballot_after_close(four: dict[str, Any]) -> None:
         services.ballot_cast(actor=ben, poll=poll, approved=_ids(poll)[1:2])
     with pytest.raises(Conflict):
         services.ballot_cast(actor=ana, poll=poll, approved=_ids(poll)[1:2])
-    assert list(Ballot.objects.values_list("choices", flat=True)) == [_ids(poll)[:1]]
+    assert list(PollAnswer.objects.values_list("choices", flat=True)) == [_ids(poll)[:1]]
 
 
 def test_no_ballot_once_the_time_has_passed_even_before_the_sweep(four: dict[str, Any]) -> None:
     poll = _open(four)
     with time_machine.travel(timezone.now() + timedelta(days=8)), pytest.raises(Conflict):
         services.ballot_cast(actor=four["people"][1], poll=poll, approved=_ids(poll)[:1])
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 def test_only_the_author_closes_early_and_everyone_hears(four: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from circlework.accounts import services as account_services
 from circlework.polls import services
-from circlework.polls.models import Ballot, Poll, PollStatus
+from circlework.polls.models import Poll, PollAnswer, PollStatus
 from tests import factories
 from tests.conftest import login
 
@@ -138,7 +138,7 @@ def test_outsiders_are_refused_everywhere(client: Client, people: dict[str, Any]
     assert client.post(f"{base}{poll.pk}/", {"approved": [_ids(poll)[0]]}).status_code == 403
     assert client.post(f"{base}{poll.pk}/close/").status_code == 403
     assert client.post(f"{base}new/", {"title": "x", "kind": "approval"}).status_code == 403
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
     assert Poll.objects.get().status == PollStatus.OPEN
 
 
@@ -163,7 +163,7 @@ def test_answer_then_change_it_and_see_the_chart(client: Client, people: dict[st
     assert response.status_code == 302
     response = client.post(url, {"approved": [str(coffee)]})
     assert response.status_code == 302
-    assert list(Ballot.objects.values_list("choices", flat=True)) == [[coffee]]
+    assert list(PollAnswer.objects.values_list("choices", flat=True)) == [[coffee]]
     page = client.get(url).content.decode()
     assert re.search(r'<svg[^>]*role="img"[^>]*aria-label="Most approved: Coffee \(1 of 1\)', page)
     assert "<title>Most approved: Coffee" in page
@@ -219,7 +219,7 @@ def test_bad_answers_are_clear_and_change_nothing(
     response = client.post(poll.get_absolute_url(), post)
     assert response.status_code == status
     assert message in response.content.decode()
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
 
 
 def test_every_kind_answers_through_its_form(client: Client, people: dict[str, Any]) -> None:
@@ -236,7 +236,7 @@ def test_every_kind_answers_through_its_form(client: Client, people: dict[str, A
         assert client.post(poll.get_absolute_url(), build(ids)).status_code == 302, kind
         page = client.get(poll.get_absolute_url()).content.decode()
         assert 'role="img"' in page and "<table>" in page, kind
-    stored = {b.poll.kind: b.choices for b in Ballot.objects.select_related("poll")}
+    stored = {b.poll.kind: b.choices for b in PollAnswer.objects.select_related("poll")}
     ranked = Poll.objects.get(kind="ranked")
     assert stored["ranked"] == [_ids(ranked)[1], _ids(ranked)[0]]  # the gap is closed up
     assert list(stored["score"].values()) == [0, 1, 2]
@@ -265,7 +265,7 @@ def test_ballot_after_close_is_refused_with_a_message(
     response = client.post(poll.get_absolute_url(), {"approved": [str(_ids(poll)[0])]})
     assert response.status_code == 409
     assert "This poll is closed" in response.content.decode()
-    assert not Ballot.objects.exists()
+    assert not PollAnswer.objects.exists()
     page = client.get(poll.get_absolute_url()).content.decode()
     assert "Did not answer:" in page and 'role="img"' in page  # closed: results for all
 
@@ -341,6 +341,6 @@ def test_poll_page_queries_do_not_grow_with_ballots(
         factories.add_member(people["circle"], newcomer)
         services.ballot_cast(actor=newcomer, poll=poll, **answer)
     services.ballot_cast(actor=people["ben"], poll=poll, **answer)
-    assert Ballot.objects.count() == 7
+    assert PollAnswer.objects.count() == 7
     assert count() == few
     assert 0 < few <= 20

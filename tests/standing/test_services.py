@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from circlework.agreements.models import Agreement, AgreementVersion
-from circlework.agreements.services import add_months
+from circlework.core.dates import add_months
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.models import AuditEvent
 from circlework.decisions.models import Outcome

@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 
 from circlework.circles.covenant import current_covenant, review_due, rules_from, rules_in_words
+from circlework.circles.models import CovenantVersion
+from circlework.core.diff import diff
 
 register = template.Library()
 
@@ -25,9 +27,6 @@ def covenant_summary(federation: Any) -> dict[str, Any]:
 @register.inclusion_tag("agreements/_covenant_change.html")
 def covenant_change(federation_proposal: Any) -> dict[str, Any]:
     """On a federation proposal's page: the covenant revision it carries, and what changes."""
-    from circlework.agreements.selectors import diff
-    from circlework.circles.models import CovenantVersion
-
     fp = federation_proposal
     if not getattr(fp, "revises_covenant", False):
         return {"fp": fp, "revises": False}

@@ -9,8 +9,7 @@ from typing import Any
 
 from django import template
 
-from circlework.agreements.selectors import TextDiff
-from circlework.core.diff import RenderedDiff, render_diff
+from circlework.core.diff import RenderedDiff, TextDiff, render_diff
 
 register = template.Library()
 

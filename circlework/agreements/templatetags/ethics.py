@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from circlework.agreements import selectors
+from circlework.agreements import proposals, selectors
 from circlework.core.permissions import allowed
 
 register = template.Library()
@@ -21,5 +21,5 @@ def circle_ethics(context: dict[str, Any], circle: Any) -> dict[str, Any]:
         "circle": circle,
         "statement": selectors.circle_statement(user=user, circle=circle),
         "is_member": is_member,
-        "drafts": selectors.ethics_drafts(circle=circle) if is_member else [],
+        "drafts": proposals.provider().ethics_drafts(circle) if is_member else [],
     }

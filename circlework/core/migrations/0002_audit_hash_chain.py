@@ -3,11 +3,11 @@
 import django.utils.timezone
 from django.db import migrations, models
 
+from circlework.core.audit import GENESIS, actor_digest, content_hash
+
 
 def chain_existing_events(apps, schema_editor):
     """Events written before the chain existed are chained in the order they were written."""
-    from circlework.core.audit import GENESIS, actor_digest, content_hash
-
     AuditEvent = apps.get_model("core", "AuditEvent")
     prev = GENESIS
     for event in AuditEvent.objects.order_by("id").iterator():
@@ -21,31 +21,32 @@ def chain_existing_events(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='actor_digest',
+            model_name="auditevent",
+            name="actor_digest",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='hash',
+            model_name="auditevent",
+            name="hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='prev_hash',
+            model_name="auditevent",
+            name="prev_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when'),
+            model_name="auditevent",
+            name="created_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="when"
+            ),
         ),
         migrations.RunPython(chain_existing_events, migrations.RunPython.noop),
     ]

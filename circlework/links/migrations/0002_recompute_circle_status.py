@@ -3,7 +3,7 @@
 Databases from before links kept statuses set by hand (or the default), which the register shows
 as they are. This sets each circle to *member* when it has at least the covenant's number of live
 links (as the asking circle) and at least its minimum of current members, and to *forming*
-otherwise — the rule of circlework.links.rule.is_validated, read with the federation's current
+otherwise — the rule of circlework.links.validation_rule.is_validated, read with the federation's current
 covenant parameters and the same defaults and ranges as circlework.circles.covenant. Historical
 models only: the small count is written out here, so later changes to the app cannot change what
 this migration did.

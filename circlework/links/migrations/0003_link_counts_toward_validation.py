@@ -4,7 +4,7 @@ status from the links that count.
 Before this, any validated link counted, so circles nobody had validated could validate each
 other and become "the federation" (issue 10). Now a link counts only if, when it was decided, the
 validating circle was validated — or the federation was still being founded: fewer validated
-circles, besides the asking circle, than its covenant's number of links (circlework.links.rule).
+circles, besides the asking circle, than its covenant's number of links (circlework.links.validation_rule).
 
 Existing links were decided without that record, so it is rebuilt here by replaying each
 federation's decided links in the order they were decided: at each decision, the validated

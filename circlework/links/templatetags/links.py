@@ -27,17 +27,17 @@ register = template.Library()
 @dataclass(frozen=True)
 class _CircleLinks:
     live: list[CircleLink]  # its live links that count, with the validating circles
-    standing: selectors.LinkStanding
+    tally: selectors.LinkTally
     rules: FederationRules
 
 
 def _circle_links(circle: Any) -> _CircleLinks:
-    """The circle's counted live links and standing, read once per page (kept on the circle
+    """The circle's counted live links and tally, read once per page (kept on the circle
     object: the header's status badge and the status section beside it read the same)."""
     cached = getattr(circle, "_circlework_links", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    # Only the links that count toward its validation (links.rule.link_counts).
+    # Only the links that count toward its validation (links.validation_rule.link_counts).
     live = list(
         CircleLink.objects.live(timezone.localdate())
         .counting()
@@ -46,13 +46,13 @@ def _circle_links(circle: Any) -> _CircleLinks:
         .order_by("validating_circle__name")
     )
     rules = federation_rules(circle.federation)
-    standing = selectors.LinkStanding(
+    tally = selectors.LinkTally(
         live_links=len(live),
         members=selectors.member_count(circle),
         links_required=rules.links_required,
         min_circle_size=rules.min_circle_size,
     )
-    cached = _CircleLinks(live, standing, rules)
+    cached = _CircleLinks(live, tally, rules)
     circle._circlework_links = cached
     return cached
 
@@ -62,13 +62,13 @@ def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]
     """The circle's status in words, its live links (the validating circles) and what it lacks."""
     user = context.get("user")
     found = _circle_links(circle)
-    live, standing = found.live, found.standing
+    live, tally = found.live, found.tally
     may_see_note = allowed("circles.change_circle", user, circle)  # the circle's members
     return {
         "circle": circle,
-        "standing": standing,
+        "tally": tally,
         # A gentle note past the covenant's recommended size, for the circle's members.
-        "size_note": size_note(standing.members, found.rules) if may_see_note else "",
+        "size_note": size_note(tally.members, found.rules) if may_see_note else "",
         "live": [link for link in live if allowed("links.view_link", user, link)],
         "hidden_count": len([link for link in live if not allowed("links.view_link", user, link)]),
     }
@@ -77,17 +77,15 @@ def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]
 @register.simple_tag
 def circle_status(circle: Any) -> SafeString:
     """The circle's status as a badge, from its counted links and members now
-    (LinkStanding.status): never "member" beside "1 of 2 links" before the worker has run."""
-    standing = _circle_links(circle).standing
-    return format_html(
-        '<span class="status status-{}">{}</span>', standing.status, standing.status_label
-    )
+    (LinkTally.status): never "member" beside "1 of 2 links" before the worker has run."""
+    tally = _circle_links(circle).tally
+    return format_html('<span class="status status-{}">{}</span>', tally.status, tally.status_label)
 
 
 @register.simple_tag(takes_context=True)
 def federation_circle_status(context: template.Context, circle: Any) -> SafeString:
     """`circle_status` for a list of one federation's circles: counted once per page."""
-    key = f"links:standings:{circle.federation_id}"
+    key = f"links:tallies:{circle.federation_id}"
     cache = context.render_context
     if key not in cache:
         cache[key] = (
@@ -96,15 +94,13 @@ def federation_circle_status(context: template.Context, circle: Any) -> SafeStri
             federation_rules(circle.federation),
         )
     live, members, rules = cache[key]
-    standing = selectors.LinkStanding(
+    tally = selectors.LinkTally(
         live_links=live.get(circle.pk, 0),
         members=members.get(circle.pk, 0),
         links_required=rules.links_required,
         min_circle_size=rules.min_circle_size,
     )
-    return format_html(
-        '<span class="status status-{}">{}</span>', standing.status, standing.status_label
-    )
+    return format_html('<span class="status status-{}">{}</span>', tally.status, tally.status_label)
 
 
 @register.simple_tag(takes_context=True)

@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from circlework.circles import covenant
+from circlework.circles.roles import Method
 from circlework.circles.services import federation_create
 from circlework.core.errors import ApplicationError
-from circlework.mandates.roles import Method
 
 
 def _role_setting(value: str) -> tuple[str, str]:
