@@ -325,7 +325,7 @@ def _mandate_holders(author: Practitioner, circle: Circle) -> dict[str, Practiti
             expired_holder,
             starts_on=today - timedelta(days=200),
             ends_on=today - timedelta(days=1),
-            **scope,  # type: ignore[arg-type]
+            **scope,
         )
     return {"holder": holder, "expired_holder": expired_holder}
 

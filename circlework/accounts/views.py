@@ -24,7 +24,7 @@ from circlework.accounts.forms import (
 from circlework.accounts.models import ApiToken, Credential, Practitioner
 from circlework.accounts.profile_parts import parts_context
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, me, require_perm
+from circlework.core.http import form_error, form_page, me, require_perm, saved
 from circlework.core.permissions import allowed
 from circlework.core.visibility import second_factor_used
 
@@ -33,23 +33,17 @@ from circlework.core.visibility import second_factor_used
 def profile_edit(request: HttpRequest) -> HttpResponse:
     practitioner = me(request)
     form = ProfileForm(request.POST or None, instance=Practitioner.objects.get(pk=practitioner.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.practitioner_update(
-                actor=practitioner,
-                practitioner=practitioner,
-                changes={k: form.cleaned_data[k] for k in ProfileForm.Meta.fields},
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Your profile is saved."))
-            return redirect("accounts:profile_edit")
-    return render(
+    return form_page(
         request,
-        "accounts/profile_edit.html",
-        {"form": form, "section": "profile"},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.practitioner_update(
+            actor=practitioner,
+            practitioner=practitioner,
+            changes={k: d[k] for k in ProfileForm.Meta.fields},
+        ),
+        done=lambda _r: saved(request, _("Your profile is saved."), "accounts:profile_edit"),
+        template="accounts/profile_edit.html",
+        context={"form": form, "section": "profile"},
     )
 
 
@@ -113,26 +107,24 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
 def credential_list(request: HttpRequest) -> HttpResponse:
     practitioner = me(request)
     form = CredentialForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.credential_add(
-                actor=practitioner,
-                title=form.cleaned_data["title"],
-                issuer=form.cleaned_data["issuer"],
-                year=form.cleaned_data["year"],
-                visibility=form.cleaned_data["visibility"],
-                document=form.cleaned_data.get("document"),
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Credential added."))
-            return redirect("accounts:credential_list")
-    return render(
+    return form_page(
         request,
-        "accounts/credential_list.html",
-        {"form": form, "credentials": practitioner.credentials.all(), "section": "credentials"},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.credential_add(
+            actor=practitioner,
+            title=d["title"],
+            issuer=d["issuer"],
+            year=d["year"],
+            visibility=d["visibility"],
+            document=d.get("document"),
+        ),
+        done=lambda _r: saved(request, _("Credential added."), "accounts:credential_list"),
+        template="accounts/credential_list.html",
+        context={
+            "form": form,
+            "credentials": practitioner.credentials.all(),
+            "section": "credentials",
+        },
     )
 
 
@@ -143,28 +135,21 @@ def credential_edit(request: HttpRequest, pk: int) -> HttpResponse:
     credential = get_object_or_404(Credential, pk=pk, practitioner__user_id=request.user.pk)
     require_perm(request, "accounts.change_credential", credential)
     form = CredentialEditForm(request.POST or None, instance=Credential.objects.get(pk=pk))
-    if request.method == "POST":
-        if request.POST.get("action") == "delete":
-            services.credential_remove(actor=me(request), credential=credential)
-            messages.success(request, _("Credential removed."))
-            return redirect("accounts:credential_list")
-        if form.is_valid():
-            try:
-                services.credential_update(
-                    actor=me(request),
-                    credential=credential,
-                    changes={k: form.cleaned_data[k] for k in CredentialEditForm.Meta.fields},
-                )
-            except ApplicationError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, _("Credential saved."))
-                return redirect("accounts:credential_list")
-    return render(
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        services.credential_remove(actor=me(request), credential=credential)
+        messages.success(request, _("Credential removed."))
+        return redirect("accounts:credential_list")
+    return form_page(
         request,
-        "accounts/credential_edit.html",
-        {"form": form, "credential": credential, "section": "credentials"},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.credential_update(
+            actor=me(request),
+            credential=credential,
+            changes={k: d[k] for k in CredentialEditForm.Meta.fields},
+        ),
+        done=lambda _r: saved(request, _("Credential saved."), "accounts:credential_list"),
+        template="accounts/credential_edit.html",
+        context={"form": form, "credential": credential, "section": "credentials"},
     )
 
 
@@ -242,7 +227,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         try:
             services.account_delete(
                 actor=me(request), confirm_email=form.cleaned_data["confirm_email"]
-            )  # type: ignore[union-attr]
+            )
         except ApplicationError as exc:
             form_error(form, exc)
         else:

@@ -40,7 +40,7 @@ from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.core.visibility import Visibility
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import Notice, notify_each, notify_many
 
 
 def version_adopt(*, outcome: Any) -> AgreementVersion:
@@ -266,18 +266,22 @@ def ethics_circulate(
         .filter(circle_id=circle.pk)
         .values_list("practitioner_id", flat=True)
     )
+    body = _("Read it and, if you wish, comment: “%(t)s”.") % {"t": title}
+    notices = []
     for member in _federation_members(circle).exclude(pk=actor.pk):
         # A circle whose page is for its members only is not named to the other circles.
         named = circle.visibility != Visibility.CIRCLE or member.pk in own
-        notify(
-            recipient=member,
-            federation=circle.federation,
-            kind=NotificationKind.ETHICS,
-            title=_("%(c)s circulates its %(w)s")
-            % {"c": circle.name if named else _("A circle"), "w": what},
-            body=_("Read it and, if you wish, comment: “%(t)s”.") % {"t": title},
-            url=circulation.get_absolute_url(),
-        )
+        said = _("%(c)s circulates its %(w)s") % {
+            "c": circle.name if named else _("A circle"),
+            "w": what,
+        }
+        notices.append(Notice(member, said, body))
+    notify_each(
+        notices,
+        federation=circle.federation,
+        kind=NotificationKind.ETHICS,
+        url=circulation.get_absolute_url(),
+    )
     return circulation
 
 
@@ -316,20 +320,19 @@ def ethics_comment_add(
         summary=_("Commented on the circulated ethical statement “%(t)s”")
         % {"t": circulation.title},
     )
-    for member in current_members(circle=circle, exclude=[actor.pk]):
-        notify(
-            recipient=member,
-            circle=circle,
-            kind=NotificationKind.ETHICS,
-            # Named when read, as far as each member may see the commenter's name.
-            title=names.text(
-                _("%(p)s commented on %(c)s's ethical statement"),
-                p=names.person(actor),
-                c=circle.name,
-            ),
-            body=text[:300],
-            url=circulation.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=circle, exclude=[actor.pk]),
+        circle=circle,
+        kind=NotificationKind.ETHICS,
+        # Named when read, as far as each member may see the commenter's name.
+        title=names.text(
+            _("%(p)s commented on %(c)s's ethical statement"),
+            p=names.person(actor),
+            c=circle.name,
+        ),
+        body=text[:300],
+        url=circulation.get_absolute_url(),
+    )
     return comment
 
 
@@ -371,14 +374,13 @@ def ethics_publish(*, actor: Practitioner, agreement: Agreement) -> Agreement:
         summary=_("Published the ethical statement “%(t)s” (version %(v)s) on the public register")
         % {"t": agreement.title, "v": agreement.current_version.number},
     )
-    for member in current_members(circle=agreement.circle, exclude=[actor.pk]):
-        notify(
-            recipient=member,
-            circle=agreement.circle,
-            kind=NotificationKind.ETHICS,
-            title=_("%(c)s's ethical statement is on the public register")
-            % {"c": agreement.circle.name},
-            body=names.text(_("Published by %(p)s."), p=names.person(actor)),
-            url=agreement.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=agreement.circle, exclude=[actor.pk]),
+        circle=agreement.circle,
+        kind=NotificationKind.ETHICS,
+        title=_("%(c)s's ethical statement is on the public register")
+        % {"c": agreement.circle.name},
+        body=names.text(_("Published by %(p)s."), p=names.person(actor)),
+        url=agreement.get_absolute_url(),
+    )
     return agreement

@@ -13,7 +13,7 @@ from circlework.agreements.models import Agreement
 from circlework.circles.selectors import current_members
 from circlework.core.scheduling import recurring
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify_many
 
 NOTICE_BEFORE = timedelta(days=14)
 
@@ -38,18 +38,17 @@ def notify_reviews_due() -> int:
                 continue
             locked.review_notified_on = locked.review_due
             locked.save(update_fields=["review_notified_on"])
-            for member in current_members(circle=agreement.circle):
-                notify(
-                    recipient=member,
-                    circle=agreement.circle,
-                    kind=NotificationKind.REVIEW_DUE,
-                    title=_("“%(t)s” is due for review on %(d)s")
-                    % {"t": agreement.title, "d": f"{agreement.review_due:%d %B %Y}"},
-                    body=_(
-                        "Review it from the agreement's page: the proposal form starts with the "
-                        "current text, and nobody is told anything until you open the proposal."
-                    ),
-                    url=agreement.get_absolute_url(),
-                )
+            notify_many(
+                current_members(circle=agreement.circle),
+                circle=agreement.circle,
+                kind=NotificationKind.REVIEW_DUE,
+                title=_("“%(t)s” is due for review on %(d)s")
+                % {"t": agreement.title, "d": f"{agreement.review_due:%d %B %Y}"},
+                body=_(
+                    "Review it from the agreement's page: the proposal form starts with the "
+                    "current text, and nobody is told anything until you open the proposal."
+                ),
+                url=agreement.get_absolute_url(),
+            )
             told += 1
     return told

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import cast
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from circlework.agreements import selectors as agreement_selectors
 from circlework.agreements import services as agreement_services
 from circlework.agreements.models import Agreement, EthicsCirculation
+from circlework.agreements.selectors import CommentRow
 from circlework.agreements.views import REVIEW_OPEN_DAYS
 from circlework.api import schemas as s
 from circlework.api.auth import authenticate_optional
 from circlework.api.base import ERRORS, _me, _provenance
 from circlework.api.decisions import _reloaded
-from circlework.api.schemas import InSchema
+from circlework.api.loaders import (
+    NO_SUCH_CIRCLE,
+    circle_by_slug,
+    federation_by_slug,
+    visible_circle,
+)
 from circlework.circles import selectors as circle_selectors
-from circlework.circles.models import Circle, Federation
+from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
 from circlework.core.errors import InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
@@ -48,20 +53,24 @@ def _agreement(request: HttpRequest, slug: str, agreement_id: int) -> Agreement:
     return agreement
 
 
-def _agreement_summary(request: HttpRequest, agreement: Agreement) -> dict[str, Any]:
+# The models' choice fields hold exactly the values the schemas' literals name (a test in
+# tests/api/test_decisions.py keeps the kinds in step): the casts tell mypy what they guarantee.
+
+
+def _agreement_summary(request: HttpRequest, agreement: Agreement) -> s.AgreementSummaryOut:
     current = agreement.current_version
-    return {
-        "id": agreement.pk,
-        "circle": agreement.circle.slug,
-        "kind": agreement.kind,
-        "title": agreement.title,
-        "visibility": agreement.visibility,
-        "current_version": current.number if current else None,
-        "adopted_at": current.adopted_at if current else None,
-        "review_interval_months": agreement.review_interval_months,
-        "review_due": agreement.review_due,
-        "borrowed_from": _provenance(request, agreement.borrowed_from),
-    }
+    return s.AgreementSummaryOut(
+        id=agreement.pk,
+        circle=agreement.circle.slug,
+        kind=cast(s.AgreementKindName, agreement.kind),
+        title=agreement.title,
+        visibility=cast(s.CircleVisibility, agreement.visibility),
+        current_version=current.number if current else None,
+        adopted_at=current.adopted_at if current else None,
+        review_interval_months=agreement.review_interval_months,
+        review_due=agreement.review_due,
+        borrowed_from=_provenance(request, agreement.borrowed_from),
+    )
 
 
 @router.get(
@@ -70,20 +79,20 @@ def _agreement_summary(request: HttpRequest, agreement: Agreement) -> dict[str, 
     auth=None,
     tags=["agreements"],
 )
-def agreement_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def agreement_list(request: HttpRequest, slug: str) -> list[s.AgreementSummaryOut]:
     """The circle's agreements that you may read. 404 if you can see neither the circle nor any
     of its agreements."""
     authenticate_optional(request)
-    circle = Circle.objects.select_related("federation").filter(slug=slug).first()
+    circle = circle_by_slug(slug)
     if circle is None:
-        raise NotFound("No such circle, or it is not visible to you.")
+        raise NotFound(NO_SUCH_CIRCLE)
     agreements = [
         a
         for a in agreement_selectors.circle_agreements(circle=circle)
         if allowed("agreements.view_agreement", request.user, a)
     ]
     if not agreements and not allowed("circles.view_circle", request.user, circle):
-        raise NotFound("No such circle, or it is not visible to you.")
+        raise NotFound(NO_SUCH_CIRCLE)
     return [_agreement_summary(request, a) for a in agreements]
 
 
@@ -93,7 +102,7 @@ def agreement_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     auth=None,
     tags=["agreements"],
 )
-def agreement_get(request: HttpRequest, slug: str, agreement_id: int) -> dict[str, Any]:
+def agreement_get(request: HttpRequest, slug: str, agreement_id: int) -> s.AgreementOut:
     """The current text and every adopted version, each with the outcome that adopted it."""
     authenticate_optional(request)
     agreement = _agreement(request, slug, agreement_id)
@@ -102,24 +111,25 @@ def agreement_get(request: HttpRequest, slug: str, agreement_id: int) -> dict[st
     open_proposal = (
         agreement.proposals.filter(status=ProposalStatus.OPEN).first() if is_member else None
     )
-    return {
-        **_agreement_summary(request, agreement),
-        "text": current.text if current else "",
-        "parameters": current.parameters if current else {},
-        "versions": [
-            {
-                "number": v.number,
-                "text": v.text,
-                "parameters": v.parameters,
-                "adopted_at": v.adopted_at,
-                "outcome_id": v.adopted_by_id,
-                "proposal_id": v.adopted_by.proposal_id,
-            }
+    return s.AgreementOut(
+        # The summary's fields, checked when it was built (AgreementOut extends its schema).
+        **dict(_agreement_summary(request, agreement)),
+        text=current.text if current else "",
+        parameters=current.parameters if current else {},
+        versions=[
+            s.AgreementVersionOut(
+                number=v.number,
+                text=v.text,
+                parameters=v.parameters,
+                adopted_at=v.adopted_at,
+                outcome_id=v.adopted_by_id,
+                proposal_id=v.adopted_by.proposal_id,
+            )
             for v in agreement.versions.select_related("adopted_by")
         ],
-        "is_member": is_member,
-        "open_proposal_id": open_proposal.pk if open_proposal else None,
-    }
+        is_member=is_member,
+        open_proposal_id=open_proposal.pk if open_proposal else None,
+    )
 
 
 def _closes_at(value: datetime | None) -> datetime:
@@ -133,7 +143,7 @@ def _closes_at(value: datetime | None) -> datetime:
 )
 def agreement_review(
     request: HttpRequest, slug: str, agreement_id: int, payload: s.ReviewIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.ProposalOut]:
     """Open a review proposal pre-filled with the current text (members of its circle)."""
     proposal = decision_services.agreement_review_open(
         actor=_me(request),
@@ -150,7 +160,7 @@ def agreement_review(
 )
 def agreement_borrow(
     request: HttpRequest, slug: str, agreement_id: int, payload: s.BorrowIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.ProposalOut]:
     """Copy the agreement into one of your other circles as a proposal, with its provenance."""
     agreement = _agreement(request, slug, agreement_id)
     if not allowed("agreements.borrow_agreement", request.user, agreement):
@@ -172,22 +182,14 @@ def agreement_borrow(
     return Status(201, _reloaded(request, proposal))
 
 
-class VisibilityIn(InSchema):
-    visibility: Literal["circle", "federation", "public"] = Field(
-        ...,
-        description="Who reads it: the circle, the federation's validated circles, or everyone. "
-        "Never wider than the circle's own page (400 otherwise).",
-    )
-
-
 @router.post(
     "/circles/{slug:slug}/agreements/{agreement_id}/visibility",
     response={200: s.AgreementSummaryOut, **ERRORS},
     tags=["agreements"],
 )
 def agreement_visibility(
-    request: HttpRequest, slug: str, agreement_id: int, payload: VisibilityIn
-) -> dict[str, Any]:
+    request: HttpRequest, slug: str, agreement_id: int, payload: s.VisibilityIn
+) -> s.AgreementSummaryOut:
     """Change who reads the agreement (members of its circle; kept in the circle's history)."""
     agreement = _agreement(request, slug, agreement_id)
     if not allowed("agreements.change_visibility", request.user, agreement):
@@ -204,75 +206,42 @@ def agreement_visibility(
 # comment; the public reads only published statements, never comments.
 
 
-class EthicsCommentOut(Schema):
-    id: int
-    name: str = Field(description="The commenter, as far as their name is theirs to show you.")
-    text: str
-    created_at: datetime
+def _comment_out(row: CommentRow) -> s.EthicsCommentOut:
+    return s.EthicsCommentOut(
+        id=row.comment.pk, name=row.name, text=row.comment.text, created_at=row.comment.created_at
+    )
 
 
-class CirculationOut(Schema):
-    id: int
-    circle: str
-    circle_name: str
-    title: str
-    text: str = Field(description="The statement as circulated.")
-    draft: bool = Field(description="A draft the circle is still deciding.")
-    agreement_id: int | None
-    version: int | None
-    proposal_id: int | None = Field(description="The draft's proposal (its circle's members).")
-    circulated_by: str
-    circulated_at: datetime
-    comments: list[EthicsCommentOut]
+def _comments_out(request: HttpRequest, c: EthicsCirculation) -> list[s.EthicsCommentOut]:
+    rows = agreement_selectors.comment_rows(user=request.user, circulation=c)
+    return [_comment_out(row) for row in rows]
 
 
-class EthicsCommentIn(InSchema):
-    text: str = Field(..., min_length=1, max_length=5000)
-
-
-class PublishedStatementOut(Schema):
-    circle: str
-    circle_name: str
-    circle_status: str
-    agreement_id: int
-    title: str
-    version: int
-    adopted_at: datetime
-    text: str
-    borrowed_from: s.ProvenanceOut | None
-
-
-def _circulation_out(request: HttpRequest, c: EthicsCirculation) -> dict[str, Any]:
+def _circulation_out(request: HttpRequest, c: EthicsCirculation) -> s.CirculationOut:
     is_member = allowed("agreements.circulate_ethics", request.user, c.circle)
-    return {
-        "id": c.pk,
-        "circle": c.circle.slug,
-        "circle_name": circle_name_for(request.user, c.circle),
-        "title": c.title,
-        "text": c.text,
-        "draft": c.is_draft,
-        "agreement_id": c.agreement_id,
-        "version": c.version.number if c.version else None,
-        "proposal_id": c.proposal_id if is_member else None,
-        "circulated_by": agreement_selectors.circulated_by_name(user=request.user, circulation=c),
-        "circulated_at": c.circulated_at,
-        "comments": [
-            {
-                "id": row.comment.pk,
-                "name": row.name,
-                "text": row.comment.text,
-                "created_at": row.comment.created_at,
-            }
-            for row in agreement_selectors.comment_rows(user=request.user, circulation=c)
-        ],
-    }
+    return s.CirculationOut(
+        id=c.pk,
+        circle=c.circle.slug,
+        circle_name=circle_name_for(request.user, c.circle),
+        title=c.title,
+        text=c.text,
+        draft=c.is_draft,
+        agreement_id=c.agreement_id,
+        version=c.version.number if c.version else None,
+        proposal_id=c.proposal_id if is_member else None,
+        circulated_by=agreement_selectors.circulated_by_name(user=request.user, circulation=c),
+        circulated_at=c.circulated_at,
+        comments=_comments_out(request, c),
+    )
 
 
 def _circle_for_circulations(request: HttpRequest, slug: str) -> Circle:
-    circle = Circle.objects.select_related("federation").filter(slug=slug).first()
-    if circle is None or not allowed("agreements.view_circle_circulations", request.user, circle):
-        raise NotFound("No such circle in your federation.")
-    return circle
+    return visible_circle(
+        request,
+        slug,
+        rule="agreements.view_circle_circulations",
+        missing="No such circle in your federation.",
+    )
 
 
 def _circulation(request: HttpRequest, slug: str, circulation_id: int) -> EthicsCirculation:
@@ -290,10 +259,12 @@ def _circulation(request: HttpRequest, slug: str, circulation_id: int) -> Ethics
 
 @router.post(
     "/circles/{slug:slug}/agreements/{agreement_id}/circulate",
-    response={201: CirculationOut, **ERRORS},
+    response={201: s.CirculationOut, **ERRORS},
     tags=["ethical statements"],
 )
-def ethics_circulate(request: HttpRequest, slug: str, agreement_id: int) -> Status[dict[str, Any]]:
+def ethics_circulate(
+    request: HttpRequest, slug: str, agreement_id: int
+) -> Status[s.CirculationOut]:
     """Circulate the circle's adopted ethical statement to the federation (its members)."""
     agreement = _agreement(request, slug, agreement_id)
     if not allowed("agreements.circulate_ethics", request.user, agreement.circle):
@@ -304,12 +275,12 @@ def ethics_circulate(request: HttpRequest, slug: str, agreement_id: int) -> Stat
 
 @router.post(
     "/circles/{slug:slug}/proposals/{proposal_id}/circulate",
-    response={201: CirculationOut, **ERRORS},
+    response={201: s.CirculationOut, **ERRORS},
     tags=["ethical statements"],
 )
 def ethics_circulate_draft(
     request: HttpRequest, slug: str, proposal_id: int
-) -> Status[dict[str, Any]]:
+) -> Status[s.CirculationOut]:
     """Circulate a draft ethical statement: an open proposal that adopts or revises one."""
     proposal = (
         Proposal.objects.select_related("circle__federation", "agreement")
@@ -327,7 +298,7 @@ def ethics_circulate_draft(
     response={200: s.AgreementSummaryOut, **ERRORS},
     tags=["ethical statements"],
 )
-def ethics_publish(request: HttpRequest, slug: str, agreement_id: int) -> dict[str, Any]:
+def ethics_publish(request: HttpRequest, slug: str, agreement_id: int) -> s.AgreementSummaryOut:
     """Publish the circle's adopted ethical statement on the public register (its members)."""
     agreement = _agreement(request, slug, agreement_id)
     if not allowed("agreements.publish_ethics", request.user, agreement):
@@ -339,10 +310,10 @@ def ethics_publish(request: HttpRequest, slug: str, agreement_id: int) -> dict[s
 
 @router.get(
     "/circles/{slug:slug}/ethics/circulations",
-    response={200: list[CirculationOut], **ERRORS},
+    response={200: list[s.CirculationOut], **ERRORS},
     tags=["ethical statements"],
 )
-def ethics_circulation_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def ethics_circulation_list(request: HttpRequest, slug: str) -> list[s.CirculationOut]:
     """The circle's circulated statements and drafts, newest first, with their comments
     (members of the federation's circles)."""
     circle = _circle_for_circulations(request, slug)
@@ -356,25 +327,24 @@ def ethics_circulation_list(request: HttpRequest, slug: str) -> list[dict[str, A
 
 @router.get(
     "/circles/{slug:slug}/ethics/circulations/{circulation_id}/comments",
-    response={200: list[EthicsCommentOut], **ERRORS},
+    response={200: list[s.EthicsCommentOut], **ERRORS},
     tags=["ethical statements"],
 )
 def ethics_comment_list(
     request: HttpRequest, slug: str, circulation_id: int
-) -> list[dict[str, Any]]:
+) -> list[s.EthicsCommentOut]:
     """Comments on a circulated statement (members of the federation's circles)."""
-    circulation = _circulation(request, slug, circulation_id)
-    return _circulation_out(request, circulation)["comments"]  # type: ignore[no-any-return]
+    return _comments_out(request, _circulation(request, slug, circulation_id))
 
 
 @router.post(
     "/circles/{slug:slug}/ethics/circulations/{circulation_id}/comments",
-    response={201: EthicsCommentOut, **ERRORS},
+    response={201: s.EthicsCommentOut, **ERRORS},
     tags=["ethical statements"],
 )
 def ethics_comment_add(
-    request: HttpRequest, slug: str, circulation_id: int, payload: EthicsCommentIn
-) -> Status[dict[str, Any]]:
+    request: HttpRequest, slug: str, circulation_id: int, payload: s.EthicsCommentIn
+) -> Status[s.EthicsCommentOut]:
     """Comment on a circulated statement; the circle's members are told."""
     circulation = _circulation(request, slug, circulation_id)
     comment = agreement_services.ethics_comment_add(
@@ -382,41 +352,31 @@ def ethics_comment_add(
     )
     rows = agreement_selectors.comment_rows(user=request.user, circulation=circulation)
     row = next(r for r in rows if r.comment.pk == comment.pk)
-    return Status(
-        201,
-        {
-            "id": comment.pk,
-            "name": row.name,
-            "text": comment.text,
-            "created_at": comment.created_at,
-        },
-    )
+    return Status(201, _comment_out(row))
 
 
 @router.get(
     "/federations/{federation_slug}/ethics",
-    response={200: list[PublishedStatementOut], **ERRORS},
+    response={200: list[s.PublishedStatementOut], **ERRORS},
     auth=None,
     tags=["ethical statements"],
 )
-def ethics_register(request: HttpRequest, federation_slug: str) -> list[dict[str, Any]]:
+def ethics_register(request: HttpRequest, federation_slug: str) -> list[s.PublishedStatementOut]:
     """The public register: every circle's published ethical statement, side by side."""
     authenticate_optional(request)
-    federation = Federation.objects.filter(slug=federation_slug).first()
-    if federation is None:
-        raise NotFound("No such federation.")
+    federation = federation_by_slug(federation_slug)
     return [
-        {
-            "circle": a.circle.slug,
-            "circle_name": a.circle.name,
-            "circle_status": a.circle.status,
-            "agreement_id": a.pk,
-            "title": a.title,
-            "version": a.current_version.number,
-            "adopted_at": a.current_version.adopted_at,
-            "text": a.current_version.text,
-            "borrowed_from": _provenance(request, a.borrowed_from),
-        }
+        s.PublishedStatementOut(
+            circle=a.circle.slug,
+            circle_name=a.circle.name,
+            circle_status=a.circle.status,
+            agreement_id=a.pk,
+            title=a.title,
+            version=a.current_version.number,
+            adopted_at=a.current_version.adopted_at,
+            text=a.current_version.text,
+            borrowed_from=_provenance(request, a.borrowed_from),
+        )
         for a in agreement_selectors.published_statements(
             user=request.user, federation_id=federation.pk
         )

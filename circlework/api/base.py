@@ -26,7 +26,7 @@ from circlework.api.auth import PractitionerSession, TokenAuth
 from circlework.circles import selectors as circle_selectors
 from circlework.circles.models import Circle, Invitation
 from circlework.circles.selectors import MemberRow
-from circlework.core.errors import ApplicationError, NotFound, TooLarge
+from circlework.core.errors import ApplicationError, TooLarge
 from circlework.core.permissions import allowed
 
 
@@ -177,22 +177,15 @@ def _me(request: HttpRequest) -> Practitioner:
     return request.user.practitioner  # type: ignore[union-attr]
 
 
-def _visible_circle(request: HttpRequest, slug: str) -> Circle:
-    circle = Circle.objects.select_related("federation").filter(slug=slug).first()
-    if circle is None or not allowed("circles.view_circle", request.user, circle):
-        raise NotFound("No such circle, or it is not visible to you.")
-    return circle
-
-
-def _invitation_out(i: Invitation) -> dict[str, Any]:
-    return {
-        "id": i.pk,
-        "circle": i.circle.slug,
-        "email": i.email,
-        "status": i.status,
-        "expires_at": i.expires_at,
-        "created_at": i.created_at,
-    }
+def _invitation_out(i: Invitation) -> s.InvitationOut:
+    return s.InvitationOut(
+        id=i.pk,
+        circle=i.circle.slug,
+        email=i.email,
+        status=i.status,
+        expires_at=i.expires_at,
+        created_at=i.created_at,
+    )
 
 
 People = dict[int, MemberRow]
@@ -204,24 +197,24 @@ def _people(request: HttpRequest, circle: Circle) -> People:
     return {r.membership.practitioner_id: r for r in rows if r.membership.practitioner_id}
 
 
-def _person(people: People, practitioner_id: int | None) -> dict[str, Any]:
+def _person(people: People, practitioner_id: int | None) -> s.PersonOut:
     row = people.get(practitioner_id) if practitioner_id is not None else None
     if row is None:
-        return {"practitioner_id": None, "name": "a former member"}
-    return {"practitioner_id": row.practitioner_id, "name": row.name}
+        return s.PersonOut(practitioner_id=None, name="a former member")
+    return s.PersonOut(practitioner_id=row.practitioner_id, name=row.name)
 
 
-def _provenance(request: HttpRequest, source: AgreementVersion | None) -> dict[str, Any] | None:
+def _provenance(request: HttpRequest, source: AgreementVersion | None) -> s.ProvenanceOut | None:
     if source is None:
         return None
     agreement = source.agreement
     if not allowed("agreements.view_agreement", request.user, agreement):
-        return {"visible": False}
-    return {
-        "visible": True,
-        "circle": agreement.circle.slug,
-        "circle_name": agreement.circle.name,
-        "agreement_id": agreement.pk,
-        "title": agreement.title,
-        "version": source.number,
-    }
+        return s.ProvenanceOut(visible=False)
+    return s.ProvenanceOut(
+        visible=True,
+        circle=agreement.circle.slug,
+        circle_name=agreement.circle.name,
+        agreement_id=agreement.pk,
+        title=agreement.title,
+        version=source.number,
+    )

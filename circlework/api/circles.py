@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime
-from typing import Any
+from typing import Literal, cast
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from circlework.accounts import selectors as account_selectors
 from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
 from circlework.api.auth import authenticate_optional
-from circlework.api.base import ERRORS, _invitation_out, _me, _visible_circle
+from circlework.api.base import ERRORS, _invitation_out, _me
+from circlework.api.loaders import federation_by_slug, visible_circle
 from circlework.circles import selectors as circle_selectors
 from circlework.circles import services as circle_services
-from circlework.circles.covenant import current_covenant, federation_rules, rules_from
+from circlework.circles.covenant import (
+    FederationRules,
+    current_covenant,
+    federation_rules,
+    rules_from,
+)
 from circlework.circles.covenant import review_due as covenant_review_due
-from circlework.circles.models import Circle, Federation, Invitation
+from circlework.circles.models import Circle, Federation, Invitation, Membership
 from circlework.core.errors import ApplicationError, NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
@@ -28,20 +31,27 @@ from circlework.core.visibility import forget_audience
 router = Router()
 
 
-def _circle_out(request: HttpRequest, circle: Circle) -> dict[str, Any]:
-    return {
-        "slug": circle.slug,
-        "name": circle.name,
-        "federation": circle.federation.slug,
-        "purpose": circle.purpose,
-        "locality": circle.locality,
-        "meeting_pattern": circle.meeting_pattern,
-        "open_to_new_members": circle.open_to_new_members,
-        "status": circle.status,
-        "visibility": circle.visibility,
-        "requires_two_factor": circle.requires_two_factor,
-        "is_member": allowed("circles.change_circle", request.user, circle),
-    }
+def _circle_out(request: HttpRequest, circle: Circle) -> s.CircleOut:
+    return s.CircleOut(
+        slug=circle.slug,
+        name=circle.name,
+        federation=circle.federation.slug,
+        purpose=circle.purpose,
+        locality=circle.locality,
+        meeting_pattern=circle.meeting_pattern,
+        open_to_new_members=circle.open_to_new_members,
+        status=circle.status,
+        # The model's choices are these three levels (circles.models.CircleVisibility).
+        visibility=cast(s.CircleVisibility, circle.visibility),
+        requires_two_factor=circle.requires_two_factor,
+        is_member=allowed("circles.change_circle", request.user, circle),
+    )
+
+
+def _membership_out(practitioner_id: int | None, name: str, m: Membership) -> s.MembershipOut:
+    return s.MembershipOut(
+        practitioner_id=practitioner_id, name=name, joined_at=m.joined_at, left_at=m.left_at
+    )
 
 
 # --- practitioners --------------------------------------------------------------------------
@@ -53,99 +63,97 @@ def _circle_out(request: HttpRequest, circle: Circle) -> dict[str, Any]:
     auth=None,
     tags=["practitioners"],
 )
-def practitioner_get(request: HttpRequest, practitioner_id: int) -> dict[str, Any]:
+def practitioner_get(request: HttpRequest, practitioner_id: int) -> s.PublicProfileOut:
     authenticate_optional(request)
     p = Practitioner.objects.filter(pk=practitioner_id).first()
     if p is None or not allowed("accounts.view_practitioner", request.user, p):
         raise NotFound()
-    return {
-        "id": p.pk,
-        "fields": account_selectors.visible_profile_fields(user=request.user, practitioner=p),
-    }
+    return s.PublicProfileOut(
+        id=p.pk,
+        fields=account_selectors.visible_profile_fields(user=request.user, practitioner=p),
+    )
 
 
 # --- federations and circles ------------------------------------------------------------------
 
 
-def _federation_out(federation: Federation) -> dict[str, Any]:
+def _rules_out(rules: FederationRules) -> s.FederationRulesOut:
+    # The covenant's reader keeps officer_electorate and forming_circles_may to their choices
+    # (circles.covenant.OfficerElectorate, FormingCirclesMay), which the literals mirror.
+    return s.FederationRulesOut(
+        min_circle_size=rules.min_circle_size,
+        links_required=rules.links_required,
+        link_lapse_months=rules.link_lapse_months,
+        no_closed_triangles=rules.no_closed_triangles,
+        officer_electorate=cast(Literal["delegates", "members"], rules.officer_electorate),
+        review_months=rules.review_months,
+        roles={slug: dict(settings) for slug, settings in rules.roles.items()},
+        forming_circles_may=[
+            cast(Literal["follow_federation_decisions"], may) for may in rules.forming_circles_may
+        ],
+        recommended_max_circle_size=rules.recommended_max_circle_size,
+    )
+
+
+def _federation_out(federation: Federation) -> s.FederationOut:
     current = current_covenant(federation)
-    return {
-        "slug": federation.slug,
-        "name": federation.name,
-        "description": federation.description,
-        "covenant": federation.covenant,
-        "covenant_version": current.number if current else None,
-        "rules": asdict(federation_rules(federation)),
-    }
+    return s.FederationOut(
+        slug=federation.slug,
+        name=federation.name,
+        description=federation.description,
+        covenant=federation.covenant,
+        covenant_version=current.number if current else None,
+        rules=_rules_out(federation_rules(federation)),
+    )
 
 
 @router.get(
     "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
 )
-def federation_list(request: HttpRequest) -> list[dict[str, Any]]:
+def federation_list(request: HttpRequest) -> list[s.FederationOut]:
     """Every federation, with its current covenant and the rules it sets."""
     authenticate_optional(request)
     return [_federation_out(f) for f in circle_selectors.federations()]
 
 
-class CovenantVersionOut(Schema):
-    number: int
-    text: str
-    rules: s.FederationRulesOut
-    adopted_at: datetime
-    review_due: date = Field(description="Adoption plus the covenant's review months.")
-    federation_proposal_id: int | None = Field(
-        description="The federation proposal that adopted it (none for the first version); "
-        "shown to members of the federation only."
-    )
-
-
-class CovenantOut(Schema):
-    federation: str
-    current: int | None = Field(description="The current version's number.")
-    versions: list[CovenantVersionOut] = Field(description="Oldest first.")
-
-
 @router.get(
     "/federations/{federation_slug}/covenant",
-    response={200: CovenantOut, **ERRORS},
+    response={200: s.CovenantOut, **ERRORS},
     auth=None,
     tags=["federations"],
 )
-def covenant_get(request: HttpRequest, federation_slug: str) -> dict[str, Any]:
+def covenant_get(request: HttpRequest, federation_slug: str) -> s.CovenantOut:
     """The federation's covenant: every version with its text and rules. Public, like the
     federation's page; changed only by a federation proposal the circles agree."""
     authenticate_optional(request)
-    federation = Federation.objects.filter(slug=federation_slug).first()
-    if federation is None:
-        raise NotFound("No such federation.")
+    federation = federation_by_slug(federation_slug)
     members = allowed("decisions.view_federation_decisions", request.user, federation)
     versions = list(federation.covenant_versions.order_by("number"))
-    return {
-        "federation": federation.slug,
-        "current": versions[-1].number if versions else None,
-        "versions": [
-            {
-                "number": v.number,
-                "text": v.text,
-                "rules": asdict(rules_from(v.parameters)),
-                "adopted_at": v.adopted_at,
-                "review_due": covenant_review_due(v),
-                "federation_proposal_id": v.adopted_by_id if members else None,
-            }
+    return s.CovenantOut(
+        federation=federation.slug,
+        current=versions[-1].number if versions else None,
+        versions=[
+            s.CovenantVersionOut(
+                number=v.number,
+                text=v.text,
+                rules=_rules_out(rules_from(v.parameters)),
+                adopted_at=v.adopted_at,
+                review_due=covenant_review_due(v),
+                federation_proposal_id=v.adopted_by_id if members else None,
+            )
             for v in versions
         ],
-    }
+    )
 
 
 @router.get("/circles", response={200: list[s.CircleOut], **ERRORS}, auth=None, tags=["circles"])
-def circle_list(request: HttpRequest) -> list[dict[str, Any]]:
+def circle_list(request: HttpRequest) -> list[s.CircleOut]:
     authenticate_optional(request)
     return [_circle_out(request, c) for c in circle_selectors.circles_visible_to(user=request.user)]
 
 
 @router.post("/circles", response={201: s.CircleOut, **ERRORS}, tags=["circles"])
-def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[dict[str, Any]]:
+def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[s.CircleOut]:
     federation = Federation.objects.filter(slug=payload.federation).first()
     if federation is None:
         raise ApplicationError(
@@ -160,14 +168,14 @@ def circle_found(request: HttpRequest, payload: s.CircleIn) -> Status[dict[str, 
 @router.get(
     "/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, auth=None, tags=["circles"]
 )
-def circle_get(request: HttpRequest, slug: str) -> dict[str, Any]:
+def circle_get(request: HttpRequest, slug: str) -> s.CircleOut:
     authenticate_optional(request)
-    return _circle_out(request, _visible_circle(request, slug))
+    return _circle_out(request, visible_circle(request, slug))
 
 
 @router.patch("/circles/{slug:slug}", response={200: s.CircleOut, **ERRORS}, tags=["circles"])
-def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dict[str, Any]:
-    circle = _visible_circle(request, slug)
+def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> s.CircleOut:
+    circle = visible_circle(request, slug)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
     circle = circle_services.circle_update(actor=_me(request), circle=circle, changes=changes)
     return _circle_out(request, circle)
@@ -179,16 +187,11 @@ def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> dic
     auth=None,
     tags=["memberships"],
 )
-def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def circle_memberships(request: HttpRequest, slug: str) -> list[s.MembershipOut]:
     authenticate_optional(request)
-    circle = _visible_circle(request, slug)
+    circle = visible_circle(request, slug)
     return [
-        {
-            "practitioner_id": r.practitioner_id,
-            "name": r.name,
-            "joined_at": r.membership.joined_at,
-            "left_at": r.membership.left_at,
-        }
+        _membership_out(r.practitioner_id, r.name, r.membership)
         for r in circle_selectors.circle_members(user=request.user, circle=circle)
     ]
 
@@ -196,16 +199,11 @@ def circle_memberships(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 @router.post(
     "/circles/{slug:slug}/leave", response={200: s.MembershipOut, **ERRORS}, tags=["memberships"]
 )
-def circle_leave(request: HttpRequest, slug: str) -> dict[str, Any]:
-    circle = _visible_circle(request, slug)
+def circle_leave(request: HttpRequest, slug: str) -> s.MembershipOut:
+    circle = visible_circle(request, slug)
     m = circle_services.membership_leave(actor=_me(request), circle=circle)
     forget_audience(request.user)
-    return {
-        "practitioner_id": _me(request).pk,
-        "name": _me(request).display_name,
-        "joined_at": m.joined_at,
-        "left_at": m.left_at,
-    }
+    return _membership_out(_me(request).pk, _me(request).display_name, m)
 
 
 @router.get(
@@ -213,8 +211,8 @@ def circle_leave(request: HttpRequest, slug: str) -> dict[str, Any]:
     response={200: list[s.InvitationOut], **ERRORS},
     tags=["invitations"],
 )
-def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
-    circle = _visible_circle(request, slug)
+def circle_invitations(request: HttpRequest, slug: str) -> list[s.InvitationOut]:
+    circle = visible_circle(request, slug)
     if not allowed("circles.view_invitations", request.user, circle):
         raise NotAllowed()
     return [_invitation_out(i) for i in circle_selectors.circle_invitations(circle=circle)]
@@ -227,8 +225,8 @@ def circle_invitations(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 )
 def invitation_create(
     request: HttpRequest, slug: str, payload: s.InvitationIn
-) -> Status[dict[str, Any]]:
-    circle = _visible_circle(request, slug)
+) -> Status[s.InvitationCreatedOut]:
+    circle = visible_circle(request, slug)
     base = request.build_absolute_uri("/").rstrip("/")
     invitation, secret = circle_services.invitation_create(
         actor=_me(request),
@@ -239,7 +237,15 @@ def invitation_create(
     )
     return Status(
         201,
-        {**_invitation_out(invitation), "link": base + circle_services.invitation_link(secret)},
+        s.InvitationCreatedOut(
+            id=invitation.pk,
+            circle=invitation.circle.slug,
+            email=invitation.email,
+            status=invitation.status,
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at,
+            link=base + circle_services.invitation_link(secret),
+        ),
     )
 
 
@@ -248,8 +254,8 @@ def invitation_create(
     response={200: s.InvitationOut, **ERRORS},
     tags=["invitations"],
 )
-def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> dict[str, Any]:
-    circle = _visible_circle(request, slug)
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> s.InvitationOut:
+    circle = visible_circle(request, slug)
     invitation = get_object_or_404(
         Invitation.objects.select_related("circle"), pk=invitation_id, circle=circle
     )
@@ -259,21 +265,16 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> di
 
 
 @router.post("/invitations/accept", response={200: s.MembershipOut, **ERRORS}, tags=["invitations"])
-def invitation_accept(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
+def invitation_accept(request: HttpRequest, payload: s.InvitationSecretIn) -> s.MembershipOut:
     m = circle_services.invitation_accept(actor=_me(request), secret=payload.secret)
     forget_audience(request.user)
-    return {
-        "practitioner_id": _me(request).pk,
-        "name": _me(request).display_name,
-        "joined_at": m.joined_at,
-        "left_at": m.left_at,
-    }
+    return _membership_out(_me(request).pk, _me(request).display_name, m)
 
 
 @router.post(
     "/invitations/decline", response={200: s.InvitationOut, **ERRORS}, tags=["invitations"]
 )
-def invitation_decline(request: HttpRequest, payload: s.InvitationSecretIn) -> dict[str, Any]:
+def invitation_decline(request: HttpRequest, payload: s.InvitationSecretIn) -> s.InvitationOut:
     return _invitation_out(
         circle_services.invitation_decline(actor=_me(request), secret=payload.secret)
     )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from circlework.agreements.models import Agreement, AgreementVersion
 from circlework.api import schemas as s
-from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance, _visible_circle
+from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance
+from circlework.api.loaders import member_circle
 from circlework.circles.models import Circle
-from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from circlework.core.errors import Conflict, InvalidInput, NotFound
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors as decision_selectors
 from circlework.decisions import services as decision_services
@@ -20,10 +21,12 @@ from circlework.decisions.models import (
     Amendment,
     Comment,
     Outcome,
+    Position,
     Proposal,
     ProposalStatus,
     ProposalVersion,
 )
+from circlework.decisions.selectors import MemberPosition
 
 router = Router()
 
@@ -31,13 +34,19 @@ router = Router()
 # --- proposals --------------------------------------------------------------------------------
 # Proposals are the circle's own business: someone who cannot see the circle gets 404, someone
 # who can see it but is not a member 403 (as for its invitations).
+#
+# The models' choice fields hold exactly the values the schemas' literals name (a test in
+# tests/api/test_decisions.py keeps them in step): the casts below tell mypy what the choices
+# already guarantee.
 
 
 def _member_circle(request: HttpRequest, slug: str) -> Circle:
-    circle = _visible_circle(request, slug)
-    if not allowed("decisions.view_decisions", request.user, circle):
-        raise NotAllowed("Only the circle's members can see and take part in its decisions.")
-    return circle
+    return member_circle(
+        request,
+        slug,
+        rule="decisions.view_decisions",
+        refusal="Only the circle's members can see and take part in its decisions.",
+    )
 
 
 def _proposal(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
@@ -66,143 +75,169 @@ def _amendment(request: HttpRequest, slug: str, proposal_id: int, amendment_id: 
     return amendment
 
 
-def _proposal_summary(proposal: Proposal, people: People) -> dict[str, Any]:
+def _proposal_summary(proposal: Proposal, people: People) -> s.ProposalSummaryOut:
     outcome = getattr(proposal, "outcome", None)
-    return {
-        "id": proposal.pk,
-        "title": proposal.title,
-        "status": proposal.status,
-        "process": proposal.process,
-        "rule": proposal.rule,
-        "fallback_after_rounds": proposal.fallback_after_rounds,
-        "silence": proposal.silence,
-        "extended_from": proposal.extended_from,
-        "version": proposal.version,
-        "round": proposal.round,
-        "closes_at": proposal.closes_at,
-        "decision_requested_at": proposal.decision_requested_at,
-        "created_at": proposal.created_at,
-        "author": _person(people, proposal.author_id),
-        "agreement_id": proposal.agreement_id,
-        "new_agreement_kind": proposal.new_agreement_kind,
-        "new_agreement_title": proposal.new_agreement_title,
-        "outcome": None
+    return s.ProposalSummaryOut(
+        id=proposal.pk,
+        title=proposal.title,
+        status=cast(Literal["open", "closed", "withdrawn"], proposal.status),
+        process=cast(s.ProcessName, proposal.process),
+        rule=cast(s.RuleName, proposal.rule),
+        fallback_after_rounds=proposal.fallback_after_rounds,
+        silence=cast(s.SilenceName, proposal.silence),
+        extended_from=proposal.extended_from,
+        version=proposal.version,
+        round=proposal.round,
+        closes_at=proposal.closes_at,
+        decision_requested_at=proposal.decision_requested_at,
+        created_at=proposal.created_at,
+        author=_person(people, proposal.author_id),
+        agreement_id=proposal.agreement_id,
+        new_agreement_kind=proposal.new_agreement_kind,
+        new_agreement_title=proposal.new_agreement_title,
+        outcome=None
         if outcome is None
-        else {"passed": outcome.passed, "reason": outcome.reason, "decided_at": outcome.decided_at},
-    }
+        else s.OutcomeSummaryOut(
+            passed=outcome.passed, reason=outcome.reason, decided_at=outcome.decided_at
+        ),
+    )
 
 
-def _amendment_out(amendment: Amendment, people: People, produced: int | None) -> dict[str, Any]:
-    return {
-        "id": amendment.pk,
-        "author": _person(people, amendment.author_id),
-        "based_on_version": amendment.based_on_version,
-        "text": amendment.text,
-        "agreement_text": amendment.agreement_text,
-        "reason": amendment.reason,
-        "status": amendment.status,
-        "response": amendment.response,
-        "decided_at": amendment.decided_at,
-        "produced_version": produced,
-        "created_at": amendment.created_at,
-    }
+def _amendment_out(amendment: Amendment, people: People, produced: int | None) -> s.AmendmentOut:
+    return s.AmendmentOut(
+        id=amendment.pk,
+        author=_person(people, amendment.author_id),
+        based_on_version=amendment.based_on_version,
+        text=amendment.text,
+        agreement_text=amendment.agreement_text,
+        reason=amendment.reason,
+        status=cast(Literal["open", "accepted", "declined", "withdrawn"], amendment.status),
+        response=amendment.response,
+        decided_at=amendment.decided_at,
+        produced_version=produced,
+        created_at=amendment.created_at,
+    )
 
 
 def _final_rows(
     rows: list[dict[str, Any]], people: People, decided_version: int
-) -> list[dict[str, Any]]:
-    return [
-        {
-            **_person(people, row.get("practitioner_id")),
-            "stance": row["stance"],
-            "reason": row.get("reason", ""),
-            "version": row.get("version"),
-            "confirmed": row.get("version") is None or row["version"] >= decided_version,
-        }
-        for row in rows
-    ]
+) -> list[s.FinalPositionOut]:
+    """An outcome's stored rows (JSON written when it was recorded), named as you may see them."""
+    out = []
+    for row in rows:
+        person = _person(people, row.get("practitioner_id"))
+        out.append(
+            s.FinalPositionOut(
+                practitioner_id=person.practitioner_id,
+                name=person.name,
+                stance=row["stance"],
+                reason=row.get("reason", ""),
+                version=row.get("version"),
+                confirmed=row.get("version") is None or row["version"] >= decided_version,
+            )
+        )
+    return out
 
 
-def _outcome_out(outcome: Outcome, people: People) -> dict[str, Any]:
+def _outcome_out(outcome: Outcome, people: People) -> s.OutcomeOut:
     adopted = AgreementVersion.objects.filter(adopted_by=outcome).values_list("number", flat=True)
-    return {
-        "passed": outcome.passed,
-        "reason": outcome.reason,
-        "decided_at": outcome.decided_at,
-        "statement": outcome.statement,
-        "rule": outcome.rule,
-        "silence": outcome.silence,
-        "version": outcome.version,
-        "final_positions": _final_rows(outcome.final_positions, people, outcome.version),
-        "dissent": _final_rows(outcome.dissent, people, outcome.version),
-        "missing": [_person(people, pid)["name"] for pid in outcome.missing],
-        "unconfirmed": [_person(people, pid)["name"] for pid in outcome.unconfirmed],
-        "adopted_agreement_version": adopted.first(),
-    }
+    return s.OutcomeOut(
+        passed=outcome.passed,
+        reason=outcome.reason,
+        decided_at=outcome.decided_at,
+        statement=outcome.statement,
+        rule=cast(s.RuleName, outcome.rule),
+        silence=cast(s.SilenceName, outcome.silence),
+        version=outcome.version,
+        final_positions=_final_rows(outcome.final_positions, people, outcome.version),
+        dissent=_final_rows(outcome.dissent, people, outcome.version),
+        missing=[_person(people, pid).name for pid in outcome.missing],
+        unconfirmed=[_person(people, pid).name for pid in outcome.unconfirmed],
+        adopted_agreement_version=adopted.first(),
+    )
 
 
-def _proposal_out(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+def _history_out(h: Position) -> s.PositionHistoryOut:
+    return s.PositionHistoryOut(
+        stance=cast(s.StanceName, h.stance),
+        reason=h.reason,
+        version=h.version,
+        round=h.round,
+        is_current=h.is_current,
+        created_at=h.created_at,
+    )
+
+
+def _member_position_out(m: MemberPosition, people: People) -> s.MemberPositionOut:
+    return s.MemberPositionOut(
+        practitioner_id=_person(people, m.practitioner_id).practitioner_id,
+        name=m.name,
+        stance=cast(s.StanceName | None, m.stance),
+        reason=m.reason,
+        needs_confirming=m.needs_confirming,
+        history=[_history_out(h) for h in m.history],
+    )
+
+
+def _version_out(v: ProposalVersion) -> s.ProposalVersionOut:
+    return s.ProposalVersionOut(
+        number=v.number,
+        title=v.title,
+        text=v.text,
+        agreement_text=v.agreement_text,
+        created_at=v.created_at,
+        amendment_id=v.amendment_id,
+    )
+
+
+def _proposal_out(request: HttpRequest, proposal: Proposal) -> s.ProposalOut:
     page = decision_selectors.proposal_page(user=request.user, proposal=proposal)
     people = _people(request, proposal.circle)
     produced = {v.amendment_id: v.number for v in page.versions if v.amendment_id}
     outcome = getattr(proposal, "outcome", None)
-    return {
-        **_proposal_summary(proposal, people),
-        "circle": proposal.circle.slug,
-        "text": proposal.text,
-        "agreement_text": proposal.agreement_text,
-        "agreement_parameters": proposal.agreement_parameters,
-        "borrowed_from": _provenance(request, proposal.borrowed_from),
-        "is_proposer": allowed("decisions.close_proposal", request.user, proposal),
-        "versions": [
-            {
-                "number": v.number,
-                "title": v.title,
-                "text": v.text,
-                "agreement_text": v.agreement_text,
-                "created_at": v.created_at,
-                "amendment_id": v.amendment_id,
-            }
-            for v in page.versions
-        ],
-        "positions": [
-            {
-                "practitioner_id": _person(people, m.practitioner_id)["practitioner_id"],
-                "name": m.name,
-                "stance": m.stance,
-                "reason": m.reason,
-                "needs_confirming": m.needs_confirming,
-                "history": [
-                    {
-                        "stance": h.stance,
-                        "reason": h.reason,
-                        "version": h.version,
-                        "round": h.round,
-                        "is_current": h.is_current,
-                        "created_at": h.created_at,
-                    }
-                    for h in m.history
-                ],
-            }
-            for m in page.members
-        ],
-        "silent": page.silent,
-        "unconfirmed": page.unconfirmed,
-        "verdict": {
-            "passes": page.verdict.passes,
-            "reason": page.verdict.reason,
-            "counts": dict(page.verdict.counts),
-        }
+    return s.ProposalOut(
+        id=proposal.pk,
+        title=proposal.title,
+        status=cast(Literal["open", "closed", "withdrawn"], proposal.status),
+        process=cast(s.ProcessName, proposal.process),
+        rule=cast(s.RuleName, proposal.rule),
+        fallback_after_rounds=proposal.fallback_after_rounds,
+        silence=cast(s.SilenceName, proposal.silence),
+        extended_from=proposal.extended_from,
+        version=proposal.version,
+        round=proposal.round,
+        closes_at=proposal.closes_at,
+        decision_requested_at=proposal.decision_requested_at,
+        created_at=proposal.created_at,
+        author=_person(people, proposal.author_id),
+        agreement_id=proposal.agreement_id,
+        new_agreement_kind=proposal.new_agreement_kind,
+        new_agreement_title=proposal.new_agreement_title,
+        circle=proposal.circle.slug,
+        text=proposal.text,
+        agreement_text=proposal.agreement_text,
+        agreement_parameters=proposal.agreement_parameters,
+        borrowed_from=_provenance(request, proposal.borrowed_from),
+        is_proposer=allowed("decisions.close_proposal", request.user, proposal),
+        versions=[_version_out(v) for v in page.versions],
+        positions=[_member_position_out(m, people) for m in page.members],
+        silent=page.silent,
+        unconfirmed=page.unconfirmed,
+        verdict=s.VerdictOut(
+            passes=page.verdict.passes,
+            reason=page.verdict.reason,
+            counts=dict(page.verdict.counts),
+        )
         if proposal.is_open
         else None,
-        "amendments": [
+        amendments=[
             _amendment_out(a, people, produced.get(a.pk)) for a in proposal.amendments.all()
         ],
-        "outcome": None if outcome is None else _outcome_out(outcome, people),
-    }
+        outcome=None if outcome is None else _outcome_out(outcome, people),
+    )
 
 
-def _reloaded(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+def _reloaded(request: HttpRequest, proposal: Proposal) -> s.ProposalOut:
     """The proposal as it is now, after a service changed it."""
     return _proposal_out(request, _proposal(request, proposal.circle.slug, proposal.pk))
 
@@ -212,7 +247,7 @@ def _reloaded(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
     response={200: list[s.ProposalSummaryOut], **ERRORS},
     tags=["proposals"],
 )
-def proposal_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def proposal_list(request: HttpRequest, slug: str) -> list[s.ProposalSummaryOut]:
     """Open proposals (soonest closing first), then up to 50 closed or withdrawn ones."""
     circle = _member_circle(request, slug)
     open_, closed = decision_selectors.circle_proposals(circle=circle)
@@ -225,7 +260,7 @@ def proposal_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 )
 def proposal_create(
     request: HttpRequest, slug: str, payload: s.ProposalIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.ProposalOut]:
     circle = _member_circle(request, slug)
     agreement = None
     if payload.agreement_id is not None:
@@ -273,7 +308,7 @@ def proposal_create(
     response={200: s.ProposalOut, **ERRORS},
     tags=["proposals"],
 )
-def proposal_get(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+def proposal_get(request: HttpRequest, slug: str, proposal_id: int) -> s.ProposalOut:
     return _proposal_out(request, _proposal(request, slug, proposal_id))
 
 
@@ -284,7 +319,7 @@ def proposal_get(request: HttpRequest, slug: str, proposal_id: int) -> dict[str,
 )
 def position_take(
     request: HttpRequest, slug: str, proposal_id: int, payload: s.PositionIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.PositionOut]:
     """Take or change your position. Every change is kept; the latest is current."""
     position = decision_services.position_take(
         actor=_me(request),
@@ -294,19 +329,19 @@ def position_take(
     )
     return Status(
         201,
-        {
-            "id": position.pk,
-            "stance": position.stance,
-            "reason": position.reason,
-            "version": position.version,
-            "round": position.round,
-            "is_current": position.is_current,
-            "created_at": position.created_at,
-        },
+        s.PositionOut(
+            id=position.pk,
+            stance=cast(s.StanceName, position.stance),
+            reason=position.reason,
+            version=position.version,
+            round=position.round,
+            is_current=position.is_current,
+            created_at=position.created_at,
+        ),
     )
 
 
-def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> dict[str, Any]:
+def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> s.AmendmentOut:
     amendment = Amendment.objects.select_related("proposal__circle").get(pk=amendment.pk)
     produced = (
         ProposalVersion.objects.filter(amendment=amendment).values_list("number", flat=True).first()
@@ -321,7 +356,7 @@ def _amendment_reloaded(request: HttpRequest, amendment: Amendment) -> dict[str,
 )
 def amendment_propose(
     request: HttpRequest, slug: str, proposal_id: int, payload: s.AmendmentIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.AmendmentOut]:
     """Propose a changed text; the proposer accepts or declines it.
 
     Send `base_version` (the proposal's `version` when you read it): if the proposal has changed
@@ -348,7 +383,7 @@ def amendment_accept(
     proposal_id: int,
     amendment_id: int,
     payload: s.AmendmentDecisionIn,
-) -> dict[str, Any]:
+) -> s.AmendmentOut:
     """The proposer only: a new version, and every member is asked to confirm their position."""
     amendment = _amendment(request, slug, proposal_id, amendment_id)
     decision_services.amendment_accept(
@@ -368,7 +403,7 @@ def amendment_decline(
     proposal_id: int,
     amendment_id: int,
     payload: s.AmendmentDecisionIn,
-) -> dict[str, Any]:
+) -> s.AmendmentOut:
     """The proposer only, with a response saying why."""
     amendment = _amendment(request, slug, proposal_id, amendment_id)
     decision_services.amendment_decline(
@@ -384,7 +419,7 @@ def amendment_decline(
 )
 def proposal_close(
     request: HttpRequest, slug: str, proposal_id: int, payload: s.CloseIn
-) -> dict[str, Any]:
+) -> s.ProposalOut:
     """Close early (the proposer only, once every member has spoken) and record the outcome.
 
     Under the advice process the proposer decides, with `decision` and `statement`, also after
@@ -412,7 +447,7 @@ def proposal_close(
     response={200: s.ProposalOut, **ERRORS},
     tags=["proposals"],
 )
-def proposal_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+def proposal_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> s.ProposalOut:
     """The proposer only, while it is open."""
     proposal = _proposal(request, slug, proposal_id)
     decision_services.proposal_withdraw(actor=_me(request), proposal=proposal)
@@ -424,22 +459,24 @@ def proposal_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> dict
     response={200: s.RemindOut, **ERRORS},
     tags=["proposals"],
 )
-def proposal_remind(request: HttpRequest, slug: str, proposal_id: int) -> dict[str, Any]:
+def proposal_remind(request: HttpRequest, slug: str, proposal_id: int) -> s.RemindOut:
     """Remind the members who have not spoken. Nobody is reminded once it is closed."""
     proposal = _proposal(request, slug, proposal_id)
-    return {"reminded": decision_services.members_remind(actor=_me(request), proposal=proposal)}
+    return s.RemindOut(
+        reminded=decision_services.members_remind(actor=_me(request), proposal=proposal)
+    )
 
 
-def _comment_out(comment: Comment, people: People) -> dict[str, Any]:
-    return {
-        "id": comment.pk,
-        "author": _person(people, comment.author_id),
-        "parent_id": comment.parent_id,
-        "quote": comment.quote,
-        "text": comment.text,
-        "created_at": comment.created_at,
-        "edited_at": comment.edited_at,
-    }
+def _comment_out(comment: Comment, people: People) -> s.CommentOut:
+    return s.CommentOut(
+        id=comment.pk,
+        author=_person(people, comment.author_id),
+        parent_id=comment.parent_id,
+        quote=comment.quote,
+        text=comment.text,
+        created_at=comment.created_at,
+        edited_at=comment.edited_at,
+    )
 
 
 @router.get(
@@ -447,7 +484,7 @@ def _comment_out(comment: Comment, people: People) -> dict[str, Any]:
     response={200: list[s.CommentOut], **ERRORS},
     tags=["proposals"],
 )
-def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[dict[str, Any]]:
+def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[s.CommentOut]:
     """Oldest first; a reply names its parent."""
     proposal = _proposal(request, slug, proposal_id)
     people = _people(request, proposal.circle)
@@ -461,7 +498,7 @@ def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[dict
 )
 def comment_add(
     request: HttpRequest, slug: str, proposal_id: int, payload: s.CommentIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.CommentOut]:
     proposal = _proposal(request, slug, proposal_id)
     parent = None
     if payload.parent_id is not None:

@@ -3,152 +3,27 @@ the public statement, withdrawing, and the federation map's data."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Literal, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
-from pydantic import AwareDatetime, Field
+from ninja import Router, Status
 
 from circlework.accounts.models import Practitioner
+from circlework.api import schemas as s
 from circlework.api.auth import authenticate_optional
-from circlework.api.base import ERRORS, _me, _visible_circle
-from circlework.api.schemas import InSchema, PersonOut
-from circlework.circles.models import Circle, Federation
+from circlework.api.base import ERRORS, _me
+from circlework.api.loaders import federation_by_slug, visible_circle
+from circlework.circles.models import Circle
 from circlework.core.errors import InvalidInput, NotFound
 from circlework.core.permissions import allowed
 from circlework.links import selectors as link_selectors
 from circlework.links import services as link_services
 from circlework.links.models import CircleLink, LinkStatus
 from circlework.links.rules import RECORD_MEETING
+from circlework.links.selectors import MeetingView
 
 router = Router()
-
-LinkStatusName = Literal[
-    "requested", "met", "validated", "declined", "withdrawn", "lapsed", "cancelled", "expired"
-]
-CircleStatusName = Literal["forming", "member"]
-
-
-# --- schemas ----------------------------------------------------------------------------------
-
-
-class CircleRefOut(Schema):
-    slug: str
-    name: str
-
-
-class LinkMeetingOut(Schema):
-    id: int
-    met_on: date
-    attendees: list[PersonOut] | None = Field(
-        description="Who came: for the two circles' members only (null for anyone else)."
-    )
-    notes: str | None = Field(description="For the two circles' members only.")
-
-
-class LinkMayOut(Schema):
-    cancel: bool
-    record_meeting: bool
-    open_decision: bool
-    set_statement: bool
-    withdraw: bool
-
-
-class LinkOut(Schema):
-    id: int
-    federation: str
-    asking_circle: CircleRefOut = Field(description="The circle whose process is validated.")
-    validating_circle: CircleRefOut = Field(description="The circle that validates it.")
-    status: LinkStatusName
-    live: bool = Field(description="Validated and not yet lapsed.")
-    counts: bool = Field(
-        description="Current, and it counts toward the asking circle's validation: the validating "
-        "circle was validated when it decided, or the federation was being founded."
-    )
-    counterpart_id: int | None = Field(description="The link the other way, if reciprocal.")
-    requested_at: datetime
-    validated_on: date | None
-    lapses_on: date | None
-    ended_at: datetime | None = Field(description="When it was withdrawn, lapsed or cancelled.")
-    statement: str = Field(description="The validating circle's public statement.")
-    decision_id: int | None = Field(description="The validating circle's proposal, if opened.")
-    meetings: list[LinkMeetingOut]
-    message: str | None = Field(description="The request's message: the two circles only.")
-    withdrawal_reason: str | None = Field(description="The two circles' members only.")
-    may: LinkMayOut = Field(description="What you may do with it now.")
-
-
-class LinkStandingOut(Schema):
-    status: CircleStatusName
-    validated: bool = Field(description="What the status should be by the covenant's rules now.")
-    live_links: int
-    links_required: int
-    members: int
-    min_circle_size: int
-
-
-class CircleLinksOut(Schema):
-    circle: str
-    standing: LinkStandingOut
-    received: list[LinkOut] = Field(description="Links asked by this circle: others validate it.")
-    given: list[LinkOut] = Field(description="Links this circle validates (or is asked for).")
-
-
-class MapNodeOut(Schema):
-    id: int
-    slug: str
-    name: str
-    status: CircleStatusName
-    live_links: int
-    links_required: int
-
-
-class MapEdgeOut(Schema):
-    link_id: int
-    source: str = Field(description="The validating circle (the arrow's tail).")
-    target: str = Field(description="The asking circle it validates (the arrow's head).")
-    status: Literal["validated", "requested", "met"]
-    reciprocal: bool = Field(description="The two circles validate each other, both live.")
-
-
-class FederationMapOut(Schema):
-    federation: str
-    links_required: int
-    min_circle_size: int
-    no_closed_triangles: bool
-    nodes: list[MapNodeOut]
-    edges: list[MapEdgeOut]
-
-
-class LinkRequestIn(InSchema):
-    validating_circle: str = Field(description="The slug of the circle you ask.")
-    message: str = Field("", max_length=3000, description="For the two circles' members only.")
-    reciprocal: bool = Field(False, description="Also offer to validate them: a link each way.")
-
-
-class LinkMeetingIn(InSchema):
-    met_on: date = Field(description="Not in the future.")
-    attendee_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
-        description="Practitioner ids of who came: current members, at least one of each circle."
-    )
-    notes: str = Field("", max_length=5000, description="For the two circles' members only.")
-
-
-class LinkDecisionIn(InSchema):
-    closes_at: AwareDatetime = Field(description="When the circle's proposal closes.")
-
-
-class LinkStatementIn(InSchema):
-    statement: str = Field(..., max_length=5000, description="Public.")
-
-
-class LinkWithdrawIn(InSchema):
-    reason: str = Field(
-        "", max_length=5000, description="Required. Only the two circles' members read it."
-    )
-
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -160,71 +35,72 @@ def _link(request: HttpRequest, link_id: int) -> CircleLink:
     return link
 
 
-def _ref(circle: Circle) -> dict[str, str]:
-    return {"slug": circle.slug, "name": circle.name}
+def _ref(circle: Circle) -> s.CircleRefOut:
+    return s.CircleRefOut(slug=circle.slug, name=circle.name)
 
 
-def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> dict[str, Any]:
+def _meeting_out(m: MeetingView, *, private: bool) -> s.LinkMeetingOut:
+    return s.LinkMeetingOut(
+        id=m.meeting.pk,
+        met_on=m.meeting.met_on,
+        attendees=[s.PersonOut(practitioner_id=p.practitioner_id, name=p.name) for p in m.attendees]
+        if private
+        else None,
+        notes=m.meeting.notes if private else None,
+    )
+
+
+def _link_out(request: HttpRequest, link: CircleLink, *, full: bool = True) -> s.LinkOut:
     user = request.user
     today = timezone.localdate()
     private = allowed("links.view_private", user, link)
-    meetings: list[dict[str, Any]] = []
+    meetings: list[s.LinkMeetingOut] = []
     if full:
         view = link_selectors.link_view(user=user, link=link)
-        meetings = [
-            {
-                "id": m.meeting.pk,
-                "met_on": m.meeting.met_on,
-                "attendees": [
-                    {"practitioner_id": p.practitioner_id, "name": p.name} for p in m.attendees
-                ]
-                if private
-                else None,
-                "notes": m.meeting.notes if private else None,
-            }
-            for m in view.meetings
-        ]
+        meetings = [_meeting_out(m, private=private) for m in view.meetings]
     # A request past its expiry reads as expired: nothing more can be done with it.
     open_statuses = () if link.is_stale() else (LinkStatus.REQUESTED, LinkStatus.MET)
     validated = link.status == LinkStatus.VALIDATED
     deciding = link.decision is not None and link.decision.is_open
-    return {
-        "id": link.pk,
-        "federation": link.federation.slug,
-        "asking_circle": _ref(link.asking_circle),
-        "validating_circle": _ref(link.validating_circle),
-        "status": link.shown_status(),  # "lapsed" / "expired" as of now, before the worker
-        "live": link.is_live(today),
-        "counts": link.is_live(today) and link.counted,
-        "counterpart_id": link.counterpart_id,
-        "requested_at": link.requested_at,
-        "validated_on": link.validated_on,
-        "lapses_on": link.lapses_on,
-        "ended_at": link.ended_at,
-        "statement": link.statement,
-        "decision_id": link.decision_id,
-        "meetings": meetings,
-        "message": link.message if private else None,
-        "withdrawal_reason": link.withdrawal_reason
+    return s.LinkOut(
+        id=link.pk,
+        federation=link.federation.slug,
+        asking_circle=_ref(link.asking_circle),
+        validating_circle=_ref(link.validating_circle),
+        # "lapsed" / "expired" as of now, before the worker; one of LinkStatus's values, which
+        # the literal mirrors (a test in tests/api/test_links.py keeps them in step).
+        status=cast(s.LinkStatusName, link.shown_status()),
+        live=link.is_live(today),
+        counts=link.is_live(today) and link.counted,
+        counterpart_id=link.counterpart_id,
+        requested_at=link.requested_at,
+        validated_on=link.validated_on,
+        lapses_on=link.lapses_on,
+        ended_at=link.ended_at,
+        statement=link.statement,
+        decision_id=link.decision_id,
+        meetings=meetings,
+        message=link.message if private else None,
+        withdrawal_reason=link.withdrawal_reason
         if private and link.status == LinkStatus.WITHDRAWN
         else None,
-        "may": {
-            "cancel": link.status in open_statuses and allowed("links.cancel", user, link),
-            "record_meeting": link.status in (*open_statuses, LinkStatus.VALIDATED)
+        may=s.LinkMayOut(
+            cancel=link.status in open_statuses and allowed("links.cancel", user, link),
+            record_meeting=link.status in (*open_statuses, LinkStatus.VALIDATED)
             and allowed(RECORD_MEETING, user, link),
-            "open_decision": not deciding
+            open_decision=not deciding
             and (
                 (link.status == LinkStatus.MET and bool(open_statuses))
                 or link_services.renewable(link, today)
             )
             and allowed("links.open_decision", user, link),
-            "set_statement": validated and allowed("links.set_statement", user, link),
-            "withdraw": validated and allowed("links.withdraw", user, link),
-        },
-    }
+            set_statement=validated and allowed("links.set_statement", user, link),
+            withdraw=validated and allowed("links.withdraw", user, link),
+        ),
+    )
 
 
-def _fresh(request: HttpRequest, link: CircleLink) -> dict[str, Any]:
+def _fresh(request: HttpRequest, link: CircleLink) -> s.LinkOut:
     reloaded = link_selectors.link_for(pk=link.pk)
     assert reloaded is not None
     return _link_out(request, reloaded)
@@ -235,37 +111,38 @@ def _fresh(request: HttpRequest, link: CircleLink) -> dict[str, Any]:
 
 @router.get(
     "/circles/{slug:slug}/links",
-    response={200: CircleLinksOut, **ERRORS},
+    response={200: s.CircleLinksOut, **ERRORS},
     auth=None,
     tags=["links"],
 )
-def circle_links(request: HttpRequest, slug: str) -> dict[str, Any]:
+def circle_links(request: HttpRequest, slug: str) -> s.CircleLinksOut:
     """A circle's status against the covenant, and its links both ways, as far as you can see the
     other circles. Messages, notes and reasons only for the two circles' members."""
     authenticate_optional(request)
-    circle = _visible_circle(request, slug)
+    circle = visible_circle(request, slug)
     page = link_selectors.circle_links(user=request.user, circle=circle)
     st = page.standing
-    return {
-        "circle": circle.slug,
-        "standing": {
-            "status": st.status,  # from the counted links below, at the same moment
-            "validated": st.validated,
-            "live_links": st.live_links,
-            "links_required": st.links_required,
-            "members": st.members,
-            "min_circle_size": st.min_circle_size,
-        },
-        "received": [_link_out(request, x, full=False) for x in page.received],
-        "given": [_link_out(request, x, full=False) for x in page.given],
-    }
+    return s.CircleLinksOut(
+        circle=circle.slug,
+        standing=s.LinkStandingOut(
+            # From the counted links below, at the same moment; one of CircleStatus's values.
+            status=cast(s.CircleStatusName, st.status),
+            validated=st.validated,
+            live_links=st.live_links,
+            links_required=st.links_required,
+            members=st.members,
+            min_circle_size=st.min_circle_size,
+        ),
+        received=[_link_out(request, x, full=False) for x in page.received],
+        given=[_link_out(request, x, full=False) for x in page.given],
+    )
 
 
-@router.post("/circles/{slug:slug}/links", response={201: LinkOut, **ERRORS}, tags=["links"])
-def link_request(request: HttpRequest, slug: str, payload: LinkRequestIn) -> Status[dict[str, Any]]:
+@router.post("/circles/{slug:slug}/links", response={201: s.LinkOut, **ERRORS}, tags=["links"])
+def link_request(request: HttpRequest, slug: str, payload: s.LinkRequestIn) -> Status[s.LinkOut]:
     """Ask another circle of the federation, on your circle's behalf, to validate its process.
     `reciprocal` also offers to validate them: a second link the other way."""
-    circle = _visible_circle(request, slug)
+    circle = visible_circle(request, slug)
     other = (
         Circle.objects.select_related("federation").filter(slug=payload.validating_circle).first()
     )
@@ -286,8 +163,8 @@ def link_request(request: HttpRequest, slug: str, payload: LinkRequestIn) -> Sta
     return Status(201, _fresh(request, link))
 
 
-@router.get("/links/{link_id}", response={200: LinkOut, **ERRORS}, auth=None, tags=["links"])
-def link_get(request: HttpRequest, link_id: int) -> dict[str, Any]:
+@router.get("/links/{link_id}", response={200: s.LinkOut, **ERRORS}, auth=None, tags=["links"])
+def link_get(request: HttpRequest, link_id: int) -> s.LinkOut:
     """One link. Its circles, direction, status, dates and statement are as public as the two
     circles; its message, meetings' notes and who came, and withdrawal reasons are for the two
     circles' members only."""
@@ -295,17 +172,17 @@ def link_get(request: HttpRequest, link_id: int) -> dict[str, Any]:
     return _link_out(request, _link(request, link_id))
 
 
-@router.post("/links/{link_id}/cancel", response={200: LinkOut, **ERRORS}, tags=["links"])
-def link_cancel(request: HttpRequest, link_id: int) -> dict[str, Any]:
+@router.post("/links/{link_id}/cancel", response={200: s.LinkOut, **ERRORS}, tags=["links"])
+def link_cancel(request: HttpRequest, link_id: int) -> s.LinkOut:
     """The asking circle cancels its request, while it is not yet validated."""
     link = link_services.link_cancel(actor=_me(request), link=_link(request, link_id))
     return _fresh(request, link)
 
 
-@router.post("/links/{link_id}/meetings", response={201: LinkOut, **ERRORS}, tags=["links"])
+@router.post("/links/{link_id}/meetings", response={201: s.LinkOut, **ERRORS}, tags=["links"])
 def link_meeting_record(
-    request: HttpRequest, link_id: int, payload: LinkMeetingIn
-) -> Status[dict[str, Any]]:
+    request: HttpRequest, link_id: int, payload: s.LinkMeetingIn
+) -> Status[s.LinkOut]:
     """The validating circle records its meeting with the asking circle (by a member, or only by
     the holders of a live mandate granting it, if the circle has one)."""
     link = _link(request, link_id)
@@ -328,17 +205,10 @@ def link_meeting_record(
     return Status(201, _fresh(request, link))
 
 
-class DecisionOut(Schema):
-    link: LinkOut
-    proposal_id: int
-    proposal_title: str
-    circle: str = Field(description="The validating circle, whose proposal it is.")
-
-
-@router.post("/links/{link_id}/decision", response={201: DecisionOut, **ERRORS}, tags=["links"])
+@router.post("/links/{link_id}/decision", response={201: s.DecisionOut, **ERRORS}, tags=["links"])
 def link_decision_open(
-    request: HttpRequest, link_id: int, payload: LinkDecisionIn
-) -> Status[dict[str, Any]]:
+    request: HttpRequest, link_id: int, payload: s.LinkDecisionIn
+) -> Status[s.DecisionOut]:
     """A member of the validating circle opens its proposal “Do we validate …?” (once a meeting
     is recorded; or to renew a live link within a month of its lapsing). Members take positions
     on it through the proposals API; when it closes, the link is validated or declined."""
@@ -348,19 +218,17 @@ def link_decision_open(
     )
     return Status(
         201,
-        {
-            "link": _fresh(request, link),
-            "proposal_id": proposal.pk,
-            "proposal_title": proposal.title,
-            "circle": link.validating_circle.slug,
-        },
+        s.DecisionOut(
+            link=_fresh(request, link),
+            proposal_id=proposal.pk,
+            proposal_title=proposal.title,
+            circle=link.validating_circle.slug,
+        ),
     )
 
 
-@router.post("/links/{link_id}/statement", response={200: LinkOut, **ERRORS}, tags=["links"])
-def link_statement_set(
-    request: HttpRequest, link_id: int, payload: LinkStatementIn
-) -> dict[str, Any]:
+@router.post("/links/{link_id}/statement", response={200: s.LinkOut, **ERRORS}, tags=["links"])
+def link_statement_set(request: HttpRequest, link_id: int, payload: s.LinkStatementIn) -> s.LinkOut:
     """The validating circle writes or revises its public statement on a validated link."""
     link = link_services.link_statement_set(
         actor=_me(request), link=_link(request, link_id), statement=payload.statement
@@ -368,8 +236,8 @@ def link_statement_set(
     return _fresh(request, link)
 
 
-@router.post("/links/{link_id}/withdraw", response={200: LinkOut, **ERRORS}, tags=["links"])
-def link_withdraw(request: HttpRequest, link_id: int, payload: LinkWithdrawIn) -> dict[str, Any]:
+@router.post("/links/{link_id}/withdraw", response={200: s.LinkOut, **ERRORS}, tags=["links"])
+def link_withdraw(request: HttpRequest, link_id: int, payload: s.LinkWithdrawIn) -> s.LinkOut:
     """The validating circle withdraws a validated link, with reasons (required; the two
     circles' members only read them). The asking circle may drop back to forming."""
     link = link_services.link_withdraw(
@@ -380,17 +248,15 @@ def link_withdraw(request: HttpRequest, link_id: int, payload: LinkWithdrawIn) -
 
 @router.get(
     "/federations/{federation_slug}/map",
-    response={200: FederationMapOut, **ERRORS},
+    response={200: s.FederationMapOut, **ERRORS},
     auth=None,
     tags=["links"],
 )
-def federation_map(request: HttpRequest, federation_slug: str) -> dict[str, Any]:
+def federation_map(request: HttpRequest, federation_slug: str) -> s.FederationMapOut:
     """The federation's circles you can see, with their status and live links, and their live
     and pending links (an edge per link, from the validating circle to the one it validates)."""
     authenticate_optional(request)
-    federation = Federation.objects.filter(slug=federation_slug).first()
-    if federation is None:
-        raise NotFound("No such federation.")
+    federation = federation_by_slug(federation_slug)
     data = link_selectors.federation_map(user=request.user, federation=federation)
     slugs = {n.id: n.slug for n in data.nodes}
     live_pairs = {
@@ -398,31 +264,32 @@ def federation_map(request: HttpRequest, federation_slug: str) -> dict[str, Any]
         for x in data.links
         if x.status == LinkStatus.VALIDATED
     }
-    return {
-        "federation": federation.slug,
-        "links_required": data.rules.links_required,
-        "min_circle_size": data.rules.min_circle_size,
-        "no_closed_triangles": data.rules.no_closed_triangles,
-        "nodes": [
-            {
-                "id": n.id,
-                "slug": n.slug,
-                "name": n.name,
-                "status": n.status,
-                "live_links": n.live_links,
-                "links_required": n.links_required,
-            }
+    return s.FederationMapOut(
+        federation=federation.slug,
+        links_required=data.rules.links_required,
+        min_circle_size=data.rules.min_circle_size,
+        no_closed_triangles=data.rules.no_closed_triangles,
+        nodes=[
+            s.MapNodeOut(
+                id=n.id,
+                slug=n.slug,
+                name=n.name,
+                status=cast(s.CircleStatusName, n.status),
+                live_links=n.live_links,
+                links_required=n.links_required,
+            )
             for n in data.nodes
         ],
-        "edges": [
-            {
-                "link_id": x.pk,
-                "source": slugs[x.validating_circle_id],
-                "target": slugs[x.asking_circle_id],
-                "status": x.status,
-                "reciprocal": x.status == LinkStatus.VALIDATED
+        edges=[
+            s.MapEdgeOut(
+                link_id=x.pk,
+                source=slugs[x.validating_circle_id],
+                target=slugs[x.asking_circle_id],
+                # The selector gives validated, requested and met links only.
+                status=cast(Literal["validated", "requested", "met"], x.status),
+                reciprocal=x.status == LinkStatus.VALIDATED
                 and (x.asking_circle_id, x.validating_circle_id) in live_pairs,
-            }
+            )
             for x in data.links
         ],
-    }
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -18,31 +18,57 @@ from circlework.notifications import selectors as notification_selectors
 router = Router()
 
 
-def _profile_out(p: Practitioner) -> dict[str, Any]:
-    return {"id": p.pk, **{f: getattr(p, f) for f in s.ProfileOut.model_fields if f != "id"}}
+def _profile_out(p: Practitioner) -> s.ProfileOut:
+    return s.ProfileOut(
+        id=p.pk,
+        display_name=p.display_name,
+        display_name_visibility=_level(p.display_name_visibility),
+        pronouns=p.pronouns,
+        pronouns_visibility=_level(p.pronouns_visibility),
+        modalities=p.modalities,
+        modalities_visibility=_level(p.modalities_visibility),
+        languages=p.languages,
+        languages_visibility=_level(p.languages_visibility),
+        location=p.location,
+        location_visibility=_level(p.location_visibility),
+        statement=p.statement,
+        statement_visibility=_level(p.statement_visibility),
+        time_zone=p.time_zone,
+    )
+
+
+def _level(value: str) -> s.VisibilityLevel:
+    # The model's choices are exactly these four levels (accounts.models.Visibility).
+    return cast(s.VisibilityLevel, value)
+
+
+def _credential_out(c: Credential) -> s.CredentialOut:
+    return s.CredentialOut(
+        id=c.pk,
+        title=c.title,
+        issuer=c.issuer,
+        year=c.year,
+        visibility=_level(c.visibility),
+        has_document=bool(c.document),
+    )
 
 
 # --- me -------------------------------------------------------------------------------------
 
 
 @router.get("/me", response={200: s.MeOut, **ERRORS}, tags=["me"])
-def me(request: HttpRequest) -> dict[str, Any]:
+def me(request: HttpRequest) -> s.MeOut:
     p = _me(request)
-    return {
-        "id": p.pk,
-        "email": p.user.email,
-        "display_name": p.display_name,
-        "time_zone": p.time_zone,
-    }
+    return s.MeOut(id=p.pk, email=p.user.email, display_name=p.display_name, time_zone=p.time_zone)
 
 
 @router.get("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
-def profile_get(request: HttpRequest) -> dict[str, Any]:
+def profile_get(request: HttpRequest) -> s.ProfileOut:
     return _profile_out(_me(request))
 
 
 @router.patch("/me/profile", response={200: s.ProfileOut, **ERRORS}, tags=["me"])
-def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> dict[str, Any]:
+def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> s.ProfileOut:
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
     p = account_services.practitioner_update(
         actor=_me(request), practitioner=_me(request), changes=changes
@@ -51,23 +77,12 @@ def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> dict[str, An
 
 
 @router.get("/me/credentials", response={200: list[s.CredentialOut], **ERRORS}, tags=["me"])
-def credentials_list(request: HttpRequest) -> list[dict[str, Any]]:
+def credentials_list(request: HttpRequest) -> list[s.CredentialOut]:
     return [_credential_out(c) for c in _me(request).credentials.all()]
 
 
-def _credential_out(c: Credential) -> dict[str, Any]:
-    return {
-        "id": c.pk,
-        "title": c.title,
-        "issuer": c.issuer,
-        "year": c.year,
-        "visibility": c.visibility,
-        "has_document": bool(c.document),
-    }
-
-
 @router.post("/me/credentials", response={201: s.CredentialOut, **ERRORS}, tags=["me"])
-def credentials_add(request: HttpRequest, payload: s.CredentialIn) -> Status[dict[str, Any]]:
+def credentials_add(request: HttpRequest, payload: s.CredentialIn) -> Status[s.CredentialOut]:
     c = account_services.credential_add(actor=_me(request), **payload.model_dump())
     return Status(201, _credential_out(c))
 
@@ -84,7 +99,7 @@ def credentials_remove(request: HttpRequest, credential_id: int) -> Status[None]
 @router.get(
     "/me/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"]
 )
-def my_invitations(request: HttpRequest) -> list[dict[str, Any]]:
+def my_invitations(request: HttpRequest) -> list[s.InvitationOut]:
     return [
         _invitation_out(i)
         for i in circle_selectors.pending_invitations_for(practitioner=_me(request))
@@ -92,17 +107,17 @@ def my_invitations(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/me/notifications", response={200: list[s.NotificationOut], **ERRORS}, tags=["me"])
-def my_notifications(request: HttpRequest) -> list[dict[str, Any]]:
+def my_notifications(request: HttpRequest) -> list[s.NotificationOut]:
     return [
-        {
-            "id": n.pk,
-            "kind": n.kind,
+        s.NotificationOut(
+            id=n.pk,
+            kind=n.kind,
             # Given names as far as the recipient may see them (stored texts hold only ids).
-            "title": n.shown_title,
-            "body": n.shown_body,
-            "url": n.url,
-            "created_at": n.created_at,
-            "read": n.read_at is not None,
-        }
+            title=n.shown_title,
+            body=n.shown_body,
+            url=n.url,
+            created_at=n.created_at,
+            read=n.read_at is not None,
+        )
         for n in notification_selectors.inbox(practitioner=_me(request), user=request.user)
     ]

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from circlework.api import schemas as s
-from circlework.api.base import ERRORS, People, _me, _people, _person, _visible_circle
+from circlework.api.base import ERRORS, People, _me, _people, _person
+from circlework.api.loaders import member_circle
 from circlework.circles.models import Circle
 from circlework.core.errors import NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.polls import selectors as poll_selectors
 from circlework.polls import services as poll_services
-from circlework.polls.models import Poll, PollKind
-from circlework.polls.selectors import PollResults, ResultRow, by_name
+from circlework.polls.models import Poll, PollAnswer, PollKind
+from circlework.polls.selectors import PollPage, PollResults, ResultRow, by_name
 
 router = Router()
 
@@ -26,10 +27,12 @@ router = Router()
 
 
 def _poll_circle(request: HttpRequest, slug: str) -> Circle:
-    circle = _visible_circle(request, slug)
-    if not allowed("polls.view_polls", request.user, circle):
-        raise NotAllowed("Only the circle's members can see and answer its polls.")
-    return circle
+    return member_circle(
+        request,
+        slug,
+        rule="polls.view_polls",
+        refusal="Only the circle's members can see and answer its polls.",
+    )
 
 
 def _poll(request: HttpRequest, slug: str, poll_id: int) -> Poll:
@@ -44,132 +47,179 @@ def _poll(request: HttpRequest, slug: str, poll_id: int) -> Poll:
     return poll
 
 
+# The models' choice fields hold exactly the values the schemas' literals name (a test in
+# tests/api/test_polls.py keeps them in step): the casts tell mypy what the choices guarantee.
+
+
 def _poll_summary(
     poll: Poll, people: People, *, answers: int, answered_by_me: bool
-) -> dict[str, Any]:
-    return {
-        "id": poll.pk,
-        "title": poll.title,
-        "kind": poll.kind,
-        "status": poll.status,
-        "anonymous": poll.anonymous,
-        "closes_at": poll.closes_at,
-        "closed_at": poll.closed_at,
-        "created_at": poll.created_at,
-        "author": _person(people, poll.author_id),
-        "answers": answers,
-        "answered_by_me": answered_by_me,
-    }
+) -> s.PollSummaryOut:
+    return s.PollSummaryOut(
+        id=poll.pk,
+        title=poll.title,
+        kind=cast(s.PollKindName, poll.kind),
+        status=cast(s.PollStatusName, poll.status),
+        anonymous=poll.anonymous,
+        closes_at=poll.closes_at,
+        closed_at=poll.closed_at,
+        created_at=poll.created_at,
+        author=_person(people, poll.author_id),
+        answers=answers,
+        answered_by_me=answered_by_me,
+    )
 
 
-def _choices_out(kind: str, choices: Any) -> dict[str, Any]:
-    """A stored answer's choices in the shape BallotIn takes them."""
+def _choices_out(kind: str, choices: Any) -> s.BallotChoicesOut:
+    """A stored answer's choices (JSON) in the shape BallotIn takes them."""
     if kind == PollKind.APPROVAL:
-        return {"approved": [int(o) for o in choices]}
+        return s.BallotChoicesOut(approved=[int(o) for o in choices])
     if kind == PollKind.RANKED:
-        return {"ranking": [int(o) for o in choices]}
+        return s.BallotChoicesOut(ranking=[int(o) for o in choices])
     by_option = {int(o): v for o, v in choices.items()}
-    return {"scores" if kind == PollKind.SCORE else "availability": by_option}
+    if kind == PollKind.SCORE:
+        return s.BallotChoicesOut(scores=by_option)
+    return s.BallotChoicesOut(availability=by_option)
 
 
-def _result_row(kind: str, row: ResultRow) -> dict[str, Any]:
-    out: dict[str, Any] = {"option_id": row.option.pk, "lead": row.lead}
+def _my_ballot_out(kind: str, mine: PollAnswer) -> s.MyBallotOut:
+    choices = _choices_out(kind, mine.choices)
+    return s.MyBallotOut(
+        approved=choices.approved,
+        scores=choices.scores,
+        ranking=choices.ranking,
+        availability=choices.availability,
+        created_at=mine.created_at,
+        updated_at=mine.updated_at,
+    )
+
+
+def _member_ballot_out(kind: str, answer: PollAnswer, people: People) -> s.MemberBallotOut:
+    choices = _choices_out(kind, answer.choices)
+    person = _person(people, answer.practitioner_id)
+    return s.MemberBallotOut(
+        approved=choices.approved,
+        scores=choices.scores,
+        ranking=choices.ranking,
+        availability=choices.availability,
+        practitioner_id=person.practitioner_id,
+        name=person.name,
+    )
+
+
+def _result_row(kind: str, row: ResultRow) -> s.PollResultRowOut:
+    option_id, lead = row.option.pk, row.lead
     if kind == PollKind.APPROVAL:
-        out.update(approvals=int(row.value), share=row.share)
-    elif kind == PollKind.SCORE:
+        return s.PollResultRowOut(
+            option_id=option_id, lead=lead, approvals=int(row.value), share=row.share
+        )
+    if kind == PollKind.SCORE:
         average = round(row.value / row.count, 2) if row.count else None
-        out.update(total_score=int(row.value), average_score=average)
-    elif kind == PollKind.RANKED:
-        out.update(first_preferences=row.first_preferences, final_round_votes=int(row.value))
-    else:
-        out.update(yes=row.yes, maybe=row.maybe, no=row.no)
-    return out
+        return s.PollResultRowOut(
+            option_id=option_id, lead=lead, total_score=int(row.value), average_score=average
+        )
+    if kind == PollKind.RANKED:
+        return s.PollResultRowOut(
+            option_id=option_id,
+            lead=lead,
+            first_preferences=row.first_preferences,
+            final_round_votes=int(row.value),
+        )
+    return s.PollResultRowOut(
+        option_id=option_id, lead=lead, yes=row.yes, maybe=row.maybe, no=row.no
+    )
 
 
-def _runoff_out(results: PollResults) -> dict[str, Any] | None:
+def _runoff_out(results: PollResults) -> s.RunoffOut | None:
     runoff = results.runoff
     if runoff is None:
         return None
-    return {
-        "winner": runoff.winner,
-        "rounds": [
-            {
-                "number": r.number,
-                "votes": dict(r.counts),
-                "continuing_ballots": r.continuing_ballots,
-                "exhausted": r.exhausted,
-                "eliminated": r.eliminated,
-                "tie_broken_by": r.tie_broken_by,
-                "winner": r.winner,
-            }
+    return s.RunoffOut(
+        winner=runoff.winner,
+        rounds=[
+            s.RunoffRoundOut(
+                number=r.number,
+                votes=dict(r.counts),
+                continuing_ballots=r.continuing_ballots,
+                exhausted=r.exhausted,
+                eliminated=r.eliminated,
+                # counting.RunoffRound keeps it to "" or one of its two named rules.
+                tie_broken_by=cast(
+                    Literal["", "first_preferences", "option_order"], r.tie_broken_by
+                ),
+                winner=r.winner,
+            )
             for r in runoff.rounds
         ],
-        "table": [  # runoff_rows are in option order, like options
-            {
-                "option_id": option.pk,
-                "first_preferences": row.first_preferences,
-                "votes": [int(cell) if cell else None for cell in row.cells],
-                "eliminated_in": row.eliminated_in,
-                "winner": row.winner,
-            }
+        table=[  # runoff_rows are in option order, like options
+            s.RunoffTableRowOut(
+                option_id=option.pk,
+                first_preferences=row.first_preferences,
+                votes=[int(cell) if cell else None for cell in row.cells],
+                eliminated_in=row.eliminated_in,
+                winner=row.winner,
+            )
             for option, row in zip(results.options, results.runoff_rows, strict=True)
         ],
-        "notes": results.round_notes,
-    }
+        notes=results.round_notes,
+    )
 
 
-def _poll_out(request: HttpRequest, poll: Poll) -> dict[str, Any]:
+def _results_out(poll: Poll, page: PollPage, people: People) -> s.PollResultsOut | None:
+    results = page.results
+    if results is None:
+        return None
+    # The selector decides whether members' answers may be shown (never when anonymous).
+    # Listed by name like the page, never in the order they were given.
+    given = poll.answers.all() if page.answers else []
+    shown = sorted(
+        (_member_ballot_out(poll.kind, b, people) for b in given),
+        key=lambda row: by_name(str(row.name)),
+    )
+    return s.PollResultsOut(
+        voters=results.voters,
+        outcome=results.outcome_text(),
+        leaders=results.lead_ids,
+        rows=[_result_row(poll.kind, r) for r in results.rows],
+        runoff=_runoff_out(results),
+        ballots=shown,
+    )
+
+
+def _poll_out(request: HttpRequest, poll: Poll) -> s.PollOut:
     page = poll_selectors.poll_page(user=request.user, poll=poll, practitioner=_me(request))
     people = _people(request, poll.circle)
     mine = page.my_answer
-    results = page.results
-    out = {
-        **_poll_summary(poll, people, answers=len(page.answered), answered_by_me=mine is not None),
-        "circle": poll.circle.slug,
-        "details": poll.details,
-        "is_author": allowed("polls.close_poll", request.user, poll),
-        "accepts_ballots": poll.accepts_answers,
-        "options": [
-            {"id": o.pk, "position": o.position, "label": o.label, "starts_at": o.starts_at}
+    return s.PollOut(
+        id=poll.pk,
+        title=poll.title,
+        kind=cast(s.PollKindName, poll.kind),
+        status=cast(s.PollStatusName, poll.status),
+        anonymous=poll.anonymous,
+        closes_at=poll.closes_at,
+        closed_at=poll.closed_at,
+        created_at=poll.created_at,
+        author=_person(people, poll.author_id),
+        answers=len(page.answered),
+        answered_by_me=mine is not None,
+        circle=poll.circle.slug,
+        details=poll.details,
+        is_author=allowed("polls.close_poll", request.user, poll),
+        accepts_ballots=poll.accepts_answers,
+        options=[
+            s.PollOptionOut(id=o.pk, position=o.position, label=o.label, starts_at=o.starts_at)
             for o in page.options
         ],
-        "answered": page.answered,
-        "not_answered": page.not_answered,
-        "my_ballot": None
-        if mine is None
-        else {
-            **_choices_out(poll.kind, mine.choices),
-            "created_at": mine.created_at,
-            "updated_at": mine.updated_at,
-        },
-        "results": None,
-    }
-    if results is not None:
-        # The selector decides whether members' answers may be shown (never when anonymous).
-        # Listed by name like the page, never in the order they were given.
-        given = poll.answers.all() if page.answers else []
-        shown = sorted(
-            (
-                {**_person(people, b.practitioner_id), **_choices_out(poll.kind, b.choices)}
-                for b in given
-            ),
-            key=lambda row: by_name(str(row["name"])),
-        )
-        out["results"] = {
-            "voters": results.voters,
-            "outcome": results.outcome_text(),
-            "leaders": results.lead_ids,
-            "rows": [_result_row(poll.kind, r) for r in results.rows],
-            "runoff": _runoff_out(results),
-            "ballots": shown,
-        }
-    return out
+        answered=page.answered,
+        not_answered=page.not_answered,
+        my_ballot=None if mine is None else _my_ballot_out(poll.kind, mine),
+        results=_results_out(poll, page, people),
+    )
 
 
 @router.get(
     "/circles/{slug:slug}/polls", response={200: list[s.PollSummaryOut], **ERRORS}, tags=["polls"]
 )
-def poll_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def poll_list(request: HttpRequest, slug: str) -> list[s.PollSummaryOut]:
     """Open polls (soonest closing first), then up to 50 closed ones (latest first)."""
     circle = _poll_circle(request, slug)
     open_, closed = poll_selectors.circle_polls(circle=circle, practitioner=_me(request))
@@ -186,7 +236,7 @@ def poll_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 
 @router.post("/circles/{slug:slug}/polls", response={201: s.PollOut, **ERRORS}, tags=["polls"])
-def poll_create(request: HttpRequest, slug: str, payload: s.PollIn) -> Status[dict[str, Any]]:
+def poll_create(request: HttpRequest, slug: str, payload: s.PollIn) -> Status[s.PollOut]:
     """Open a poll; every other member is told. Give `options` (labels), or `times` for a
     find-a-time poll."""
     poll = poll_services.poll_open(
@@ -206,7 +256,7 @@ def poll_create(request: HttpRequest, slug: str, payload: s.PollIn) -> Status[di
 @router.get(
     "/circles/{slug:slug}/polls/{poll_id}", response={200: s.PollOut, **ERRORS}, tags=["polls"]
 )
-def poll_get(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
+def poll_get(request: HttpRequest, slug: str, poll_id: int) -> s.PollOut:
     """Who has answered (by name), your own answer, and the results: once you have answered or
     the poll has closed, and for an anonymous poll only once it has closed (with each member's
     answer unless the poll is anonymous)."""
@@ -218,9 +268,7 @@ def poll_get(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
     response={200: s.PollOut, **ERRORS},
     tags=["polls"],
 )
-def ballot_cast(
-    request: HttpRequest, slug: str, poll_id: int, payload: s.BallotIn
-) -> dict[str, Any]:
+def ballot_cast(request: HttpRequest, slug: str, poll_id: int, payload: s.BallotIn) -> s.PollOut:
     """Answer, or change your answer (it replaces the earlier one) while the poll is open.
     Returns the poll as you now see it (results included, unless the poll is anonymous and
     still open)."""
@@ -241,7 +289,7 @@ def ballot_cast(
     response={200: s.PollOut, **ERRORS},
     tags=["polls"],
 )
-def poll_close(request: HttpRequest, slug: str, poll_id: int) -> dict[str, Any]:
+def poll_close(request: HttpRequest, slug: str, poll_id: int) -> s.PollOut:
     """Close the poll now (the member who opened it only); every member is told the result."""
     poll = _poll(request, slug, poll_id)
     if not allowed("polls.close_poll", request.user, poll):

@@ -1,4 +1,9 @@
-"""Schemas in and out. Field names follow the glossary and the models."""
+"""Schemas in and out, for every router: one section per router module, in the order
+`router.py` mounts them, after the shared pieces. Field names follow the glossary and the models.
+
+Routers build each response with a typed constructor (`_proposal_out(...) -> ProposalOut`), so
+mypy checks every field; the literals mirror the models' choices, and tests keep them in step.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,9 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = {}
 
 
+# --- me ---------------------------------------------------------------------------------------
+
+
 class MeOut(Schema):
     id: int
     email: str
@@ -66,19 +74,19 @@ class ProfileOut(Schema):
 
 
 class ProfilePatch(InSchema):
-    display_name: str | None = Field(None, min_length=1, max_length=120)
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
     display_name_visibility: VisibilityLevel | None = None
-    pronouns: str | None = Field(None, max_length=40)
+    pronouns: str | None = Field(default=None, max_length=40)
     pronouns_visibility: VisibilityLevel | None = None
-    modalities: str | None = Field(None, max_length=300)
+    modalities: str | None = Field(default=None, max_length=300)
     modalities_visibility: VisibilityLevel | None = None
-    languages: str | None = Field(None, max_length=200)
+    languages: str | None = Field(default=None, max_length=200)
     languages_visibility: VisibilityLevel | None = None
-    location: str | None = Field(None, max_length=120)
+    location: str | None = Field(default=None, max_length=120)
     location_visibility: VisibilityLevel | None = None
-    statement: str | None = Field(None, max_length=5000)
+    statement: str | None = Field(default=None, max_length=5000)
     statement_visibility: VisibilityLevel | None = None
-    time_zone: str | None = Field(None, max_length=64)
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class PublicProfileOut(Schema):
@@ -100,6 +108,9 @@ class CredentialIn(InSchema):
     issuer: str = Field(..., min_length=1, max_length=200)
     year: int = Field(..., ge=1900, le=2100)
     visibility: VisibilityLevel = "federation"
+
+
+# --- practitioners, federations and circles ---------------------------------------------------
 
 
 class FederationRulesOut(Schema):
@@ -139,6 +150,24 @@ class FederationOut(Schema):
     rules: FederationRulesOut
 
 
+class CovenantVersionOut(Schema):
+    number: int
+    text: str
+    rules: FederationRulesOut
+    adopted_at: datetime
+    review_due: date = Field(description="Adoption plus the covenant's review months.")
+    federation_proposal_id: int | None = Field(
+        description="The federation proposal that adopted it (none for the first version); "
+        "shown to members of the federation only."
+    )
+
+
+class CovenantOut(Schema):
+    federation: str
+    current: int | None = Field(description="The current version's number.")
+    versions: list[CovenantVersionOut] = Field(description="Oldest first.")
+
+
 class CircleOut(Schema):
     slug: str
     name: str
@@ -164,10 +193,10 @@ class CircleIn(InSchema):
 
 
 class CirclePatch(InSchema):
-    name: str | None = Field(None, min_length=1, max_length=160)
-    purpose: str | None = Field(None, min_length=1, max_length=3000)
-    locality: str | None = Field(None, max_length=160)
-    meeting_pattern: str | None = Field(None, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=160)
+    purpose: str | None = Field(default=None, min_length=1, max_length=3000)
+    locality: str | None = Field(default=None, max_length=160)
+    meeting_pattern: str | None = Field(default=None, max_length=200)
     open_to_new_members: bool | None = None
     visibility: CircleVisibility | None = None
     requires_two_factor: bool | None = Field(
@@ -522,12 +551,58 @@ class AgreementOut(AgreementSummaryOut):
 
 
 class ReviewIn(InSchema):
-    closes_at: AwareDatetime | None = Field(None, description="Default: 14 days from now.")
+    closes_at: AwareDatetime | None = Field(default=None, description="Default: 14 days from now.")
 
 
 class BorrowIn(InSchema):
     circle: str = Field(..., min_length=1, max_length=200, description="Slug of your circle.")
-    closes_at: AwareDatetime | None = Field(None, description="Default: 14 days from now.")
+    closes_at: AwareDatetime | None = Field(default=None, description="Default: 14 days from now.")
+
+
+class VisibilityIn(InSchema):
+    visibility: Literal["circle", "federation", "public"] = Field(
+        ...,
+        description="Who reads it: the circle, the federation's validated circles, or everyone. "
+        "Never wider than the circle's own page (400 otherwise).",
+    )
+
+
+class EthicsCommentOut(Schema):
+    id: int
+    name: str = Field(description="The commenter, as far as their name is theirs to show you.")
+    text: str
+    created_at: datetime
+
+
+class CirculationOut(Schema):
+    id: int
+    circle: str
+    circle_name: str
+    title: str
+    text: str = Field(description="The statement as circulated.")
+    draft: bool = Field(description="A draft the circle is still deciding.")
+    agreement_id: int | None
+    version: int | None
+    proposal_id: int | None = Field(description="The draft's proposal (its circle's members).")
+    circulated_by: str
+    circulated_at: datetime
+    comments: list[EthicsCommentOut]
+
+
+class EthicsCommentIn(InSchema):
+    text: str = Field(..., min_length=1, max_length=5000)
+
+
+class PublishedStatementOut(Schema):
+    circle: str
+    circle_name: str
+    circle_status: str
+    agreement_id: int
+    title: str
+    version: int
+    adopted_at: datetime
+    text: str
+    borrowed_from: ProvenanceOut | None
 
 
 # --- polls ------------------------------------------------------------------------------------
@@ -584,15 +659,17 @@ class PollResultRowOut(Schema):
 
     option_id: int
     lead: bool = Field(description="Leads (or, ranked: wins; find a time: a best time).")
-    approvals: int | None = Field(None, description="Approval: how many approve it.")
-    share: int | None = Field(None, description="Approval: per cent of those who answered.")
-    total_score: int | None = Field(None, description="Score: the sum of its scores.")
-    average_score: float | None = Field(None, description="Score: the mean, if it has any.")
-    yes: int | None = Field(None, description="Find a time.")
-    maybe: int | None = Field(None, description="Find a time: if need be.")
-    no: int | None = Field(None, description="Find a time.")
-    first_preferences: int | None = Field(None, description="Ranked.")
-    final_round_votes: int | None = Field(None, description="Ranked: votes in the last round.")
+    approvals: int | None = Field(default=None, description="Approval: how many approve it.")
+    share: int | None = Field(default=None, description="Approval: per cent of those who answered.")
+    total_score: int | None = Field(default=None, description="Score: the sum of its scores.")
+    average_score: float | None = Field(default=None, description="Score: the mean, if it has any.")
+    yes: int | None = Field(default=None, description="Find a time.")
+    maybe: int | None = Field(default=None, description="Find a time: if need be.")
+    no: int | None = Field(default=None, description="Find a time.")
+    first_preferences: int | None = Field(default=None, description="Ranked.")
+    final_round_votes: int | None = Field(
+        default=None, description="Ranked: votes in the last round."
+    )
 
 
 class RunoffRoundOut(Schema):
@@ -768,3 +845,357 @@ class ConcernOut(Schema):
 class ConcernResponseIn(InSchema):
     response: str = Field("", max_length=5000, description="Required: the circle's response.")
     resolve: bool = Field(False, description="True if this response resolves the concern.")
+
+
+# --- mandates ---------------------------------------------------------------------------------
+
+
+class PermissionOut(Schema):
+    code: str = Field(description="e.g. decisions.record_circle_position")
+    description: str
+
+
+class MandateOut(Schema):
+    id: int
+    role: str
+    role_name: str
+    circle: str | None = Field(description="The circle's slug, for a circle's mandate.")
+    federation: str = Field(description="The federation's slug (a circle mandate's too).")
+    holder: PersonOut
+    scope: list[PermissionOut] = Field(description="What it lets the holder do, while current.")
+    starts_on: date
+    ends_on: date = Field(
+        description="The mandate ends at the start of this day (the server's local date): the day before is the last day in the role."
+    )
+    review_on: date
+    handover_plan: str = Field(description="How this role will be reduced or passed on.")
+    election_id: int | None
+    consecutive_term: int
+    live: bool
+    ended_early_on: date | None
+    end_reason: str
+    review_due: bool = Field(description="Current, and the review falls today or within a month.")
+    review_overdue: bool = Field(description="Current, and the review date has passed.")
+    ending_soon: bool = Field(description="Current and ending within six weeks.")
+
+
+class RoleOut(Schema):
+    slug: str
+    name: str
+    description: str
+    scope: list[PermissionOut]
+    term_months: int
+    review_months: int
+    max_consecutive_terms: int | None
+    seats: int = Field(description="How many people may hold the role here at the same time.")
+    method: str = Field(description="consent, stv or approval")
+
+
+class MandatesOut(Schema):
+    live: list[MandateOut]
+    upcoming: list[MandateOut]
+    past: list[MandateOut] = Field(description="Ended or ended early, latest first, up to 50.")
+    roles: list[RoleOut] = Field(description="The roles this circle or federation fills.")
+
+
+class ResignIn(InSchema):
+    reason: str = Field(max_length=500)
+
+
+class HandoverIn(InSchema):
+    handover_plan: str = Field(max_length=5000)
+
+
+class NoticeIn(InSchema):
+    title: str = Field(max_length=160)
+    text: str = Field(max_length=5000)
+
+
+class NoticeOut(Schema):
+    federation: str
+    recipients: int = Field(description="How many members were told.")
+
+
+# --- links ------------------------------------------------------------------------------------
+# The literal values mirror links.models (LinkStatus) and circles.models (CircleStatus); a test
+# in tests/api/test_links.py keeps them in step.
+
+LinkStatusName = Literal[
+    "requested", "met", "validated", "declined", "withdrawn", "lapsed", "cancelled", "expired"
+]
+CircleStatusName = Literal["forming", "member"]
+
+
+class CircleRefOut(Schema):
+    slug: str
+    name: str
+
+
+class LinkMeetingOut(Schema):
+    id: int
+    met_on: date
+    attendees: list[PersonOut] | None = Field(
+        description="Who came: for the two circles' members only (null for anyone else)."
+    )
+    notes: str | None = Field(description="For the two circles' members only.")
+
+
+class LinkMayOut(Schema):
+    cancel: bool
+    record_meeting: bool
+    open_decision: bool
+    set_statement: bool
+    withdraw: bool
+
+
+class LinkOut(Schema):
+    id: int
+    federation: str
+    asking_circle: CircleRefOut = Field(description="The circle whose process is validated.")
+    validating_circle: CircleRefOut = Field(description="The circle that validates it.")
+    status: LinkStatusName
+    live: bool = Field(description="Validated and not yet lapsed.")
+    counts: bool = Field(
+        description="Current, and it counts toward the asking circle's validation: the validating "
+        "circle was validated when it decided, or the federation was being founded."
+    )
+    counterpart_id: int | None = Field(description="The link the other way, if reciprocal.")
+    requested_at: datetime
+    validated_on: date | None
+    lapses_on: date | None
+    ended_at: datetime | None = Field(description="When it was withdrawn, lapsed or cancelled.")
+    statement: str = Field(description="The validating circle's public statement.")
+    decision_id: int | None = Field(description="The validating circle's proposal, if opened.")
+    meetings: list[LinkMeetingOut]
+    message: str | None = Field(description="The request's message: the two circles only.")
+    withdrawal_reason: str | None = Field(description="The two circles' members only.")
+    may: LinkMayOut = Field(description="What you may do with it now.")
+
+
+class LinkStandingOut(Schema):
+    status: CircleStatusName
+    validated: bool = Field(description="What the status should be by the covenant's rules now.")
+    live_links: int
+    links_required: int
+    members: int
+    min_circle_size: int
+
+
+class CircleLinksOut(Schema):
+    circle: str
+    standing: LinkStandingOut
+    received: list[LinkOut] = Field(description="Links asked by this circle: others validate it.")
+    given: list[LinkOut] = Field(description="Links this circle validates (or is asked for).")
+
+
+class MapNodeOut(Schema):
+    id: int
+    slug: str
+    name: str
+    status: CircleStatusName
+    live_links: int
+    links_required: int
+
+
+class MapEdgeOut(Schema):
+    link_id: int
+    source: str = Field(description="The validating circle (the arrow's tail).")
+    target: str = Field(description="The asking circle it validates (the arrow's head).")
+    status: Literal["validated", "requested", "met"]
+    reciprocal: bool = Field(description="The two circles validate each other, both live.")
+
+
+class FederationMapOut(Schema):
+    federation: str
+    links_required: int
+    min_circle_size: int
+    no_closed_triangles: bool
+    nodes: list[MapNodeOut]
+    edges: list[MapEdgeOut]
+
+
+class LinkRequestIn(InSchema):
+    validating_circle: str = Field(description="The slug of the circle you ask.")
+    message: str = Field("", max_length=3000, description="For the two circles' members only.")
+    reciprocal: bool = Field(False, description="Also offer to validate them: a link each way.")
+
+
+class LinkMeetingIn(InSchema):
+    met_on: date = Field(description="Not in the future.")
+    attendee_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        description="Practitioner ids of who came: current members, at least one of each circle."
+    )
+    notes: str = Field("", max_length=5000, description="For the two circles' members only.")
+
+
+class LinkDecisionIn(InSchema):
+    closes_at: AwareDatetime = Field(description="When the circle's proposal closes.")
+
+
+class LinkStatementIn(InSchema):
+    statement: str = Field(..., max_length=5000, description="Public.")
+
+
+class LinkWithdrawIn(InSchema):
+    reason: str = Field(
+        "", max_length=5000, description="Required. Only the two circles' members read it."
+    )
+
+
+class DecisionOut(Schema):
+    link: LinkOut
+    proposal_id: int
+    proposal_title: str
+    circle: str = Field(description="The validating circle, whose proposal it is.")
+
+
+# --- elections --------------------------------------------------------------------------------
+
+ElectionMethodName = Literal["consent", "stv", "irv", "approval"]
+ElectionStatusName = Literal["nominating", "change", "consent", "voting", "closed", "cancelled"]
+
+
+class ElectionSummaryOut(Schema):
+    id: int
+    role: str
+    role_name: str
+    circle: str | None = Field(description="The circle's slug, for a circle's election.")
+    federation: str = Field(description="The federation's slug (a circle election's too).")
+    method: ElectionMethodName = Field(
+        description="stv: instant runoff when there is one seat; irv: instant runoff by its "
+        "own name (one seat, counted as stv)."
+    )
+    status: ElectionStatusName
+    seats: int
+    secret: bool
+    electorate: Literal["circle", "delegates", "federation"]
+    nominations_close_at: datetime
+    voting_closes_at: datetime
+    term_starts_on: date
+    term_ends_on: date
+    closed_at: datetime | None
+
+
+class NominationOut(Schema):
+    id: int
+    nominee: PersonOut
+    nominated_by: PersonOut
+    reason: str
+    accepted: bool | None = Field(description="The nominee's answer; null until they answer.")
+    is_current: bool = Field(description="False once changed in the change round (kept).")
+    in_change_round: bool
+    created_at: datetime
+
+
+class ConsentOut(Schema):
+    id: int
+    voter: PersonOut
+    candidate: PersonOut
+    stance: Literal["consent", "object"]
+    reason: str
+    is_current: bool
+    created_at: datetime
+
+
+class RoundOut(Schema):
+    number: int
+    votes: dict[str, str] = Field(
+        description="Candidate id → votes at this round (decimal text: transfers are fractional)."
+    )
+    action: Literal["elected", "excluded", "tie"]
+    selected: list[int]
+    reason: str = Field(
+        description="quota, last_standing, fewest, fewest_tiebreak, most_approvals or tie."
+    )
+    explanation: str
+    exhausted: str
+
+
+class ResultOut(Schema):
+    method: str = Field(description="irv, stv, approval or consent.")
+    seats: int
+    candidates: list[PersonOut]
+    elected: list[PersonOut]
+    complete: bool
+    ballots: int
+    quota: str | None
+    tied: list[PersonOut]
+    note: str
+    rounds: list[RoundOut]
+    approvals: dict[str, int] = Field(description="Approval: candidate id → approvals.")
+    recount_matches: bool = Field(description="A recount from the stored ballots agrees.")
+    mandate_ids: list[int]
+
+
+class ElectionOut(ElectionSummaryOut):
+    description: str
+    handover_plan: str
+    facilitator: PersonOut | None
+    proposed: PersonOut | None = Field(description="Consent election: the proposed candidate.")
+    nominations: list[NominationOut] = Field(description="Current and changed, oldest first.")
+    candidates: list[PersonOut] = Field(description="Nominees who accepted to stand.")
+    electorate_size: int
+    i_am_elector: bool
+    i_have_voted: bool
+    voted: list[PersonOut] = Field(description="Who has voted (never what they chose).")
+    consents: list[ConsentOut] = Field(description="Consent election: every answer, kept.")
+    result: ResultOut | None
+
+
+class ElectionOpenIn(InSchema):
+    role: str = Field(..., max_length=40, description="e.g. facilitator, coordinator.")
+    seats: StrictInt = 1
+    method: str | None = Field(
+        None,
+        max_length=40,
+        description="consent, stv, irv (also “instant runoff”) or approval. Default: as agreed "
+        "for the role.",
+    )
+    secret: bool | None = Field(default=None, description="Default: secret for ballot methods.")
+    nominations_close_at: AwareDatetime
+    voting_closes_at: AwareDatetime
+    term_starts_on: date | None = Field(default=None, description="Default: the day voting closes.")
+    term_ends_on: date | None = Field(
+        default=None, description="Default: the longest term allowed."
+    )
+    handover_plan: str = Field("", max_length=5000)
+    description: str = Field(
+        "", max_length=5000, description="Markdown (CommonMark; raw HTML is not rendered)."
+    )
+
+
+class NominationIn(InSchema):
+    nominee_id: StrictInt
+    reason: str = Field(..., max_length=3000)
+
+
+class AnswerIn(InSchema):
+    accept: bool
+
+
+class ProposeIn(InSchema):
+    candidate_id: StrictInt
+
+
+class ConsentIn(InSchema):
+    stance: Literal["consent", "object"]
+    reason: str = Field("", max_length=3000, description="Required for an objection.")
+
+
+class ElectionBallotIn(InSchema):
+    choices: list[StrictInt] = Field(
+        ...,
+        description="Ranked: candidate ids, first choice first, no repeats. Approval: the ids "
+        "you approve.",
+    )
+
+
+class BallotCastOut(Schema):
+    election_id: int
+    voted: bool
+    cast_at: datetime
+    secret: bool
+
+
+class CancelIn(InSchema):
+    reason: str = Field(..., max_length=1000)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
-from circlework.api.base import ERRORS, People, _me, _people, _person, _visible_circle
+from circlework.api.base import ERRORS, People, _me, _people, _person
+from circlework.api.loaders import member_circle
 from circlework.circles.models import Circle
-from circlework.core.errors import InvalidInput, NotAllowed, NotFound
+from circlework.core.errors import InvalidInput, NotFound
 from circlework.core.permissions import allowed
 from circlework.standing import selectors as standing_selectors
 from circlework.standing import services as standing_services
 from circlework.standing.models import ConcernStatus, StandingBy, StandingConcern
+from circlework.standing.selectors import MemberStanding
 
 router = Router()
 
@@ -27,10 +29,12 @@ router = Router()
 
 
 def _standing_circle(request: HttpRequest, slug: str) -> Circle:
-    circle = _visible_circle(request, slug)
-    if not allowed("standing.view_standing", request.user, circle):
-        raise NotAllowed("Only the circle's members can see and state who stands by whom.")
-    return circle
+    return member_circle(
+        request,
+        slug,
+        rule="standing.view_standing",
+        refusal="Only the circle's members can see and state who stands by whom.",
+    )
 
 
 def _statement(request: HttpRequest, slug: str, statement_id: int) -> StandingBy:
@@ -57,35 +61,66 @@ def _concern(request: HttpRequest, slug: str, concern_id: int) -> StandingConcer
     return concern
 
 
-def _standing_statement_out(statement: StandingBy, people: People) -> dict[str, Any]:
-    return {
-        "id": statement.pk,
-        "by": _person(people, statement.by_id),
-        "basis": statement.basis,
-        "stated_at": statement.stated_at,
-        "lapses_on": statement.lapses_on,
-        "state": statement.state(),
-    }
+# The models' choice fields hold exactly the values the schemas' literals name (a test in
+# tests/api/test_standing.py keeps them in step): the casts tell mypy what the choices guarantee.
 
 
-def _concern_out(request: HttpRequest, concern: StandingConcern, people: People) -> dict[str, Any]:
-    return {
-        "id": concern.pk,
-        "circle": concern.circle.slug,
-        "statement_id": concern.statement_id,
-        "raised_by": _person(people, concern.raised_by_id),
-        "colleague": _person(people, concern.statement.for_practitioner_id),
-        "reason": concern.reason,
-        "status": concern.status,
-        "response": concern.response,
-        "responded_by": None
+def _standing_statement_out(statement: StandingBy, people: People) -> s.StandingStatementOut:
+    return s.StandingStatementOut(
+        id=statement.pk,
+        by=_person(people, statement.by_id),
+        basis=statement.basis,
+        stated_at=statement.stated_at,
+        lapses_on=statement.lapses_on,
+        state=cast(s.StandingStateName, statement.state()),
+    )
+
+
+def _standing_by_out(statement: StandingBy, circle: Circle, people: People) -> s.StandingByOut:
+    return s.StandingByOut(
+        id=statement.pk,
+        by=_person(people, statement.by_id),
+        basis=statement.basis,
+        stated_at=statement.stated_at,
+        lapses_on=statement.lapses_on,
+        state=cast(s.StandingStateName, statement.state()),
+        circle=circle.slug,
+        colleague=_person(people, statement.for_practitioner_id),
+        renewed_from_id=statement.renewed_from_id,
+    )
+
+
+def _member_out(row: MemberStanding, people: People) -> s.StandingMemberOut:
+    person = _person(people, row.practitioner_id)
+    return s.StandingMemberOut(
+        practitioner_id=person.practitioner_id,
+        name=person.name,
+        need=row.need,
+        live=row.live_count,
+        enough=row.enough,
+        stood_by=[_standing_statement_out(st, people) for st in row.statements],
+        my_statement_id=row.mine.pk if row.mine else None,
+    )
+
+
+def _concern_out(request: HttpRequest, concern: StandingConcern, people: People) -> s.ConcernOut:
+    return s.ConcernOut(
+        id=concern.pk,
+        circle=concern.circle.slug,
+        statement_id=concern.statement_id,
+        raised_by=_person(people, concern.raised_by_id),
+        colleague=_person(people, concern.statement.for_practitioner_id),
+        reason=concern.reason,
+        status=cast(s.ConcernStatusName, concern.status),
+        response=concern.response,
+        responded_by=None
         if concern.responded_at is None
         else _person(people, concern.responded_by_id),
-        "responded_at": concern.responded_at,
-        "created_at": concern.created_at,
-        "may_respond": concern.status != ConcernStatus.RESOLVED
+        responded_at=concern.responded_at,
+        created_at=concern.created_at,
+        may_respond=concern.status != ConcernStatus.RESOLVED
         and allowed("standing.respond_concern", request.user, concern),
-    }
+    )
 
 
 @router.get(
@@ -93,7 +128,7 @@ def _concern_out(request: HttpRequest, concern: StandingConcern, people: People)
     response={200: s.StandingTableOut, **ERRORS},
     tags=["standing by"],
 )
-def standing_table(request: HttpRequest, slug: str) -> dict[str, Any]:
+def standing_table(request: HttpRequest, slug: str) -> s.StandingTableOut:
     """Each member and who stands by them, whether the circle is full and who is missing.
     Withdrawn statements and their reasons are not here: see the concerns."""
     circle = _standing_circle(request, slug)
@@ -101,25 +136,15 @@ def standing_table(request: HttpRequest, slug: str) -> dict[str, Any]:
         user=request.user, circle=circle, practitioner=_me(request)
     )
     people = _people(request, circle)
-    return {
-        "circle": circle.slug,
-        "full": page.full,
-        "need": page.need,
-        "review_months": standing_services.review_months(circle),
-        "members": [
-            {
-                **_person(people, row.practitioner_id),
-                "need": row.need,
-                "live": row.live_count,
-                "enough": row.enough,
-                "stood_by": [_standing_statement_out(st, people) for st in row.statements],
-                "my_statement_id": row.mine.pk if row.mine else None,
-            }
-            for row in page.rows
-        ],
-        "missing": [_person(people, row.practitioner_id) for row in page.missing],
-        "can_stand_by": [_person(people, row.practitioner_id) for row in page.can_stand_by],
-    }
+    return s.StandingTableOut(
+        circle=circle.slug,
+        full=page.full,
+        need=page.need,
+        review_months=standing_services.review_months(circle),
+        members=[_member_out(row, people) for row in page.rows],
+        missing=[_person(people, row.practitioner_id) for row in page.missing],
+        can_stand_by=[_person(people, row.practitioner_id) for row in page.can_stand_by],
+    )
 
 
 @router.post(
@@ -129,7 +154,7 @@ def standing_table(request: HttpRequest, slug: str) -> dict[str, Any]:
 )
 def standing_by_state(
     request: HttpRequest, slug: str, payload: s.StandByIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.StandingByOut]:
     """State that you stand by a colleague's practice. If you already do, this renews it: a new
     statement, the earlier one kept as renewed."""
     circle = _standing_circle(request, slug)
@@ -146,15 +171,7 @@ def standing_by_state(
             exc.fields["colleague_id"] = exc.fields.pop("colleague")
         raise
     people = _people(request, circle)
-    return Status(
-        201,
-        {
-            **_standing_statement_out(statement, people),
-            "circle": circle.slug,
-            "colleague": _person(people, statement.for_practitioner_id),
-            "renewed_from_id": statement.renewed_from_id,
-        },
-    )
+    return Status(201, _standing_by_out(statement, circle, people))
 
 
 @router.post(
@@ -164,7 +181,7 @@ def standing_by_state(
 )
 def standing_by_withdraw(
     request: HttpRequest, slug: str, statement_id: int, payload: s.WithdrawIn
-) -> Status[dict[str, Any]]:
+) -> Status[s.ConcernOut]:
     """Withdraw your own statement, with reasons. It raises a concern the circle responds to;
     publicly, the colleague's count goes down and no reason is shown."""
     concern = standing_services.standing_by_withdraw(
@@ -185,7 +202,7 @@ def standing_by_withdraw(
     response={200: list[s.ConcernOut], **ERRORS},
     tags=["standing by"],
 )
-def standing_concern_list(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+def standing_concern_list(request: HttpRequest, slug: str) -> list[s.ConcernOut]:
     """Concerns raised by withdrawals, with their reasons: open ones first, up to 50."""
     circle = _standing_circle(request, slug)
     page = standing_selectors.standing_page(
@@ -206,7 +223,7 @@ def standing_concern_list(request: HttpRequest, slug: str) -> list[dict[str, Any
 )
 def standing_concern_respond(
     request: HttpRequest, slug: str, concern_id: int, payload: s.ConcernResponseIn
-) -> dict[str, Any]:
+) -> s.ConcernOut:
     """The circle's response, by any member but the one who raised it; `resolve` closes it."""
     concern = standing_services.standing_concern_respond(
         actor=_me(request),

@@ -52,7 +52,7 @@ from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.core.visibility import circle_audience, forget_audience, names_for
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import Notice, notify, notify_each, notify_many
 
 RESERVED_SLUGS = frozenset({"new"})  # path words under /circles/
 
@@ -230,6 +230,8 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
             if circle.requires_two_factor
             else _("Two-factor authentication is no longer required of the circle's members.")
         )
+    title = _("%(c)s's details changed") % {"c": circle.name}
+    notices = []
     for member in current_members(circle=circle, exclude=[actor.pk]):
         extra = two_factor_news
         if circle.requires_two_factor and two_factor_news and not has_two_factor(member.user):
@@ -237,19 +239,14 @@ def circle_update(*, actor: Practitioner, circle: Circle, changes: Mapping[str, 
                 "You have not set it up yet: do so under Account → Two-factor authentication "
                 "before you next open the circle."
             )
-        notify(
-            recipient=member,
-            circle=circle,
-            kind=NotificationKind.CIRCLE,
-            title=_("%(c)s's details changed") % {"c": circle.name},
-            body=names.text(
-                _("%(a)s changed: %(f)s.") + (" %(x)s" if extra else ""),
-                a=names.person(actor),
-                f=fields,
-                x=extra.strip(),
-            ),
-            url=circle.get_absolute_url(),
+        body = names.text(
+            _("%(a)s changed: %(f)s.") + (" %(x)s" if extra else ""),
+            a=names.person(actor),
+            f=fields,
+            x=extra.strip(),
         )
+        notices.append(Notice(member, title, body))
+    notify_each(notices, circle=circle, kind=NotificationKind.CIRCLE, url=circle.get_absolute_url())
     return circle
 
 
@@ -438,14 +435,13 @@ def invitation_accept(
         circle=circle,
         summary=_("Joined the circle"),
     )
-    for member in current_members(circle=circle, exclude=[actor.pk]):
-        notify(
-            recipient=member,
-            circle=circle,
-            kind=NotificationKind.MEMBERSHIP,
-            title=names.text(_("%(p)s joined %(c)s"), p=names.person(actor), c=circle.name),
-            url=circle.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=circle, exclude=[actor.pk]),
+        circle=circle,
+        kind=NotificationKind.MEMBERSHIP,
+        title=names.text(_("%(p)s joined %(c)s"), p=names.person(actor), c=circle.name),
+        url=circle.get_absolute_url(),
+    )
     # It may now have the members it needs.
     announce_circle_changed(CircleChanged(circle, actor, cause=""))
     return membership
@@ -522,14 +518,13 @@ def membership_leave(*, actor: Practitioner, circle: Circle) -> Membership:
         circle=circle,
         summary=_("Left the circle"),
     )
-    for member in current_members(circle=circle, exclude=[actor.pk]):
-        notify(
-            recipient=member,
-            circle=circle,
-            kind=NotificationKind.MEMBERSHIP,
-            title=names.text(_("%(p)s left %(c)s"), p=names.person(actor), c=circle.name),
-            url=circle.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=circle, exclude=[actor.pk]),
+        circle=circle,
+        kind=NotificationKind.MEMBERSHIP,
+        title=names.text(_("%(p)s left %(c)s"), p=names.person(actor), c=circle.name),
+        url=circle.get_absolute_url(),
+    )
     announce_circle_changed(CircleChanged(circle, actor, cause=_("a member left")))
     return membership
 
@@ -648,20 +643,21 @@ def covenant_adopt(*, federation_proposal: Any) -> CovenantVersion:
     # circles too); only the federation itself reads which of its decisions agreed it.
     the_federation = set(federation_members(federation).values_list("pk", flat=True))
     url = reverse("agreements:covenant", kwargs={"slug": federation.slug})
-    for member in members:
-        notify(
-            recipient=member,
-            federation=federation,
-            kind=NotificationKind.COVENANT,
-            title=_("%(f)s has a new covenant: version %(n)s")
-            % {"f": federation.name, "n": version.number},
-            body=(
-                _("Agreed by the circles through “%(t)s”. See what changed.") % {"t": fp.title}
-                if member.pk in the_federation
-                else _("Agreed by the federation's circles. See what changed.")
-            ),
-            url=url,
-        )
+    title = _("%(f)s has a new covenant: version %(n)s") % {
+        "f": federation.name,
+        "n": version.number,
+    }
+    inside = _("Agreed by the circles through “%(t)s”. See what changed.") % {"t": fp.title}
+    outside = _("Agreed by the federation's circles. See what changed.")
+    notify_each(
+        (
+            Notice(member, title, inside if member.pk in the_federation else outside)
+            for member in members
+        ),
+        federation=federation,
+        kind=NotificationKind.COVENANT,
+        url=url,
+    )
     # New rules (links needed, minimum size) take effect at once, on the public register too.
     for circle in Circle.objects.filter(federation=federation).order_by("name"):
         announce_circle_changed(CircleChanged(circle, None, cause=_("the covenant changed")))

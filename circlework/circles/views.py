@@ -16,7 +16,7 @@ from circlework.circles import invitation_session, page_parts, selectors, servic
 from circlework.circles.forms import CircleForm, CircleFoundForm, InvitationForm
 from circlework.circles.models import Circle, Federation, Invitation
 from circlework.core.errors import ApplicationError
-from circlework.core.http import flash_error, form_error, me, require_perm
+from circlework.core.http import flash_error, form_error, form_page, me, require_perm, saved
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
 
@@ -55,28 +55,31 @@ def circle_found(request: HttpRequest) -> HttpResponse:
     form = CircleFoundForm(
         request.POST or None, initial={"federation": selectors.federations().first()}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            circle = services.circle_found(
-                actor=me(request),
-                federation=form.cleaned_data["federation"],
-                name=form.cleaned_data["name"],
-                purpose=form.cleaned_data["purpose"],
-                locality=form.cleaned_data["locality"],
-                meeting_pattern=form.cleaned_data["meeting_pattern"],
-                open_to_new_members=form.cleaned_data["open_to_new_members"],
-                visibility=form.cleaned_data["visibility"],
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            forget_audience(request.user)
-            messages.success(
-                request, _("You founded %(c)s. Invite your colleagues next.") % {"c": circle.name}
-            )
-            return redirect(circle)
-    return render(
-        request, "circles/circle_found.html", {"form": form}, status=400 if form.errors else 200
+
+    def founded(circle: Circle) -> HttpResponse:
+        forget_audience(request.user)
+        return saved(
+            request,
+            _("You founded %(c)s. Invite your colleagues next.") % {"c": circle.name},
+            circle,
+        )
+
+    return form_page(
+        request,
+        form,
+        action=lambda d: services.circle_found(
+            actor=me(request),
+            federation=d["federation"],
+            name=d["name"],
+            purpose=d["purpose"],
+            locality=d["locality"],
+            meeting_pattern=d["meeting_pattern"],
+            open_to_new_members=d["open_to_new_members"],
+            visibility=d["visibility"],
+        ),
+        done=founded,
+        template="circles/circle_found.html",
+        context={"form": form},
     )
 
 

@@ -1,13 +1,16 @@
-"""Small helpers shared by views: asking the rules, and showing service errors on forms."""
+"""Small helpers shared by views: asking the rules, showing service errors on forms, and the
+page of a form that calls one service (`form_page`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from circlework.core.errors import ApplicationError
 from circlework.core.permissions import allowed
@@ -38,3 +41,35 @@ def form_error(form: forms.BaseForm, exc: ApplicationError) -> None:
 
 def flash_error(request: HttpRequest, exc: ApplicationError) -> None:
     messages.error(request, exc.message)
+
+
+R = TypeVar("R")
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    action: Callable[[dict[str, Any]], R],
+    done: Callable[[R], HttpResponse],
+    template: str,
+    context: Mapping[str, Any],
+) -> HttpResponse:
+    """The page of a form that calls one service. On a POST whose form is valid, `action` is
+    called with the cleaned data and `done` makes the answer from what it returned (usually
+    `saved`: a message and a redirect). A service's error goes onto the form (`form_error`) and
+    the page is shown again; it answers 400 whenever the form has errors, 200 otherwise."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = action(form.cleaned_data)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            return done(result)
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def saved(request: HttpRequest, message: str, to: Any, *args: Any) -> HttpResponse:
+    """Say it worked, then go on (`to` and `args` as for `redirect`: a model, a URL name…)."""
+    messages.success(request, message)
+    return redirect(to, *args)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.core import deadlines
 from circlework.core.models import TimeStamped
 from circlework.decisions.decision_rule import RuleKind, Silence, Stance
 
@@ -138,7 +138,7 @@ class Proposal(TimeStamped):
 
     @property
     def deadline_passed(self) -> bool:
-        return self.closes_at <= timezone.now()
+        return deadlines.is_past(self.closes_at)
 
 
 class ProposalVersion(models.Model):
@@ -356,7 +356,7 @@ class FederationProposal(TimeStamped):
 
     @property
     def deadline_passed(self) -> bool:
-        return self.closes_at <= timezone.now()
+        return deadlines.is_past(self.closes_at)
 
 
 class CirclePosition(models.Model):

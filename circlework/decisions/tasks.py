@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from circlework.core import deadlines
 from circlework.core.scheduling import recurring
 
 # The use cases queue these tasks and the tasks call the use cases: a module import on both
@@ -48,9 +49,12 @@ def remind_silent_members(proposal_id: int) -> int:
 def sweep_deadlines() -> int:
     """A safety net: close anything past its time and send reminders that were missed."""
     now = timezone.now()
-    done = 0
-    for proposal in Proposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
-        done += services.proposal_close(actor=None, proposal=proposal) is not None
+    done = deadlines.sweep(
+        Proposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now).values_list(
+            "pk", flat=True
+        ),
+        close_proposal.call,
+    )
     due = Proposal.objects.filter(
         status=ProposalStatus.OPEN,
         reminder_sent_at__isnull=True,
@@ -59,8 +63,12 @@ def sweep_deadlines() -> int:
     )
     for proposal in due:
         services.members_remind(actor=None, proposal=proposal)
-    for fp in FederationProposal.objects.filter(status=ProposalStatus.OPEN, closes_at__lte=now):
-        done += services.federation_proposal_close(actor=None, federation_proposal=fp) is not None
+    done += deadlines.sweep(
+        FederationProposal.objects.filter(
+            status=ProposalStatus.OPEN, closes_at__lte=now
+        ).values_list("pk", flat=True),
+        close_federation_proposal.call,
+    )
     return done
 
 

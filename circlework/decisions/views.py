@@ -21,7 +21,7 @@ from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circles_of
 from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError, StaleEdit
-from circlework.core.http import flash_error, form_error, me, require_perm
+from circlework.core.http import flash_error, form_error, form_page, me, require_perm, saved
 from circlework.core.permissions import allowed
 from circlework.decisions import selectors, services
 from circlework.decisions.amendments import amendment_changes, amendment_url
@@ -554,31 +554,30 @@ def federation_proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
         circles=_my_circles_in(request, federation),
         covenant=_current_covenant_initial(federation),
     )
-    if request.method == "POST" and form.is_valid():
+
+    def open_it(d: dict[str, Any]) -> FederationProposal:
         covenant_text, covenant_rules = form.covenant_revision()
-        try:
-            fp = services.federation_proposal_open(
-                actor=me(request),
-                circle=form.cleaned_data["circle"],
-                title=form.cleaned_data["title"],
-                text=form.cleaned_data["text"],
-                closes_at=form.cleaned_data["closes_at"],
-                covenant_text=covenant_text,
-                covenant_parameters=covenant_rules,
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Every validated circle in the federation has been asked for its position."),
-            )
-            return redirect(fp)
-    return render(
+        return services.federation_proposal_open(
+            actor=me(request),
+            circle=d["circle"],
+            title=d["title"],
+            text=d["text"],
+            closes_at=d["closes_at"],
+            covenant_text=covenant_text,
+            covenant_parameters=covenant_rules,
+        )
+
+    return form_page(
         request,
-        "decisions/federation_proposal_new.html",
-        {"federation": federation, "form": form, "section": "decisions"},
-        status=400 if form.errors else 200,
+        form,
+        action=open_it,
+        done=lambda fp: saved(
+            request,
+            _("Every validated circle in the federation has been asked for its position."),
+            fp,
+        ),
+        template="decisions/federation_proposal_new.html",
+        context={"federation": federation, "form": form, "section": "decisions"},
     )
 
 

@@ -191,7 +191,7 @@ class Ballot(models.Model):
       its id is random; and since storage order could otherwise pair ballots with casts
       (SQLite's rowid, PostgreSQL's physical order, and its xmin, the id of the transaction that
       wrote the row), every cast rewrites all the election's ballots in the same transaction, in
-      the order of their content, with new random ids (services._reshuffle_secret_ballots): the
+      the order of their content, with new random ids (services.ballots, on each cast): the
       stored order is content order and every row bears the latest cast's transaction.
     - Not against an operator who compares two snapshots of the database taken between two
       votes (the difference is one ballot and one cast), nor one who reads what the database

@@ -2,11 +2,12 @@
 
 Names: a person's name is shown only as far as they let the viewer see it (a federation's
 elections reach members of other circles); a candidate must let the electorate see their name to
-stand at all (services.py checks), so ballots never show "a member".
+stand at all (services.nominations checks), so ballots never show "a member".
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -628,12 +629,12 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
         facilitators=sorted(_name(names, pk) for pk in facilitating.ids),
         facilitation_by_mandate=facilitating.by_mandate,
         voted=sorted(_name(names, pk) for pk in voted_ids),
-        not_voted=sorted(_name(names, pk) for pk in elector_ids - voted_ids),  # type: ignore[operator]
+        not_voted=sorted(_name(names, pk) for pk in elector_ids - voted_ids),
         my_cast=practitioner.pk in voted_ids,
         proposed=_name(names, election.proposed_id) if election.proposed_id else "",
         consents=consents,
         earlier_consents=earlier_consents,
-        not_consented=sorted(_name(names, pk) for pk in elector_ids - consented),  # type: ignore[operator]
+        not_consented=sorted(_name(names, pk) for pk in elector_ids - consented),
         result=result_view(election, names) if election.status == ElectionStatus.CLOSED else None,
         open_ballots=open_ballots,
         mandates=list(election.mandates.select_related("holder").order_by("pk")),
@@ -748,7 +749,7 @@ def result_view(election: Election, names: dict[int, str]) -> ResultView | None:
         if method in (counting.IRV, counting.STV)
         else []
     )
-    # Stored with tokens for the people they name (services._grant_mandates): named for this viewer.
+    # Stored with tokens for the people they name (services.closing's mandate grants): named for this viewer.
     problems = [fill(str(m), names) for m in (result.get("mandate_problems") or {}).values()]
     return ResultView(
         method=method,
@@ -779,3 +780,63 @@ def result_summary(election: Election, names: dict[int, str]) -> str:
     }
     extra = note_text(result, names)
     return f"{line} {extra}".strip()
+
+
+# --- the count ------------------------------------------------------------------------------
+
+
+def ballot_order(choices: Sequence[int]) -> str:
+    """A ballot's sort key: ballots are kept and counted in the order of their content."""
+    return json.dumps([int(c) for c in choices])
+
+
+def stored_ballots(election: Election) -> list[list[int]]:
+    """The stored ballots, sorted by their content: storage order cannot matter."""
+    ballots = [
+        [int(c) for c in choices] for choices in election.ballots.values_list("choices", flat=True)
+    ]
+    return sorted(ballots, key=ballot_order)
+
+
+def count(election: Election) -> dict[str, Any]:
+    """Count the stored ballots of a ranked or approval election, among the candidates on the
+    ballot paper fixed when voting opened (not the nominations as they are now: a nominee who
+    deletes their account afterwards is still a candidate the ballots ranked)."""
+    candidates = candidate_ids(election)
+    ballots = stored_ballots(election)
+    if election.method == Method.APPROVAL:
+        return counting.count_approval(candidates, ballots, election.seats).as_json()
+    return counting.count_ranked(candidates, ballots, election.seats).as_json()
+
+
+def current_consents(election: Election, candidate_id: int) -> int:
+    """The current consents to the candidate, as rows, not voter ids: a deleted account leaves
+    its consent on the record, unattributed. Only the last proposed candidate's answers are
+    current (proposing another sets the earlier ones aside), so the answers to a candidate whose
+    account is gone are still theirs."""
+    return (
+        election.consent_responses.filter(is_current=True, stance=ConsentStance.CONSENT)
+        .filter(Q(candidate_id=candidate_id) | Q(candidate__isnull=True))
+        .count()
+    )
+
+
+def recount(election: Election) -> dict[str, Any]:
+    """The count again, from the stored ballots (or, for a consent election, the recorded
+    consents). `recount_matches` says whether it agrees with the stored result."""
+    if election.method == Method.CONSENT:
+        stored = election.result or {}
+        candidate = (stored.get("elected") or [None])[0]
+        consents = current_consents(election, int(candidate)) if candidate is not None else 0
+        return {
+            "method": Method.CONSENT,
+            "elected": [candidate] if candidate is not None and consents else [],
+            "consents": consents,
+        }
+    return count(election)
+
+
+def recount_matches(election: Election) -> bool:
+    again = recount(election)
+    stored = election.result or {}
+    return all(stored.get(k) == v for k, v in again.items())

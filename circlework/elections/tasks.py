@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 
 from circlework.circles.roles import Method
+from circlework.core import deadlines
 from circlework.core.scheduling import recurring
 
 # The use cases queue these tasks and the tasks call the use cases: a module import on both
@@ -44,7 +45,6 @@ def sweep_elections() -> int:
         )
         .order_by("pk")
     )
-    done = 0
-    for election in due:
-        done += services.election_advance(election=election) is not None
-    return done
+    return deadlines.sweep(
+        due.values_list("pk", flat=True), lambda pk: advance_election.call(pk) is not None
+    )

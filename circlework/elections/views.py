@@ -21,7 +21,7 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation
 from circlework.circles.roles import Method
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, me, require_perm
+from circlework.core.http import form_error, form_page, me, require_perm, saved
 from circlework.elections import selectors, services
 from circlework.elections.forms import (
     BallotForm,
@@ -105,33 +105,28 @@ def election_list_federation(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _open(request: HttpRequest, **scope: Any) -> HttpResponse:
     form = ElectionOpenForm(request.POST or None, roles=roles_for(**scope))
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            election = services.election_open(
-                actor=me(request),
-                role=d["role"],
-                seats=d["seats"],
-                method=d["method"] or None,
-                secret=d["secret"],
-                nominations_close_at=d["nominations_close_at"],
-                voting_closes_at=d["voting_closes_at"],
-                term_starts_on=d["term_starts_on"],
-                term_ends_on=d["term_ends_on"],
-                handover_plan=d["handover_plan"],
-                description=d["description"],
-                **scope,
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("The election is open. The electorate has been told."))
-            return redirect(election)
-    return render(
+    return form_page(
         request,
-        "elections/election_open.html",
-        {**_scope_context(**scope), "form": form},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.election_open(
+            actor=me(request),
+            role=d["role"],
+            seats=d["seats"],
+            method=d["method"] or None,
+            secret=d["secret"],
+            nominations_close_at=d["nominations_close_at"],
+            voting_closes_at=d["voting_closes_at"],
+            term_starts_on=d["term_starts_on"],
+            term_ends_on=d["term_ends_on"],
+            handover_plan=d["handover_plan"],
+            description=d["description"],
+            **scope,
+        ),
+        done=lambda election: saved(
+            request, _("The election is open. The electorate has been told."), election
+        ),
+        template="elections/election_open.html",
+        context={**_scope_context(**scope), "form": form},
     )
 
 

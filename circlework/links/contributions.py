@@ -74,7 +74,7 @@ def _circle_seeds(circle: Any) -> list[BackupSeed]:
     return [
         (CircleLink, CircleLink._base_manager.all().filter(pk__in=links.values("pk"))),
         (LinkMeeting, LinkMeeting.objects.filter(link__in=links)),
-        (attendees, attendees.objects.filter(linkmeeting__link__in=links)),  # type: ignore[attr-defined]
+        (attendees, attendees.objects.filter(linkmeeting__link__in=links)),
     ]
 
 

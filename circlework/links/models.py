@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.core import deadlines
 from circlework.core.crypto import EncryptedTextField
 from circlework.core.models import TimeStamped
 
@@ -187,7 +188,7 @@ class CircleLink(TimeStamped):
     def is_stale(self, now: datetime | None = None) -> bool:
         """An undecided request past its expiry: expired, whether or not the worker has marked
         it yet (the same rule as `stale_request_q`)."""
-        if self.status not in PENDING_STATUSES or self.expires_at > (now or timezone.now()):
+        if self.status not in PENDING_STATUSES or not deadlines.is_past(self.expires_at, now):
             return False
         return self.decision_id is None or not self.decision.is_open  # type: ignore[union-attr]
 

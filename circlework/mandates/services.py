@@ -41,7 +41,7 @@ from circlework.mandates.selectors import (
 from circlework.mandates.selectors import role_for as role_for
 from circlework.mandates.selectors import roles_for as roles_for
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify_many
 
 # A new term that starts within this many days of the last one's end counts as consecutive.
 CONSECUTIVE_GAP = timedelta(days=31)
@@ -229,16 +229,15 @@ def _tell_scope(m: Mandate, *, title: str, body: str = "", exclude: int | None =
         recipients.append(m.holder)
     if m.circle is not None:
         recipients += list(current_members(circle=m.circle, exclude=[m.holder_id, exclude]))
-    for person in recipients:
-        notify(
-            recipient=person,
-            federation=m.federation,
-            circle=m.circle,
-            kind=NotificationKind.MANDATE,
-            title=title,
-            body=body,
-            url=m.get_absolute_url(),
-        )
+    notify_many(
+        recipients,
+        federation=m.federation,
+        circle=m.circle,
+        kind=NotificationKind.MANDATE,
+        title=title,
+        body=body,
+        url=m.get_absolute_url(),
+    )
 
 
 def lapsed_message(mandate: Mandate, *, today: date | None = None) -> str:
@@ -588,10 +587,9 @@ def federation_notice_send(
         reverse("mandates:federation_notices", kwargs={"slug": federation.slug})
         + f"?notice={notice.pk}#notice-{notice.pk}"  # the page that holds it, however many follow
     )
-    told = 0
-    for person in recipients:
-        notify(
-            recipient=person,
+    told = len(
+        notify_many(
+            recipients,
             federation=federation,
             kind=NotificationKind.FEDERATION_NOTICE,
             title=_("%(f)s: %(t)s") % {"f": federation.name, "t": title},
@@ -600,7 +598,7 @@ def federation_notice_send(
             ),
             url=url,
         )
-        told += 1
+    )
     audit.record(
         actor=actor,
         verb="federation.notice",

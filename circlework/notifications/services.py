@@ -6,7 +6,8 @@ row written in the caller's transaction, so a rolled-back write never sends mail
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -27,14 +28,28 @@ from circlework.notifications.models import (
 
 
 def delivery_for(practitioner: Practitioner, kind: str) -> str:
-    pref = (
-        NotificationPreference.objects.filter(practitioner=practitioner, kind=kind)
-        .values_list("delivery", flat=True)
-        .first()
+    return deliveries_for([practitioner.pk], kind)[practitioner.pk]
+
+
+def deliveries_for(practitioner_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """How each of these practitioners wants this kind of notice delivered: one query for all."""
+    ids = list(dict.fromkeys(practitioner_ids))
+    default: str = DEFAULT_DELIVERY.get(kind, Delivery.DAILY)  # type: ignore[call-overload]
+    chosen = dict(
+        NotificationPreference.objects.filter(practitioner_id__in=ids, kind=kind).values_list(
+            "practitioner_id", "delivery"
+        )
     )
-    if pref:
-        return pref
-    return DEFAULT_DELIVERY.get(kind, Delivery.DAILY)  # type: ignore[call-overload, no-any-return]
+    return {pk: chosen.get(pk) or default for pk in ids}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One recipient's own text, for `notify_each` (a name or a time written for them)."""
+
+    recipient: Practitioner
+    title: str
+    body: str = ""
 
 
 def notify(
@@ -61,24 +76,86 @@ def notify(
     a session without a second factor; notifications.selectors.readable). Typed as any model:
     circles.Circle and circles.Federation live on the floor above notifications.
     """
-    delivery = delivery_for(recipient, kind) if email else Delivery.OFF
-    state = {
-        Delivery.IMMEDIATE: EmailState.PENDING_NOW,
-        Delivery.DAILY: EmailState.PENDING_DIGEST,
-    }.get(delivery, EmailState.NOT_WANTED)  # type: ignore[call-overload]
-    notification = Notification.objects.create(
-        recipient=recipient,
+    (notification,) = notify_many(
+        [recipient],
         kind=kind,
-        title=names.clip(title, 200),
-        body=names.clip(body, 2000),
+        title=title,
+        body=body,
         url=url,
-        email_state=state,
-        circle_id=circle.pk if circle is not None else None,
-        federation_id=federation.pk if federation is not None else None,
+        email=email,
+        circle=circle,
+        federation=federation,
     )
-    if state == EmailState.PENDING_NOW:
-        tasks.send_notification_email.enqueue(notification.pk)
     return notification
+
+
+def notify_many(
+    recipients: Iterable[Practitioner],
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+    circle: models.Model | None = None,
+    federation: models.Model | None = None,
+) -> list[Notification]:
+    """`notify` each recipient with the same text, in a fixed number of queries however many
+    they are: the preferences in one read, the notifications in one insert, and one task for
+    the e-mails wanted at once. Callers pass the recipients (notifications sits below circles:
+    e.g. `notify_many(current_members(circle=c, exclude=[actor.pk]), ...)`)."""
+    return notify_each(
+        (Notice(recipient, title, body) for recipient in recipients),
+        kind=kind,
+        url=url,
+        email=email,
+        circle=circle,
+        federation=federation,
+    )
+
+
+def notify_each(
+    notices: Iterable[Notice],
+    *,
+    kind: str,
+    url: str = "",
+    email: bool = True,
+    circle: models.Model | None = None,
+    federation: models.Model | None = None,
+) -> list[Notification]:
+    """`notify_many` where each recipient's title or body is their own. Rows are written in
+    the order given, so the inbox and the e-mails follow it as a loop of `notify` would."""
+    notices = list(notices)
+    if not notices:
+        return []
+    deliveries = deliveries_for([n.recipient.pk for n in notices], kind) if email else {}
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=n.recipient,
+                kind=kind,
+                title=names.clip(n.title, 200),
+                body=names.clip(n.body, 2000),
+                url=url,
+                email_state=_EMAIL_STATE.get(
+                    deliveries.get(n.recipient.pk, Delivery.OFF), EmailState.NOT_WANTED
+                ),
+                circle_id=circle.pk if circle is not None else None,
+                federation_id=federation.pk if federation is not None else None,
+            )
+            for n in notices
+        ]
+    )
+    now = [n.pk for n in notifications if n.email_state == EmailState.PENDING_NOW]
+    if now:
+        tasks.send_notification_emails.enqueue(now)
+    return notifications
+
+
+_EMAIL_STATE: dict[str, str] = {
+    Delivery.IMMEDIATE: EmailState.PENDING_NOW,
+    Delivery.DAILY: EmailState.PENDING_DIGEST,
+}
 
 
 @transaction.atomic

@@ -39,6 +39,28 @@ def _site_url(path: str) -> str:
 
 @task()
 def send_notification_email(notification_id: int) -> bool:
+    return _send_one(notification_id)
+
+
+@task()
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """The e-mails wanted at once for one piece of news (notifications.services.notify_many
+    queues one task for all its recipients). Each goes out in its own transaction, as its own
+    task would: one that fails does not hold back the others, and the task fails after them."""
+    sent = 0
+    failed: Exception | None = None
+    for notification_id in notification_ids:
+        try:
+            sent += _send_one(notification_id)
+        except Exception as error:
+            logger.exception("Notification e-mail %s failed", notification_id)
+            failed = failed or error
+    if failed is not None:
+        raise failed
+    return sent
+
+
+def _send_one(notification_id: int) -> bool:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",), no_key=True)

@@ -8,8 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, me
+from circlework.core.http import form_page, me, saved
 from circlework.core.visibility import audience_for
 from circlework.notifications import selectors, services
 from circlework.notifications.forms import PreferencesForm
@@ -66,17 +65,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(
         request.POST or None, initial_choices=selectors.preferences(practitioner=practitioner)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.notification_preferences_set(actor=practitioner, choices=form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Your notification settings are saved."))
-            return redirect("notifications:preferences")
-    return render(
+    return form_page(
         request,
-        "notifications/preferences.html",
-        {"form": form, "section": "notifications"},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.notification_preferences_set(actor=practitioner, choices=d),
+        done=lambda _r: saved(
+            request, _("Your notification settings are saved."), "notifications:preferences"
+        ),
+        template="notifications/preferences.html",
+        context={"form": form, "section": "notifications"},
     )

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.core import deadlines
 from circlework.core.models import TimeStamped
 
 
@@ -100,7 +101,7 @@ class Poll(TimeStamped):
 
     @property
     def deadline_passed(self) -> bool:
-        return self.closes_at <= timezone.now()
+        return deadlines.is_past(self.closes_at)
 
     @property
     def accepts_answers(self) -> bool:

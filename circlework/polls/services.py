@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
 from circlework.circles.selectors import current_members
-from circlework.core import audit
+from circlework.core import audit, deadlines
 from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import Notice, notify_each
 
 # The use cases queue the close and the close task calls `poll_close`: a module import on both
 # sides (its names read at call time), so either may be imported first.
@@ -48,18 +48,16 @@ MAX_OPTIONS = 30
 
 
 def _lock(poll: Poll) -> Poll:
-    return (
-        Poll.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("circle", "circle__federation")
-        .get(pk=poll.pk)
-    )
+    return deadlines.lock(Poll, poll.pk, "circle", "circle__federation")
 
 
 def _ensure_open(poll: Poll) -> None:
-    if poll.status != PollStatus.OPEN:
-        raise Conflict(_("This poll is closed; answers can no longer be given or changed."))
-    if poll.deadline_passed:
-        raise Conflict(_("The closing time has passed; the poll is being closed."))
+    deadlines.ensure_open(
+        is_open=poll.status == PollStatus.OPEN,
+        closes_at=poll.closes_at,
+        closed=_("This poll is closed; answers can no longer be given or changed."),
+        passing=_("The closing time has passed; the poll is being closed."),
+    )
 
 
 def _options_error(message: str) -> InvalidInput:
@@ -172,18 +170,14 @@ def poll_open(
         summary=_("Opened the poll “%(t)s”") % {"t": poll.title},
         data={"kind": kind, "options": len(rows), "anonymous": anonymous},
     )
-    for member in current_members(circle=circle):
-        if member.pk != actor.pk:
-            with _in_zone_of(member):
-                when = f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"
-            notify(
-                recipient=member,
-                circle=circle,
-                kind=NotificationKind.POLL,
-                title=_("New poll in %(c)s: %(t)s") % {"c": circle.name, "t": poll.title},
-                body=_("Your answer is asked for by %(d)s.") % {"d": when},
-                url=poll.get_absolute_url(),
-            )
+    # The closing time in each member's own time zone: their own text.
+    title = _("New poll in %(c)s: %(t)s") % {"c": circle.name, "t": poll.title}
+    notices = []
+    for member in current_members(circle=circle, exclude=[actor.pk]):
+        with _in_zone_of(member):
+            when = f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"
+        notices.append(Notice(member, title, _("Your answer is asked for by %(d)s.") % {"d": when}))
+    notify_each(notices, circle=circle, kind=NotificationKind.POLL, url=poll.get_absolute_url())
     tasks.schedule_for(poll)
     return poll
 
@@ -359,15 +353,12 @@ def poll_close(*, actor: Practitioner | None, poll: Poll) -> Poll | None:
         % {"t": poll.title},
         data={"voters": results.voters, "early": early},
     )
+    title = _("Poll closed: %(t)s") % {"t": poll.title}
+    notices = []
     for member in current_members(circle=poll.circle):
         with _in_zone_of(member):
-            body = results.outcome_text()
-        notify(
-            recipient=member,
-            circle=poll.circle,
-            kind=NotificationKind.POLL,
-            title=_("Poll closed: %(t)s") % {"t": poll.title},
-            body=body,
-            url=poll.get_absolute_url(),
-        )
+            notices.append(Notice(member, title, results.outcome_text()))
+    notify_each(
+        notices, circle=poll.circle, kind=NotificationKind.POLL, url=poll.get_absolute_url()
+    )
     return poll

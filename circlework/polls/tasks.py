@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from circlework.core import deadlines
 from circlework.core.scheduling import recurring
 
 # The use cases queue these tasks and the tasks call the use cases: a module import on both
@@ -32,7 +33,5 @@ def close_poll(poll_id: int) -> bool:
 @task()
 def sweep_poll_deadlines() -> int:
     """A safety net: close every open poll whose closing time has passed."""
-    done = 0
-    for poll in Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=timezone.now()):
-        done += services.poll_close(actor=None, poll=poll) is not None
-    return done
+    due = Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=timezone.now())
+    return deadlines.sweep(due.values_list("pk", flat=True), close_poll.call)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from circlework.circles.models import Circle
 from circlework.core.errors import ApplicationError
-from circlework.core.http import flash_error, form_error, me, require_perm
+from circlework.core.http import flash_error, form_error, form_page, me, require_perm, saved
 from circlework.core.permissions import allowed
 from circlework.polls import selectors, services
 from circlework.polls.forms import AnswerForm, PollForm
@@ -47,30 +47,23 @@ def poll_new(request: HttpRequest, slug: str) -> HttpResponse:
     circle = _circle(slug)
     require_perm(request, "polls.open_poll", circle)
     form = PollForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            poll = services.poll_open(
-                actor=me(request),
-                circle=circle,
-                title=d["title"],
-                details=d["details"],
-                kind=d["kind"],
-                options=d["labels"],
-                times=d["times"],
-                closes_at=d["closes_at"],
-                anonymous=d["anonymous"],
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Your poll is open. Members have been told."))
-            return redirect(poll)
-    return render(
+    return form_page(
         request,
-        "polls/poll_new.html",
-        {"circle": circle, "form": form, "tab": "polls", "is_member": True},
-        status=400 if form.errors else 200,
+        form,
+        action=lambda d: services.poll_open(
+            actor=me(request),
+            circle=circle,
+            title=d["title"],
+            details=d["details"],
+            kind=d["kind"],
+            options=d["labels"],
+            times=d["times"],
+            closes_at=d["closes_at"],
+            anonymous=d["anonymous"],
+        ),
+        done=lambda poll: saved(request, _("Your poll is open. Members have been told."), poll),
+        template="polls/poll_new.html",
+        context={"circle": circle, "form": form, "tab": "polls", "is_member": True},
     )
 
 

@@ -200,7 +200,7 @@ def _read(model: type[models.Model], qs: QuerySet[Any]) -> dict[Any, list[Any]]:
         Cast(f.name, output_field=TextField()) if isinstance(f, EncryptedTextField) else f.attname
         for f in fields
     ]
-    pk_index = fields.index(model._meta.pk)  # type: ignore[arg-type]
+    pk_index = fields.index(model._meta.pk)
     rows: dict[Any, list[Any]] = {}
     for values in qs.order_by("pk").values_list(*selected).iterator(chunk_size=2000):
         rows[values[pk_index]] = list(values)

@@ -24,7 +24,7 @@ from circlework.core.errors import Conflict, InvalidInput
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify, notify_many
 from circlework.standing.models import (
     LAPSING_WITHIN,
     ConcernStatus,
@@ -177,20 +177,19 @@ def standing_by_withdraw(
         ),
         data={"for": colleague.pk, "concern": concern.pk},
     )
-    for member in _other_members(circle, actor.pk):
-        notify(
-            recipient=member,
-            circle=circle,
-            kind=NotificationKind.STANDING_CONCERN,
-            title=names.text(
-                _("%(a)s no longer stands by %(b)s in %(c)s"),
-                a=names.person(actor),
-                b=names.person(colleague),
-                c=circle.name,
-            ),
-            body=_("The circle is asked to respond. The reasons are on the concern's page."),
-            url=concern.get_absolute_url(),
-        )
+    notify_many(
+        _other_members(circle, actor.pk),
+        circle=circle,
+        kind=NotificationKind.STANDING_CONCERN,
+        title=names.text(
+            _("%(a)s no longer stands by %(b)s in %(c)s"),
+            a=names.person(actor),
+            b=names.person(colleague),
+            c=circle.name,
+        ),
+        body=_("The circle is asked to respond. The reasons are on the concern's page."),
+        url=concern.get_absolute_url(),
+    )
     statement.refresh_from_db()
     return concern
 
@@ -273,14 +272,13 @@ def lapse_notices(*, today: date | None = None) -> int:
                 c=s.circle.name,
                 d=f"{s.lapses_on:%d %B %Y}",
             )
-            for person in (s.by, s.for_practitioner):
-                notify(
-                    recipient=person,
-                    circle=s.circle,
-                    kind=NotificationKind.STANDING_BY,
-                    title=text,
-                    body=_("It can be renewed in one click on the circle's standing-by page."),
-                    url=_page_url(s.circle),
-                )
+            notify_many(
+                (s.by, s.for_practitioner),
+                circle=s.circle,
+                kind=NotificationKind.STANDING_BY,
+                title=text,
+                body=_("It can be renewed in one click on the circle's standing-by page."),
+                url=_page_url(s.circle),
+            )
             told += 1
     return told

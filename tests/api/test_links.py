@@ -216,7 +216,7 @@ def test_federation_map_data(net: Net) -> None:
 def test_link_literals_match_the_model_choices() -> None:
     from typing import get_args
 
-    from circlework.api import links as api_links
+    from circlework.api import schemas as api_links
     from circlework.circles.models import CircleStatus
 
     assert set(get_args(api_links.LinkStatusName)) == set(LinkStatus.values)

@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from circlework.circles import services as circle_services
 from circlework.core.visibility import forget_audience
-from circlework.elections import services, tasks
+from circlework.elections import selectors, services, tasks
 from circlework.elections.models import Ballot, BallotCast, Election, ElectionStatus
 from circlework.mandates import tasks as mandate_tasks
 from circlework.mandates.models import Mandate
@@ -162,7 +162,7 @@ def test_an_election_fills_a_federation_mandate_that_then_lapses(
         election.refresh_from_db()
         assert election.status == ElectionStatus.CLOSED
         assert election.result["elected"] == [ben.pk]
-        assert services.recount_matches(election)
+        assert selectors.recount_matches(election)
         a = _as(new_context, live_server, ana)
         a.goto(base + election.get_absolute_url())
         expect(a.get_by_role("heading", name="Result")).to_be_visible()

@@ -120,7 +120,7 @@ def _world() -> dict[str, Any]:
 def _raw_rows(model: type[models.Model]) -> list[tuple[Any, ...]]:
     qn = connection.ops.quote_name
     columns = ", ".join(qn(str(f.column)) for f in model._meta.concrete_fields)
-    pk = qn(str(model._meta.pk.column))  # type: ignore[union-attr]
+    pk = qn(str(model._meta.pk.column))
     table = qn(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {table} ORDER BY {pk}")  # noqa: S608

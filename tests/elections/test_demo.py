@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
-from circlework.elections import selectors, services
+from circlework.elections import selectors
 from circlework.elections.models import ConsentResponse, Election, ElectionStatus, Electorate
 from circlework.mandates.models import Mandate
 
@@ -52,7 +52,7 @@ def test_demo_elections() -> None:
     mandate = Mandate.objects.get(election=york)
     assert mandate.is_live() and mandate.holder == _who("lucy")
     assert mandate.starts_on < timezone.localdate() - timedelta(days=50)
-    assert services.recount_matches(york)
+    assert selectors.recount_matches(york)
 
     client = Client()
     client.force_login(_who("sam").user)

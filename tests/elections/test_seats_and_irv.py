@@ -123,12 +123,12 @@ def test_instant_runoff_by_name_is_a_one_seat_ranked_count(world: dict[str, Any]
     e.refresh_from_db()
     # The same count as ranked ballots (STV) for one seat.
     again = counting.count_ranked(
-        selectors.candidate_ids(e), services._stored_ballots(e), 1
+        selectors.candidate_ids(e), selectors.stored_ballots(e), 1
     ).as_json()
     assert e.result["method"] == "irv" and e.result["elected"] == again["elected"]
     assert e.result["elected"] == [world["Ben"].pk]
     assert len(e.result["rounds"]) == 2  # Eve out first; Dee's ballot goes to Ben
-    assert services.recount_matches(e)
+    assert selectors.recount_matches(e)
     assert Mandate.objects.filter(election=e).count() == 1
     page = login(Client(), world["Ben"]).get(e.get_absolute_url()).content.decode()
     assert "Instant runoff" in page

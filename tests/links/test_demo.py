@@ -55,7 +55,7 @@ def test_demo_links_and_statuses() -> None:
     # Every validated link carries its validating circle's statement and decision.
     for link in CircleLink.objects.filter(status=LinkStatus.VALIDATED):
         assert link.statement and link.decision is not None and link.meetings.exists()
-        assert link.decision.outcome.passed  # type: ignore[union-attr]
+        assert link.decision.outcome.passed
     # Sheffield's validation of Leeds is up for renewal.
     soon = CircleLink.objects.get(
         validating_circle=circles[SHEFFIELD], asking_circle=circles[LEEDS]

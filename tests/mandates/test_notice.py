@@ -35,7 +35,7 @@ def test_an_officer_tells_every_member_of_the_federation(world: dict[str, Any], 
     members = {world[k].pk for k in ("a1", "a2", "a3", "b1", "b2")}
     assert told == len(members)
     assert set(_notices().values_list("recipient", flat=True)) == members
-    assert "Gathering" in _notices().first().title  # type: ignore[union-attr]
+    assert "Gathering" in _notices().first().title
     assert AuditEvent.objects.filter(verb="federation.notice").count() == 1
 
 

@@ -18,7 +18,7 @@ from circlework.decisions.amendments import amendment_url
 from circlework.decisions.models import Amendment, AmendmentStatus, Proposal, ProposalVersion
 from circlework.decisions.services.common import ensure_open, lock_proposal, schedule
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify, notify_many
 
 # After an amendment is accepted, members have at least this long to confirm the new version.
 CONFIRM_TIME = timedelta(days=2)
@@ -144,20 +144,18 @@ def amendment_accept(
         summary=_("Accepted an amendment: “%(t)s” is now version %(v)s")
         % {"t": proposal.title, "v": proposal.version},
     )
-    for member in current_members(circle=proposal.circle):
-        notify(
-            recipient=member,
-            circle=proposal.circle,
-            kind=NotificationKind.AMENDMENT,
-            title=_("“%(t)s” changed: please confirm or revise your position")
-            % {"t": proposal.title},
-            body=_("It is now version %(v)s. Confirm or change your position by %(d)s.")
-            % {
-                "v": proposal.version,
-                "d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}",
-            },
-            url=proposal.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=proposal.circle),
+        circle=proposal.circle,
+        kind=NotificationKind.AMENDMENT,
+        title=_("“%(t)s” changed: please confirm or revise your position") % {"t": proposal.title},
+        body=_("It is now version %(v)s. Confirm or change your position by %(d)s.")
+        % {
+            "v": proposal.version,
+            "d": f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}",
+        },
+        url=proposal.get_absolute_url(),
+    )
     return version
 
 

@@ -27,7 +27,7 @@ from circlework.decisions.models import Outcome, Process, Proposal, ProposalStat
 from circlework.decisions.selectors import current_positions, verdict_for
 from circlework.decisions.services.common import lock_proposal, schedule
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import Notice, notify, notify_each, notify_many
 
 REMINDER_BEFORE = timedelta(hours=24)
 MANUAL_REMINDER_GAP = timedelta(hours=12)
@@ -138,26 +138,25 @@ def proposal_close(
     # What the proposal was about hears of it: an agreement adopts its new version, a circle
     # link is validated or declined (decisions.subjects, in the order the apps registered).
     subjects.outcome_recorded(outcome)
-    for member in current_members(circle=proposal.circle):
-        notify(
-            recipient=member,
-            circle=proposal.circle,
-            kind=NotificationKind.OUTCOME,
-            title=summary % {"t": proposal.title},
-            body=verdict.reason
-            + (
-                " "
-                + ngettext(
-                    "%(n)s concern or dissent recorded.",
-                    "%(n)s concerns or dissents recorded.",
-                    len(dissent),
-                )
-                % {"n": len(dissent)}
-                if dissent
-                else ""
-            ),
-            url=proposal.get_absolute_url(),
-        )
+    notify_many(
+        current_members(circle=proposal.circle),
+        circle=proposal.circle,
+        kind=NotificationKind.OUTCOME,
+        title=summary % {"t": proposal.title},
+        body=verdict.reason
+        + (
+            " "
+            + ngettext(
+                "%(n)s concern or dissent recorded.",
+                "%(n)s concerns or dissents recorded.",
+                len(dissent),
+            )
+            % {"n": len(dissent)}
+            if dissent
+            else ""
+        ),
+        url=proposal.get_absolute_url(),
+    )
     return outcome
 
 
@@ -220,7 +219,7 @@ def _remind_silent(proposal: Proposal) -> int:
     spoken, and those whose position answers an earlier version (to confirm or revise it)."""
     positions = current_positions(proposal)
     closes = f"{timezone.localtime(proposal.closes_at):%d %B %Y %H:%M}"
-    reminded = 0
+    notices = []
     for member in current_members(circle=proposal.circle):
         position = positions.get(member.pk)
         if position is not None and position.version >= proposal.version:
@@ -237,16 +236,14 @@ def _remind_silent(proposal: Proposal) -> int:
                 "Confirm it or change it by %(d)s: until then your agreement does not count for the "
                 "new text."
             ) % {"v": proposal.version, "p": position.version, "d": closes}
-        notify(
-            recipient=member,
-            circle=proposal.circle,
-            kind=NotificationKind.PROPOSAL_REMINDER,
-            title=title,
-            body=body,
-            url=proposal.get_absolute_url(),
-        )
-        reminded += 1
-    return reminded
+        notices.append(Notice(member, title, body))
+    notify_each(
+        notices,
+        circle=proposal.circle,
+        kind=NotificationKind.PROPOSAL_REMINDER,
+        url=proposal.get_absolute_url(),
+    )
+    return len(notices)
 
 
 def _extend_once(proposal: Proposal) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circlework.core.errors import Conflict, InvalidInput
+from circlework.core import deadlines
+from circlework.core.errors import InvalidInput
 
 # The tasks call the use cases and the use cases queue the tasks: a module import (read at call
 # time) on both sides, so either may be imported first.
@@ -19,18 +20,16 @@ MAX_OPEN = timedelta(days=90)
 
 
 def lock_proposal(proposal: Proposal) -> Proposal:
-    return (
-        Proposal.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("circle", "circle__federation")
-        .get(pk=proposal.pk)
-    )
+    return deadlines.lock(Proposal, proposal.pk, "circle", "circle__federation")
 
 
 def ensure_open(proposal: Proposal) -> None:
-    if proposal.status != ProposalStatus.OPEN:
-        raise Conflict(_("This proposal is closed; nothing more can be added to it."))
-    if proposal.deadline_passed:
-        raise Conflict(_("The closing time has passed; the outcome is being recorded."))
+    deadlines.ensure_open(
+        is_open=proposal.status == ProposalStatus.OPEN,
+        closes_at=proposal.closes_at,
+        closed=_("This proposal is closed; nothing more can be added to it."),
+        passing=_("The closing time has passed; the outcome is being recorded."),
+    )
 
 
 def schedule(proposal: Proposal) -> None:

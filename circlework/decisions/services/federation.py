@@ -25,7 +25,7 @@ from circlework.circles.covenant import (
 from circlework.circles.covenant import federation_circles as counting
 from circlework.circles.models import Circle
 from circlework.circles.services import covenant_adopt
-from circlework.core import audit
+from circlework.core import audit, deadlines
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
@@ -36,7 +36,7 @@ from circlework.decisions.services.common import check_closing
 from circlework.mandates.selectors import is_mandated, lapsed_mandate
 from circlework.mandates.services import require_mandate
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify_many
 
 # A covenant revision stays open this long at least, so every circle can form its position.
 COVENANT_MIN_OPEN = timedelta(days=14)
@@ -60,11 +60,7 @@ def no_delegate_message(circle: Circle) -> str:
 
 
 def _lock_federation_proposal(fp: FederationProposal) -> FederationProposal:
-    return (
-        FederationProposal.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("federation")
-        .get(pk=fp.pk)
-    )
+    return deadlines.lock(FederationProposal, fp.pk, "federation")
 
 
 def federation_circles(federation_id: int) -> list[Circle]:
@@ -185,16 +181,15 @@ def federation_proposal_open(
         summary=_("%(c)s raised a federation proposal: “%(t)s”")
         % {"c": circle.name, "t": fp.title},
     )
-    for member in _followers(circle.federation).exclude(pk=actor.pk):
-        notify(
-            recipient=member,
-            federation=circle.federation,
-            kind=NotificationKind.PROPOSAL,
-            title=_("Federation proposal: %(t)s") % {"t": fp.title},
-            body=_("Each circle forms its position and its delegate records it by %(d)s.")
-            % {"d": f"{timezone.localtime(closes_at):%d %B %Y}"},
-            url=fp.get_absolute_url(),
-        )
+    notify_many(
+        _followers(circle.federation).exclude(pk=actor.pk),
+        federation=circle.federation,
+        kind=NotificationKind.PROPOSAL,
+        title=_("Federation proposal: %(t)s") % {"t": fp.title},
+        body=_("Each circle forms its position and its delegate records it by %(d)s.")
+        % {"d": f"{timezone.localtime(closes_at):%d %B %Y}"},
+        url=fp.get_absolute_url(),
+    )
     tasks.schedule_federation_close(fp)
     return fp
 
@@ -226,8 +221,12 @@ def circle_position_record(
         circle=circle,
     )
     fp = _lock_federation_proposal(federation_proposal)
-    if fp.status != ProposalStatus.OPEN or fp.deadline_passed:
-        raise Conflict(_("This federation proposal is closed."))
+    deadlines.ensure_open(
+        is_open=fp.status == ProposalStatus.OPEN,
+        closes_at=fp.closes_at,
+        closed=_("This federation proposal is closed."),
+        passing=_("This federation proposal is closed."),
+    )
     if circle.federation_id != fp.federation_id:
         raise InvalidInput(_("That circle is not in this federation."))
     try:
@@ -400,12 +399,11 @@ def federation_proposal_close(
     # What the proposal was about hears of it: a covenant revision agreed becomes the
     # covenant's next version (decisions.subjects), before the federation is told.
     subjects.federation_outcome_recorded(fp)
-    for member in _followers(fp.federation):
-        notify(
-            recipient=member,
-            federation=fp.federation,
-            kind=NotificationKind.OUTCOME,
-            title=summary % {"t": fp.title},
-            url=fp.get_absolute_url(),
-        )
+    notify_many(
+        _followers(fp.federation),
+        federation=fp.federation,
+        kind=NotificationKind.OUTCOME,
+        title=summary % {"t": fp.title},
+        url=fp.get_absolute_url(),
+    )
     return fp

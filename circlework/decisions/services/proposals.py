@@ -24,7 +24,7 @@ from circlework.decisions.models import Proposal, ProposalStatus, ProposalVersio
 from circlework.decisions.services.common import check_closing, ensure_open, lock_proposal, schedule
 from circlework.decisions.services.federation import require_in_federation
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify_many
 
 
 def circle_rule(circle: Circle) -> Rule:
@@ -135,17 +135,15 @@ def proposal_open(
         circle=circle,
         summary=_("Opened the proposal “%(t)s”") % {"t": proposal.title},
     )
-    for member in current_members(circle=circle):
-        if member.pk != actor.pk:
-            notify(
-                recipient=member,
-                circle=circle,
-                kind=NotificationKind.PROPOSAL,
-                title=_("New proposal in %(c)s: %(t)s") % {"c": circle.name, "t": proposal.title},
-                body=_("Your position is asked for by %(d)s.")
-                % {"d": f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"},
-                url=proposal.get_absolute_url(),
-            )
+    notify_many(
+        current_members(circle=circle, exclude=[actor.pk]),
+        circle=circle,
+        kind=NotificationKind.PROPOSAL,
+        title=_("New proposal in %(c)s: %(t)s") % {"c": circle.name, "t": proposal.title},
+        body=_("Your position is asked for by %(d)s.")
+        % {"d": f"{timezone.localtime(closes_at):%d %B %Y %H:%M}"},
+        url=proposal.get_absolute_url(),
+    )
     schedule(proposal)
     return proposal
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from circlework.accounts.models import Practitioner
 from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, Federation
-from circlework.core import names
+from circlework.core import deadlines, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
@@ -87,12 +87,10 @@ def _expire_stale_between(asking: Circle, validating: Circle) -> None:
 def link_requests_expire(*, now: datetime | None = None) -> int:
     """The worker's sweep: expire every request past its expiry; how many expired. Reads do not
     wait for it (`CircleLink.shown_status`, `stale_request_q`)."""
-    done = 0
-    for pk in list(CircleLink.objects.stale(now).values_list("pk", flat=True)):
-        with transaction.atomic():
-            if _expire_if_stale(lock_link(CircleLink(pk=pk))):
-                done += 1
-    return done
+    return deadlines.sweep(
+        CircleLink.objects.stale(now).values_list("pk", flat=True),
+        lambda pk: _expire_if_stale(lock_link(CircleLink(pk=pk))),
+    )
 
 
 def _duplicate_message(existing: CircleLink) -> str:

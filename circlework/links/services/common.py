@@ -17,7 +17,7 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
 from circlework.circles.names import a_circle, may_name_circle
 from circlework.circles.selectors import current_members
-from circlework.core import audit
+from circlework.core import audit, deadlines
 from circlework.core.errors import Conflict
 from circlework.core.visibility import circle_audience
 from circlework.links.models import (
@@ -28,7 +28,7 @@ from circlework.links.models import (
     stale_request_q,
 )
 from circlework.notifications.models import NotificationKind
-from circlework.notifications.services import notify
+from circlework.notifications.services import notify_many
 
 
 def day_text(d: date) -> str:
@@ -56,10 +56,10 @@ def tell(
     skip = {pk for pk in exclude if pk is not None}
     told = 0
     for circle in circles:
-        for member in current_members(circle=circle, exclude=list(skip)):
-            notify(recipient=member, kind=kind, title=title, body=body, url=url, circle=circle)
-            skip.add(member.pk)
-            told += 1
+        members = list(current_members(circle=circle, exclude=list(skip)))
+        notify_many(members, kind=kind, title=title, body=body, url=url, circle=circle)
+        skip.update(member.pk for member in members)
+        told += len(members)
     return told
 
 
@@ -89,10 +89,8 @@ def record(
 
 
 def lock_link(link: CircleLink) -> CircleLink:
-    return (
-        CircleLink.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("asking_circle", "validating_circle", "federation", "decision")
-        .get(pk=link.pk)
+    return deadlines.lock(
+        CircleLink, link.pk, "asking_circle", "validating_circle", "federation", "decision"
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.circles.models import Circle
+from circlework.core import deadlines
 from circlework.links.models import CircleLink, LinkStatus
 from circlework.links.services.common import both_circles, day_text, lock_link, record, tell
 from circlework.links.services.status import circle_status_refresh
@@ -77,34 +78,36 @@ def link_lapse_due(*, link: CircleLink, today: date | None = None) -> bool:
 def link_lapse_notices(*, today: date | None = None) -> int:
     """The daily sweep: warn both circles a month before a link lapses (once per lapse date),
     and lapse the links whose date has come (their asking circles' status is refreshed)."""
-    today = today or timezone.localdate()
-    done = 0
-    due = CircleLink.objects.filter(
-        status=LinkStatus.VALIDATED, lapses_on__lte=today + LAPSE_WARNING
+    day = today or timezone.localdate()
+    due = CircleLink.objects.filter(status=LinkStatus.VALIDATED, lapses_on__lte=day + LAPSE_WARNING)
+    return deadlines.sweep(
+        due.values_list("pk", flat=True), lambda pk: _lapse_or_warn(pk, today=day)
     )
-    for pk in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            link = lock_link(CircleLink(pk=pk))
-            if link.status != LinkStatus.VALIDATED or link.lapses_on is None:
-                continue
-            if link.lapses_on <= today:
-                _lapse_now(link, today=today)
-            elif link.lapse_warned_on != link.lapses_on:
-                link.lapse_warned_on = link.lapses_on
-                link.save(update_fields=["lapse_warned_on", "updated_at"])
-                asking, validating = both_circles(link)
-                tell(
-                    both_circles(link),
-                    title=_("%(v)s’s validation of %(a)s lapses on %(d)s")
-                    % {"v": validating.name, "a": asking.name, "d": day_text(link.lapses_on)},
-                    body=_(
-                        "%(v)s can renew it by a new decision, from the link’s page. Without one, "
-                        "the link lapses and %(a)s counts one link fewer."
-                    )
-                    % {"v": validating.name, "a": asking.name},
-                    url=link.get_absolute_url(),
-                )
-            else:
-                continue
-            done += 1
-    return done
+
+
+def _lapse_or_warn(pk: int, *, today: date) -> bool:
+    """One link of the daily sweep, locked: lapse it if its date has come, else warn both
+    circles once per lapse date. Whether it did either."""
+    link = lock_link(CircleLink(pk=pk))
+    if link.status != LinkStatus.VALIDATED or link.lapses_on is None:
+        return False
+    if link.lapses_on <= today:
+        _lapse_now(link, today=today)
+        return True
+    if link.lapse_warned_on == link.lapses_on:
+        return False
+    link.lapse_warned_on = link.lapses_on
+    link.save(update_fields=["lapse_warned_on", "updated_at"])
+    asking, validating = both_circles(link)
+    tell(
+        both_circles(link),
+        title=_("%(v)s’s validation of %(a)s lapses on %(d)s")
+        % {"v": validating.name, "a": asking.name, "d": day_text(link.lapses_on)},
+        body=_(
+            "%(v)s can renew it by a new decision, from the link’s page. Without one, "
+            "the link lapses and %(a)s counts one link fewer."
+        )
+        % {"v": validating.name, "a": asking.name},
+        url=link.get_absolute_url(),
+    )
+    return True

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             fields = [f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]
             for field in fields:
                 table = model._meta.db_table
-                column, pk = str(field.column), str(model._meta.pk.column)  # type: ignore[union-attr]
+                column, pk = str(field.column), str(model._meta.pk.column)
                 qn = connection.ops.quote_name
                 # Identifiers come from model metadata, values are parameters.
                 select = f"SELECT {qn(pk)}, {qn(column)} FROM {qn(table)} WHERE {qn(column)} <> ''"  # noqa: S608
