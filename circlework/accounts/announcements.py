@@ -1,6 +1,6 @@
 """What accounts announces to the apps above it: an account is being deleted, and something its
 holder must be told about how they sign in. Apps above register a reaction in their
-`AppConfig.ready` (their `account_hooks.py`); accounts calls `announce_*` inside the service's
+`AppConfig.ready` (their `registrations.py`); accounts calls `announce_*` inside the service's
 transaction, so a reaction that fails rolls the whole change back.
 
 Explicit calls, not Django signals fired from `save()`: every caller is a service function in

@@ -4,7 +4,7 @@ A profile is drawn by accounts (accounts/views.py), yet parts of it are other ap
 the circles someone belongs to (circles), how many colleagues stand by them (standing), whom
 they may preview their profile as (the members of each of their circles), and whose names
 their own name must not copy (the people in their circles, accounts/names.py). Each app says
-so from its `account_hooks.py`, which its `AppConfig.ready()` calls:
+so from its `registrations.py`, which its `AppConfig.ready()` calls:
 
 - `ProfilePart`: names the profile page's template reads (`accounts/practitioner_detail.html`:
   `circles`, `standing`), for a given viewer, by that app's own rules;

@@ -1,7 +1,7 @@
 """Writes for agreements. A version becomes current only through an outcome (version_adopt).
 
 The proposals that adopt, review or borrow an agreement are opened by decisions, the app above
-(decisions/agreement_proposals.py); it calls down here for what belongs to the agreement.
+(decisions/services/agreement_proposals.py); it calls down here for what belongs to the agreement.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def version_adopt(*, outcome: Any) -> AgreementVersion:
     """Called inside proposal_close when a proposal that adopts an agreement passes.
 
     `outcome` is a decisions.Outcome (the app above, which calls this as the "agreement"
-    subject of its outcomes, decisions/agreement_proposals.py): its proposal names the
+    subject of its outcomes, decisions/services/agreement_proposals.py): its proposal names the
     agreement, or the new one to create, and the text and parameters it adopts."""
     proposal = outcome.proposal
     if not outcome.passed:

@@ -337,7 +337,7 @@ def rules_in_words(rules: FederationRules) -> str:
         % {"m": rules.recommended_max_circle_size}
     )
     if rules.links_required:
-        # Which links count: circlework.links.rule.link_counts.
+        # Which links count: circlework.links.validation_rule.link_counts.
         parts.append(
             gettext(
                 "only a circle the federation has validated can validate another circle, except "

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from circlework.accounts.announcements import AccountDeleted, on_account_deleted
 from circlework.accounts.models import Practitioner
@@ -28,6 +29,7 @@ from circlework.accounts.profile_parts import (
 from circlework.circles.models import Membership
 from circlework.circles.selectors import circles_of
 from circlework.circles.services import invitations_erase_address, practitioner_withdraw_everywhere
+from circlework.circles.tabs import Tab, register_circle_tab, register_federation_tab
 from circlework.core.permissions import allowed
 from circlework.core.visibility import Audience, audience_for, circle_audience
 
@@ -92,6 +94,14 @@ def circle_mates(practitioner: Practitioner) -> list[int]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("overview", 0, gettext_lazy("Overview"), "circles:circle_detail"))
+    register_circle_tab(
+        Tab("invitations", 80, gettext_lazy("Invitations"), "circles:circle_invitations")
+    )
+    register_circle_tab(Tab("history", 90, gettext_lazy("History"), "circles:circle_history"))
+    register_federation_tab(
+        Tab("overview", 0, gettext_lazy("Circles and covenant"), "circles:federation_detail")
+    )
     on_account_deleted("circles", leave_every_circle)
     register_part(ProfilePart(key="circles", context=circles_on_profile))
     register_preview_audiences("circles", preview_as_circles)

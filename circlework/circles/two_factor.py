@@ -13,8 +13,8 @@ This module decides the mark and helps people earn it:
   authenticator app in the session counts too: the member has just typed a code from it, and
   could as well have signed out and in again with it. allauth does not record that step, so
   `on_authenticator_added` does (connected when this module is imported, which the middleware
-  and circles.services do at start-up). `SecondFactorSessionMiddleware` (circles/middleware.py) marks
-  every signed-in request's user with `session_used_second_factor`.
+  and the apps' registrations do at start-up). `SecondFactorSessionMiddleware`
+  (circles/middleware.py) marks every signed-in request's user with `session_used_second_factor`.
 - A personal API token carries the mark of the session it was created in
   (`ApiToken.created_with_second_factor`, read by `api.auth.TokenAuth`).
 - Code that is not serving a request (tasks, the demo, tests) carries no mark: where it acts
@@ -25,7 +25,7 @@ opens the circle's pages without the second factor to set it up, or to enter the
 convenience that explains the refusal, not the enforcement. Records that belong to circles but
 live in apps above this one (links, mandates, elections) have pages there: each such app
 registers how to find a record's circles with `register_record_kind`, from its
-`two_factor_records.py`, imported in its `AppConfig.ready`.
+`registrations.py`, imported in its `AppConfig.ready`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ PostgreSQL; SQLite writes one transaction at a time). Committed events are seale
 they are found, so the chain never forks and never skips an event committed late. `verify`
 reports an event left unsealed longer than `SEAL_GRACE`.
 
-A circle moved to its own server brings its part of the chain (circlework.core.backup): the events
+A circle moved to its own server brings its part of the chain (circlework.site.backup): the events
 of other circles between them stay behind, so the import appends one `audit.history_imported`
 event carrying a digest of the imported events' ids and hashes. Before that seal, `verify` checks
 each event's own hash and that the set is the one sealed; after it, the chain as usual.

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 from circlework.agreements import proposals
 from circlework.circles.models import Circle
+from circlework.circles.tabs import Tab, register_circle_tab, register_federation_tab
 from circlework.decisions import selectors, subjects
 from circlework.decisions.models import Proposal
 from circlework.decisions.services.agreement_proposals import adopt_agreement, borrow
@@ -24,6 +27,16 @@ def _ethics_drafts(circle: Circle) -> Iterable[Proposal]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("decisions", 10, _("Decisions"), "decisions:proposal_list"))
+    register_federation_tab(
+        Tab(
+            "decisions",
+            20,
+            _("Federation decisions"),
+            "decisions:federation_proposal_list",
+            members_only=True,
+        )
+    )
     subjects.register("agreement", adopt_agreement)
     subjects.register_federation("covenant", adopt_covenant)
     proposals.provide(

@@ -8,7 +8,7 @@ forming, has asked York for a link and met them; York has yet to decide. Every c
 then comes from `circle_status_refresh`, not from the seed.
 
 The links are made in the order they were decided, because a link counts only if its validating
-circle was validated then, or the federation was still being founded (links.rule.link_counts):
+circle was validated then, or the federation was still being founded (links.validation_rule.link_counts):
 Manchester's validations of Sheffield and York were decided while the federation was founded,
 before Leeds became its second validated circle.
 """
@@ -178,7 +178,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
 
     # Manchester, one of the founding circles but with only three members then, validated
     # Sheffield and York while the federation was being founded: fewer circles were validated
-    # than the covenant's two links, so the founding circles' links counted (links.rule).
+    # than the covenant's two links, so the founding circles' links counted (links.validation_rule).
     s_by_m = services.link_request(
         actor=p["kwame"],
         asking_circle=sheffield,

@@ -4,6 +4,9 @@ two-factor hint that sends a member who opens it without a second factor to earn
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from circlework.circles.tabs import Tab, register_circle_tab, register_federation_tab
 from circlework.circles.two_factor import register_record_kind
 from circlework.elections.models import Election
 
@@ -15,4 +18,10 @@ def election_circles(pk: int) -> set[int]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("elections", 70, _("Elections"), "elections:election_list_circle"))
+    register_federation_tab(
+        Tab(
+            "elections", 40, _("Elections"), "elections:election_list_federation", members_only=True
+        )
+    )
     register_record_kind("elections", election_circles)

@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from circlework.circles.announcements import CircleChanged, on_circle_changed
+from circlework.circles.tabs import Tab, register_circle_tab, register_federation_tab
 from circlework.circles.two_factor import register_record_kind
 from circlework.decisions import subjects
 from circlework.decisions.models import Outcome
@@ -42,6 +45,8 @@ def link_circles(pk: int) -> set[int]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("links", 50, _("Links"), "links:circle_links"))
+    register_federation_tab(Tab("map", 10, _("Map"), "links:federation_map"))
     subjects.register("link", record_on_the_link)
     on_circle_changed("links", refresh_the_circles_status)
     register_record_kind("links", link_circles)

@@ -457,24 +457,6 @@ def member_counts(federation_id: int) -> dict[int, int]:
     return dict(rows)
 
 
-def circle_tallies(
-    circles: list[Circle], federation: Federation, today: date | None = None
-) -> dict[int, LinkTally]:
-    """Each circle's tally, for a list of circles of one federation, in three queries."""
-    rules = federation_rules(federation)
-    live = live_link_counts(federation.pk, today)
-    members = member_counts(federation.pk)
-    return {
-        c.pk: LinkTally(
-            live_links=live.get(c.pk, 0),
-            members=members.get(c.pk, 0),
-            links_required=rules.links_required,
-            min_circle_size=rules.min_circle_size,
-        )
-        for c in circles
-    }
-
-
 def live_link_counts(federation_id: int, today: date | None = None) -> dict[int, int]:
     """Live links that count, per asking circle in a federation, in one query."""
     counts: dict[int, int] = defaultdict(int)

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from circlework.circles.announcements import MembershipEnded, on_membership_ended
+from circlework.circles.tabs import Tab, register_circle_tab, register_federation_tab
 from circlework.circles.two_factor import register_record_kind
 from circlework.mandates.models import Mandate
 from circlework.mandates.services import mandate_end_for_leaver
@@ -27,5 +30,12 @@ def mandate_circles(pk: int) -> set[int]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("mandates", 60, _("Mandates"), "mandates:circle_mandates"))
+    register_federation_tab(
+        Tab("mandates", 30, _("Mandates"), "mandates:federation_mandates", members_only=True)
+    )
+    register_federation_tab(
+        Tab("notices", 50, _("Notices"), "mandates:federation_notices", members_only=True)
+    )
     on_membership_ended("mandates", end_the_leavers_mandates)
     register_record_kind("mandates", mandate_circles)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.agreements.models import Agreement, AgreementKind
+from circlework.agreements.models import AgreementKind
+from circlework.agreements.parameters import current_parameters
 from circlework.circles.covenant import federation_rules
 from circlework.circles.models import Circle, Federation
 from circlework.circles.roles import PERMISSIONS, ROLES, Level, Role, role_with_overrides
@@ -40,18 +41,8 @@ def one_scope(circle: Circle | None, federation: Federation | None) -> None:
 
 def circle_role_overrides(circle: Circle) -> dict[str, Any]:
     """role slug → overrides, from the circle's current agreement of kind "roles" (if any)."""
-    agreement = (
-        Agreement.objects.filter(
-            circle=circle, kind=AgreementKind.ROLES, current_version__isnull=False
-        )
-        .select_related("current_version")
-        .order_by("-updated_at")
-        .first()
-    )
-    if agreement is None or agreement.current_version is None:
-        return {}
-    params = agreement.current_version.parameters
-    roles = params.get("roles") if isinstance(params, dict) else None
+    params = current_parameters(circle, AgreementKind.ROLES) or {}
+    roles = params.get("roles")
     return (
         {k: v for k, v in roles.items() if isinstance(v, dict)} if isinstance(roles, dict) else {}
     )

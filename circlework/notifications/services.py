@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,10 +25,6 @@ from circlework.notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
-
-
-def delivery_for(practitioner: Practitioner, kind: str) -> str:
-    return deliveries_for([practitioner.pk], kind)[practitioner.pk]
 
 
 def deliveries_for(practitioner_ids: Iterable[int], kind: str) -> dict[int, str]:
@@ -129,7 +125,7 @@ def notify_each(
     if not notices:
         return []
     deliveries = deliveries_for([n.recipient.pk for n in notices], kind) if email else {}
-    notifications = Notification.objects.bulk_create(
+    notifications = _insert(
         [
             Notification(
                 recipient=n.recipient,
@@ -150,6 +146,16 @@ def notify_each(
     if now:
         tasks.send_notification_emails.enqueue(now)
     return notifications
+
+
+def _insert(rows: list[Notification]) -> list[Notification]:
+    """One insert where the database hands back the new ids (PostgreSQL; SQLite from 3.35);
+    else one per row, as the e-mail task needs the ids."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        return Notification.objects.bulk_create(rows)
+    for row in rows:
+        row.save(force_insert=True)
+    return rows
 
 
 _EMAIL_STATE: dict[str, str] = {

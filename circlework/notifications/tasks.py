@@ -37,6 +37,8 @@ def _site_url(path: str) -> str:
     return (settings.SITE_URL.rstrip("/") + path) if path else settings.SITE_URL
 
 
+# One e-mail per task, as versions before notify_many queued them: kept so that those still in
+# the queue go out; nothing queues it any more.
 @task()
 def send_notification_email(notification_id: int) -> bool:
     return _send_one(notification_id)
@@ -47,6 +49,26 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     """The e-mails wanted at once for one piece of news (notifications.services.notify_many
     queues one task for all its recipients). Each goes out in its own transaction, as its own
     task would: one that fails does not hold back the others, and the task fails after them."""
+    return _send_each(notification_ids)
+
+
+# An e-mail still waiting this long after its news was written lost its task (a worker stopped
+# mid-batch, or a send failed): the sweep sends it. Sending twice is impossible: `_send_one`
+# locks the row and sends only while it still waits.
+STRANDED_AFTER = timedelta(minutes=15)
+
+
+@recurring(every=timedelta(minutes=15))
+@task()
+def send_stranded_emails() -> int:
+    """Every quarter of an hour: the immediate e-mails whose task never sent them."""
+    waiting = Notification.objects.filter(
+        email_state=EmailState.PENDING_NOW, created_at__lt=timezone.now() - STRANDED_AFTER
+    ).order_by("created_at", "pk")
+    return _send_each(list(waiting.values_list("pk", flat=True)))
+
+
+def _send_each(notification_ids: list[int]) -> int:
     sent = 0
     failed: Exception | None = None
     for notification_id in notification_ids:

@@ -10,6 +10,7 @@ class PollsConfig(AppConfig):
         # The one place an import waits inside a function (tests/core/test_architecture.py):
         # what this app registers with the floors below it reads models, which exist only once
         # Django has loaded every app.
-        from circlework.polls import contributions
+        from circlework.polls import contributions, registrations
 
         contributions.register()  # home sections, export parts, backup part
+        registrations.register()  # tabs

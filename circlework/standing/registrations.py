@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from circlework.accounts.models import Practitioner
 from circlework.accounts.profile_parts import ProfilePart
 from circlework.accounts.profile_parts import register_part as register_profile_part
 from circlework.circles.models import Circle
 from circlework.circles.page_parts import CirclePagePart
 from circlework.circles.page_parts import register_part as register_circle_page_part
+from circlework.circles.tabs import Tab, register_circle_tab
 from circlework.standing.selectors import circle_is_full, profile_standing
 
 
@@ -27,5 +30,6 @@ def fullness_on_circle_page(viewer: Any, circle: Circle) -> dict[str, Any]:
 
 
 def register() -> None:
+    register_circle_tab(Tab("standing", 40, _("Standing by"), "standing:standing_page"))
     register_profile_part(ProfilePart(key="standing", context=standing_on_profile))
     register_circle_page_part(CirclePagePart(key="standing", context=fullness_on_circle_page))

@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from circlework.circles import announcements
+from circlework.accounts import announcements as account_announcements
+from circlework.accounts import profile_parts
+from circlework.circles import announcements, page_parts, tabs, two_factor
 from circlework.decisions import subjects
 
 REPO = Path(__file__).resolve().parents[2]
@@ -118,7 +120,55 @@ def test_outcomes_reach_every_subject() -> None:
     assert subjects.federation_handlers() == ["covenant"]
 
 
-def test_circle_announcements_have_their_listeners() -> None:
+def test_announcements_have_their_listeners() -> None:
     heard = announcements.listeners()
-    assert "mandates" in heard["membership_ended"]
-    assert "links" in heard["circle_changed"]
+    assert heard["membership_ended"] == ["mandates"]
+    assert heard["circle_changed"] == ["links"]
+    # Circles leaves before notifications erases the address (INSTALLED_APPS order).
+    assert account_announcements.listeners() == {
+        "account_deleted": ["circles", "notifications"],
+        "account_notice": ["notifications"],
+    }
+
+
+def test_pages_below_get_their_parts_from_above() -> None:
+    assert profile_parts.registered() == {
+        "parts": ["circles", "standing"],
+        "preview_audiences": ["circles"],
+        "colleagues": ["circles"],
+    }
+    assert page_parts.registered() == ["standing"]
+    assert two_factor.record_kinds() == ["elections", "links", "mandates"]
+
+
+def test_every_app_brings_its_own_tab_in_the_old_order() -> None:
+    assert tabs.registered() == {
+        "circle": [
+            "overview",
+            "decisions",
+            "agreements",
+            "polls",
+            "standing",
+            "links",
+            "mandates",
+            "elections",
+            "invitations",
+            "history",
+        ],
+        "federation": [
+            "overview",
+            "map",
+            "decisions",
+            "mandates",
+            "elections",
+            "notices",
+            "lineage",
+            "covenant",
+            "ethics",
+        ],
+    }
+
+
+def test_a_federation_tab_for_members_is_not_shown_to_visitors() -> None:
+    shown = [t.key for t in tabs.federation_tabs("f", "map", signed_in=False)]
+    assert shown == ["overview", "map", "lineage", "covenant", "ethics"]

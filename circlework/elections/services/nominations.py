@@ -6,12 +6,11 @@ for the consent rounds too.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.roles import Method
-from circlework.core import names
+from circlework.core import deadlines, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import require
 from circlework.core.services import validate
@@ -118,7 +117,7 @@ def new_nomination(
 def _ensure_nominating(election: Election) -> None:
     if election.status != ElectionStatus.NOMINATING:
         raise Conflict(_("Nominations are closed in this election."))
-    if election.method != Method.CONSENT and timezone.now() >= election.nominations_close_at:
+    if election.method != Method.CONSENT and deadlines.is_past(election.nominations_close_at):
         raise Conflict(
             _("Nominations closed at %(d)s.") % {"d": when_text(election.nominations_close_at)}
         )
@@ -173,7 +172,7 @@ def nomination_answer(*, actor: Practitioner, nomination: Nomination, accept: bo
     election = lock_election(nomination.election)
     if election.status not in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND):
         raise Conflict(_("Nominations are closed: the answer can no longer be changed."))
-    if election.method != Method.CONSENT and timezone.now() >= election.nominations_close_at:
+    if election.method != Method.CONSENT and deadlines.is_past(election.nominations_close_at):
         raise Conflict(
             _("Nominations closed at %(d)s.") % {"d": when_text(election.nominations_close_at)}
         )

@@ -5,7 +5,7 @@ keeps working. Reads are in links.selectors; the pure rules in links.validation_
 A circle asks another circle of its federation for a link; the other circle meets it, then
 decides by its own proposal (decisions.services.proposal_open) whether it validates the asking
 circle's process. When that proposal closes, decisions.subjects hands its outcome to
-`link_decided` (registered by links.outcomes). A validated link lapses after the covenant's
+`link_decided` (registered by links.registrations). A validated link lapses after the covenant's
 period unless renewed, and can be withdrawn with reasons (encrypted; only the two circles'
 members read them — never in audit summaries or notifications). A circle is a *member* of its
 federation with enough live links and members (`validation_rule.is_validated`);

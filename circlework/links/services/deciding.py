@@ -1,6 +1,6 @@
 """The validating circle decides by its own proposal whether it validates the asking circle's
 process, and what the outcome does to the link (the pure rule: validation_rule.link_decision;
-links.outcomes hands it the outcome, through decisions.subjects).
+links.registrations hands it the outcome, through decisions.subjects).
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def link_decision_open(
 
 
 def link_decided(*, outcome: Outcome) -> CircleLink | None:
-    """What an outcome does to the link it decided (links.outcomes registers this with
+    """What an outcome does to the link it decided (links.registrations registers this with
     decisions.subjects; proposal closing calls it inside its transaction, for every outcome).
 
     If the proposal was a link's decision: passed → validated (or renewed) from today for the

@@ -1,5 +1,5 @@
 """A circle's status in its federation (member or forming), kept in step with its live links and
-members after every link change and every membership change (links.reactions).
+members after every link change and every membership change (links.registrations).
 """
 
 from __future__ import annotations
