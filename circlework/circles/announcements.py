@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from circlework.accounts.models import Practitioner
-    from circlework.circles.models import Circle
+from circlework.accounts.models import Practitioner
+from circlework.circles.models import Circle
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ lists who reacts (docs/architecture.md). A handler that raises rolls the outcome
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from circlework.decisions.models import FederationProposal, Outcome
+from circlework.decisions.models import FederationProposal, Outcome
 
-OutcomeHandler = Callable[["Outcome"], None]
-FederationOutcomeHandler = Callable[["FederationProposal"], None]
+OutcomeHandler = Callable[[Outcome], None]
+FederationOutcomeHandler = Callable[[FederationProposal], None]
 
 _handlers: list[tuple[str, OutcomeHandler]] = []
 _federation_handlers: list[tuple[str, FederationOutcomeHandler]] = []
