@@ -195,24 +195,10 @@ def _proposal_out(request: HttpRequest, proposal: Proposal) -> s.ProposalOut:
     people = _people(request, proposal.circle)
     produced = {v.amendment_id: v.number for v in page.versions if v.amendment_id}
     outcome = getattr(proposal, "outcome", None)
+    # The summary's fields, checked where the summary is built; the full outcome replaces its own.
+    summary = {k: v for k, v in _proposal_summary(proposal, people) if k != "outcome"}
     return s.ProposalOut(
-        id=proposal.pk,
-        title=proposal.title,
-        status=cast(Literal["open", "closed", "withdrawn"], proposal.status),
-        process=cast(s.ProcessName, proposal.process),
-        rule=cast(s.RuleName, proposal.rule),
-        fallback_after_rounds=proposal.fallback_after_rounds,
-        silence=cast(s.SilenceName, proposal.silence),
-        extended_from=proposal.extended_from,
-        version=proposal.version,
-        round=proposal.round,
-        closes_at=proposal.closes_at,
-        decision_requested_at=proposal.decision_requested_at,
-        created_at=proposal.created_at,
-        author=_person(people, proposal.author_id),
-        agreement_id=proposal.agreement_id,
-        new_agreement_kind=proposal.new_agreement_kind,
-        new_agreement_title=proposal.new_agreement_title,
+        **summary,
         circle=proposal.circle.slug,
         text=proposal.text,
         agreement_text=proposal.agreement_text,

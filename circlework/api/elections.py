@@ -179,21 +179,7 @@ def _election_out(request: HttpRequest, election: Election) -> s.ElectionOut:
     names = election_selectors.names_with_visibility(request.user, ids)
     me = _me(request).pk
     return s.ElectionOut(
-        id=election.pk,
-        role=election.role,
-        role_name=election_selectors.role_name(election),
-        circle=election.circle.slug if election.circle else None,
-        federation=election_selectors.federation_of(election).slug,
-        method=cast(s.ElectionMethodName, election.method),
-        status=cast(s.ElectionStatusName, election.status),
-        seats=election.seats,
-        secret=election.secret,
-        electorate=cast(Literal["circle", "delegates", "federation"], election.electorate),
-        nominations_close_at=election.nominations_close_at,
-        voting_closes_at=election.voting_closes_at,
-        term_starts_on=election.term_starts_on,
-        term_ends_on=election.term_ends_on,
-        closed_at=election.closed_at,
+        **dict(_summary(election)),  # the summary's fields, checked where the summary is built
         description=election.description,
         handover_plan=election.handover_plan,
         facilitator=_person(names, election.facilitator_id) if election.facilitator_id else None,
