@@ -45,8 +45,11 @@ test: lint types pytest
 test-fast: venv
 	$(PY) -m pytest $(XDIST) -m "not browser and not fuzz" $(PYTEST_ARGS)
 
+# Key pages through gunicorn + wrk against the bare-Django floor, on PostgreSQL and SQLite, small
+# and large data; writes bench/report.md and report.json. BENCH_ARGS adds options, e.g. "--quick".
 bench: venv
-	$(PY) bench/run.py
+	@bin/ensure-wrk
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Load test against a real server (gunicorn + PostgreSQL on loopback) with a database restart and
 # a killed worker mid-run; writes bench/reports/load.md. Not part of `test`: it restarts PostgreSQL.

@@ -459,6 +459,8 @@ def page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
             return {"slug": world["federation"].slug}
         if name == "elections:nomination_answer":
             return {"pk": world["election"].pk, "nomination_pk": world["nomination"].pk}
+        if name == "elections:election_people":
+            return {"pk": world["election"].pk, "which": "electorate"}
         return {"pk": world["election"].pk}
     if name.startswith("mandates:"):
         if name == "mandates:circle_mandates":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +31,7 @@ from circlework.core.visibility import (
     audience_for,
     can_see,
     can_see_name,
+    name_reach,
     visible_q,
 )
 
@@ -154,7 +158,16 @@ def reviews_due_for(
     core.visibility.audience_for). Without it, as seen without a second factor.
     """
     audience = audience_for(user if user is not None else practitioner.user)
-    return reviews_due(circles=sorted(audience.circle_ids), within_days=within_days)
+    return reviews_due(circles=sorted(audience.circle_ids), within_days=within_days).only(
+        # What the home page shows of each.
+        "pk",
+        "title",
+        "review_due",
+        "review_interval_months",
+        "current_version_id",
+        "circle__name",
+        "circle__slug",
+    )
 
 
 def borrowable(*, user: Any, exclude_circle: Circle | None = None) -> QuerySet[Agreement]:
@@ -169,8 +182,16 @@ def borrowable(*, user: Any, exclude_circle: Circle | None = None) -> QuerySet[A
 
 
 def divergence(a: str, b: str) -> float:
-    """How far two texts have drifted apart: 0 identical, 1 nothing shared."""
-    return round(1 - difflib.SequenceMatcher(None, a, b).ratio(), 2)
+    """How far two texts have drifted apart: 0 identical, 1 nothing shared. Comparing two long
+    texts is dear, and the answer depends on nothing but them: it is kept in the cache under a
+    digest of the two texts (a changed text is a new key; nothing to invalidate)."""
+    key = "divergence:v1:" + hashlib.sha256(a.encode() + b"\0" + b.encode()).hexdigest()
+    found = cache.get(key)
+    if isinstance(found, float):
+        return found
+    value = round(1 - difflib.SequenceMatcher(None, a, b).ratio(), 2)
+    cache.set(key, value, 7 * 24 * 3600)
+    return value
 
 
 @dataclass(frozen=True)
@@ -183,14 +204,19 @@ class Borrowing:
     source_circle_name: str = ""
 
 
-def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
-    """Who borrowed what from whom, and how far each has diverged since."""
-    audience = audience_for(user)
-    borrowed = (
+BORROWINGS_PER_PAGE = 25
+
+
+def _borrowed(*, user: Any, federation_id: int) -> QuerySet[Agreement]:
+    return (
         Agreement.objects.filter(circle__federation_id=federation_id, borrowed_from__isnull=False)
-        .filter(visible_agreements_q(audience))
+        .filter(visible_agreements_q(audience_for(user)))
         .select_related("circle", "current_version", "borrowed_from__agreement__circle")
+        .order_by("circle__name", "title", "pk")
     )
+
+
+def _borrowings(user: Any, agreements: Any) -> list[Borrowing]:
     return [
         Borrowing(
             a,
@@ -199,9 +225,36 @@ def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
             circle_name_for(user, a.circle),
             circle_name_for(user, a.borrowed_from.agreement.circle),
         )
-        for a in borrowed
+        for a in agreements
         if a.borrowed_from is not None
     ]
+
+
+def lineage(*, user: Any, federation_id: int) -> list[Borrowing]:
+    """Who borrowed what from whom, and how far each has diverged since."""
+    return _borrowings(user, _borrowed(user=user, federation_id=federation_id))
+
+
+@dataclass(frozen=True)
+class LineagePage:
+    borrowings: list[Borrowing]
+    number: int
+    pages: int
+    count: int
+
+
+def lineage_page(*, user: Any, federation_id: int, page: Any = 1) -> LineagePage:
+    """One page of the lineage, by the borrowing circle's name: two queries (the count and the
+    page), however many circles borrow."""
+    paginator = Paginator(
+        _borrowed(user=user, federation_id=federation_id),
+        BORROWINGS_PER_PAGE,
+        allow_empty_first_page=True,
+    )
+    shown = paginator.get_page(page)
+    return LineagePage(
+        _borrowings(user, shown.object_list), shown.number, paginator.num_pages, paginator.count
+    )
 
 
 def borrowings_of(*, user: Any, agreement: Agreement) -> list[Agreement]:
@@ -244,10 +297,21 @@ class CommentRow:
     name: str  # the commenter's name, or "a member of York…" where it is not theirs to show you
 
 
-def _shown_name(audience: Any, practitioner: Practitioner | None, circle: Circle | None) -> str:
+Reach = dict[int, tuple[set[int], set[int]]]
+
+
+def _shown_name(
+    audience: Any,
+    practitioner: Practitioner | None,
+    circle: Circle | None,
+    reach: Reach | None = None,
+) -> str:
     if practitioner is None:
         return _("a former member")
-    if can_see_name(audience, practitioner):  # the one name rule (core.visibility)
+    # The one name rule (core.visibility); `reach` is the people's reach when read at once.
+    if can_see_name(
+        audience, practitioner, reach=reach.get(practitioner.pk) if reach is not None else None
+    ):
         return practitioner.display_name
     if circle is not None and can_see(
         audience,
@@ -259,13 +323,40 @@ def _shown_name(audience: Any, practitioner: Practitioner | None, circle: Circle
     return _("a member of another circle")
 
 
+@dataclass(frozen=True)
+class CirculationRows:
+    """Circulations with who circulated each and their comments, as one viewer may read them."""
+
+    by: dict[int, str]  # circulation id → who circulated it, named as far as they allow
+    comments: dict[int, list[CommentRow]]  # circulation id → its comments, oldest first
+
+
+def circulation_rows(*, user: Any, circulations: list[EthicsCirculation]) -> CirculationRows:
+    """Who circulated each and the comments on each, in two queries for any number of
+    circulations: the comments, and the reach of every name they show (core.visibility)."""
+    audience = audience_for(user)
+    ids = [c.pk for c in circulations]
+    comments = list(
+        EthicsComment.objects.filter(circulation_id__in=ids)
+        .select_related("author", "author_circle")
+        .order_by("created_at", "id")
+    )
+    people = {c.circulated_by_id for c in circulations} | {c.author_id for c in comments}
+    reach = name_reach(pk for pk in people if pk is not None)
+    by_circulation: dict[int, list[CommentRow]] = {pk: [] for pk in ids}
+    for c in comments:
+        by_circulation[c.circulation_id].append(
+            CommentRow(c, _shown_name(audience, c.author, c.author_circle, reach))
+        )
+    return CirculationRows(
+        by={c.pk: _shown_name(audience, c.circulated_by, c.circle, reach) for c in circulations},
+        comments=by_circulation,
+    )
+
+
 def comment_rows(*, user: Any, circulation: EthicsCirculation) -> list[CommentRow]:
     """The comments on a circulation, each commenter named only as far as they allow."""
-    audience = audience_for(user)
-    return [
-        CommentRow(c, _shown_name(audience, c.author, c.author_circle))
-        for c in circulation.comments.select_related("author", "author_circle")
-    ]
+    return circulation_rows(user=user, circulations=[circulation]).comments[circulation.pk]
 
 
 def circulated_by_name(*, user: Any, circulation: EthicsCirculation) -> str:
@@ -289,24 +380,84 @@ def circle_statement(*, user: Any, circle: Circle) -> Agreement | None:
     )
 
 
-def published_statements(*, user: Any, federation_id: int) -> list[Agreement]:
-    """Every circle's published ethical statement, side by side: one per circle, newest first
-    within a circle. Circles whose page the viewer may not see are left out."""
+def _published_statements(*, user: Any, federation_id: int) -> QuerySet[Agreement]:
+    """Every circle's published ethical statement: one per circle (its newest adopted), of the
+    circles whose page the viewer may see, by circle name."""
     visible = circles_visible_to(user=user).filter(federation_id=federation_id)
-    statements = (
-        Agreement.objects.filter(
-            circle__in=visible,
-            kind=AgreementKind.ETHICS,
-            visibility=Visibility.PUBLIC,
-            current_version__isnull=False,
-        )
-        .select_related("circle", "current_version", "borrowed_from__agreement__circle")
-        .order_by("circle__name", "-current_version__adopted_at")
+    published = Agreement.objects.filter(
+        kind=AgreementKind.ETHICS, visibility=Visibility.PUBLIC, current_version__isnull=False
     )
-    seen: set[int] = set()
-    result = []
-    for agreement in statements:
-        if agreement.circle_id not in seen:
-            seen.add(agreement.circle_id)
-            result.append(agreement)
-    return result
+    newest = (
+        published.filter(circle_id=OuterRef("circle_id"))
+        .order_by("-current_version__adopted_at", "-pk")
+        .values("pk")[:1]
+    )
+    return (
+        published.filter(circle__in=visible, pk=Subquery(newest))
+        .select_related("circle", "current_version", "borrowed_from__agreement__circle")
+        .order_by("circle__name", "circle_id")
+    )
+
+
+def published_statements(*, user: Any, federation_id: int) -> list[Agreement]:
+    """Every circle's published ethical statement, side by side: one per circle, the newest
+    adopted within a circle. Circles whose page the viewer may not see are left out."""
+    return list(_published_statements(user=user, federation_id=federation_id))
+
+
+# The public register shows this many statements a page, and of a long statement its opening.
+STATEMENTS_PER_PAGE = 10
+EXCERPT_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Statement:
+    agreement: Agreement
+    text: str  # the statement's text, or its opening when it is long (`shortened`)
+    shortened: bool
+
+
+@dataclass(frozen=True)
+class StatementsPage:
+    statements: list[Statement]
+    number: int
+    pages: int
+    count: int
+    query: str
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> tuple[str, bool]:
+    """The text, or its opening up to `limit` characters cut at a paragraph (or a word)."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    at = cut.rfind("\n\n")
+    if at < limit // 3:
+        at = cut.rfind(" ")
+    return cut[: at if at > 0 else limit].rstrip() + " …", True
+
+
+def published_statements_page(
+    *, user: Any, federation_id: int, page: Any = 1, query: str = ""
+) -> StatementsPage:
+    """One page of the public register, by circle name; `query` finds circles by name. Two
+    queries (the count and the page), however many circles have published."""
+    statements = _published_statements(user=user, federation_id=federation_id)
+    query = query.strip()[:100]
+    if query:
+        statements = statements.filter(circle__name__icontains=query)
+    paginator = Paginator(statements, STATEMENTS_PER_PAGE, allow_empty_first_page=True)
+    shown = paginator.get_page(page)
+    rows = []
+    for agreement in shown.object_list:
+        text, shortened = excerpt(
+            agreement.current_version.text if agreement.current_version else ""
+        )
+        rows.append(Statement(agreement, text, shortened))
+    return StatementsPage(
+        statements=rows,
+        number=shown.number,
+        pages=paginator.num_pages,
+        count=paginator.count,
+        query=query,
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case, F, TextField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -108,6 +110,69 @@ def review_form_url(agreement: Agreement) -> str:
     return f"{reverse('decisions:proposal_new', args=[agreement.circle.slug])}?{query}"
 
 
+@dataclass(frozen=True)
+class VersionRow:
+    number: int
+    adopted_at: datetime
+    decision_url: str  # the proposal whose outcome adopted it
+
+
+def _wanted(request: HttpRequest) -> tuple[int | None, int | None]:
+    """The two versions asked for (`?from=&to=`), if given as numbers."""
+    try:
+        a = int(request.GET["from"]) if "from" in request.GET else None
+        b = int(request.GET["to"]) if "to" in request.GET else None
+    except ValueError:
+        return None, None
+    return a, b
+
+
+def _versions(
+    request: HttpRequest, agreement: Agreement
+) -> tuple[list[VersionRow], int | None, int | None, Any]:
+    """The agreement's versions, oldest first, with the decision that adopted each, and the two
+    compared (by default the last two) with their diff. One query for any number of versions:
+    only the two compared bring their texts."""
+    asked_a, asked_b = _wanted(request)
+    current = agreement.current_version.number if agreement.current_version else 0
+    # By default the last two (versions are numbered one after another).
+    a = asked_a if asked_a is not None else current - 1
+    b = asked_b if asked_b is not None else current
+    chosen = {a, b}
+    rows = list(
+        agreement.versions.order_by("number")
+        .annotate(
+            compared_text=Case(
+                When(number__in=chosen, then=F("text")), default=Value(""), output_field=TextField()
+            )
+        )
+        .values_list(
+            "number",
+            "adopted_at",
+            "adopted_by__proposal_id",
+            "adopted_by__proposal__circle__slug",
+            "compared_text",
+        )
+    )
+    versions = [
+        VersionRow(
+            number,
+            adopted_at,
+            reverse("decisions:proposal_detail", kwargs={"slug": slug, "pk": proposal_id}),
+        )
+        for number, adopted_at, proposal_id, slug, _text in rows
+    ]
+    if len(versions) < 2:
+        return versions, None, None, None
+    texts = {number: text for number, _at, _p, _s, text in rows}
+    if a not in texts or b not in texts:
+        a, b = versions[-2].number, versions[-1].number
+        if not {a, b} <= chosen:  # versions not numbered one after another: read the two
+            chosen = {a, b}
+            texts = dict(agreement.versions.filter(number__in=chosen).values_list("number", "text"))
+    return versions, a, b, diff(texts[a], texts[b])
+
+
 def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     agreement = get_object_or_404(
         Agreement.objects.select_related(
@@ -117,27 +182,11 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         circle__slug=slug,
     )
     require_perm(request, "agreements.view_agreement", agreement)
-    versions = list(agreement.versions.select_related("adopted_by__proposal"))
-    by_number = {v.number: v for v in versions}
-    text_diff = None
-    a = b = None
-    if len(versions) > 1:
-        try:
-            a = by_number[int(request.GET.get("from", versions[-2].number))]
-            b = by_number[int(request.GET.get("to", versions[-1].number))]
-        except (KeyError, ValueError):
-            a, b = versions[-2], versions[-1]
-        text_diff = diff(a.text, b.text)
+    versions, a, b, text_diff = _versions(request, agreement)
     is_member = allowed("agreements.review_agreement", request.user, agreement)
-    borrow_form = None
-    if request.user.is_authenticated and allowed(
-        "agreements.borrow_agreement", request.user, agreement
-    ):
-        borrow_form = BorrowForm()
-        # Only the circles it may go to: every member of each must be able to read it.
-        targets = [c.pk for c in borrow_targets(request.user, agreement)]
-        mine = Circle.objects.filter(pk__in=targets).order_by("name")
-        borrow_form.fields["circle"].queryset = mine  # type: ignore[attr-defined]
+    # Only the circles it may go to: every member of each must be able to read it (the rule
+    # "agreements.borrow_agreement" is that there is at least one).
+    targets = borrow_targets(request.user, agreement) if request.user.is_authenticated else []
     return render(
         request,
         "agreements/agreement_detail.html",
@@ -152,7 +201,7 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "review_is_due": selectors.is_review_due(agreement),
             "review_url": review_form_url(agreement),
             "open_proposal": proposals.provider().open_about(agreement),
-            "borrow_form": borrow_form,
+            "borrow_targets": targets,
             "borrowings": selectors.borrowings_of(user=request.user, agreement=agreement),
             "visibility_form": VisibilityForm(agreement=agreement)
             if allowed("agreements.change_visibility", request.user, agreement)
@@ -177,14 +226,11 @@ def _ethics_context(request: HttpRequest, agreement: Agreement, is_member: bool)
         (c for c in circulations if c.version_id and c.version_id == agreement.current_version_id),
         None,
     )
+    read = selectors.circulation_rows(user=request.user, circulations=circulations)
     return {
         "is_ethics": True,
         "circulations": [
-            {
-                "circulation": c,
-                "by": selectors.circulated_by_name(user=request.user, circulation=c),
-                "comments": selectors.comment_rows(user=request.user, circulation=c),
-            }
+            {"circulation": c, "by": read.by[c.pk], "comments": read.comments[c.pk]}
             for c in circulations
         ],
         "comment_form": EthicsCommentForm() if circulations else None,
@@ -262,10 +308,22 @@ def agreement_borrow(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def lineage(request: HttpRequest, slug: str) -> HttpResponse:
-    """Federation page: who borrowed what from whom, and how far each has diverged."""
+    """Federation page: who borrowed what from whom, and how far each has diverged; a page of
+    borrowings at a time (plain links), the picture drawing the circles of that page."""
     federation = get_object_or_404(Federation, slug=slug)
-    borrowings = selectors.lineage(user=request.user, federation_id=federation.pk)
-    circles = [(c.pk, c.name) for c in circles_visible_to(user=request.user, federation=federation)]
+    page = selectors.lineage_page(
+        user=request.user, federation_id=federation.pk, page=request.GET.get("page", 1)
+    )
+    borrowings = page.borrowings
+    involved = {b.agreement.circle_id for b in borrowings} | {
+        b.source.agreement.circle_id for b in borrowings
+    }
+    circles = [
+        (c.pk, c.name)
+        for c in circles_visible_to(user=request.user, federation=federation).filter(
+            pk__in=involved
+        )
+    ]
     edges = [
         Edge(
             b.source.agreement.circle_id,
@@ -280,6 +338,7 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "federation": federation,
             "borrowings": borrowings,
+            "page": page,
             "svg": render_svg(
                 circles,
                 edges,
@@ -433,16 +492,30 @@ def ethics_circulations(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def ethics_register(request: HttpRequest, slug: str) -> HttpResponse:
-    """Public: every circle's own published ethical statement, side by side."""
+    """Public: every circle's own published ethical statement, side by side, a page at a time
+    (plain links), with a search by circle name."""
     federation = get_object_or_404(Federation, slug=slug)
+    page = selectors.published_statements_page(
+        user=request.user,
+        federation_id=federation.pk,
+        page=request.GET.get("page", 1),
+        query=request.GET.get("q", ""),
+    )
+    keep = {"q": page.query} if page.query else {}
     return render(
         request,
         "agreements/ethics_register.html",
         {
             "federation": federation,
-            "statements": selectors.published_statements(
-                user=request.user, federation_id=federation.pk
-            ),
+            "page": page,
+            "statements": page.statements,
+            "previous_url": f"?{urlencode({**keep, 'page': page.number - 1})}"
+            if page.number > 1
+            else "",
+            "next_url": f"?{urlencode({**keep, 'page': page.number + 1})}"
+            if page.number < page.pages
+            else "",
+            "lineage_url": reverse("agreements:lineage", args=[federation.slug]),
             "is_federation_member": allowed(
                 "agreements.view_ethics_circulations", request.user, federation
             ),
@@ -455,7 +528,12 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
     """Public: the federation's covenant, every version with its rules, and what changed."""
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "circles.view_federation", federation)
-    versions = list(federation.covenant_versions.select_related("adopted_by").order_by("number"))
+    versions = list(
+        federation.covenant_versions.select_related("adopted_by")
+        # The deciding proposal is linked, not shown: not its texts.
+        .defer("adopted_by__text", "adopted_by__covenant_text", "adopted_by__covenant_parameters")
+        .order_by("number")
+    )
     by_number = {v.number: v for v in versions}
     a = b = None
     text_diff = None

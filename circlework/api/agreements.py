@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from circlework.agreements import selectors as agreement_selectors
 from circlework.agreements import services as agreement_services
@@ -24,6 +24,7 @@ from circlework.api.loaders import (
     federation_by_slug,
     visible_circle,
 )
+from circlework.api.paging import PageIn, page_queryset, page_rows, ts
 from circlework.circles import selectors as circle_selectors
 from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
@@ -79,18 +80,24 @@ def _agreement_summary(request: HttpRequest, agreement: Agreement) -> s.Agreemen
     auth=None,
     tags=["agreements"],
 )
-def agreement_list(request: HttpRequest, slug: str) -> list[s.AgreementSummaryOut]:
-    """The circle's agreements that you may read. 404 if you can see neither the circle nor any
-    of its agreements."""
+def agreement_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.AgreementSummaryOut]:
+    """The circle's agreements that you may read, by kind and title, a page at a time
+    (`limit`, `cursor`: see the Link header). 404 if you can see neither the circle nor any of
+    its agreements."""
     authenticate_optional(request)
     circle = circle_by_slug(slug)
     if circle is None:
         raise NotFound(NO_SUCH_CIRCLE)
-    agreements = [
-        a
-        for a in agreement_selectors.circle_agreements(circle=circle)
-        if allowed("agreements.view_agreement", request.user, a)
-    ]
+    agreements = page_queryset(
+        request,
+        response,
+        paging,
+        agreement_selectors.circle_agreements(circle=circle),
+        order=("kind", "title", "pk"),
+        keep=lambda a: allowed("agreements.view_agreement", request.user, a),
+    )
     if not agreements and not allowed("circles.view_circle", request.user, circle):
         raise NotFound(NO_SUCH_CIRCLE)
     return [_agreement_summary(request, a) for a in agreements]
@@ -313,16 +320,22 @@ def ethics_publish(request: HttpRequest, slug: str, agreement_id: int) -> s.Agre
     response={200: list[s.CirculationOut], **ERRORS},
     tags=["ethical statements"],
 )
-def ethics_circulation_list(request: HttpRequest, slug: str) -> list[s.CirculationOut]:
+def ethics_circulation_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.CirculationOut]:
     """The circle's circulated statements and drafts, newest first, with their comments
-    (members of the federation's circles)."""
+    (members of the federation's circles); a page at a time (`limit`, `cursor`)."""
     circle = _circle_for_circulations(request, slug)
-    return [
-        _circulation_out(request, c)
-        for c in agreement_selectors.federation_circulations(
-            federation_id=circle.federation_id
-        ).filter(circle=circle)
-    ]
+    rows = page_queryset(
+        request,
+        response,
+        paging,
+        agreement_selectors.federation_circulations(federation_id=circle.federation_id).filter(
+            circle=circle
+        ),
+        order=("-circulated_at", "-pk"),
+    )
+    return [_circulation_out(request, c) for c in rows]
 
 
 @router.get(
@@ -331,10 +344,23 @@ def ethics_circulation_list(request: HttpRequest, slug: str) -> list[s.Circulati
     tags=["ethical statements"],
 )
 def ethics_comment_list(
-    request: HttpRequest, slug: str, circulation_id: int
+    request: HttpRequest,
+    slug: str,
+    circulation_id: int,
+    response: HttpResponse,
+    paging: Query[PageIn],
 ) -> list[s.EthicsCommentOut]:
-    """Comments on a circulated statement (members of the federation's circles)."""
-    return _comments_out(request, _circulation(request, slug, circulation_id))
+    """Comments on a circulated statement (members of the federation's circles), oldest
+    first, a page at a time (`limit`, `cursor`)."""
+    circulation = _circulation(request, slug, circulation_id)
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        agreement_selectors.comment_rows(user=request.user, circulation=circulation),
+        key=lambda row: (ts(row.comment.created_at), row.comment.pk),
+    )
+    return [_comment_out(row) for row in rows]
 
 
 @router.post(
@@ -361,10 +387,26 @@ def ethics_comment_add(
     auth=None,
     tags=["ethical statements"],
 )
-def ethics_register(request: HttpRequest, federation_slug: str) -> list[s.PublishedStatementOut]:
-    """The public register: every circle's published ethical statement, side by side."""
+def ethics_register(
+    request: HttpRequest, federation_slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.PublishedStatementOut]:
+    """The public register: every circle's published ethical statement, side by side, by the
+    circle's name; a page at a time (`limit`, `cursor`: see the Link header)."""
     authenticate_optional(request)
     federation = federation_by_slug(federation_slug)
+    statements = page_rows(
+        request,
+        response,
+        paging,
+        [
+            a
+            for a in agreement_selectors.published_statements(
+                user=request.user, federation_id=federation.pk
+            )
+            if a.current_version is not None
+        ],
+        key=lambda a: (a.circle.name, a.circle_id),
+    )
     return [
         s.PublishedStatementOut(
             circle=a.circle.slug,
@@ -377,8 +419,6 @@ def ethics_register(request: HttpRequest, federation_slug: str) -> list[s.Publis
             text=a.current_version.text,
             borrowed_from=_provenance(request, a.borrowed_from),
         )
-        for a in agreement_selectors.published_statements(
-            user=request.user, federation_id=federation.pk
-        )
+        for a in statements
         if a.current_version is not None
     ]

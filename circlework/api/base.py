@@ -83,7 +83,12 @@ api = CircleworkAPI(
     "Authenticate with a personal "
     "API token (`Authorization: Bearer …`, created under My practice → API tokens) or a browser "
     "session. Operations without a security requirement are public; with a token or session they "
-    "also show what your memberships let you see.",
+    "also show what your memberships let you see. "
+    "Every list is paged: it answers a JSON array of at most `limit` items (1 to 200, 50 if left "
+    'out); when there are more, the response has a `Link: <…>; rel="next"` header (RFC 8288) '
+    "whose URL, with its opaque `cursor`, gives the next page. The last page has no Link header. "
+    "A cursor is the last item's sort key, not an offset: items added while you walk a list do "
+    "not shift its pages.",
     urls_namespace="api",
     docs_url=None,  # the interactive docs load assets from a CDN; the OpenAPI document is enough
     auth=[TokenAuth(), PractitionerSession()],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from circlework.accounts import selectors as account_selectors
 from circlework.accounts.models import Practitioner
@@ -14,6 +14,7 @@ from circlework.api import schemas as s
 from circlework.api.auth import authenticate_optional
 from circlework.api.base import ERRORS, _invitation_out, _me
 from circlework.api.loaders import federation_by_slug, visible_circle
+from circlework.api.paging import PageIn, page_queryset, page_rows, ts
 from circlework.circles import selectors as circle_selectors
 from circlework.circles import services as circle_services
 from circlework.circles.covenant import (
@@ -110,10 +111,16 @@ def _federation_out(federation: Federation) -> s.FederationOut:
 @router.get(
     "/federations", response={200: list[s.FederationOut], **ERRORS}, auth=None, tags=["federations"]
 )
-def federation_list(request: HttpRequest) -> list[s.FederationOut]:
-    """Every federation, with its current covenant and the rules it sets."""
+def federation_list(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.FederationOut]:
+    """Every federation, with its current covenant and the rules it sets; by name, a page at a
+    time (`limit`, `cursor`: see the Link header)."""
     authenticate_optional(request)
-    return [_federation_out(f) for f in circle_selectors.federations()]
+    rows = page_queryset(
+        request, response, paging, circle_selectors.federations(), order=("name", "pk")
+    )
+    return [_federation_out(f) for f in rows]
 
 
 @router.get(
@@ -147,9 +154,20 @@ def covenant_get(request: HttpRequest, federation_slug: str) -> s.CovenantOut:
 
 
 @router.get("/circles", response={200: list[s.CircleOut], **ERRORS}, auth=None, tags=["circles"])
-def circle_list(request: HttpRequest) -> list[s.CircleOut]:
+def circle_list(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.CircleOut]:
+    """The circles you can see, by name, a page at a time (`limit`, `cursor`: see the Link
+    header)."""
     authenticate_optional(request)
-    return [_circle_out(request, c) for c in circle_selectors.circles_visible_to(user=request.user)]
+    rows = page_queryset(
+        request,
+        response,
+        paging,
+        circle_selectors.circles_visible_to(user=request.user),
+        order=("name", "pk"),
+    )
+    return [_circle_out(request, c) for c in rows]
 
 
 @router.post("/circles", response={201: s.CircleOut, **ERRORS}, tags=["circles"])
@@ -187,13 +205,21 @@ def circle_patch(request: HttpRequest, slug: str, payload: s.CirclePatch) -> s.C
     auth=None,
     tags=["memberships"],
 )
-def circle_memberships(request: HttpRequest, slug: str) -> list[s.MembershipOut]:
+def circle_memberships(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.MembershipOut]:
+    """The circle's current members, as the member list names them to you, in the order they
+    joined; a page at a time (`limit`, `cursor`: see the Link header)."""
     authenticate_optional(request)
     circle = visible_circle(request, slug)
-    return [
-        _membership_out(r.practitioner_id, r.name, r.membership)
-        for r in circle_selectors.circle_members(user=request.user, circle=circle)
-    ]
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        circle_selectors.circle_members(user=request.user, circle=circle),
+        key=lambda r: (ts(r.membership.joined_at), r.membership.pk),
+    )
+    return [_membership_out(r.practitioner_id, r.name, r.membership) for r in rows]
 
 
 @router.post(
@@ -211,11 +237,21 @@ def circle_leave(request: HttpRequest, slug: str) -> s.MembershipOut:
     response={200: list[s.InvitationOut], **ERRORS},
     tags=["invitations"],
 )
-def circle_invitations(request: HttpRequest, slug: str) -> list[s.InvitationOut]:
+def circle_invitations(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.InvitationOut]:
+    """The circle's invitations, newest first, a page at a time (`limit`, `cursor`)."""
     circle = visible_circle(request, slug)
     if not allowed("circles.view_invitations", request.user, circle):
         raise NotAllowed()
-    return [_invitation_out(i) for i in circle_selectors.circle_invitations(circle=circle)]
+    rows = page_queryset(
+        request,
+        response,
+        paging,
+        circle_selectors.circle_invitations(circle=circle),
+        order=("-created_at", "-pk"),
+    )
+    return [_invitation_out(i) for i in rows]
 
 
 @router.post(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal, cast
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.agreements.models import Agreement, AgreementVersion
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance
 from circlework.api.loaders import member_circle
+from circlework.api.paging import PageIn, page_queryset, page_rows, ts
 from circlework.circles.models import Circle
 from circlework.core.errors import Conflict, InvalidInput, NotFound
 from circlework.core.permissions import allowed
@@ -233,12 +234,28 @@ def _reloaded(request: HttpRequest, proposal: Proposal) -> s.ProposalOut:
     response={200: list[s.ProposalSummaryOut], **ERRORS},
     tags=["proposals"],
 )
-def proposal_list(request: HttpRequest, slug: str) -> list[s.ProposalSummaryOut]:
-    """Open proposals (soonest closing first), then up to 50 closed or withdrawn ones."""
+def proposal_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.ProposalSummaryOut]:
+    """Open proposals (soonest closing first), then the latest 50 closed or withdrawn ones
+    (latest first); a page at a time (`limit`, `cursor`: see the Link header). The cursor keys
+    on (open or not, closing or last-changed time, id), so a proposal that closes while you
+    walk the list may move from the open part to the closed one."""
     circle = _member_circle(request, slug)
     open_, closed = decision_selectors.circle_proposals(circle=circle)
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        [*open_, *closed],
+        key=lambda p: (
+            (0, ts(p.closes_at), p.pk)
+            if p.status == ProposalStatus.OPEN
+            else (1, -ts(p.updated_at), -p.pk)
+        ),
+    )
     people = _people(request, circle)
-    return [_proposal_summary(p, people) for p in [*open_, *closed]]
+    return [_proposal_summary(p, people) for p in rows]
 
 
 @router.post(
@@ -470,11 +487,17 @@ def _comment_out(comment: Comment, people: People) -> s.CommentOut:
     response={200: list[s.CommentOut], **ERRORS},
     tags=["proposals"],
 )
-def comment_list(request: HttpRequest, slug: str, proposal_id: int) -> list[s.CommentOut]:
-    """Oldest first; a reply names its parent."""
+def comment_list(
+    request: HttpRequest, slug: str, proposal_id: int, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.CommentOut]:
+    """Oldest first, a page at a time (`limit`, `cursor`: see the Link header); a reply names
+    its parent."""
     proposal = _proposal(request, slug, proposal_id)
+    rows = page_queryset(
+        request, response, paging, proposal.comments.all(), order=("created_at", "pk")
+    )
     people = _people(request, proposal.circle)
-    return [_comment_out(c, people) for c in proposal.comments.all()]
+    return [_comment_out(c, people) for c in rows]
 
 
 @router.post(

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Literal, cast
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, _me
 from circlework.api.loaders import federation_by_slug, member_circle
+from circlework.api.paging import PageIn, page_rows, ts
 from circlework.circles.models import Circle, Federation
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
@@ -221,10 +222,13 @@ def _open(request: HttpRequest, payload: s.ElectionOpenIn, **scope: Any) -> Stat
 
 
 @router.get("/circles/{slug:slug}/elections", response={200: list[s.ElectionSummaryOut], **ERRORS})
-def circle_election_list(request: HttpRequest, slug: str) -> list[s.ElectionSummaryOut]:
-    """The circle's elections: open ones first (closing soonest), then past ones."""
+def circle_election_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.ElectionSummaryOut]:
+    """The circle's elections: open ones first (closing soonest), then the latest 50 past
+    ones; a page at a time (`limit`, `cursor`: see the Link header)."""
     open_, past = election_selectors.elections_for(circle=_election_circle(request, slug))
-    return [_summary(e) for e in (*open_, *past)]
+    return [_summary(e) for e in _election_page(request, response, paging, open_, past)]
 
 
 @router.get(
@@ -232,11 +236,33 @@ def circle_election_list(request: HttpRequest, slug: str) -> list[s.ElectionSumm
     response={200: list[s.ElectionSummaryOut], **ERRORS},
 )
 def federation_election_list(
-    request: HttpRequest, federation_slug: str
+    request: HttpRequest, federation_slug: str, response: HttpResponse, paging: Query[PageIn]
 ) -> list[s.ElectionSummaryOut]:
-    """The federation's elections of officers: open ones first, then past ones."""
+    """The federation's elections of officers: open ones first, then the latest 50 past ones;
+    a page at a time (`limit`, `cursor`: see the Link header)."""
     open_, past = election_selectors.elections_for(federation=_federation(request, federation_slug))
-    return [_summary(e) for e in (*open_, *past)]
+    return [_summary(e) for e in _election_page(request, response, paging, open_, past)]
+
+
+def _election_page(
+    request: HttpRequest,
+    response: HttpResponse,
+    paging: PageIn,
+    open_: list[Election],
+    past: list[Election],
+) -> list[Election]:
+    """Open first (closing soonest), then past (latest first): the cursor keys on (open or
+    not, that time, id), so an election that closes while you walk may move to the past part."""
+    past_ids = {e.pk for e in past}
+    return page_rows(
+        request,
+        response,
+        paging,
+        [*open_, *past],
+        key=lambda e: (
+            (1, -ts(e.closed_at), -e.pk) if e.pk in past_ids else (0, ts(e.voting_closes_at), e.pk)
+        ),
+    )
 
 
 @router.post("/circles/{slug:slug}/elections", response={201: s.ElectionOut, **ERRORS})

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, _me
 from circlework.api.loaders import federation_by_slug, visible_circle
+from circlework.api.paging import PageIn, page_queryset, page_rows, ts
 from circlework.circles.roles import PERMISSIONS, Role
 from circlework.core.errors import NotAllowed, NotFound
 from circlework.core.permissions import allowed
@@ -107,21 +108,35 @@ def _detail(request: HttpRequest, mandate_id: int) -> s.MandateOut:
 
 
 @router.get("/me/mandates", response={200: list[s.MandateOut], **ERRORS})
-def my_mandate_list(request: HttpRequest, include_past: bool = False) -> list[s.MandateOut]:
+def my_mandate_list(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn], include_past: bool = False
+) -> list[s.MandateOut]:
     """The mandates you hold now, soonest end first; with `include_past`, every one you held.
 
     Only those you may read now (the holder reads a mandate while its circle or federation
     counts them in: a circle that asks for two-factor authentication needs a token made in a
-    session that used the second factor)."""
+    session that used the second factor). A page at a time (`limit`, `cursor`: see the Link
+    header)."""
     me = _me(request)
     if not include_past:
-        rows = mandate_selectors.mandates_held(practitioner=me, user=request.user)
+        rows = page_rows(
+            request,
+            response,
+            paging,
+            mandate_selectors.mandates_held(practitioner=me, user=request.user),
+            key=lambda r: (ts(r.mandate.ends_on), r.mandate.pk),
+        )
         return [_mandate_out(r) for r in rows]
-    qs = mandate_selectors.mandates_of(practitioner=me).order_by("-ends_on", "-pk")
+    mandates = page_queryset(
+        request,
+        response,
+        paging,
+        mandate_selectors.mandates_of(practitioner=me),
+        order=("-ends_on", "-pk"),
+        keep=lambda m: allowed("mandates.view_mandate", request.user, m),
+    )
     return [
-        _mandate_out(mandate_selectors.mandate_row(user=request.user, mandate=m))
-        for m in qs
-        if allowed("mandates.view_mandate", request.user, m)
+        _mandate_out(mandate_selectors.mandate_row(user=request.user, mandate=m)) for m in mandates
     ]
 
 

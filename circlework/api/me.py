@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.accounts import services as account_services
 from circlework.accounts.models import Credential, Practitioner
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, _invitation_out, _me
+from circlework.api.paging import PageIn, page_queryset
 from circlework.circles import selectors as circle_selectors
 from circlework.core.errors import NotFound
+from circlework.core.visibility import audience_for
 from circlework.notifications import selectors as notification_selectors
+from circlework.notifications.models import Notification
 
 router = Router()
 
@@ -77,8 +80,15 @@ def profile_patch(request: HttpRequest, payload: s.ProfilePatch) -> s.ProfileOut
 
 
 @router.get("/me/credentials", response={200: list[s.CredentialOut], **ERRORS}, tags=["me"])
-def credentials_list(request: HttpRequest) -> list[s.CredentialOut]:
-    return [_credential_out(c) for c in _me(request).credentials.all()]
+def credentials_list(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.CredentialOut]:
+    """Your credentials, latest year first, then by title; a page at a time (`limit`,
+    `cursor`: see the Link header)."""
+    rows = page_queryset(
+        request, response, paging, _me(request).credentials.all(), order=("-year", "title", "pk")
+    )
+    return [_credential_out(c) for c in rows]
 
 
 @router.post("/me/credentials", response={201: s.CredentialOut, **ERRORS}, tags=["me"])
@@ -99,15 +109,33 @@ def credentials_remove(request: HttpRequest, credential_id: int) -> Status[None]
 @router.get(
     "/me/invitations", response={200: list[s.InvitationOut], **ERRORS}, tags=["invitations"]
 )
-def my_invitations(request: HttpRequest) -> list[s.InvitationOut]:
-    return [
-        _invitation_out(i)
-        for i in circle_selectors.pending_invitations_for(practitioner=_me(request))
-    ]
+def my_invitations(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.InvitationOut]:
+    """Invitations awaiting your answer, newest first; a page at a time (`limit`, `cursor`)."""
+    rows = page_queryset(
+        request,
+        response,
+        paging,
+        circle_selectors.pending_invitations_for(practitioner=_me(request)),
+        order=("-created_at", "-pk"),
+    )
+    return [_invitation_out(i) for i in rows]
 
 
 @router.get("/me/notifications", response={200: list[s.NotificationOut], **ERRORS}, tags=["me"])
-def my_notifications(request: HttpRequest) -> list[s.NotificationOut]:
+def my_notifications(
+    request: HttpRequest, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.NotificationOut]:
+    """Your notifications, newest first; a page at a time (`limit`, `cursor`: see the Link
+    header): one query a page however many you have."""
+    rows = page_queryset(
+        request,
+        response,
+        paging,
+        Notification.objects.filter(recipient=_me(request)),
+        order=("-created_at", "-pk"),
+    )
     return [
         s.NotificationOut(
             id=n.pk,
@@ -119,5 +147,5 @@ def my_notifications(request: HttpRequest) -> list[s.NotificationOut]:
             created_at=n.created_at,
             read=n.read_at is not None,
         )
-        for n in notification_selectors.inbox(practitioner=_me(request), user=request.user)
+        for n in notification_selectors.readable(rows, audience_for(request.user))
     ]

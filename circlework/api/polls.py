@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal, cast
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person
 from circlework.api.loaders import member_circle
+from circlework.api.paging import PageIn, page_rows, ts
 from circlework.circles.models import Circle
 from circlework.core.errors import NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.polls import selectors as poll_selectors
 from circlework.polls import services as poll_services
-from circlework.polls.models import Poll, PollAnswer, PollKind
+from circlework.polls.models import Poll, PollAnswer, PollKind, PollStatus
 from circlework.polls.selectors import PollPage, PollResults, ResultRow, by_name
 
 router = Router()
@@ -219,10 +220,25 @@ def _poll_out(request: HttpRequest, poll: Poll) -> s.PollOut:
 @router.get(
     "/circles/{slug:slug}/polls", response={200: list[s.PollSummaryOut], **ERRORS}, tags=["polls"]
 )
-def poll_list(request: HttpRequest, slug: str) -> list[s.PollSummaryOut]:
-    """Open polls (soonest closing first), then up to 50 closed ones (latest first)."""
+def poll_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.PollSummaryOut]:
+    """Open polls (soonest closing first), then the latest 50 closed ones (latest first); a
+    page at a time (`limit`, `cursor`: see the Link header). The cursor keys on (open or not,
+    that time, id), so a poll that closes while you walk may move to the closed part."""
     circle = _poll_circle(request, slug)
     open_, closed = poll_selectors.circle_polls(circle=circle, practitioner=_me(request))
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        [*open_, *closed],
+        key=lambda p: (
+            (0, ts(p.closes_at), p.pk)
+            if p.status == PollStatus.OPEN
+            else (1, -ts(p.closed_at), -p.pk)
+        ),
+    )
     people = _people(request, circle)
     return [
         _poll_summary(
@@ -231,7 +247,7 @@ def poll_list(request: HttpRequest, slug: str) -> list[s.PollSummaryOut]:
             answers=p.answer_count,  # type: ignore[attr-defined]  # annotated by the selector
             answered_by_me=p.answered,  # type: ignore[attr-defined]
         )
-        for p in [*open_, *closed]
+        for p in rows
     ]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.http import HttpRequest
-from ninja import Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person
 from circlework.api.loaders import member_circle
+from circlework.api.paging import PageIn, page_rows, ts
 from circlework.circles.models import Circle
 from circlework.core.errors import InvalidInput, NotFound
 from circlework.core.permissions import allowed
@@ -202,18 +203,27 @@ def standing_by_withdraw(
     response={200: list[s.ConcernOut], **ERRORS},
     tags=["standing by"],
 )
-def standing_concern_list(request: HttpRequest, slug: str) -> list[s.ConcernOut]:
-    """Concerns raised by withdrawals, with their reasons: open ones first, up to 50."""
+def standing_concern_list(
+    request: HttpRequest, slug: str, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.ConcernOut]:
+    """Concerns raised by withdrawals, with their reasons: open ones first, then responded,
+    then resolved, newest first in each, up to 50; a page at a time (`limit`, `cursor`: see
+    the Link header). The cursor keys on (that status, time, id): a concern answered while
+    you walk may move."""
     circle = _standing_circle(request, slug)
     page = standing_selectors.standing_page(
         user=request.user, circle=circle, practitioner=_me(request)
     )
+    rank: dict[str, int] = {ConcernStatus.OPEN: 0, ConcernStatus.RESPONDED: 1}
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        [c for c in page.concerns if allowed("standing.view_concern", request.user, c)],
+        key=lambda c: (rank.get(c.status, 2), -ts(c.created_at), -c.pk),
+    )
     people = _people(request, circle)
-    return [
-        _concern_out(request, c, people)
-        for c in page.concerns
-        if allowed("standing.view_concern", request.user, c)
-    ]
+    return [_concern_out(request, c, people) for c in rows]
 
 
 @router.post(

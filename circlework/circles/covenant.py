@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, CircleStatus, CovenantVersion, Federation, Membership
 from circlework.circles.roles import ROLES, Level, Method, role_settings_problems
+from circlework.core import request_memo
 from circlework.core.dates import add_months
 from circlework.core.errors import InvalidInput
 from circlework.core.visibility import FEDERATION_STATUSES
@@ -145,7 +146,17 @@ def _forming_allowances(value: Any) -> tuple[str, ...]:
 
 
 def current_covenant(federation: Federation) -> CovenantVersion | None:
-    return CovenantVersion.objects.filter(federation=federation).order_by("-number").first()
+    """The federation's covenant in force (its newest version); asked once per read-only
+    request however many parts of the page need it (core.request_memo)."""
+    memo = request_memo.current()
+    key = ("circles.covenant.current", federation.pk)
+    if memo is not None and key in memo:
+        found: CovenantVersion | None = memo[key]
+        return found
+    covenant = CovenantVersion.objects.filter(federation=federation).order_by("-number").first()
+    if memo is not None:
+        memo[key] = covenant
+    return covenant
 
 
 def federation_rules(federation: Federation) -> FederationRules:

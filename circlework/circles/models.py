@@ -234,6 +234,13 @@ class Invitation(TimeStamped):
                 name="one_pending_invitation_per_email",
             )
         ]
+        # "Invitations waiting for your answer" on every home page: found by the address alone
+        # (stored in lower case by circles.services.invitation_create), whatever their number.
+        indexes = [
+            models.Index(
+                fields=["email"], condition=Q(status="pending"), name="pending_invitation_email"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.circle}"

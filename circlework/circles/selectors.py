@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation, Invitation, InvitationStatus, Membership
+from circlework.core import request_memo
 from circlework.core.audit import ReadEvent, read_events
 from circlework.core.models import AuditEvent
 from circlework.core.visibility import (
@@ -76,6 +78,11 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
         qs = qs.current()
     audience = audience_for(user)
     memberships = list(qs.order_by("joined_at"))
+    memo = request_memo.current()
+    if memo is not None and not include_former:  # the same rows `current_member_ids` reads
+        memo[_member_ids_key(circle)] = [
+            m.practitioner_id for m in memberships if m.practitioner_id is not None
+        ]
     # The one name rule (core.visibility): a member's name as far as they let this viewer see it.
     reach = name_reach({m.practitioner_id for m in memberships if m.practitioner_id is not None})
     rows = []
@@ -96,6 +103,31 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
     return rows
 
 
+def _member_ids_key(circle: Circle) -> tuple[str, int]:
+    return ("circles.current_member_ids", circle.pk)
+
+
+def current_member_ids(circle: Circle) -> list[int]:
+    """The ids of the circle's current members (accounts still there), by when they joined.
+    One query, none where this read-only request has already read the circle's members
+    (`circle_members`, core.request_memo)."""
+    memo = request_memo.current()
+    if memo is not None and _member_ids_key(circle) in memo:
+        known: list[int] = memo[_member_ids_key(circle)]
+        return list(known)
+    ids = [
+        pk
+        for pk in Membership.objects.current()
+        .filter(circle=circle)
+        .order_by("joined_at")
+        .values_list("practitioner_id", flat=True)
+        if pk is not None
+    ]
+    if memo is not None:
+        memo[_member_ids_key(circle)] = ids
+    return list(ids)
+
+
 def circle_invitations(*, circle: Circle) -> QuerySet[Invitation]:
     return circle.invitations.select_related("invited_by", "responded_by").order_by("-created_at")
 
@@ -103,7 +135,8 @@ def circle_invitations(*, circle: Circle) -> QuerySet[Invitation]:
 def pending_invitations_for(*, practitioner: Practitioner) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(
-            email__iexact=practitioner.user.email,
+            # Stored in lower case (invitation_create): an exact match uses the index.
+            email=practitioner.user.email.strip().lower(),
             status=InvitationStatus.PENDING,
             expires_at__gt=timezone.now(),
         )
@@ -118,11 +151,20 @@ def circle_history(*, user: Any, circle: Circle, limit: int = 200) -> list[ReadE
     return read_events(events, audience_for(user))
 
 
-def federation_with_circles(*, user: Any, slug: str) -> tuple[Federation, QuerySet[Circle]]:
-    federation = Federation.objects.get(slug=slug)
-    circles = circles_visible_to(user=user, federation=federation).prefetch_related(
-        Prefetch(
-            "memberships", queryset=Membership.objects.current(), to_attr="current_memberships"
-        )
+# The federation's page shows its circles this many at a time (a federation of hundreds of
+# circles stays a page of tens of kilobytes), in plain `?page=` links.
+FEDERATION_CIRCLES_PER_PAGE = 24
+
+
+def federation_circles_page(
+    *, user: Any, federation: Federation, page: str | int | None = None
+) -> Page[Circle]:
+    """One page of the federation's circles this viewer may see, by name, each with
+    `member_count` (its current members). Two queries whatever the page or the federation's
+    size: the count, and the page with its members counted."""
+    circles: QuerySet[Circle] = (
+        circles_visible_to(user=user, federation=federation)
+        .annotate(member_count=Count("memberships", filter=Q(memberships__left_at__isnull=True)))
+        .order_by("name", "pk")
     )
-    return federation, circles
+    return Paginator(circles, FEDERATION_CIRCLES_PER_PAGE).get_page(page)

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 
 from circlework.accounts.selectors import has_two_factor
 from circlework.circles.models import Circle, Membership
-from circlework.core.visibility import second_factor_used
+from circlework.core.visibility import own_memberships, second_factor_used
 
 # The circle's own pages (`/circles/<slug>/…`) and pages of records that belong to circles
 # (`/<kind>/<pk>/…`, for a kind registered below). Only used to choose where to send someone: a
@@ -116,13 +116,13 @@ def on_authenticator_added(
 
 
 def _circles_needing_it(user: Any) -> dict[int, tuple[str, str]]:
-    """{circle id: (slug, name)} of the user's circles that require a second factor."""
-    rows = (
-        Membership.objects.current()
-        .filter(practitioner__user_id=user.pk, circle__requires_two_factor=True)
-        .values_list("circle_id", "circle__slug", "circle__name")
-    )
-    return {pk: (slug, name) for pk, slug, name in rows}
+    """{circle id: (slug, name)} of the user's circles that require a second factor. From the
+    rows the audience is made of (core.visibility.own_memberships): no query of its own."""
+    return {
+        pk: (slug, name)
+        for pk, _fed, _status, requires_two_factor, slug, name in own_memberships(user)
+        if requires_two_factor
+    }
 
 
 def circle_needing_second_factor(user: Any, path: str) -> tuple[str, bool] | None:

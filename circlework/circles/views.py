@@ -28,9 +28,13 @@ def federation_list(request: HttpRequest) -> HttpResponse:
 def federation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "circles.view_federation", federation)
-    _fed, circles = selectors.federation_with_circles(user=request.user, slug=slug)
+    page = selectors.federation_circles_page(
+        user=request.user, federation=federation, page=request.GET.get("page")
+    )
     return render(
-        request, "circles/federation_detail.html", {"federation": federation, "circles": circles}
+        request,
+        "circles/federation_detail.html",
+        {"federation": federation, "circles": page.object_list, "page": page},
     )
 
 

@@ -36,7 +36,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circlework.core import names
+from circlework.core import names, request_memo
 from circlework.core.models import AuditEvent
 from circlework.core.visibility import A_FORMER_MEMBER, Audience, names_for
 
@@ -123,6 +123,8 @@ def record(
         data=json.loads(json.dumps(data or {}, default=str)),
     )
     event.save()
+    # Something changed: what this request remembered (core.request_memo) is read again.
+    request_memo.forget_all()
     _seal_on_commit()
     return event
 

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from circlework.core import request_memo
 from circlework.core.models_by_label import circle_model, membership_model, practitioner_model
 
 
@@ -85,14 +86,7 @@ def audience_for(user: Any) -> Audience:
     practitioner = getattr(user, "practitioner", None)
     if practitioner is None:
         return ANONYMOUS
-    rows = list(
-        membership_model()
-        .objects.current()
-        .filter(practitioner_id=practitioner.pk)
-        .values_list(
-            "circle_id", "circle__federation_id", "circle__status", "circle__requires_two_factor"
-        )
-    )
+    rows = own_memberships(user)
     second_factor = second_factor_used(user)
     counted = [row for row in rows if second_factor or not row[3]]
     audience = Audience(
@@ -101,13 +95,54 @@ def audience_for(user: Any) -> Audience:
         federation_ids=frozenset(r[1] for r in counted if r[2] in FEDERATION_STATUSES),
     )
     user._circlework_audience = audience
+    # The same rows are the viewer's own reach for their name (`name_reach`: every current
+    # membership, whatever the second factor or the circle's status): remembered for the
+    # request, so a page that names its viewer asks no more.
+    reaches = _reach_memo()
+    if reaches is not None:
+        reaches[practitioner.pk] = ({r[0] for r in rows}, {r[1] for r in rows})
     return audience
+
+
+# A current membership of the viewer's: (circle id, its federation id, its status, whether it
+# requires a second factor, its slug, its name).
+OwnMembership = tuple[int, int, str, bool, str, str]
+
+
+def own_memberships(user: Any) -> list[OwnMembership]:
+    """The signed-in user's current memberships, whatever the second factor: one query, kept
+    on the user object for the request (like the audience made from them). What the audience
+    counts of them is `audience_for`'s to decide; the two-factor hint
+    (circles.two_factor) reads the circles that ask for a second factor from the same rows."""
+    cached = getattr(user, "_circlework_memberships", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    practitioner = getattr(user, "practitioner", None)
+    if practitioner is None:
+        return []
+    rows: list[OwnMembership] = list(
+        membership_model()
+        .objects.current()
+        .filter(practitioner_id=practitioner.pk)
+        .values_list(
+            "circle_id",
+            "circle__federation_id",
+            "circle__status",
+            "circle__requires_two_factor",
+            "circle__slug",
+            "circle__name",
+        )
+    )
+    user._circlework_memberships = rows
+    return rows
 
 
 def forget_audience(user: Any) -> None:
     """Call after a membership change within the same request."""
-    if hasattr(user, "_circlework_audience"):
-        del user._circlework_audience
+    for attr in ("_circlework_audience", "_circlework_memberships"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+    request_memo.forget_all()
 
 
 # What the two-factor rule of `audience_for` withholds, for pages that say so instead of
@@ -213,23 +248,46 @@ A_MEMBER = _("a member")
 A_FORMER_MEMBER = _("a former member")
 
 
-def name_reach(practitioner_ids: Iterable[int]) -> dict[int, tuple[set[int], set[int]]]:
+Reach = tuple[set[int], set[int]]
+
+_REACH_MEMO = "core.visibility.name_reach"
+
+
+def _reach_memo() -> dict[int, Reach] | None:
+    """The reaches already read in this read-only request (core.request_memo), by practitioner."""
+    memo = request_memo.current()
+    if memo is None:
+        return None
+    reaches: dict[int, Reach] = memo.setdefault(_REACH_MEMO, {})
+    return reaches
+
+
+def name_reach(practitioner_ids: Iterable[int]) -> dict[int, Reach]:
     """Each practitioner's reach for their name: the circles they belong to now, and those
-    circles' federations. One query for any number of practitioners."""
+    circles' federations. One query for any number of practitioners; none for those already
+    read in this request (core.request_memo)."""
     wanted = set(practitioner_ids)
-    reach: dict[int, tuple[set[int], set[int]]] = {pk: (set(), set()) for pk in wanted}
-    if not wanted:
-        return reach
-    rows = (
-        membership_model()
-        .objects.current()
-        .filter(practitioner_id__in=wanted)
-        .values_list("practitioner_id", "circle_id", "circle__federation_id")
-    )
-    for pk, circle_id, federation_id in rows:
-        reach[pk][0].add(circle_id)
-        reach[pk][1].add(federation_id)
-    return reach
+    known = _reach_memo()
+    reach: dict[int, Reach] = {}
+    missing = wanted
+    if known is not None:
+        reach = {pk: known[pk] for pk in wanted if pk in known}
+        missing = wanted - set(reach)
+    fresh: dict[int, Reach] = {pk: (set(), set()) for pk in missing}
+    if fresh:
+        rows = (
+            membership_model()
+            .objects.current()
+            .filter(practitioner_id__in=missing)
+            .values_list("practitioner_id", "circle_id", "circle__federation_id")
+        )
+        for pk, circle_id, federation_id in rows:
+            fresh[pk][0].add(circle_id)
+            fresh[pk][1].add(federation_id)
+        if known is not None:
+            known.update(fresh)
+    # Copies: a caller may change what it is given without changing what is remembered.
+    return {pk: (set(c), set(f)) for pk, (c, f) in {**reach, **fresh}.items()}
 
 
 def circle_audience(circle: Any) -> Audience:

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.shortcuts import get_object_or_404
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.models import Agreement, AgreementKind
 from circlework.circles.models import Circle, Membership
-from circlework.circles.selectors import circle_members
+from circlework.circles.selectors import MemberRow, circle_members
 from circlework.core.diff import DiffLine, diff
 from circlework.core.visibility import A_FORMER_MEMBER, audience_for
 from circlework.decisions.decision_rule import Rule, RuleKind, Silence, Stance, Verdict, evaluate
@@ -46,15 +46,19 @@ def verdict_for(
     *,
     deadline_passed: bool | None = None,
     positions: Mapping[int, Position] | None = None,
+    members: set[int | None] | None = None,
 ) -> Verdict:
     """What the proposal's rule says now. A position counts for the version it was given on:
-    one on an earlier version is "not yet confirmed" (the rule decides what that means)."""
-    members = set(
-        Membership.objects.current()
-        .filter(circle_id=proposal.circle_id)
-        .values_list("practitioner_id", flat=True)
-    )
-    members.discard(None)
+    one on an earlier version is "not yet confirmed" (the rule decides what that means).
+
+    `positions` (the current ones) and `members` (the circle's current members) when the
+    caller has read them already."""
+    if members is None:
+        members = set(
+            Membership.objects.current()
+            .filter(circle_id=proposal.circle_id)
+            .values_list("practitioner_id", flat=True)
+        )
     current = current_positions(proposal) if positions is None else positions
     return evaluate(
         proposal_rule(proposal),
@@ -72,7 +76,11 @@ def verdict_for(
 
 
 def circle_proposals(*, circle: Circle) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
-    base = circle.proposals.select_related("author", "outcome")
+    """Open proposals, soonest closing first, and the latest 50 decided or withdrawn; without
+    the texts, which the lists do not show."""
+    base = circle.proposals.select_related("author", "outcome").defer(
+        "text", "agreement_text", "outcome__statement", "outcome__final_positions"
+    )
     return base.filter(status=ProposalStatus.OPEN).order_by("closes_at"), base.exclude(
         status=ProposalStatus.OPEN
     ).order_by("-updated_at")[:50]
@@ -96,6 +104,8 @@ def awaiting_voice(*, practitioner: Practitioner, user: Any = None) -> QuerySet[
         Proposal.objects.filter(status=ProposalStatus.OPEN, circle_id__in=audience.circle_ids)
         .exclude(Exists(answered))
         .select_related("circle")
+        # What the home page shows of each (not the texts, which may be long).
+        .only("pk", "title", "closes_at", "version", "status", "circle__name", "circle__slug")
         .order_by("closes_at")
     )
 
@@ -125,18 +135,47 @@ class ProposalPage:
     unconfirmed: list[str] = field(default_factory=list)
 
 
-def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
-    rows = circle_members(user=user, circle=proposal.circle)
+def _latest_versions(proposal: Proposal, full: bool) -> list[ProposalVersion]:
+    """Every version, oldest first; with `full` False only the last two carry their texts (the
+    page shows what the last amendment changed), so many long versions cost nothing. One query."""
+    if full:
+        return list(proposal.versions.all())
+    latest, text = Q(number__gte=proposal.version - 1), TextField()
+    versions = list(
+        proposal.versions.defer("text", "agreement_text").annotate(
+            shown_text=Case(When(latest, then=F("text")), default=Value(""), output_field=text),
+            shown_agreement_text=Case(
+                When(latest, then=F("agreement_text")), default=Value(""), output_field=text
+            ),
+        )
+    )
+    shown: list[ProposalVersion] = []
+    for v in versions:
+        v.text, v.agreement_text = v.shown_text, v.shown_agreement_text
+        shown.append(v)
+    return shown
+
+
+def proposal_page(
+    *, user: Any, proposal: Proposal, members: list[MemberRow] | None = None, full: bool = True
+) -> ProposalPage:
+    """What the proposal's page shows. `members`: the circle's members as this viewer may see
+    them (circles.selectors.circle_members), when the caller has read them already (with former
+    members, for an outcome's record); `full` False: only the last two versions' texts."""
+    if members is None:
+        members = circle_members(user=user, circle=proposal.circle)
+    rows = [row for row in members if row.membership.left_at is None]
     labels = dict(StanceChoice.choices)
     history: dict[int | None, list[Position]] = {}
     for p in Position.objects.filter(proposal=proposal).order_by("created_at", "id"):
         history.setdefault(p.practitioner_id, []).append(p)
-    members = []
+    current_of: dict[int, Position] = {}
+    members_out = []
     for row in rows:
         pid = row.membership.practitioner_id
         mine = history.get(pid, [])
         current = next((p for p in reversed(mine) if p.is_current), None)
-        members.append(
+        members_out.append(
             MemberPosition(
                 name=row.name,
                 practitioner_id=pid,
@@ -148,7 +187,14 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
                 version=current.version if current else None,
             )
         )
-    versions = list(proposal.versions.all())
+    # Current positions of everyone (a former member's too, as current_positions reads them).
+    for pid, mine in history.items():
+        if pid is None:
+            continue
+        current = next((p for p in reversed(mine) if p.is_current), None)
+        if current is not None:
+            current_of[pid] = current
+    versions = _latest_versions(proposal, full)
     latest_changes: list[DiffLine] = []
     latest_agreement_changes: list[DiffLine] = []
     if len(versions) > 1:
@@ -164,10 +210,14 @@ def proposal_page(*, user: Any, proposal: Proposal) -> ProposalPage:
         latest_agreement_changes = []
     return ProposalPage(
         proposal=proposal,
-        members=members,
-        silent=[m.name for m in members if m.stance is None],
-        unconfirmed=[m.name for m in members if m.needs_confirming],
-        verdict=verdict_for(proposal),
+        members=members_out,
+        silent=[m.name for m in members_out if m.stance is None],
+        unconfirmed=[m.name for m in members_out if m.needs_confirming],
+        verdict=verdict_for(
+            proposal,
+            positions=current_of,
+            members={row.membership.practitioner_id for row in rows} - {None},
+        ),
         versions=versions,
         latest_changes=latest_changes,
         latest_agreement_changes=latest_agreement_changes,
@@ -185,11 +235,14 @@ class OutcomeRecord:
     unconfirmed: list[str]
 
 
-def outcome_record(*, user: Any, outcome: Outcome) -> OutcomeRecord:
-    names = {
-        r.membership.practitioner_id: r.name
-        for r in circle_members(user=user, circle=outcome.proposal.circle, include_former=True)
-    }
+def outcome_record(
+    *, user: Any, outcome: Outcome, members: list[MemberRow] | None = None
+) -> OutcomeRecord:
+    """`members`: the circle's members with former ones (circles.selectors.circle_members with
+    include_former), when the caller has read them already."""
+    if members is None:
+        members = circle_members(user=user, circle=outcome.proposal.circle, include_former=True)
+    names = {r.membership.practitioner_id: r.name for r in members}
     labels = dict(StanceChoice.choices)
 
     def name(pid: int | None) -> str:
@@ -221,7 +274,7 @@ def outcome_rows(*, user: Any, outcome: Outcome) -> list[dict[str, Any]]:
 
 def open_about(agreement: Agreement) -> Proposal | None:
     """The open proposal revising the agreement (one at a time: decisions.services.proposals)."""
-    return agreement.proposals.filter(status=ProposalStatus.OPEN).first()
+    return agreement.proposals.filter(status=ProposalStatus.OPEN).select_related("circle").first()
 
 
 def revisable(*, circle: Circle) -> list[tuple[Agreement, Proposal | None]]:

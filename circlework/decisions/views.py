@@ -9,8 +9,11 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,11 +21,12 @@ from django.views.decorators.http import require_POST
 
 from circlework.circles.covenant import federation_rules, in_federation_q, parameters_of
 from circlework.circles.models import Circle, Federation
-from circlework.circles.selectors import circles_of
+from circlework.circles.selectors import circle_members, circles_of
 from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError, StaleEdit
 from circlework.core.http import flash_error, form_error, form_page, me, require_perm, saved
 from circlework.core.permissions import allowed
+from circlework.core.visibility import A_FORMER_MEMBER, audience_for, names_for
 from circlework.decisions import selectors, services
 from circlework.decisions.amendments import amendment_changes, amendment_url
 from circlework.decisions.federation_result import result_for
@@ -56,7 +60,7 @@ def _circle(slug: str) -> Circle:
 def _proposal(slug: str, pk: int) -> Proposal:
     return get_object_or_404(
         Proposal.objects.select_related(
-            "circle", "circle__federation", "author", "agreement__current_version"
+            "circle", "circle__federation", "author", "agreement__current_version", "outcome"
         ),
         pk=pk,
         circle__slug=slug,
@@ -68,12 +72,17 @@ def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
     circle = _circle(slug)
     require_perm(request, "decisions.view_decisions", circle)
     open_, closed = selectors.circle_proposals(circle=circle)
+    opened = list(open_)
+    # The proposers' names in one read, each as far as its owner lets this viewer see it.
+    names = names_for(audience_for(request.user), [p.author for p in opened])
+    for p in opened:
+        p.author_name = names[p.author_id] if p.author_id in names else str(A_FORMER_MEMBER)  # type: ignore[attr-defined]
     return render(
         request,
         "decisions/proposal_list.html",
         {
             "circle": circle,
-            "open": open_,
+            "open": opened,
             "closed": closed,
             "rule": services.circle_rule(circle),
             "tab": "decisions",
@@ -150,12 +159,39 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> dict[str, Any]:
-    page = selectors.proposal_page(user=request.user, proposal=proposal)
+    outcome = getattr(proposal, "outcome", None)
+    # The circle's members once, with former ones where an outcome names them too.
+    members = circle_members(
+        user=request.user, circle=proposal.circle, include_former=bool(outcome)
+    )
+    page = selectors.proposal_page(
+        user=request.user, proposal=proposal, members=members, full=False
+    )
     practitioner = me(request)
     mine = next((m for m in page.members if m.practitioner_id == practitioner.pk), None)
+    amendments = list(proposal.amendments.select_related("author"))
+    comments = list(proposal.comments.select_related("author"))
+    # The earlier texts of edited comments only (most never are).
+    edited = [c for c in comments if c.edited_at is not None]
+    if edited:
+        prefetch_related_objects(edited, "revisions")
+    # Every other name on the page in one read, each as far as its owner lets this viewer see.
+    names = names_for(
+        audience_for(request.user),
+        [proposal.author, *(a.author for a in amendments), *(c.author for c in comments)],
+    )
+
+    def name(practitioner: Any) -> str:
+        return names[practitioner.pk] if practitioner is not None else str(A_FORMER_MEMBER)
+
+    for amendment in amendments:
+        amendment.author_name = name(amendment.author)  # type: ignore[attr-defined]
+    for comment in comments:
+        comment.author_name = name(comment.author)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "circle": proposal.circle,
         "proposal": proposal,
+        "author_name": name(proposal.author),
         "page": page,
         "mine": mine,
         "is_author": allowed("decisions.close_proposal", request.user, proposal),
@@ -176,17 +212,34 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         ),
         "amendment_stale_from": forms.get("amendment_stale_from"),
         "comment_form": forms.get("comment_form") or CommentForm(),
-        "amendments": proposal.amendments.select_related("author", "decided_by"),
-        "comments": proposal.comments.select_related("author").prefetch_related("revisions"),
+        "amendments": amendments,
+        "comments": comments,
+        "urls": _proposal_urls(proposal),
+        "my_id": practitioner.pk,
         "tab": "decisions",
         "is_member": True,
     }
-    if hasattr(proposal, "outcome"):
-        context["outcome"] = proposal.outcome
-        record = selectors.outcome_record(user=request.user, outcome=proposal.outcome)
+    if outcome is not None:
+        context["outcome"] = outcome
+        record = selectors.outcome_record(user=request.user, outcome=outcome, members=members)
         context["outcome_rows"] = record.rows
         context["outcome_record"] = record
     return context
+
+
+def _proposal_urls(proposal: Proposal) -> dict[str, str]:
+    """The proposal's own addresses, reversed once for the page (not once per row)."""
+    args = [proposal.circle.slug, proposal.pk]
+    return {
+        "position": reverse("decisions:position_take", args=args),
+        # An amendment's page is this and its id; a comment's edit page this, its id and "edit/".
+        "amendments": reverse("decisions:amendment_propose", args=args),
+        "comments": reverse("decisions:comment_add", args=args),
+        "versions": reverse("decisions:version_diff", args=args),
+        "remind": reverse("decisions:proposal_action", args=[*args, "remind"]),
+        "close": reverse("decisions:proposal_action", args=[*args, "close"]),
+        "withdraw": reverse("decisions:proposal_action", args=[*args, "withdraw"]),
+    }
 
 
 @login_required
@@ -515,19 +568,39 @@ def _my_forming_circles_in(request: HttpRequest, federation: Any) -> Any:
     )
 
 
+FEDERATION_PROPOSALS_PER_PAGE = 25
+
+
 @login_required
 def federation_proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
     federation = _federation(slug)
     require_perm(request, "decisions.view_federation_decisions", federation)
-    proposals = FederationProposal.objects.filter(federation=federation).select_related(
-        "circle", "author"
+    proposals = (
+        FederationProposal.objects.filter(federation=federation)
+        .select_related("circle")
+        .only(
+            "pk",
+            "title",
+            "status",
+            "passed",
+            "closes_at",
+            "created_at",
+            "circle",
+            "federation_id",
+        )
+        .order_by("-created_at", "-pk")
     )
+    # A page at a time, newest first (plain links).
+    page = Paginator(proposals, FEDERATION_PROPOSALS_PER_PAGE).get_page(request.GET.get("page", 1))
+    prefix = reverse("decisions:federation_proposal_list", args=[federation.slug])
     return render(
         request,
         "decisions/federation_proposal_list.html",
         {
             "federation": federation,
-            "proposals": proposals,
+            "proposals": page.object_list,
+            "page": page,
+            "prefix": prefix,
             "may_raise": allowed("decisions.raise_federation_proposals", request.user, federation),
             "section": "decisions",
         },
@@ -598,30 +671,56 @@ def _delegate_names(request: HttpRequest, circle: Circle) -> list[str]:
     ]
 
 
+CIRCLES_PER_PAGE = 50
+
+
 def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) -> dict[str, Any]:
     positions = services.circle_positions(fp)
     my_circles = list(_my_circles_in(request, fp.federation))
     my_circle_ids = {c.pk for c in my_circles}
+    asked = services.federation_circles(fp.federation_id)
+    # Every circle's position, a page at a time (plain links), by circle name.
+    paginator = Paginator(asked, CIRCLES_PER_PAGE, allow_empty_first_page=True)
+    shown = paginator.get_page(request.GET.get("page", 1))
+    circles = list(shown.object_list)
+    is_open = fp.status == ProposalStatus.OPEN
+    with_delegate = services.delegated([*(c.pk for c in circles), *my_circle_ids])
+    recorders = names_for(
+        audience_for(request.user),
+        [positions[c.pk].recorded_by for c in circles if c.pk in positions],
+    )
     rows = []
-    for circle in services.federation_circles(fp.federation_id):
+    for circle in circles:
+        position = positions.get(circle.pk)
         rows.append(
             {
                 "circle": circle,
-                "position": positions.get(circle.pk),
+                "position": position,
+                "recorded_by": (
+                    recorders[position.recorded_by_id]
+                    if position.recorded_by_id in recorders
+                    else str(A_FORMER_MEMBER)
+                )
+                if position is not None
+                else "",
                 # A circle without a live delegate cannot speak: the page says so plainly, with
                 # the way to an election for the circle's own members.
                 "no_delegate": services.no_delegate_message(circle)
-                if not services.has_delegate(circle)
+                if is_open and circle.pk not in with_delegate
                 else "",
                 "is_mine": circle.pk in my_circle_ids,
-                "history": [
-                    p for p in fp.circle_positions.filter(circle=circle).order_by("created_at")
-                ],
             }
         )
+    internal_of: dict[int, Proposal] = {}
+    for proposal in (
+        fp.internal_proposals.filter(circle_id__in=my_circle_ids)
+        .select_related("circle")
+        .order_by("-created_at")
+    ):
+        internal_of.setdefault(proposal.circle_id, proposal)  # the newest of each circle
     mine = []
     for circle in my_circles:
-        internal = fp.internal_proposals.filter(circle=circle).order_by("-created_at").first()
+        internal = internal_of.get(circle.pk)
         mine.append(
             {
                 "circle": circle,
@@ -629,7 +728,7 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
                 "is_delegate": allowed("decisions.record_circle_position", request.user, circle),
                 "delegates": _delegate_names(request, circle),
                 "no_delegate": ""
-                if services.has_delegate(circle)
+                if circle.pk in with_delegate
                 else services.no_delegate_message(circle),
                 "form": form
                 if form is not None and str(form.data.get("circle")) == str(circle.pk)
@@ -651,7 +750,9 @@ def _fp_context(request: HttpRequest, fp: FederationProposal, form: Any = None) 
             services.not_in_federation_message(c)
             for c in _my_forming_circles_in(request, fp.federation)
         ],
-        "verdict": services.federation_verdict(fp),
+        "verdict": services.federation_verdict(fp, circles_asked=asked, current=positions),
+        "circles_page": shown,
+        "circles_count": paginator.count,
         # The circles the result is about, named as far as this reader may see them.
         "result": result_for(request.user, fp.result, fp.result_circles),
         "may_close": allowed("decisions.close_federation_proposal", request.user, fp),

@@ -99,7 +99,18 @@ class ElectionOpenForm(forms.Form):
 
 
 class NominationForm(forms.Form):
-    nominee = forms.TypedChoiceField(label=_("Nominee"), coerce=int)
+    """The nominee is one of the people the page offers (found by a name search where there are
+    many): a radio button each. Bound to a POST, `choices` is the posted person when eligible."""
+
+    nominee = forms.TypedChoiceField(
+        label=_("Nominee"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the person you nominate."),
+            "invalid_choice": _("Choose someone who can stand in this election."),
+        },
+    )
     reason = forms.CharField(
         label=_("Your reasons"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -109,7 +120,14 @@ class NominationForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nominee"].choices = [("", "—"), *choices]  # type: ignore[attr-defined]
+        self.fields["nominee"].choices = choices  # type: ignore[attr-defined]
+
+    def posted_nominee(self) -> int | None:
+        """The person the POST names, before validation (to ask whether they are eligible)."""
+        try:
+            return int(self.data.get(self.add_prefix("nominee"), ""))
+        except (TypeError, ValueError):
+            return None
 
 
 class ProposeForm(forms.Form):

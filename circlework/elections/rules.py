@@ -17,7 +17,7 @@ from typing import Any
 import rules
 
 from circlework.core.visibility import audience_for
-from circlework.elections.selectors import FACILITATE, electorate_ids, scope_kwargs
+from circlework.elections.selectors import FACILITATE, my_electorates, scope_kwargs
 from circlework.mandates.selectors import holds, is_mandated
 
 
@@ -54,10 +54,10 @@ def is_in_election_scope(user: Any, election: Any) -> bool:
 
 @rules.predicate
 def is_elector(user: Any, election: Any) -> bool:
-    pk = _practitioner_id(user)
-    if election is None or pk is None:
+    """In the election's electorate now; asked of this one person (not the whole electorate)."""
+    if election is None or _practitioner_id(user) is None:
         return False
-    return pk in electorate_ids(election)
+    return election.pk in my_electorates(user.practitioner, [election])
 
 
 @rules.predicate

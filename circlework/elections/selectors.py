@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,7 +29,6 @@ from circlework.core.visibility import (
     Visibility,
     audience_for,
     can_see_name,
-    name_reach,
 )
 from circlework.elections import counting
 from circlework.elections.models import (
@@ -43,7 +42,6 @@ from circlework.elections.models import (
     Nomination,
 )
 from circlework.mandates.models import Mandate
-from circlework.mandates.selectors import live_mandates_granting
 
 DELEGATE_PERMISSION = "decisions.record_circle_position"
 FACILITATE = "elections.facilitate"
@@ -114,8 +112,8 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
     members; every current member of the federation's circles; or the holders of live delegate
     mandates (granting the circle's voice in the federation) who are still members of the circle
     they speak for. The federation's circles are those it has validated (circles.covenant): a
-    forming circle's members and delegates have no vote in its elections. Two queries at most,
-    however many elections and circles."""
+    forming circle's members and delegates have no vote in its elections. Two queries at most
+    (one for members, one for delegates), however many elections and circles."""
     elections = list(elections)
     out: dict[int, set[int]] = {e.pk: set() for e in elections}
     circle_ids = {
@@ -123,41 +121,48 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
         for e in elections
         if e.electorate == Electorate.CIRCLE_MEMBERS and e.circle_id is not None
     }
-    federation_ids = {
-        _federation_id(e) for e in elections if e.electorate != Electorate.CIRCLE_MEMBERS
-    }
     delegate_federations = {
         _federation_id(e) for e in elections if e.electorate == Electorate.DELEGATES
     }
-    if not circle_ids and not federation_ids:
-        return out
+    member_federations = {
+        _federation_id(e) for e in elections if e.electorate == Electorate.FEDERATION_MEMBERS
+    }
     by_circle: dict[int, set[int]] = defaultdict(set)
     by_federation: dict[int, set[int]] = defaultdict(set)
-    for pk, circle_id, federation_id, status in (
-        Membership.objects.current()
-        .filter(
-            Q(circle_id__in=circle_ids)
-            | (Q(circle__federation_id__in=federation_ids) & in_federation_q("circle__"))
-        )
-        .filter(practitioner__isnull=False)
-        .values_list("practitioner_id", "circle_id", "circle__federation_id", "circle__status")
-    ):
-        by_circle[circle_id].add(pk)
-        if status in FEDERATION_STATUSES:
-            by_federation[federation_id].add(pk)
+    if circle_ids or member_federations:
+        for pk, circle_id, federation_id, status in (
+            Membership.objects.current()
+            .filter(
+                Q(circle_id__in=circle_ids)
+                | (Q(circle__federation_id__in=member_federations) & in_federation_q("circle__"))
+            )
+            .filter(practitioner__isnull=False)
+            .values_list("practitioner_id", "circle_id", "circle__federation_id", "circle__status")
+        ):
+            by_circle[circle_id].add(pk)
+            if status in FEDERATION_STATUSES:
+                by_federation[federation_id].add(pk)
     delegates: dict[int, set[int]] = defaultdict(set)
     if delegate_federations:
+        # A delegate still belongs to the circle they speak for: asked in the same query.
         # Permissions are a JSON list (containment differs between databases): filter in Python.
-        for holder_id, circle_id, federation_id, permissions in (
+        for holder_id, federation_id, permissions, is_member in (
             Mandate.objects.live()
             .filter(
                 in_federation_q("circle__"),
                 circle__federation_id__in=delegate_federations,
                 holder__isnull=False,
             )
-            .values_list("holder_id", "circle_id", "circle__federation_id", "permissions")
+            .annotate(
+                holder_is_member=Exists(
+                    Membership.objects.current().filter(
+                        practitioner_id=OuterRef("holder_id"), circle_id=OuterRef("circle_id")
+                    )
+                )
+            )
+            .values_list("holder_id", "circle__federation_id", "permissions", "holder_is_member")
         ):
-            if DELEGATE_PERMISSION in (permissions or []) and holder_id in by_circle[circle_id]:
+            if is_member and DELEGATE_PERMISSION in (permissions or []):
                 delegates[federation_id].add(holder_id)
     for e in elections:
         if e.electorate == Electorate.CIRCLE_MEMBERS:
@@ -172,6 +177,53 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
 def electorate_ids(election: Election) -> set[int]:
     """Who may vote (or consent) in this election, now."""
     return electorates_for([election])[election.pk]
+
+
+def my_electorates(practitioner: Practitioner, elections: Iterable[Election]) -> set[int]:
+    """The ids of those of these elections whose electorate this practitioner is in, now: the
+    rule of `electorates_for`, asked of one person (their memberships, and their live delegate
+    mandates when an election is the delegates'). Two queries at most, whatever the size of the
+    federation."""
+    elections = list(elections)
+    if not elections:
+        return set()
+    circles: set[int] = set()
+    federations: set[int] = set()
+    for circle_id, federation_id, status in (
+        Membership.objects.current()
+        .filter(practitioner=practitioner)
+        .values_list("circle_id", "circle__federation_id", "circle__status")
+    ):
+        circles.add(circle_id)
+        if status in FEDERATION_STATUSES:
+            federations.add(federation_id)
+    delegate_federations = {
+        _federation_id(e) for e in elections if e.electorate == Electorate.DELEGATES
+    }
+    speaks_for: set[int] = set()
+    if delegate_federations & federations:
+        for circle_id, federation_id, permissions in (
+            Mandate.objects.live()
+            .filter(
+                in_federation_q("circle__"),
+                holder=practitioner,
+                circle__federation_id__in=delegate_federations,
+            )
+            .values_list("circle_id", "circle__federation_id", "permissions")
+        ):
+            if circle_id in circles and DELEGATE_PERMISSION in (permissions or []):
+                speaks_for.add(federation_id)
+    out: set[int] = set()
+    for e in elections:
+        if e.electorate == Electorate.CIRCLE_MEMBERS:
+            inside = e.circle_id is not None and e.circle_id in circles
+        elif e.electorate == Electorate.DELEGATES:
+            inside = _federation_id(e) in speaks_for
+        else:
+            inside = _federation_id(e) in federations
+        if inside:
+            out.add(e.pk)
+    return out
 
 
 def electors(election: Election) -> list[Practitioner]:
@@ -193,9 +245,18 @@ class Facilitation:
 
 
 def facilitation(election: Election) -> Facilitation:
-    live = list(live_mandates_granting(FACILITATE, **scope_kwargs(election)))
-    if live:
-        return Facilitation(frozenset(m.holder_id for m in live if m.holder_id is not None), True)
+    """One query: the scope's live mandates (mandates.models' rule of "live") and their scopes,
+    filtered in Python as mandates.selectors.live_mandates_granting does (JSON containment
+    differs between databases)."""
+    granting = [
+        holder_id
+        for holder_id, permissions in Mandate.objects.live()
+        .filter(**scope_kwargs(election))
+        .values_list("holder_id", "permissions")
+        if FACILITATE in (permissions or [])
+    ]
+    if granting:
+        return Facilitation(frozenset(pk for pk in granting if pk is not None), True)
     opener = election.opened_by_id
     return Facilitation(frozenset({opener} if opener is not None else ()), False)
 
@@ -244,14 +305,47 @@ def election_page_candidates(election: Election, user: Any) -> list[tuple[int, s
     return sorted(names.items(), key=lambda row: (row[1].casefold(), row[0]))
 
 
-def nominee_choices(election: Election) -> list[tuple[int, str]]:
-    """Who can be nominated: members in the election's scope whose names the electorate sees."""
-    kw = scope_kwargs(election)
-    level = "circle" if election.circle_id is not None else "federation"
-    return [
-        (p.pk, p.display_name)
-        for p in scope_members(**kw).filter(display_name_visibility__in=NAME_LEVELS[level])
-    ]
+def eligible_nominees(election: Election) -> QuerySet[Practitioner]:
+    """Who can be nominated: members in the election's scope (as `scope_members`) whose names
+    the electorate sees (`name_is_visible_to_electorate`). Unordered, as a subquery-backed
+    queryset: no DISTINCT over the scope's memberships."""
+    members = Membership.objects.current().filter(practitioner__isnull=False)
+    if election.circle_id is not None:
+        members = members.filter(circle_id=election.circle_id)
+        level = "circle"
+    else:
+        members = members.filter(
+            circle__federation_id=_federation_id(election),
+            circle__status__in=FEDERATION_STATUSES,
+        )
+        level = "federation"
+    return Practitioner.objects.filter(
+        pk__in=members.values("practitioner_id"),
+        display_name_visibility__in=NAME_LEVELS[level],
+    )
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The words of a name search: at most five, each at most 40 characters."""
+    return [word[:40] for word in (q or "").split()][:5]
+
+
+def nominee_choices(
+    election: Election, *, q: str = "", limit: int | None = None, only: Iterable[int] = ()
+) -> list[tuple[int, str]]:
+    """Who can be nominated, by name (`eligible_nominees`): those whose name holds every word of
+    `q` (any case), at most `limit` of them; `only`: just these people, if eligible.
+
+    Only eligible people are searched, and their names are the electorate's to see, so a search
+    shows no name its viewer could not see otherwise (election_page checks each name again)."""
+    qs = eligible_nominees(election)
+    wanted = list(only)
+    if wanted:
+        qs = qs.filter(pk__in=wanted)
+    for word in search_terms(q):
+        qs = qs.filter(display_name__icontains=word)
+    rows = qs.order_by("display_name", "pk").values_list("pk", "display_name")
+    return list(rows if limit is None else rows[:limit])
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -259,23 +353,41 @@ def nominee_choices(election: Election) -> list[tuple[int, str]]:
 
 def names_with_visibility(user: Any, ids: Iterable[int | None]) -> dict[int, tuple[str, bool]]:
     """Each practitioner's name as far as they let this viewer see it, and whether it is shown
-    (otherwise the name is "a member")."""
+    (otherwise the name is "a member").
+
+    One query: each person with their memberships, from which their reach is taken as
+    core.visibility.name_reach takes it (the circles they belong to now, and those circles'
+    federations); the rule itself is core.visibility.can_see_name's."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    people = list(
-        Practitioner.objects.filter(pk__in=wanted).only(
-            "pk", "display_name", "display_name_visibility"
+    people: dict[int, Practitioner] = {}
+    reach: dict[int, tuple[set[int], set[int]]] = {}
+    for pk, name, level, circle_id, federation_id, left_at in (
+        Practitioner.objects.filter(pk__in=wanted)
+        .order_by()
+        .values_list(
+            "pk",
+            "display_name",
+            "display_name_visibility",
+            "memberships__circle_id",
+            "memberships__circle__federation_id",
+            "memberships__left_at",
         )
-    )
+    ):
+        if pk not in people:
+            people[pk] = Practitioner(pk=pk, display_name=name, display_name_visibility=level)
+            reach[pk] = (set(), set())
+        if circle_id is not None and left_at is None:
+            reach[pk][0].add(circle_id)
+            reach[pk][1].add(federation_id)
     # The one name rule (core.visibility); a name kept from this viewer reads "a member".
     audience = audience_for(user)
-    reach = name_reach(p.pk for p in people)
     return {
-        p.pk: (p.display_name, True)
-        if can_see_name(audience, p, reach=reach[p.pk])
+        pk: (p.display_name, True)
+        if can_see_name(audience, p, reach=reach[pk])
         else (str(A_MEMBER), False)
-        for p in people
+        for pk, p in people.items()
     }
 
 
@@ -291,10 +403,14 @@ def _name(names: dict[int, str], pk: int | None) -> str:
 # --- lists --------------------------------------------------------------------------------------
 
 
-def elections_for(
-    *, circle: Circle | None = None, federation: Federation | None = None
-) -> tuple[list[Election], list[Election]]:
-    """Open elections (closing soonest first) and past ones (latest first)."""
+PAST_PER_PAGE = 50
+
+
+def election_lists(
+    *, circle: Circle | None = None, federation: Federation | None = None, page: int = 1
+) -> tuple[list[Election], list[Election], bool]:
+    """Open elections (closing soonest first; one at most per role), and the `page`th page of
+    past ones (latest first, PAST_PER_PAGE a page), and whether an older page follows."""
     qs = Election.objects.select_related("circle", "circle__federation", "federation")
     qs = qs.filter(circle=circle) if circle is not None else qs.filter(federation=federation)
     open_ = list(
@@ -302,11 +418,20 @@ def elections_for(
             "voting_closes_at"
         )
     )
+    start = (max(page, 1) - 1) * PAST_PER_PAGE
     past = list(
         qs.filter(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED]).order_by(
             "-closed_at", "-pk"
-        )[:50]
+        )[start : start + PAST_PER_PAGE + 1]
     )
+    return open_, past[:PAST_PER_PAGE], len(past) > PAST_PER_PAGE
+
+
+def elections_for(
+    *, circle: Circle | None = None, federation: Federation | None = None
+) -> tuple[list[Election], list[Election]]:
+    """Open elections (closing soonest first) and the latest PAST_PER_PAGE past ones."""
+    open_, past, _more = election_lists(circle=circle, federation=federation)
     return open_, past
 
 
@@ -361,9 +486,10 @@ def awaiting_me(*, practitioner: Practitioner, user: Any = None) -> list[Awaitin
     )
     if not open_elections:
         return []
-    # A constant number of queries, however many elections: what concerns me, for all at once.
+    # A constant number of queries, however many elections: what concerns me, for all at once,
+    # asking about me only (not about every member of the federation).
     election_ids = [e.pk for e in open_elections]
-    electorates = electorates_for(open_elections)
+    mine = my_electorates(practitioner, open_elections)
     to_answer: set[int] = set()
     nominated: set[int] = set()
     for election_id, nominee_id, nominated_by_id, accepted in Nomination.objects.filter(
@@ -375,25 +501,35 @@ def awaiting_me(*, practitioner: Practitioner, user: Any = None) -> list[Awaitin
             to_answer.add(election_id)
         if nominated_by_id == practitioner.pk:
             nominated.add(election_id)
-    consented = set(
-        ConsentResponse.objects.filter(
-            election_id__in=election_ids,
-            voter=practitioner,
-            is_current=True,
-            stance=ConsentStance.CONSENT,
-        ).values_list("election_id", "candidate_id")
-    )
-    cast = set(
-        BallotCast.objects.filter(election_id__in=election_ids, voter=practitioner).values_list(
-            "election_id", flat=True
+    consenting = [e.pk for e in open_elections if e.status == ElectionStatus.CONSENT_ROUND]
+    consented = (
+        set(
+            ConsentResponse.objects.filter(
+                election_id__in=consenting,
+                voter=practitioner,
+                is_current=True,
+                stance=ConsentStance.CONSENT,
+            ).values_list("election_id", "candidate_id")
         )
+        if consenting
+        else set()
+    )
+    voting = [e.pk for e in open_elections if e.status == ElectionStatus.VOTING]
+    cast = (
+        set(
+            BallotCast.objects.filter(election_id__in=voting, voter=practitioner).values_list(
+                "election_id", flat=True
+            )
+        )
+        if voting
+        else set()
     )
     out: list[Awaiting] = []
     for election in open_elections:
         what = _awaiting_what(
             election,
             to_answer=election.pk in to_answer,
-            is_elector=practitioner.pk in electorates[election.pk],
+            is_elector=election.pk in mine,
             nominated=election.pk in nominated,
             consented=(election.pk, election.proposed_id) in consented,
             cast=election.pk in cast,
@@ -484,6 +620,44 @@ class OpenBallot:
     choices: list[str]
 
 
+# A list of people longer than this is shown on the election's page as a count, with a link to
+# its own pages (`people_page`): the page stays the same size whatever the electorate.
+INLINE_PEOPLE = 40
+PEOPLE_PER_PAGE = 100
+# Nominations and consents (each with its reasons) shown a page at a time.
+RECORD_PER_PAGE = 20
+# The nominations of me that wait for my answer, shown with their reasons (one answer holds
+# for all of them; the others are in the record).
+ANSWER_SHOWN = 3
+# A name search offers at most this many people.
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PeopleList:
+    """Some of an election's people: how many, and their names (as this viewer may see them,
+    sorted) when there are few enough to show on the election's page."""
+
+    key: str  # "electorate", "voted", "not-voted", "not-consented", "ballots"
+    count: int
+    names: list[str] | None  # None: too many for the page, see the list's own pages
+
+    @property
+    def is_paged(self) -> bool:
+        return self.names is None
+
+
+@dataclass(frozen=True)
+class NomineePicker:
+    """Whom this viewer may nominate from the page: without a search, everyone eligible when
+    they are few; otherwise those whose names match the search (at most SEARCH_LIMIT)."""
+
+    choices: list[tuple[int, str]]  # (id, name), themself first when eligible
+    q: str
+    searchable: bool  # more eligible people than can be listed: a name search is offered
+    more: bool  # the search matched more people than are listed
+
+
 @dataclass(frozen=True)
 class ElectionPage:
     election: Election
@@ -494,24 +668,29 @@ class ElectionPage:
     earlier_nominations: list[NominationRow]
     candidates: list[tuple[int, str]]
     my_nomination: Nomination | None
-    to_answer: list[NominationRow]
+    my_nominee: str  # the name my nomination gives, as I may see it
+    to_answer: list[NominationRow]  # the first few nominations of me, not yet answered
+    to_answer_count: int  # all of them: one answer holds for every one
     my_standing: Nomination | None  # my accepted nomination, while I may still withdraw
-    electorate: list[str]
+    electorate: PeopleList
     is_elector: bool
     is_facilitator: bool  # may I facilitate now
     facilitators: list[str]  # who may facilitate now
     facilitation_by_mandate: bool  # False: no one holds a mandate to, so the opener does
-    voted: list[str]
-    not_voted: list[str]
+    voted: PeopleList
+    not_voted: PeopleList
     my_cast: bool
     proposed: str
     consents: list[ConsentRow]
     earlier_consents: list[ConsentRow]
-    not_consented: list[str]
+    not_consented: PeopleList
     result: ResultView | None
     open_ballots: list[OpenBallot]
-    mandates: list[Any]
-    nominee_choices: list[tuple[int, str]]
+    open_ballot_count: int
+    mandates: list[tuple[Any, str]]  # (mandate, holder's name)
+    nominees: NomineePicker | None  # None: no nominating from this page now
+    record_page: int  # the page of the record (nominations, consents) shown
+    record_pages: int
 
 
 def phase_text(election: Election) -> str:
@@ -548,21 +727,112 @@ def _when(moment: Any) -> str:
     return f"{timezone.localtime(moment):%d %B %Y, %H:%M}"
 
 
-def election_page(*, user: Any, election: Election, practitioner: Practitioner) -> ElectionPage:
+def may_nominate_now(election: Election) -> bool:
+    """The phases in which the page offers to nominate (or change a nomination)."""
+    return election.status in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND)
+
+
+def _people(key: str, ids: Collection[int | None], names: dict[int, str]) -> PeopleList:
+    if len(ids) > INLINE_PEOPLE:
+        return PeopleList(key, len(ids), None)
+    return PeopleList(key, len(ids), sorted(_name(names, pk) for pk in ids))
+
+
+def _short(ids: Collection[int | None]) -> set[int | None]:
+    return set(ids) if len(ids) <= INLINE_PEOPLE else set()
+
+
+def election_page(
+    *,
+    user: Any,
+    election: Election,
+    practitioner: Practitioner,
+    q: str = "",
+    record_page: int = 1,
+) -> ElectionPage:
+    """Everything the election's page shows, in a constant number of queries whatever the size
+    of the electorate: lists of people longer than INLINE_PEOPLE are counted, not named (their
+    own pages name them, `people_page`), nominees are found by a name search, and the record
+    (nominations, consents) is shown RECORD_PER_PAGE rows a page (`record_page`)."""
+    is_consent = election.method == Method.CONSENT
+    closed = election.status == ElectionStatus.CLOSED
     nominations = list(election.nominations.all().order_by("created_at", "pk"))
-    responses = list(election.consent_responses.all().order_by("created_at", "pk"))
-    casts = list(election.casts.all())
+    responses = (
+        list(election.consent_responses.all().order_by("created_at", "pk")) if is_consent else []
+    )
+    open_ballots_rows: list[Ballot] = []
+    if not is_consent and closed and not election.secret:
+        # An open election's ballots name their voters: who voted, without BallotCast.
+        open_ballots_rows = list(
+            Ballot.objects.filter(election=election).order_by("voter__display_name", "pk")
+        )
+        voted_ids: set[int | None] = {b.voter_id for b in open_ballots_rows}
+    elif not is_consent and election.status != ElectionStatus.NOMINATING:
+        # A deleted account's vote is still counted, unattributed: "a former member".
+        voted_ids = set(election.casts.values_list("voter_id", flat=True))
+    else:
+        voted_ids = set()  # no ballots before voting opens, nor in a consent election
     elector_ids = electorate_ids(election)
-    ids: set[int | None] = set(elector_ids)
-    for n in nominations:
+    facilitating = facilitation(election) if election.is_open else Facilitation(frozenset(), False)
+    mandates = (
+        list(election.mandates.all().order_by("pk")) if closed else []
+    )  # granted when it closed
+    # Nominees: searched among the eligible (a name only the electorate may see), one query.
+    picker_rows: list[tuple[int, str]] = []
+    offer = may_nominate_now(election)
+    if offer:
+        picker_rows = nominee_choices(election, q=q, limit=SEARCH_LIMIT + 1)
+
+    # The record, a page at a time: every list of it sliced alike.
+    current_all = [n for n in nominations if n.is_current]
+    earlier_all = [n for n in nominations if not n.is_current]
+    consents_all = [r for r in responses if r.is_current and r.candidate_id == election.proposed_id]
+    earlier_consents_all = [
+        r for r in responses if not (r.is_current and r.candidate_id == election.proposed_id)
+    ]
+    longest = max(len(current_all), len(earlier_all), len(consents_all), len(earlier_consents_all))
+    record_pages = max(1, -(-longest // RECORD_PER_PAGE))
+    record_page = min(max(record_page, 1), record_pages)
+    window = slice((record_page - 1) * RECORD_PER_PAGE, record_page * RECORD_PER_PAGE)
+    mine_to_answer = [
+        n
+        for n in current_all
+        if n.nominee_id == practitioner.pk and n.accepted is None and election.is_open
+    ]
+    my_nomination = next((n for n in current_all if n.nominated_by_id == practitioner.pk), None)
+    if election.ballot_candidates is not None:
+        candidate_pks = sorted(int(c) for c in election.ballot_candidates)
+    else:  # as nominated_candidate_ids, from the nominations already read
+        candidate_pks = sorted(
+            {n.nominee_id for n in current_all if n.accepted and n.nominee_id is not None}
+        )
+
+    # The people whose names the page shows: named in one go.
+    ids: set[int | None] = {practitioner.pk, election.proposed_id, *candidate_pks}
+    for n in [*current_all[window], *earlier_all[window], *mine_to_answer[:ANSWER_SHOWN]]:
         ids |= {n.nominee_id, n.nominated_by_id}
-    for r in responses:
+    if my_nomination is not None:
+        ids.add(my_nomination.nominee_id)
+    for r in [*consents_all[window], *earlier_consents_all[window]]:
         ids |= {r.voter_id, r.candidate_id}
-    ids |= {c.voter_id for c in casts}
-    facilitating = facilitation(election)
-    ids |= set(facilitating.ids) | {election.proposed_id}
+    ids |= set(facilitating.ids)
     ids |= set(int(i) for i in (election.result or {}).get("candidates", []))
-    names = names_for(user, ids)
+    ids |= {m.holder_id for m in mandates}
+    ids |= {pk for pk, _n in picker_rows}
+    consented = {
+        r.voter_id
+        for r in consents_all
+        if r.stance == ConsentStance.CONSENT and r.voter_id is not None
+    }
+    not_voted_ids = {pk for pk in elector_ids if pk not in voted_ids}
+    not_consented_ids = elector_ids - consented
+    for group in (elector_ids, voted_ids, not_voted_ids, not_consented_ids):
+        ids |= _short(group)
+    if len(open_ballots_rows) <= INLINE_PEOPLE:
+        for ballot in open_ballots_rows:
+            ids |= {ballot.voter_id, *(int(c) for c in ballot.choices)}
+    shown = names_with_visibility(user, ids)
+    names = {pk: name for pk, (name, _shown) in shown.items()}
 
     def row(n: Nomination) -> NominationRow:
         return NominationRow(
@@ -572,11 +842,11 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
             n.nominee_id == practitioner.pk and n.accepted is None and election.is_open,
         )
 
-    current = [row(n) for n in nominations if n.is_current]
-    earlier = [row(n) for n in nominations if not n.is_current]
-    candidates = election_page_candidates(election, user)
-    my_nomination = next(
-        (n for n in nominations if n.is_current and n.nominated_by_id == practitioner.pk), None
+    current = [row(n) for n in current_all[window]]
+    earlier = [row(n) for n in earlier_all[window]]
+    candidates = sorted(
+        ((pk, names[pk]) for pk in candidate_pks if pk in names),
+        key=lambda item: (item[1].casefold(), item[0]),
     )
     answering = election.status in (ElectionStatus.NOMINATING, ElectionStatus.CHANGE_ROUND) and (
         election.method == Method.CONSENT or timezone.now() < election.nominations_close_at
@@ -589,29 +859,22 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
         ),
         None,
     )
-    voted_ids = {c.voter_id for c in casts}
     consents = [
         ConsentRow(r, _name(names, r.voter_id), _name(names, r.candidate_id))
-        for r in responses
-        if r.is_current and r.candidate_id == election.proposed_id
+        for r in consents_all[window]
     ]
     earlier_consents = [
         ConsentRow(r, _name(names, r.voter_id), _name(names, r.candidate_id))
-        for r in responses
-        if not (r.is_current and r.candidate_id == election.proposed_id)
+        for r in earlier_consents_all[window]
     ]
-    consented = {
-        r.response.voter_id for r in consents if r.response.stance == ConsentStance.CONSENT
-    }
-    open_ballots: list[OpenBallot] = []
-    if not election.secret and election.status == ElectionStatus.CLOSED:
-        for ballot in Ballot.objects.filter(election=election).order_by("voter__display_name"):
-            open_ballots.append(
-                OpenBallot(
-                    _name(names, ballot.voter_id),
-                    [_name(names, int(c)) for c in ballot.choices],
-                )
-            )
+    open_ballots = (
+        [
+            OpenBallot(_name(names, b.voter_id), [_name(names, int(c)) for c in b.choices])
+            for b in open_ballots_rows
+        ]
+        if len(open_ballots_rows) <= INLINE_PEOPLE
+        else []
+    )
     return ElectionPage(
         election=election,
         role_name=role_name(election),
@@ -621,25 +884,102 @@ def election_page(*, user: Any, election: Election, practitioner: Practitioner) 
         earlier_nominations=earlier,
         candidates=candidates,
         my_nomination=my_nomination,
-        to_answer=[r for r in current if r.mine_to_answer],
+        my_nominee=_name(names, my_nomination.nominee_id) if my_nomination else "",
+        to_answer=[row(n) for n in mine_to_answer[:ANSWER_SHOWN]],
+        to_answer_count=len(mine_to_answer),
         my_standing=my_standing,
-        electorate=sorted(_name(names, pk) for pk in elector_ids),
+        electorate=_people("electorate", elector_ids, names),
         is_elector=practitioner.pk in elector_ids,
         is_facilitator=practitioner.pk in facilitating.ids,
         facilitators=sorted(_name(names, pk) for pk in facilitating.ids),
         facilitation_by_mandate=facilitating.by_mandate,
-        voted=sorted(_name(names, pk) for pk in voted_ids),
-        not_voted=sorted(_name(names, pk) for pk in elector_ids - voted_ids),
+        voted=_people("voted", voted_ids, names),
+        not_voted=_people("not-voted", not_voted_ids, names),
         my_cast=practitioner.pk in voted_ids,
         proposed=_name(names, election.proposed_id) if election.proposed_id else "",
         consents=consents,
         earlier_consents=earlier_consents,
-        not_consented=sorted(_name(names, pk) for pk in elector_ids - consented),
-        result=result_view(election, names) if election.status == ElectionStatus.CLOSED else None,
+        not_consented=_people("not-consented", not_consented_ids, names),
+        result=result_view(election, names) if closed else None,
         open_ballots=open_ballots,
-        mandates=list(election.mandates.select_related("holder").order_by("pk")),
-        nominee_choices=nominee_choices(election) if election.is_open else [],
+        open_ballot_count=len(open_ballots_rows),
+        mandates=[(m, _name(names, m.holder_id)) for m in mandates],
+        nominees=_picker(election, practitioner, picker_rows, shown, q) if offer else None,
+        record_page=record_page,
+        record_pages=record_pages,
     )
+
+
+def _picker(
+    election: Election,
+    practitioner: Practitioner,
+    rows: list[tuple[int, str]],
+    shown: dict[int, tuple[str, bool]],
+    q: str,
+) -> NomineePicker:
+    """The viewer first (when eligible), then the matches; a match whose name the viewer may
+    not see is left out (none should be: only names the electorate sees are searched)."""
+    terms = search_terms(q)
+    more = len(rows) > SEARCH_LIMIT
+    visible = [(pk, name) for pk, name in rows[:SEARCH_LIMIT] if shown.get(pk, ("", False))[1]]
+    choices: list[tuple[int, str]] = []
+    me_eligible = name_is_visible_to_electorate(election, practitioner)
+    if me_eligible:
+        choices.append(
+            (practitioner.pk, _("%(name)s (yourself)") % {"name": practitioner.display_name})
+        )
+    choices += [(pk, name) for pk, name in visible if pk != practitioner.pk]
+    return NomineePicker(
+        choices=choices, q=" ".join(terms), searchable=more or bool(terms), more=more
+    )
+
+
+def nominee_picker(
+    *, user: Any, election: Election, practitioner: Practitioner, q: str = ""
+) -> NomineePicker | None:
+    """The nominee choices alone (for the search as one types): as on the election's page."""
+    if not may_nominate_now(election):
+        return None
+    rows = nominee_choices(election, q=q, limit=SEARCH_LIMIT + 1)
+    shown = names_with_visibility(user, [pk for pk, _name in rows])
+    return _picker(election, practitioner, rows, shown, q)
+
+
+def people_page(
+    *, user: Any, election: Election, key: str, page: int
+) -> tuple[list[str], int, int] | None:
+    """One page of one of the election's lists of people (`PeopleList.key`), as this viewer may
+    see their names, sorted; with the list's length and the number of pages. None: no such list
+    for this election now. The names of the whole list are read (to sort by what the viewer
+    sees, so a hidden name's place in the order tells nothing), the page alone is shown."""
+    is_consent = election.method == Method.CONSENT
+    elector_ids = electorate_ids(election)
+    if key == "electorate":
+        ids = elector_ids
+    elif (
+        key in ("voted", "not-voted")
+        and not is_consent
+        and election.status != ElectionStatus.NOMINATING
+    ):
+        voted = {pk for pk in election.casts.values_list("voter_id", flat=True) if pk is not None}
+        ids = voted if key == "voted" else elector_ids - voted
+    elif key == "not-consented" and is_consent and election.proposed_id is not None:
+        consented = set(
+            election.consent_responses.filter(
+                is_current=True,
+                candidate_id=election.proposed_id,
+                stance=ConsentStance.CONSENT,
+                voter__isnull=False,
+            ).values_list("voter_id", flat=True)
+        )
+        ids = elector_ids - consented
+    else:
+        return None
+    names = sorted(name for name, _shown in names_with_visibility(user, ids).values())
+    pages = max(1, -(-len(names) // PEOPLE_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PEOPLE_PER_PAGE
+    return names[start : start + PEOPLE_PER_PAGE], len(names), pages
 
 
 # --- results ------------------------------------------------------------------------------------

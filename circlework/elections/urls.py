@@ -24,6 +24,8 @@ urlpatterns = [
         name="election_open_federation",
     ),
     path(E, views.election_detail, name="election_detail"),
+    path(E + "nominees/", views.nominee_search, name="nominee_search"),
+    path(E + "people/<slug:which>/", views.election_people, name="election_people"),
     path(E + "nominate/", views.nomination_add, name="nomination_add"),
     path(
         E + "nominations/<int:nomination_pk>/answer/",

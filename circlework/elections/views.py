@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -65,8 +65,16 @@ def _scope_context(election: Election | None = None, **scope: Any) -> dict[str, 
 # --- lists and opening --------------------------------------------------------------------------
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def _list(request: HttpRequest, **scope: Any) -> HttpResponse:
-    open_, past = selectors.elections_for(**scope)
+    page = _page_number(request)
+    open_, past, more = selectors.election_lists(page=page, **scope)
     # One look-up of names for every past election (the elected and those tied).
     names = selectors.names_for(
         request.user,
@@ -85,6 +93,8 @@ def _list(request: HttpRequest, **scope: Any) -> HttpResponse:
             **_scope_context(**scope),
             "open": [(e, selectors.role_name(e)) for e in open_],
             "past": [(e, selectors.role_name(e), summaries[e.pk]) for e in past],
+            "older_page": page + 1 if more else None,
+            "newer_page": page - 1 if page > 1 else None,
         },
     )
 
@@ -147,6 +157,19 @@ def election_open_federation(request: HttpRequest, slug: str) -> HttpResponse:
 # --- the election's page ------------------------------------------------------------------------
 
 
+def _picked(form: forms.Form | None, choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The page's choices, and the person a refused form had picked (kept checked)."""
+    if form is None:
+        return choices
+    kept = list(form.fields["nominee"].choices)  # type: ignore[attr-defined]
+    offered = {pk for pk, _name in choices}
+    return choices + [(pk, name) for pk, name in kept if pk not in offered]
+
+
+def _query(request: HttpRequest) -> str:
+    return request.GET.get("q", "")[:200]
+
+
 def _detail(
     request: HttpRequest,
     election: Election,
@@ -155,17 +178,27 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     actor = me(request)
-    page = selectors.election_page(user=request.user, election=election, practitioner=actor)
+    page = selectors.election_page(
+        user=request.user,
+        election=election,
+        practitioner=actor,
+        q=_query(request),
+        record_page=_page_number(request),
+    )
     bound = bound or {}
     candidates = page.candidates
+    offered = page.nominees.choices if page.nominees is not None else []
+    nominate_form = bound.get("nominate") or NominationForm(choices=offered, prefix="nominate")
+    change_form = bound.get("change") or NominationForm(choices=offered, prefix="change")
+    for form in (nominate_form, change_form):
+        if form.is_bound:
+            form.fields["nominee"].choices = _picked(form, offered)  # type: ignore[attr-defined]
     context = {
         **_scope_context(election),
         "election": election,
         "page": page,
-        "nominate_form": bound.get("nominate")
-        or NominationForm(choices=page.nominee_choices, prefix="nominate"),
-        "change_form": bound.get("change")
-        or NominationForm(choices=page.nominee_choices, prefix="change"),
+        "nominate_form": nominate_form,
+        "change_form": change_form,
         "propose_form": bound.get("propose")
         or ProposeForm(choices=candidates, initial={"candidate": election.proposed_id}),
         "consent_form": bound.get("consent") or ConsentForm(prefix="consent"),
@@ -183,6 +216,57 @@ def election_detail(request: HttpRequest, pk: int) -> HttpResponse:
     election = _election(pk)
     require_perm(request, "elections.view_election", election)
     return _detail(request, election)
+
+
+@login_required
+def nominee_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """The people matching a name search, as the radio buttons of the nomination form: what the
+    election's page shows for `?q=`, for htmx to put in place as the viewer types."""
+    election = _election(pk)
+    require_perm(request, "elections.view_election", election)
+    prefix = request.GET.get("for", "nominate")
+    if prefix not in ("nominate", "change"):
+        raise Http404
+    picker = selectors.nominee_picker(
+        user=request.user, election=election, practitioner=me(request), q=_query(request)
+    )
+    if picker is None:
+        raise Http404
+    form = NominationForm(choices=picker.choices, prefix=prefix)
+    return render(
+        request,
+        "elections/_nominee_choices.html",
+        {"election": election, "picker": picker, "field": form["nominee"], "prefix": prefix},
+    )
+
+
+@login_required
+def election_people(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    """One of the election's lists of people, a page at a time (`?page=`)."""
+    election = _election(pk)
+    require_perm(request, "elections.view_election", election)
+    number = _page_number(request)
+    listed = selectors.people_page(user=request.user, election=election, key=which, page=number)
+    if listed is None:
+        raise Http404
+    names, count, pages = listed
+    number = min(max(number, 1), pages)
+    return render(
+        request,
+        "elections/election_people.html",
+        {
+            **_scope_context(election),
+            "election": election,
+            "role_name": selectors.role_name(election),
+            "which": which,
+            "names": names,
+            "count": count,
+            "page_number": number,
+            "pages": pages,
+            "previous": number - 1 if number > 1 else None,
+            "next": number + 1 if number < pages else None,
+        },
+    )
 
 
 def _not_facilitator(request: HttpRequest, election: Election) -> HttpResponse | None:
@@ -238,6 +322,18 @@ def _nominee(pk: int) -> Practitioner:
     return get_object_or_404(Practitioner, pk=pk)
 
 
+def _nomination_form(request: HttpRequest, election: Election, prefix: str) -> NominationForm:
+    """Bound to the POST; the choice it may take is the posted person, if eligible (one query,
+    not the whole electorate)."""
+    form = NominationForm(request.POST, choices=[], prefix=prefix)
+    posted = form.posted_nominee()
+    if posted is not None:
+        form.fields["nominee"].choices = selectors.nominee_choices(  # type: ignore[attr-defined]
+            election, only=[posted]
+        )
+    return form
+
+
 class _NominationService(Protocol):
     def __call__(
         self, *, actor: Practitioner, election: Election, nominee: Practitioner, reason: str
@@ -253,9 +349,7 @@ def _nominate(
         pk,
         perm=perm,
         name=prefix,
-        bind=lambda election: NominationForm(
-            request.POST, choices=selectors.nominee_choices(election), prefix=prefix
-        ),
+        bind=lambda election: _nomination_form(request, election, prefix),
         call=lambda election, form: service(
             actor=me(request),
             election=election,

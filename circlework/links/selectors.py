@@ -7,11 +7,20 @@ returned for the members of the two circles; views and the API show what these s
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
@@ -445,26 +454,245 @@ def federation_map(*, user: Any, federation: Federation) -> FederationMap:
     return FederationMap(federation, rules, nodes, edges, shown)
 
 
-def member_counts(federation_id: int) -> dict[int, int]:
-    """Current members per circle of a federation, in one query (as `member_count` counts)."""
-    rows = (
-        Membership.objects.current()
-        .filter(circle__federation_id=federation_id, practitioner__isnull=False)
-        .values("circle_id")
-        .annotate(n=Count("pk"))
-        .values_list("circle_id", "n")
+def member_counts(federation_id: int, circle_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Current members per circle of a federation, in one query (as `member_count` counts);
+    only for `circle_ids` when given (a page of circles: bounded however large the federation)."""
+    rows = Membership.objects.current().filter(
+        circle__federation_id=federation_id, practitioner__isnull=False
     )
-    return dict(rows)
+    if circle_ids is not None:
+        rows = rows.filter(circle_id__in=list(circle_ids))
+    return dict(
+        rows.order_by().values("circle_id").annotate(n=Count("pk")).values_list("circle_id", "n")
+    )
 
 
-def live_link_counts(federation_id: int, today: date | None = None) -> dict[int, int]:
-    """Live links that count, per asking circle in a federation, in one query."""
-    counts: dict[int, int] = defaultdict(int)
-    for circle_id in (
+def live_link_counts(
+    federation_id: int, today: date | None = None, circle_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Live links that count, per asking circle in a federation, in one query; only for
+    `circle_ids` when given."""
+    rows = CircleLink.objects.live(today).counting().filter(federation_id=federation_id)
+    if circle_ids is not None:
+        rows = rows.filter(asking_circle_id__in=list(circle_ids))
+    return dict(
+        rows.order_by()
+        .values("asking_circle_id")
+        .annotate(n=Count("pk"))
+        .values_list("asking_circle_id", "n")
+    )
+
+
+# --- the federation map page: a bounded neighbourhood and a paged table ------------------------
+
+MAP_MAX_DRAWN = 10  # circles drawn on the ring: more would overlap and say nothing
+MAP_PAGE_SIZE = 50  # rows of the circles table per page
+MAP_QUERY_MAX = 80  # the longest name filter read
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """The federation map page: the drawn neighbourhood (`nodes`, `edges`, `links`, bounded by
+    MAP_MAX_DRAWN circles) and one page of the circles table (`rows`), both only of circles the
+    viewer can see. `visible_total` is how many circles the viewer can see in the federation;
+    `filtered_total` how many match the name filter `q`."""
+
+    federation: Federation
+    rules: FederationRules
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+    links: list[CircleLink]  # live and pending links between the drawn circles, for the table
+    rows: list[MapNode]  # one page of the circles table, by name
+    page: int
+    pages: int
+    q: str
+    filtered_total: int
+    visible_total: int
+    around: MapNode | None  # the circle the picture centres on, when asked for one
+    focus: str  # "around", "mine" or "page": what the picture centres on
+
+    @property
+    def not_drawn(self) -> int:
+        return max(self.visible_total - len(self.nodes), 0)
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {n.id: n.name for n in self.nodes}
+
+
+def _with_counts(qs: QuerySet[Circle], today: date) -> QuerySet[Circle]:
+    """Each circle's counted live links and current members, in the same query (subqueries)."""
+    live = (
         CircleLink.objects.live(today)
         .counting()
-        .filter(federation_id=federation_id)
-        .values_list("asking_circle_id", flat=True)
-    ):
-        counts[circle_id] += 1
-    return dict(counts)
+        .filter(asking_circle=OuterRef("pk"))
+        .order_by()
+        .values("asking_circle")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    members = (
+        Membership.objects.current()
+        .filter(circle=OuterRef("pk"), practitioner__isnull=False)
+        .order_by()
+        .values("circle")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        live_count=Coalesce(Subquery(live, output_field=IntegerField()), 0),
+        member_total=Coalesce(Subquery(members, output_field=IntegerField()), 0),
+    )
+
+
+def _map_node(c: Any, rules: FederationRules, circle_url: str) -> MapNode:
+    tally = LinkTally(
+        live_links=c.live_count,
+        members=c.member_total,
+        links_required=rules.links_required,
+        min_circle_size=rules.min_circle_size,
+    )
+    return MapNode(
+        id=c.pk,
+        name=c.name,
+        slug=c.slug,
+        # From the same counted links as the number beside it (LinkTally.status).
+        status=tally.status,
+        status_label=tally.status_label,
+        live_links=c.live_count,
+        links_required=rules.links_required,
+        url=circle_url.format(c.slug),
+    )
+
+
+def _current_links_q(today: date) -> Q:
+    return Q(status=LinkStatus.VALIDATED, lapses_on__gt=today) | (
+        Q(status__in=PENDING) & ~stale_request_q()
+    )
+
+
+def map_page(
+    *,
+    user: Any,
+    federation: Federation,
+    q: str = "",
+    page: int = 1,
+    around: str = "",
+    circle_url: str = "/circles/{}/",
+) -> MapPage:
+    """The federation map page, bounded however large the federation: one page of the circles
+    table (by name, filtered by `q`) and a picture of at most MAP_MAX_DRAWN circles — the circle
+    `around` names and the circles linked to it, else the viewer's own circles here and theirs,
+    else the first circles of the table's page. Every circle shown is one the viewer can see
+    (circles_visible_to); a link is shown only between two such circles. `circle_url` is the
+    circle page's address with `{}` for its slug (reversed once by the caller).
+
+    A constant number of queries (at most six here) however many circles and links there are.
+    """
+    today = timezone.localdate()
+    rules = federation_rules(federation)
+    q = q.strip()[:MAP_QUERY_MAX]
+    visible = circles_visible_to(user=user, federation=federation).order_by()
+    table = visible.filter(name__icontains=q) if q else visible
+    if q:  # both counts in one query
+        counted = visible.aggregate(
+            all=Count("pk"), matching=Count("pk", filter=Q(name__icontains=q))
+        )
+        visible_total, filtered_total = counted["all"], counted["matching"]
+    else:
+        visible_total = filtered_total = visible.count()
+    pages = max((filtered_total + MAP_PAGE_SIZE - 1) // MAP_PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * MAP_PAGE_SIZE
+    rows = [
+        _map_node(c, rules, circle_url)
+        for c in _with_counts(table, today).order_by("name", "pk")[start : start + MAP_PAGE_SIZE]
+    ]
+
+    # Whom the picture centres on: a small federation is drawn whole; a large one around the
+    # circle asked for, else the viewer's own circles, else the table's first circles.
+    fallback = [n.id for n in rows[:MAP_MAX_DRAWN]]
+    focus_ids: list[int] = []
+    if visible_total <= MAP_MAX_DRAWN:
+        focus, around = "all", ""
+        focus_q = Q(pk__in=visible.values("pk"))
+    elif around:
+        focus, focus_q = "around", Q(slug=around)
+    elif mine := sorted(audience_for(user).circle_ids)[:MAP_PAGE_SIZE]:
+        focus, focus_ids = "mine", mine
+        focus_q = Q(pk__in=mine)
+    else:
+        focus, focus_ids = "page", fallback
+        focus_q = Q(pk__in=fallback)
+    # The current links touching the focus (one query)...
+    touching = list(
+        CircleLink.objects.filter(federation=federation)
+        .filter(_current_links_q(today))
+        .filter(
+            Q(asking_circle__in=Circle.objects.filter(focus_q))
+            | Q(validating_circle__in=Circle.objects.filter(focus_q))
+        )
+        .select_related("asking_circle", "validating_circle")
+        .order_by("validating_circle__name", "asking_circle__name", "pk")[: MAP_MAX_DRAWN * 20]
+    )
+    neighbours = {
+        pk for link in touching for pk in (link.asking_circle_id, link.validating_circle_id)
+    }
+    # ...and the circles they and the focus reach, as far as the viewer can see them (one query).
+    drawn = {
+        c.pk: c
+        for c in _with_counts(
+            visible.filter(focus_q | Q(pk__in=neighbours) | Q(pk__in=fallback)), today
+        ).order_by("name", "pk")
+    }
+    if focus == "around":
+        around_circle = next((pk for pk, c in drawn.items() if c.slug == around), None)
+        focus_ids = [around_circle] if around_circle is not None else []
+    if focus in ("around", "mine") and not any(pk in drawn for pk in focus_ids):
+        focus, focus_ids = "page", fallback  # not a circle here the viewer can see
+    if focus == "all":
+        drawn_ids = list(drawn)[:MAP_MAX_DRAWN]
+    elif focus == "page":
+        drawn_ids = [pk for pk in fallback if pk in drawn]
+    else:
+        # The focus first, then the circles linked to it by name, up to the bound.
+        drawn_ids = [pk for pk in focus_ids if pk in drawn][:MAP_MAX_DRAWN]
+        for pk in drawn:
+            if len(drawn_ids) >= MAP_MAX_DRAWN:
+                break
+            if pk in neighbours and pk not in drawn_ids:
+                drawn_ids.append(pk)
+    in_picture = set(drawn_ids)
+    nodes = [_map_node(c, rules, circle_url) for pk, c in drawn.items() if pk in in_picture]
+    shown = [
+        link
+        for link in touching
+        if link.asking_circle_id in in_picture and link.validating_circle_id in in_picture
+    ]
+    pairs: dict[tuple[int, int], dict[str, set[tuple[int, int]]]] = {}
+    for link in shown:
+        a, v = link.asking_circle_id, link.validating_circle_id
+        key = (min(a, v), max(a, v))
+        bucket = pairs.setdefault(key, {"live": set(), "pending": set()})
+        bucket["live" if link.status == LinkStatus.VALIDATED else "pending"].add((v, a))
+    edges = [
+        MapEdge(a, b, tuple(sorted(d["live"])), tuple(sorted(d["pending"])))
+        for (a, b), d in sorted(pairs.items())
+    ]
+    around_circle = focus_ids[0] if focus == "around" else None
+    around_node = next((n for n in nodes if n.id == around_circle), None) if around_circle else None
+    return MapPage(
+        federation=federation,
+        rules=rules,
+        nodes=nodes,
+        edges=edges,
+        links=shown,
+        rows=rows,
+        page=page,
+        pages=pages,
+        q=q,
+        filtered_total=filtered_total,
+        visible_total=visible_total,
+        around=around_node,
+        focus=focus,
+    )

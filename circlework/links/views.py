@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
@@ -342,17 +343,36 @@ def link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the federation map -------------------------------------------------------------------------
 
 
+def _int(value: str | None, default: int = 1) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
 def federation_map(request: HttpRequest, slug: str) -> HttpResponse:
-    """Circles and their links, as a picture and as tables."""
+    """Circles and their links, as a picture and as tables, bounded however large the federation:
+    the picture draws a neighbourhood (selectors.map_page), the circles table goes by pages."""
     federation = get_object_or_404(Federation, slug=slug)
     require_perm(request, "links.view_map", federation)
-    data = selectors.federation_map(user=request.user, federation=federation)
+    data = selectors.map_page(
+        user=request.user,
+        federation=federation,
+        q=request.GET.get("q", ""),
+        page=min(_int(request.GET.get("page")), 10**6),
+        around=request.GET.get("around", "")[:80],
+        # Reversed once, not once per circle or link.
+        circle_url=reverse("circles:circle_detail", kwargs={"slug": "slug"}).replace(
+            "/slug/", "/{}/"
+        ),
+    )
     return render(
         request,
         "links/federation_map.html",
         {
             "federation": federation,
             "map": data,
+            "link_prefix": reverse("links:link_detail", kwargs={"pk": 0})[: -len("0/")],
             "svg": render_map(
                 data.nodes,
                 data.edges,

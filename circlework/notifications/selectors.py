@@ -8,7 +8,7 @@ from django.db.models import Q, Subquery
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.core import names
+from circlework.core import names, request_memo
 from circlework.core.visibility import (
     Audience,
     audience_for,
@@ -25,7 +25,17 @@ from circlework.notifications.models import (
 )
 
 
+def _unread_key(practitioner: Practitioner) -> tuple[str, int]:
+    return ("notifications.unread_count", practitioner.pk)
+
+
 def unread_count(*, practitioner: Practitioner) -> int:
+    """How many are unread (the header's badge). No query when this read-only request has
+    already read them all (`unread` on the home page: fewer than its limit)."""
+    memo = request_memo.current()
+    if memo is not None and _unread_key(practitioner) in memo:
+        known: int = memo[_unread_key(practitioner)]
+        return known
     return Notification.objects.filter(recipient=practitioner, read_at__isnull=True).count()
 
 
@@ -176,10 +186,11 @@ def inbox_page(
 
 
 def unread(*, practitioner: Practitioner, limit: int = 8, user: Any = None) -> list[Notification]:
-    return readable(
-        Notification.objects.filter(recipient=practitioner, read_at__isnull=True)[:limit],
-        audience_for(user if user is not None else practitioner.user),
-    )
+    rows = list(Notification.objects.filter(recipient=practitioner, read_at__isnull=True)[:limit])
+    memo = request_memo.current()
+    if memo is not None and len(rows) < limit:
+        memo[_unread_key(practitioner)] = len(rows)  # all of them: that is the count
+    return readable(rows, audience_for(user if user is not None else practitioner.user))
 
 
 def preferences(*, practitioner: Practitioner) -> dict[str, str]:

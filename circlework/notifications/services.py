@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
-from circlework.core import audit, names
+from circlework.core import audit, names, request_memo
 from circlework.core.errors import InvalidInput, NotAllowed
 from circlework.notifications import tasks
 from circlework.notifications.models import (
@@ -151,6 +151,7 @@ def notify_each(
 def _insert(rows: list[Notification]) -> list[Notification]:
     """One insert where the database hands back the new ids (PostgreSQL; SQLite from 3.35);
     else one per row, as the e-mail task needs the ids."""
+    request_memo.forget_all()  # an unread count this request remembered is out of date
     if connection.features.can_return_rows_from_bulk_insert:
         return Notification.objects.bulk_create(rows)
     for row in rows:
@@ -169,6 +170,7 @@ def notification_mark_read(*, actor: Practitioner, notification: Notification) -
     if notification.recipient_id != actor.pk:
         raise NotAllowed()
     if notification.read_at is None:
+        request_memo.forget_all()
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
@@ -176,6 +178,7 @@ def notification_mark_read(*, actor: Practitioner, notification: Notification) -
 
 @transaction.atomic
 def notification_mark_all_read(*, actor: Practitioner) -> int:
+    request_memo.forget_all()
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )

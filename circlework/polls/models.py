@@ -80,7 +80,12 @@ class Poll(TimeStamped):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "closes_at"])]
+        indexes = [
+            models.Index(fields=["status", "closes_at"]),
+            # "Polls waiting for your answer" on every home page: the open polls of a few
+            # circles, found without reading every open poll of the instance.
+            models.Index(fields=["circle", "status"], name="poll_circle_status"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Membership
-from circlework.circles.selectors import circle_members
+from circlework.circles.selectors import circle_members, current_member_ids
 from circlework.core.permissions import allowed
 from circlework.standing.models import ConcernStatus, StandingBy, StandingConcern
 from circlework.standing.services import PARAM_REQUIRED, circle_parameter
@@ -55,13 +55,7 @@ def _counts(members: Collection[int], pairs: Iterable[tuple[int, int]]) -> dict[
 
 
 def _member_ids(circle: Circle) -> list[int]:
-    return [
-        pk
-        for pk in Membership.objects.current()
-        .filter(circle=circle)
-        .values_list("practitioner_id", flat=True)
-        if pk is not None
-    ]
+    return current_member_ids(circle)  # no query where the page has read the members already
 
 
 def circle_is_full(circle: Circle) -> bool:

@@ -54,6 +54,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages go out compressed (static files are compressed by whitenoise, above). Django's GZip
+    # has mitigated BREACH since 4.2: it puts a random number of bytes (up to 100) in the gzip
+    # header's file name, so the compressed length no longer tells a secret in the page
+    # ("Heal The Breach", django/utils/text.py: compress_string), on top of the per-request
+    # masking of the CSRF token. Placed before everything that writes the body.
+    "django.middleware.gzip.GZipMiddleware",
+    # A read-only request remembers what its parts ask more than once (core/request_memo.py).
+    "circlework.core.request_memo.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +93,9 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "circlework" / "templates"],
         "APP_DIRS": True,
+        # No "loaders": django-template-partials puts its loader around Django's cached loader
+        # (each template compiled once per process), in production as everywhere
+        # (tests/core/test_settings.py).
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
@@ -119,6 +130,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# --- Cache. REDIS_URL (redis://host:6379/0): Django's own RedisCache, shared by every worker
+# process, and sessions read through it (cached_db: written to the database as well, so a
+# restart of Redis signs nobody out). Without it each process has its own memory cache, and
+# sessions stay in the database alone: a session ended in one worker (signing out, a new
+# password) must not stay valid in another worker's copy.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "circlework",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -102,7 +102,9 @@ def test_an_election_fills_a_federation_mandate_that_then_lapses(
     assert (election.term_starts_on, election.term_ends_on) == (term_start, term_end)
 
     # Nominations: Ana nominates Ben on the page; Cy and Dee stand themselves.
-    a.get_by_label("Nominee").select_option(label="Ben Brook")
+    # Five members: everyone who can stand is listed (a name search appears past twenty).
+    expect(a.get_by_label("Find a person by name")).to_have_count(0)
+    a.get_by_label("Ben Brook").check()
     a.get_by_label("Your reasons").fill("Ben answers every letter within a week.")
     a.get_by_role("button", name="Nominate").click()
     expect(a.get_by_text("Your nomination is recorded, with your reasons.")).to_be_visible()
@@ -195,3 +197,81 @@ def test_an_election_fills_a_federation_mandate_that_then_lapses(
         b.goto(f"{base}/federations/{federation.slug}/elections/")
         expect(b.get_by_role("cell", name="Elected: Ben Brook.")).to_be_visible()
         check_page(b, "elections-11-list-past")
+
+
+def test_a_large_federation_finds_the_nominee_by_name(live_server: Any, new_context: Any) -> None:
+    """Past twenty people who could stand, the nomination form offers a name search: typing
+    narrows the choices as one types (htmx); without JavaScript the search reloads the page with
+    the matches. Either way the nomination is made with the radio button of the person found.
+    The electorate is counted, and its names are on pages of their own."""
+    from circlework.accounts.models import Practitioner, User
+    from circlework.circles.models import Membership
+
+    federation = circle_services.federation_create(
+        actor=None,
+        name="Large Federation",
+        covenant="Every member elects our officers.",
+        covenant_parameters={
+            "officer_electorate": "members",
+            "links_required": 0,
+            "min_circle_size": 2,
+        },
+    )
+    ana = factories.make_practitioner("Ana Amari", display_name_visibility="federation")
+    ben = factories.make_practitioner("Ben Brook", display_name_visibility="federation")
+    oak = factories.make_circle(founder=ana, federation=federation, members=[ben], name="Oak")
+    oak.refresh_from_db()
+    assert oak.status == "member"
+    # Sixty more members in one more circle: rows as the services would leave them.
+    elm = factories.make_circle(founder=ben, federation=federation, name="Elm")
+    factories.validate_circle(elm, ana, ben)
+    users = User.objects.bulk_create(
+        [User(email=f"wren{i}@example.org", password="!") for i in range(60)]
+    )
+    wrens = Practitioner.objects.bulk_create(
+        [Practitioner(user=u, display_name=f"Wren {i:02d}") for i, u in enumerate(users)]
+    )
+    Membership.objects.bulk_create([Membership(circle=elm, practitioner=p) for p in wrens])
+    forget_audience(ana.user)
+    election = services.election_open(
+        actor=ana,
+        role="coordinator",
+        federation=federation,
+        nominations_close_at=_noon(2),
+        voting_closes_at=_noon(4),
+    )
+    base = live_server.url
+
+    a = _as(new_context, live_server, ana)
+    a.goto(base + election.get_absolute_url())
+    expect(a.locator("#electorate")).to_contain_text("62 people")
+    expect(a.get_by_text("Search by name to find the person you want to nominate.")).to_be_visible()
+    a.get_by_label("Find a person by name").press_sequentially("wren 1", delay=30)
+    expect(a.locator("#nominate-choices")).to_contain_text("Showing the people who match")
+    expect(a.locator("#nominate-choices input[type=radio]")).to_have_count(16)  # "1" in 15
+    a.get_by_label("Find a person by name").press_sequentially("4", delay=30)
+    expect(a.locator("#nominate-choices input[type=radio]")).to_have_count(2)  # Ana, Wren 14
+    a.get_by_label("Wren 14").check()
+    a.get_by_label("Your reasons").fill("Wren keeps the minutes.")
+    check_page(a, "elections-12-nominee-search")
+    a.get_by_role("button", name="Nominate").click()
+    expect(a.get_by_text("Your nomination is recorded, with your reasons.")).to_be_visible()
+    assert election.nominations.get().nominee_id == wrens[14].pk
+
+    # Without JavaScript: the search reloads the page with the matches.
+    b = _as(new_context, live_server, ben, javascript=False)
+    b.goto(base + election.get_absolute_url())
+    b.get_by_label("Find a person by name").fill("WREN 31")
+    b.get_by_role("button", name="Search").click()
+    expect(b.locator("#nominate-choices input[type=radio]")).to_have_count(2)  # Ben, Wren 31
+    b.get_by_label("Wren 31").check()
+    b.get_by_label("Your reasons").fill("Wren 31 is calm.")
+    b.get_by_role("button", name="Nominate").click()
+    expect(b.get_by_text("Your nomination is recorded, with your reasons.")).to_be_visible()
+
+    # The electorate's own pages.
+    a.goto(base + election.get_absolute_url())
+    a.get_by_role("link", name="see who, page by page").click()
+    expect(a.get_by_role("heading", name="The electorate")).to_be_visible()
+    expect(a.locator("#people li")).to_have_count(62)
+    check_page(a, "elections-13-electorate-pages")

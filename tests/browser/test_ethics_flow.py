@@ -14,8 +14,13 @@ from playwright.sync_api import Page, expect
 
 from circlework.agreements.models import Agreement, EthicsComment
 from tests import factories
+from tests.agreements import grow
 from tests.agreements.test_ethics import adopt
-from tests.browser.conftest import check_page, signed_in_context
+from tests.browser.conftest import (
+    check_page,
+    new_context_without_javascript,
+    signed_in_context,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -146,3 +151,28 @@ def test_circulate_comment_publish(live_server: Any, new_context: Any) -> None:
     a.goto(live_server.url + fp.get_absolute_url())
     expect(a.get_by_text("this became version 2 of the covenant")).to_be_visible()
     check_page(a, "ethics-12-covenant-proposal")
+
+
+def test_the_register_pages_and_finds_without_javascript(
+    live_server: Any, new_context: Any
+) -> None:
+    """Issue 13: the public register a page at a time, with plain links and a search by the
+    circle's name, in a browser without JavaScript; axe-core on each page."""
+    federation = factories.make_federation("Register Federation")
+    circles = grow.circles(federation, 13)
+    grow.agreements(circles, kind="ethics", text="We hold the people we work with first. " * 80)
+    visitor = new_context_without_javascript(new_context).new_page()
+    visitor.goto(f"{live_server.url}/federations/{federation.slug}/ethics/")
+    expect(visitor.get_by_text("13 circles have published their statements.")).to_be_visible()
+    expect(visitor.get_by_role("heading", name=circles[0].name)).to_be_visible()
+    expect(visitor.get_by_role("heading", name=circles[12].name)).to_have_count(0)
+    expect(visitor.get_by_role("link", name="Read the whole of").first).to_be_visible()
+    check_page(visitor, "ethics-13-register-paged")
+    visitor.get_by_role("link", name="Next page").click()
+    expect(visitor.get_by_role("heading", name=circles[12].name)).to_be_visible()
+    expect(visitor.get_by_text("Page 2 of 2")).to_be_visible()
+    visitor.get_by_label("Find a circle by name").fill(circles[4].name[-5:])
+    visitor.get_by_role("button", name="Find").click()
+    expect(visitor.get_by_role("heading", name=circles[4].name)).to_be_visible()
+    expect(visitor.get_by_text("1 circle's statement matches")).to_be_visible()
+    check_page(visitor, "ethics-14-register-found")

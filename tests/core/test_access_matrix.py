@@ -189,6 +189,10 @@ PAGES: dict[str, Rule] = {
     "elections:election_list_federation": Rule(FEDERATION),
     "elections:election_open_federation": Rule(FEDERATION),
     "elections:election_detail": Rule(CIRCLE),
+    # The name search of the nomination form (htmx) and the paged lists of people: both read
+    # through the election's own view rule.
+    "elections:nominee_search": Rule(CIRCLE),
+    "elections:election_people": Rule(CIRCLE),
     "elections:nomination_add": Rule(CIRCLE, "post"),
     "elections:nomination_answer": Rule(AUTHOR, "post"),  # the nominee
     "elections:nomination_change": Rule(CIRCLE, "post"),

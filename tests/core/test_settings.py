@@ -144,6 +144,57 @@ def test_base_settings_alone_do_not_start() -> None:
     assert "SECRET_KEY" in result.stderr
 
 
+_SHOW_CACHE = (
+    SETUP + "; from django.conf import settings as s; from django.template import engines; "
+    "print(s.CACHES['default']['BACKEND']); print(s.SESSION_ENGINE); "
+    "loader = engines['django'].engine.template_loaders[0]; "
+    "print(type(loader).__module__, type(loader.loaders[0]).__module__); "
+    "m = s.MIDDLEWARE; print(m.index('django.middleware.gzip.GZipMiddleware') "
+    "< m.index('django.contrib.sessions.middleware.SessionMiddleware'))"
+)
+
+
+def test_production_shares_its_cache_and_sessions_through_redis_when_given_one() -> None:
+    result = _run(
+        _SHOW_CACHE,
+        "config.settings.prod",
+        REDIS_URL="redis://127.0.0.1:6379/5",
+        **_production_keys(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
+        # django-template-partials wraps Django's cached loader: each template compiled once
+        "template_partials.loader",
+        "django.template.loaders.cached",
+        "True",  # pages compressed; GZip before everything that writes the body
+    ]
+
+
+def test_without_a_shared_cache_sessions_stay_in_the_database_alone() -> None:
+    """A memory cache is each worker's own: a session ended in one (signing out) must not live
+    on in another's copy, so sessions are not cached without Redis."""
+    result = _run(_SHOW_CACHE, "config.settings.prod", REDIS_URL="", **_production_keys())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
+        "template_partials.loader",
+        "django.template.loaders.cached",
+        "True",
+    ]
+
+
+def test_tests_never_share_a_cache_whatever_the_environment() -> None:
+    result = _run(_SHOW_CACHE, "config.settings.test", REDIS_URL="redis://127.0.0.1:6379/5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
+    ]
+
+
 def test_admin_is_not_mounted_by_default(client: object) -> None:
     from django.test import Client
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from circlework.decisions import federation_result, subjects, tasks
 from circlework.decisions.decision_rule import Rule, RuleKind, Silence, Stance, Verdict, evaluate
 from circlework.decisions.models import CirclePosition, FederationProposal, Proposal, ProposalStatus
 from circlework.decisions.services.common import check_closing
+from circlework.mandates.models import Mandate
 from circlework.mandates.selectors import is_mandated, lapsed_mandate
 from circlework.mandates.services import require_mandate
 from circlework.notifications.models import NotificationKind
@@ -53,6 +54,17 @@ def adopt_covenant(fp: FederationProposal) -> None:
 def has_delegate(circle: Circle) -> bool:
     """Does the circle have a live delegate mandate (someone who can record its position)?"""
     return is_mandated(DELEGATE_GRANT, circle=circle)
+
+
+def delegated(circle_ids: Iterable[int]) -> set[int]:
+    """Of these circles, those with a live delegate mandate (`has_delegate` for many at once, in
+    one query): scopes are tiny, so the permissions are read in Python, as mandates does."""
+    live = (
+        Mandate.objects.live()
+        .filter(circle_id__in=set(circle_ids))
+        .only("circle_id", "permissions")
+    )
+    return {m.circle_id for m in live if m.circle_id and DELEGATE_GRANT in (m.permissions or [])}
 
 
 def no_delegate_message(circle: Circle) -> str:
@@ -322,17 +334,26 @@ def _covenant_verdict(
 
 
 def federation_verdict(
-    fp: FederationProposal, *, deadline_passed: bool | None = None
+    fp: FederationProposal,
+    *,
+    deadline_passed: bool | None = None,
+    circles_asked: list[Circle] | None = None,
+    current: Mapping[int, CirclePosition] | None = None,
 ) -> FederationVerdict:
     """Circles decide by consent: no circle blocks, and every circle spoke or had its time.
 
     A proposal that revises the covenant needs every circle's consent, spoken (`_covenant_verdict`).
     "Every circle" is the federation's validated circles, now: a position recorded while a circle
-    was validated no longer counts once its validation lapses.
+    was validated no longer counts once its validation lapses. `circles_asked` (those circles)
+    and `current` (the current positions) when the caller has read them already.
     """
-    by_id = {c.pk: c for c in federation_circles(fp.federation_id)}
+    if circles_asked is None:
+        circles_asked = federation_circles(fp.federation_id)
+    by_id = {c.pk: c for c in circles_asked}
     circles = set(by_id)
-    positions = {cid: Stance(p.stance) for cid, p in circle_positions(fp).items()}
+    if current is None:
+        current = circle_positions(fp)
+    positions = {cid: Stance(p.stance) for cid, p in current.items()}
     if fp.revises_covenant:
         return _covenant_verdict(by_id, positions)
     if not circles:

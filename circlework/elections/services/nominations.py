@@ -135,7 +135,7 @@ def nomination_add(
     reason = given_reason(reason)
     mine = election.nominations.filter(nominated_by=actor, is_current=True)
     if election.method == Method.CONSENT:
-        if actor.pk not in selectors.electorate_ids(election):
+        if election.pk not in selectors.my_electorates(actor, [election]):
             raise NotAllowed(_("Only the electors give nominations in a consent election."))
         if mine.exists():
             raise Conflict(

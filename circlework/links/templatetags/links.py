@@ -2,7 +2,7 @@
 
 `{% load links %}{% circle_link_status circle %}` on the circle page (a few queries, however many
 members or links); `{% load links %}{% circle_live_links circle %}` in a federation's circle list
-counts every circle's live links with one query per page.
+counts the live links of the circles the page lists with one query per page.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -82,18 +83,42 @@ def circle_status(circle: Any) -> SafeString:
     return format_html('<span class="status status-{}">{}</span>', tally.status, tally.status_label)
 
 
-@register.simple_tag(takes_context=True)
-def federation_circle_status(context: template.Context, circle: Any) -> SafeString:
-    """`circle_status` for a list of one federation's circles: counted once per page."""
-    key = f"links:tallies:{circle.federation_id}"
+# A list of circles longer than this is not counted as one page: each circle counts its own.
+_PAGE_MAX = 200
+
+
+def _listed_ids(context: template.Context, circle: Any) -> tuple[int, ...]:
+    """The circles the page lists (its `circles`, once the page's loop has read them), so a
+    page of circles is counted in one query for them all; else just this circle. Never the
+    whole federation: the counts stay bounded however many circles it has."""
+    listed = context.get("circles")
+    if isinstance(listed, QuerySet):
+        listed = listed._result_cache  # only if the page's loop has read it already
+    if isinstance(listed, list | tuple) and 0 < len(listed) <= _PAGE_MAX:
+        ids = tuple(getattr(c, "pk", None) for c in listed)
+        if circle.pk in ids:
+            return tuple(sorted({pk for pk in ids if isinstance(pk, int)}))
+    return (circle.pk,)
+
+
+def _counts(context: template.Context, circle: Any) -> tuple[dict[int, int], dict[int, int], Any]:
+    """Live links and members for the page's circles, counted once per page (two queries)."""
+    ids = _listed_ids(context, circle)
+    key = f"links:tallies:{circle.federation_id}:{ids}"
     cache = context.render_context
     if key not in cache:
         cache[key] = (
-            selectors.live_link_counts(circle.federation_id),
-            selectors.member_counts(circle.federation_id),
+            selectors.live_link_counts(circle.federation_id, circle_ids=ids),
+            selectors.member_counts(circle.federation_id, circle_ids=ids),
             federation_rules(circle.federation),
         )
-    live, members, rules = cache[key]
+    return cache[key]  # type: ignore[no-any-return]
+
+
+@register.simple_tag(takes_context=True)
+def federation_circle_status(context: template.Context, circle: Any) -> SafeString:
+    """`circle_status` for a page of one federation's circles: counted once per page."""
+    live, members, rules = _counts(context, circle)
     tally = selectors.LinkTally(
         live_links=live.get(circle.pk, 0),
         members=members.get(circle.pk, 0),
@@ -106,17 +131,9 @@ def federation_circle_status(context: template.Context, circle: Any) -> SafeStri
 @register.simple_tag(takes_context=True)
 def circle_live_links(context: template.Context, circle: Any) -> str:
     """“2 of 2 links”: the circle's live links against the covenant's number. Counted once per
-    page for the circle's whole federation, so a list of circles costs two queries in all."""
-    key = f"links:live-counts:{circle.federation_id}"
-    cache = context.render_context
-    if key not in cache:
-        cache[key] = (
-            selectors.live_link_counts(circle.federation_id),
-            federation_rules(circle.federation).links_required,
-        )
-    counts, required = cache[key]
-    have = counts.get(circle.pk, 0)
-    return ngettext("%(h)s of %(n)s link", "%(h)s of %(n)s links", required) % {
-        "h": have,
-        "n": required,
+    page for the circles the page lists, so a page of circles costs two queries in all."""
+    live, _members, rules = _counts(context, circle)
+    return ngettext("%(h)s of %(n)s link", "%(h)s of %(n)s links", rules.links_required) % {
+        "h": live.get(circle.pk, 0),
+        "n": rules.links_required,
     }
