@@ -143,6 +143,8 @@ class Practitioner(TimeStamped):
 
     class Meta:
         ordering = ["display_name"]
+        # Lists of people are sorted by name, and the nominee search reads names in that order.
+        indexes = [models.Index(fields=["display_name"], name="practitioner_name")]
 
     def __str__(self) -> str:
         return self.display_name
