@@ -544,6 +544,7 @@ def api_ids(world: dict[str, Any]) -> dict[str, Any]:
         "federation_slug": world["federation"].slug,
         "practitioner_id": world["roles"]["author"].pk,
         "option_id": world["poll"].options.order_by("position")[0].pk,
+        "which": "electorate",
         **{f"{record}_id": world[record].pk for record in ID_RECORDS},
     }
 

@@ -21,6 +21,13 @@ TIME_ZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in zoneinfo.availab
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        """One user, read with their practitioner in the same query: every signed-in request
+        reads the user (the authentication backends' `get_user` asks `User.objects.get`) and
+        then the practitioner. Only this manager shortcut: querysets built from the manager
+        (filter, only, select_for_update…) are unchanged."""
+        return self.get_queryset().select_related("practitioner").get(*args, **kwargs)
+
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")

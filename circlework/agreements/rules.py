@@ -127,9 +127,10 @@ def borrow_targets(user: Any, agreement: Any) -> list[Any]:
     """The circles this user may borrow the agreement into, by name."""
     if agreement is None or not can_view_agreement(user, agreement):
         return []
-    candidates = Circle.objects.filter(pk__in=audience_for(user).circle_ids).exclude(
-        pk=agreement.circle_id
-    )
+    others = audience_for(user).circle_ids - {agreement.circle_id}
+    if not others:
+        return []  # no other circle of theirs to borrow it into: nothing to ask
+    candidates = Circle.objects.filter(pk__in=others)
     return [c for c in candidates.order_by("name") if may_borrow_into(user, agreement, c)]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,9 +22,11 @@ from circlework.agreements.models import (
     EthicsCirculation,
     EthicsComment,
 )
+from circlework.agreements.parameters import adopted
 from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
 from circlework.circles.selectors import circles_visible_to
+from circlework.core.permissions import allowed
 from circlework.core.visibility import (
     Audience,
     Visibility,
@@ -364,20 +366,17 @@ def circulated_by_name(*, user: Any, circulation: EthicsCirculation) -> str:
 
 
 def circle_statement(*, user: Any, circle: Circle) -> Agreement | None:
-    """The circle's adopted ethical statement as this viewer may read it (public ones first)."""
-    audience = audience_for(user)
-    return (
-        Agreement.objects.filter(
-            circle=circle, kind=AgreementKind.ETHICS, current_version__isnull=False
-        )
-        .filter(visible_agreements_q(audience))
-        .select_related("current_version", "borrowed_from__agreement__circle")
-        .order_by(
-            Case(When(visibility=Visibility.PUBLIC, then=0), default=1),
-            "-current_version__adopted_at",
-        )
-        .first()
-    )
+    """The circle's adopted ethical statement as this viewer may read it (public ones first).
+    Read with the circle's other adopted agreements its page shows (parameters.adopted), each
+    kept only if the rule lets this viewer read it (agreements.view_agreement)."""
+    readable = [
+        a
+        for a in adopted(circle, [AgreementKind.ETHICS])
+        if allowed("agreements.view_agreement", user, a)
+    ]
+    readable.sort(key=lambda a: -a.current_version.adopted_at.timestamp())  # type: ignore[union-attr]
+    readable.sort(key=lambda a: 0 if a.visibility == Visibility.PUBLIC else 1)
+    return readable[0] if readable else None
 
 
 def _published_statements(*, user: Any, federation_id: int) -> QuerySet[Agreement]:

@@ -534,6 +534,10 @@ def covenant(request: HttpRequest, slug: str) -> HttpResponse:
         .defer("adopted_by__text", "adopted_by__covenant_text", "adopted_by__covenant_parameters")
         .order_by("number")
     )
+    for v in versions:
+        # The deciding proposal's link names its federation: this one, already read.
+        if v.adopted_by is not None and v.adopted_by.federation_id == federation.pk:
+            v.adopted_by.federation = federation
     by_number = {v.number: v for v in versions}
     a = b = None
     text_diff = None

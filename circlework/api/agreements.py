@@ -30,6 +30,7 @@ from circlework.circles.models import Circle
 from circlework.circles.names import circle_name_for
 from circlework.core.errors import InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
+from circlework.core.visibility import audience_for
 from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal, ProposalStatus
 
@@ -90,15 +91,27 @@ def agreement_list(
     circle = circle_by_slug(slug)
     if circle is None:
         raise NotFound(NO_SUCH_CIRCLE)
+    # Visibility is filtered in SQL (`visible_agreements_q`, agreements.view_agreement as a
+    # filter), so a page is one query however many agreements are kept from you; the rule itself
+    # still checks each row (in memory: the audience is read once a request).
+    readable = agreement_selectors.circle_agreements(circle=circle).filter(
+        agreement_selectors.visible_agreements_q(audience_for(request.user))
+    )
     agreements = page_queryset(
         request,
         response,
         paging,
-        agreement_selectors.circle_agreements(circle=circle),
+        readable,
         order=("kind", "title", "pk"),
         keep=lambda a: allowed("agreements.view_agreement", request.user, a),
     )
-    if not agreements and not allowed("circles.view_circle", request.user, circle):
+    # An empty page (a cursor past the end) is [] for whoever may see the circle or one of its
+    # agreements; 404 for anyone else, as the circle alone would answer.
+    if (
+        not agreements
+        and not allowed("circles.view_circle", request.user, circle)
+        and not (paging.cursor and readable.exists())
+    ):
         raise NotFound(NO_SUCH_CIRCLE)
     return [_agreement_summary(request, a) for a in agreements]
 
@@ -219,27 +232,35 @@ def _comment_out(row: CommentRow) -> s.EthicsCommentOut:
     )
 
 
-def _comments_out(request: HttpRequest, c: EthicsCirculation) -> list[s.EthicsCommentOut]:
-    rows = agreement_selectors.comment_rows(user=request.user, circulation=c)
-    return [_comment_out(row) for row in rows]
+def _circulations_out(
+    request: HttpRequest, circle: Circle, circulations: list[EthicsCirculation]
+) -> list[s.CirculationOut]:
+    """Circulations of one circle, with who circulated each and their comments: the same
+    number of queries for any number of circulations (selectors.circulation_rows)."""
+    is_member = allowed("agreements.circulate_ethics", request.user, circle)
+    name = circle_name_for(request.user, circle)
+    rows = agreement_selectors.circulation_rows(user=request.user, circulations=circulations)
+    return [
+        s.CirculationOut(
+            id=c.pk,
+            circle=circle.slug,
+            circle_name=name,
+            title=c.title,
+            text=c.text,
+            draft=c.is_draft,
+            agreement_id=c.agreement_id,
+            version=c.version.number if c.version else None,
+            proposal_id=c.proposal_id if is_member else None,
+            circulated_by=rows.by[c.pk],
+            circulated_at=c.circulated_at,
+            comments=[_comment_out(row) for row in rows.comments[c.pk]],
+        )
+        for c in circulations
+    ]
 
 
 def _circulation_out(request: HttpRequest, c: EthicsCirculation) -> s.CirculationOut:
-    is_member = allowed("agreements.circulate_ethics", request.user, c.circle)
-    return s.CirculationOut(
-        id=c.pk,
-        circle=c.circle.slug,
-        circle_name=circle_name_for(request.user, c.circle),
-        title=c.title,
-        text=c.text,
-        draft=c.is_draft,
-        agreement_id=c.agreement_id,
-        version=c.version.number if c.version else None,
-        proposal_id=c.proposal_id if is_member else None,
-        circulated_by=agreement_selectors.circulated_by_name(user=request.user, circulation=c),
-        circulated_at=c.circulated_at,
-        comments=_comments_out(request, c),
-    )
+    return _circulations_out(request, c.circle, [c])[0]
 
 
 def _circle_for_circulations(request: HttpRequest, slug: str) -> Circle:
@@ -335,7 +356,7 @@ def ethics_circulation_list(
         ),
         order=("-circulated_at", "-pk"),
     )
-    return [_circulation_out(request, c) for c in rows]
+    return _circulations_out(request, circle, rows)
 
 
 @router.get(
@@ -394,18 +415,14 @@ def ethics_register(
     circle's name; a page at a time (`limit`, `cursor`: see the Link header)."""
     authenticate_optional(request)
     federation = federation_by_slug(federation_slug)
-    statements = page_rows(
+    # Keyset pages in SQL: one query a page however many circles have published (the cursor
+    # is the same (circle name, circle id) key the list has always used).
+    statements = page_queryset(
         request,
         response,
         paging,
-        [
-            a
-            for a in agreement_selectors.published_statements(
-                user=request.user, federation_id=federation.pk
-            )
-            if a.current_version is not None
-        ],
-        key=lambda a: (a.circle.name, a.circle_id),
+        agreement_selectors._published_statements(user=request.user, federation_id=federation.pk),
+        order=("circle__name", "circle_id"),
     )
     return [
         s.PublishedStatementOut(

@@ -56,6 +56,9 @@ class CircleworkAPI(NinjaAPI):
 
         @functools.wraps(view)  # keeps the view's csrf_exempt mark
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            refused = _nul_in_request(request)
+            if refused is not None:
+                return refused
             try:
                 response = view(request, *args, **kwargs)
             except Http404:  # the API root, which has no operation
@@ -110,6 +113,24 @@ def _error(
     request: HttpRequest, status: int, message: str, fields: dict[str, list[str]] | None = None
 ) -> HttpResponse:
     return api.create_response(request, {"error": message, "fields": fields or {}}, status=status)
+
+
+NUL_REFUSED = "Text may not contain NUL characters."
+
+
+def _nul_in_request(request: HttpRequest) -> HttpResponse | None:
+    """A 422 for a NUL character in the query string or the path, before any operation runs:
+    PostgreSQL refuses one in a query parameter, which would otherwise end in a server error.
+    (Request bodies are checked by their schemas: schemas.InSchema.)"""
+    fields: dict[str, list[str]] = {}
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            fields[name.replace("\x00", "") or "__all__"] = [NUL_REFUSED]
+    if "\x00" in request.path:
+        fields["path"] = [NUL_REFUSED]
+    if not fields:
+        return None
+    return _error(request, 422, "The request has invalid or missing fields.", fields)
 
 
 @api.exception_handler(ApplicationError)

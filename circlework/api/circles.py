@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, cast
 
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
@@ -20,11 +21,17 @@ from circlework.circles import services as circle_services
 from circlework.circles.covenant import (
     FederationRules,
     current_covenant,
-    federation_rules,
     rules_from,
 )
 from circlework.circles.covenant import review_due as covenant_review_due
-from circlework.circles.models import Circle, Federation, Invitation, Membership
+from circlework.circles.models import (
+    Circle,
+    CovenantVersion,
+    Federation,
+    Invitation,
+    Membership,
+)
+from circlework.circles.selectors import MemberRow
 from circlework.core.errors import ApplicationError, NotAllowed, NotFound
 from circlework.core.permissions import allowed
 from circlework.core.visibility import forget_audience
@@ -96,15 +103,20 @@ def _rules_out(rules: FederationRules) -> s.FederationRulesOut:
     )
 
 
-def _federation_out(federation: Federation) -> s.FederationOut:
-    current = current_covenant(federation)
+def _federation_out(
+    federation: Federation, current: CovenantVersion | Literal[False] | None = False
+) -> s.FederationOut:
+    """`current`: the federation's covenant in force when the caller has read it already (a page
+    of federations reads theirs in one query); left out, it is read here."""
+    if current is False:
+        current = current_covenant(federation)
     return s.FederationOut(
         slug=federation.slug,
         name=federation.name,
         description=federation.description,
         covenant=federation.covenant,
         covenant_version=current.number if current else None,
-        rules=_rules_out(federation_rules(federation)),
+        rules=_rules_out(rules_from(current.parameters if current is not None else {})),
     )
 
 
@@ -120,7 +132,20 @@ def federation_list(
     rows = page_queryset(
         request, response, paging, circle_selectors.federations(), order=("name", "pk")
     )
-    return [_federation_out(f) for f in rows]
+    # The covenant in force (the newest version, as current_covenant reads it) of every
+    # federation on the page in one query, not one per federation.
+    newest = (
+        CovenantVersion.objects.filter(federation=OuterRef("federation"))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    covenants = {
+        v.federation_id: v
+        for v in CovenantVersion.objects.filter(
+            federation__in=[f.pk for f in rows], pk=Subquery(newest)
+        )
+    }
+    return [_federation_out(f, covenants.get(f.pk)) for f in rows]
 
 
 @router.get(
@@ -216,10 +241,33 @@ def circle_memberships(
         request,
         response,
         paging,
-        circle_selectors.circle_members(user=request.user, circle=circle),
-        key=lambda r: (ts(r.membership.joined_at), r.membership.pk),
+        _members_keyed(circle_selectors.circle_members(user=request.user, circle=circle)),
+        key=lambda row: row[0],
     )
-    return [_membership_out(r.practitioner_id, r.name, r.membership) for r in rows]
+    return [_membership_out(r.practitioner_id, r.name, r.membership) for _key, r in rows]
+
+
+MemberKey = tuple[int, int, int]
+
+
+def _members_keyed(rows: list[MemberRow]) -> list[tuple[MemberKey, MemberRow]]:
+    """The members in the order they joined, each with a cursor key made of what the list shows
+    you: when they joined, their id where their name is shown (0 where it is kept from you), and
+    their place among the members with those same two (so never an id, or a membership's, that
+    the list keeps from you). Ties keep the members' own order by when they joined and their
+    membership."""
+    ordered = sorted(
+        rows, key=lambda r: (ts(r.membership.joined_at), r.practitioner_id or 0, r.membership.pk)
+    )
+    out: list[tuple[MemberKey, MemberRow]] = []
+    previous: tuple[int, int] | None = None
+    n = 0
+    for r in ordered:
+        head = (ts(r.membership.joined_at), r.practitioner_id or 0)
+        n = n + 1 if head == previous else 0
+        previous = head
+        out.append(((*head, n), r))
+    return out
 
 
 @router.post(

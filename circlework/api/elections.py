@@ -9,8 +9,11 @@ Secret ballots: `voted` names who voted, never what anyone chose.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal, cast
 
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
@@ -18,7 +21,7 @@ from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, _me
 from circlework.api.loaders import federation_by_slug, member_circle
-from circlework.api.paging import PageIn, page_rows, ts
+from circlework.api.paging import PageIn, page_queryset, page_rows, ts
 from circlework.circles.models import Circle, Federation
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from circlework.core.permissions import allowed
@@ -164,21 +167,97 @@ def _result_out(election: Election, names: Names) -> s.ResultOut | None:
     )
 
 
+# An election's lists of people and records grow with its electorate: its answer carries at most
+# INLINE of each, with their counts; the whole lists are sub-resources, a page at a time.
+INLINE = 40
+
+
+def _people_ids(election: Election, which: str) -> set[int] | None:
+    """The ids on one of the election's lists of people, as the election page lists them
+    (elections.selectors.people_page: the same lists, at the same moments); None when the
+    list is not one this election has now."""
+    is_consent = election.method == "consent"
+    if which == "electorate":
+        return election_selectors.electorate_ids(election)
+    if which in ("voted", "not-voted") and not is_consent and election.status != "nominating":
+        voted = {pk for pk in election.casts.values_list("voter_id", flat=True) if pk is not None}
+        if which == "voted":
+            return voted
+        return election_selectors.electorate_ids(election) - voted
+    if which == "not-consented" and is_consent and election.proposed_id is not None:
+        consented = set(
+            election.consent_responses.filter(
+                is_current=True,
+                candidate_id=election.proposed_id,
+                stance="consent",
+                voter__isnull=False,
+            ).values_list("voter_id", flat=True)
+        )
+        return election_selectors.electorate_ids(election) - consented
+    return None
+
+
+PersonKey = tuple[str, int, int]
+
+
+def _people_sorted(names: Names, ids: Iterable[int | None]) -> list[tuple[PersonKey, s.PersonOut]]:
+    """People by the name this viewer sees (as the page sorts them: a hidden name's place tells
+    nothing), then by id where the name is shown; hidden names ("a member") by their place
+    among themselves, so a cursor never holds the id of someone whose name is kept from you."""
+    people = sorted(
+        (_person(names, pk) for pk in ids), key=lambda p: (p.name, p.practitioner_id or 0)
+    )
+    out: list[tuple[PersonKey, s.PersonOut]] = []
+    previous: tuple[str, int] | None = None
+    n = 0
+    for p in people:
+        head = (p.name, p.practitioner_id or 0)
+        n = n + 1 if head == previous else 0
+        previous = head
+        out.append(((p.name, p.practitioner_id or 0, n), p))
+    return out
+
+
+def _counts(election: Election) -> tuple[int, int]:
+    """How many nominations and consent answers the election has, in one query."""
+
+    def count(model: type[Nomination] | type[ConsentResponse]) -> Subquery:
+        rows = model.objects.filter(election=OuterRef("pk")).order_by().values("election")
+        return Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+    row = (
+        Election.objects.filter(pk=election.pk)
+        .values_list(
+            Coalesce(count(Nomination), 0), Coalesce(count(ConsentResponse), 0), named=False
+        )
+        .get()
+    )
+    return int(row[0]), int(row[1])
+
+
 def _election_out(request: HttpRequest, election: Election) -> s.ElectionOut:
-    nominations = list(election.nominations.order_by("created_at", "pk"))
-    consents = list(election.consent_responses.order_by("created_at", "pk"))
-    casts = list(election.casts.all())
-    electorate = election_selectors.electorate_ids(election)
+    """The election with at most INLINE nominations, consents and voters (the first of each
+    list in its order), their counts, and whether you are an elector and have voted: the same
+    number of queries however large the electorate. The whole lists are paged sub-resources."""
+    nominations = list(election.nominations.order_by("created_at", "pk")[:INLINE])
+    consents = list(election.consent_responses.order_by("created_at", "pk")[:INLINE])
+    # Who voted, by name: their names are read to sort them as you see them (ids only, one
+    # query, with the names below); never what anyone chose.
+    voter_ids = list(election.casts.values_list("voter_id", flat=True))
     candidates = election_selectors.candidate_ids(election)
     ids: set[int | None] = {election.facilitator_id, election.proposed_id, *candidates}
     for n in nominations:
         ids |= {n.nominee_id, n.nominated_by_id}
     for c in consents:
         ids |= {c.voter_id, c.candidate_id}
-    ids |= {c.voter_id for c in casts}
+    ids |= set(voter_ids)
     ids |= {int(c) for c in (election.result or {}).get("candidates", [])}
     names = election_selectors.names_with_visibility(request.user, ids)
-    me = _me(request).pk
+    me = _me(request)
+    # Who may vote now: its ids (one query; no names). Whether you are among them is read from
+    # the same set rather than asked again (selectors.my_electorates would be two more queries).
+    electorate = election_selectors.electorate_ids(election)
+    nominations_count, consents_count = _counts(election)
     return s.ElectionOut(
         **dict(_summary(election)),  # the summary's fields, checked where the summary is built
         description=election.description,
@@ -186,12 +265,15 @@ def _election_out(request: HttpRequest, election: Election) -> s.ElectionOut:
         facilitator=_person(names, election.facilitator_id) if election.facilitator_id else None,
         proposed=_person(names, election.proposed_id) if election.proposed_id else None,
         nominations=[_nomination_out(n, names) for n in nominations],
+        nominations_count=nominations_count,
         candidates=[_person(names, pk) for pk in candidates],
         electorate_size=len(electorate),
-        i_am_elector=me in electorate,
-        i_have_voted=any(c.voter_id == me for c in casts),
-        voted=sorted((_person(names, c.voter_id) for c in casts), key=lambda p: str(p.name)),
+        i_am_elector=me.pk in electorate,
+        i_have_voted=me.pk in voter_ids,
+        voted=[p for _key, p in _people_sorted(names, voter_ids)[:INLINE]],
+        voted_count=len(voter_ids),
         consents=[_consent_out(c, names) for c in consents],
+        consents_count=consents_count,
         result=_result_out(election, names),
     )
 
@@ -288,6 +370,67 @@ def election_get(request: HttpRequest, election_id: int) -> s.ElectionOut:
     """An election: its phase, nominations with reasons, candidates, who has voted (never what
     they chose), consents and, once closed, the result with its rounds."""
     return _detail(request, election_id)
+
+
+@router.get("/elections/{election_id}/nominations", response={200: list[s.NominationOut], **ERRORS})
+def nomination_list(
+    request: HttpRequest, election_id: int, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.NominationOut]:
+    """Every nomination, current and changed, oldest first; a page at a time (`limit`,
+    `cursor`: see the Link header). The election's answer carries the first 40."""
+    election = _election(request, election_id)
+    rows = page_queryset(
+        request, response, paging, election.nominations.all(), order=("created_at", "pk")
+    )
+    names = election_selectors.names_with_visibility(
+        request.user, {pk for n in rows for pk in (n.nominee_id, n.nominated_by_id)}
+    )
+    return [_nomination_out(n, names) for n in rows]
+
+
+@router.get("/elections/{election_id}/consents", response={200: list[s.ConsentOut], **ERRORS})
+def consent_list(
+    request: HttpRequest, election_id: int, response: HttpResponse, paging: Query[PageIn]
+) -> list[s.ConsentOut]:
+    """Consent election: every answer, kept (`is_current` marks each voter's latest), oldest
+    first; a page at a time (`limit`, `cursor`: see the Link header). The election's answer
+    carries the first 40."""
+    election = _election(request, election_id)
+    rows = page_queryset(
+        request, response, paging, election.consent_responses.all(), order=("created_at", "pk")
+    )
+    names = election_selectors.names_with_visibility(
+        request.user, {pk for c in rows for pk in (c.voter_id, c.candidate_id)}
+    )
+    return [_consent_out(c, names) for c in rows]
+
+
+@router.get("/elections/{election_id}/people/{which}", response={200: list[s.PersonOut], **ERRORS})
+def election_people(
+    request: HttpRequest,
+    election_id: int,
+    which: s.ElectionPeopleName,
+    response: HttpResponse,
+    paging: Query[PageIn],
+) -> list[s.PersonOut]:
+    """One of the election's lists of people, by the name you see (a name kept from you reads
+    "a member", with no id): `electorate` (who may vote or consent now); `voted` and
+    `not-voted` (ballot elections, once voting has opened; never what anyone chose);
+    `not-consented` (a consent election with a proposed candidate: electors who have not
+    consented). A page at a time (`limit`, `cursor`: see the Link header). 404 when the list
+    is not one this election has now."""
+    election = _election(request, election_id)
+    ids = _people_ids(election, which)
+    if ids is None:
+        raise NotFound("This election has no such list now.")
+    rows = page_rows(
+        request,
+        response,
+        paging,
+        _people_sorted(election_selectors.names_with_visibility(request.user, ids), ids),
+        key=lambda row: row[0],
+    )
+    return [person for _key, person in rows]
 
 
 @router.get("/elections/{election_id}/result", response={200: s.ResultOut, **ERRORS})

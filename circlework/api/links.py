@@ -7,7 +7,7 @@ from typing import Literal, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from circlework.accounts.models import Practitioner
 from circlework.api import schemas as s
@@ -252,12 +252,21 @@ def link_withdraw(request: HttpRequest, link_id: int, payload: s.LinkWithdrawIn)
     auth=None,
     tags=["links"],
 )
-def federation_map(request: HttpRequest, federation_slug: str) -> s.FederationMapOut:
-    """The federation's circles you can see, with their status and live links, and their live
-    and pending links (an edge per link, from the validating circle to the one it validates)."""
+def federation_map(
+    request: HttpRequest, federation_slug: str, params: Query[s.MapIn]
+) -> s.FederationMapOut:
+    """A neighbourhood of the federation's circles you can see, as the map page draws it: at
+    most 10 circles, with their status and live links, and the live and pending links between
+    them (an edge per link, from the validating circle to the one it validates). It centres on
+    `around` (a circle's slug) and the circles linked to it; else on your own circles and theirs;
+    else on the first circles by name (matching `q`). A federation of 10 circles or fewer is
+    drawn whole. `not_included` says how many circles you can see are left out: every circle is
+    in the paged list `GET /circles` (each with its federation)."""
     authenticate_optional(request)
     federation = federation_by_slug(federation_slug)
-    data = link_selectors.federation_map(user=request.user, federation=federation)
+    data = link_selectors.map_page(
+        user=request.user, federation=federation, q=params.q, around=params.around
+    )
     slugs = {n.id: n.slug for n in data.nodes}
     live_pairs = {
         (x.validating_circle_id, x.asking_circle_id)
@@ -292,4 +301,10 @@ def federation_map(request: HttpRequest, federation_slug: str) -> s.FederationMa
             )
             for x in data.links
         ],
+        # "all" (small federations) and "page" read as "first": the first circles by name.
+        focus=cast(s.MapFocusName, data.focus if data.focus in ("around", "mine") else "first"),
+        around=data.around.slug if data.around is not None else None,
+        circles_visible=data.visible_total,
+        circles_matching=data.filtered_total,
+        not_included=data.not_drawn,
     )

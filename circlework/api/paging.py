@@ -92,6 +92,8 @@ def decode(cursor: str, length: int | None) -> list[Any]:
         raise _bad_cursor()
     if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in key):
         raise _bad_cursor()
+    if any(isinstance(v, str) and "\x00" in v for v in key):
+        raise _bad_cursor()  # no list's key holds one; PostgreSQL would refuse it as a parameter
     if any(isinstance(v, int) and abs(v) > 2**63 - 1 for v in key):
         raise _bad_cursor()
     return key
@@ -144,11 +146,9 @@ def _key_of(row: Model, order: Sequence[str]) -> list[Any]:
     key = []
     for spec in order:
         value: Any = row
-        for part in spec.lstrip("-").split("__"):
+        for part in spec.lstrip("-").split("__"):  # `circle__name`: through the relation
             value = getattr(value, "pk" if part == "pk" else part)
-            if isinstance(value, Model):
-                value = value.pk
-        key.append(value)
+        key.append(value.pk if isinstance(value, Model) else value)
     return key
 
 

@@ -1005,13 +1005,45 @@ class MapEdgeOut(Schema):
     reciprocal: bool = Field(description="The two circles validate each other, both live.")
 
 
+MapFocusName = Literal["around", "mine", "first"]
+
+
+class MapIn(Schema):
+    around: str = Field(
+        "",
+        max_length=80,
+        description="A circle's slug: centre on it and the circles linked to it.",
+    )
+    q: str = Field(
+        "",
+        max_length=80,
+        description="Only circles whose name contains this (for the first circles by name).",
+    )
+
+
 class FederationMapOut(Schema):
     federation: str
     links_required: int
     min_circle_size: int
     no_closed_triangles: bool
-    nodes: list[MapNodeOut]
-    edges: list[MapEdgeOut]
+    nodes: list[MapNodeOut] = Field(
+        description="At most 10 circles: the neighbourhood `focus` names (see the map)."
+    )
+    edges: list[MapEdgeOut] = Field(
+        description="Current and requested links between those circles."
+    )
+    focus: MapFocusName = Field(
+        description="What the circles centre on: `around` (the circle asked for and its "
+        "links), `mine` (your circles and theirs) or `first` (the first circles by name, "
+        "matching `q`; a federation of 10 circles or fewer is included whole)."
+    )
+    around: str | None = Field(description="The circle centred on, when `focus` is `around`.")
+    circles_visible: int = Field(description="How many circles of the federation you can see.")
+    circles_matching: int = Field(description="How many of them match `q` (all without `q`).")
+    not_included: int = Field(
+        description="How many circles you can see are not in `nodes`: every circle is in "
+        "GET /circles, a page at a time."
+    )
 
 
 class LinkRequestIn(InSchema):
@@ -1132,14 +1164,31 @@ class ElectionOut(ElectionSummaryOut):
     handover_plan: str
     facilitator: PersonOut | None
     proposed: PersonOut | None = Field(description="Consent election: the proposed candidate.")
-    nominations: list[NominationOut] = Field(description="Current and changed, oldest first.")
+    nominations: list[NominationOut] = Field(
+        description="Current and changed, oldest first: the first 40. All of them, a page at a "
+        "time: GET /elections/{id}/nominations."
+    )
+    nominations_count: int = Field(description="How many nominations there are in all.")
     candidates: list[PersonOut] = Field(description="Nominees who accepted to stand.")
-    electorate_size: int
+    electorate_size: int = Field(
+        description="Who may vote now: GET /elections/{id}/people/electorate lists them."
+    )
     i_am_elector: bool
     i_have_voted: bool
-    voted: list[PersonOut] = Field(description="Who has voted (never what they chose).")
-    consents: list[ConsentOut] = Field(description="Consent election: every answer, kept.")
+    voted: list[PersonOut] = Field(
+        description="Who has voted (never what they chose), by name: the first 40. All of "
+        "them, a page at a time: GET /elections/{id}/people/voted."
+    )
+    voted_count: int = Field(description="How many have voted.")
+    consents: list[ConsentOut] = Field(
+        description="Consent election: every answer, kept, oldest first: the first 40. All of "
+        "them, a page at a time: GET /elections/{id}/consents."
+    )
+    consents_count: int = Field(description="How many answers there are in all.")
     result: ResultOut | None
+
+
+ElectionPeopleName = Literal["electorate", "voted", "not-voted", "not-consented"]
 
 
 class ElectionOpenIn(InSchema):

@@ -20,6 +20,7 @@ from circlework.core.contributions import (
     register_home_section,
     when,
 )
+from circlework.core.visibility import own_memberships
 
 _TEMPLATE = "circles/home_sections.html"
 
@@ -30,7 +31,25 @@ def _invitations(practitioner: Practitioner, user: Any) -> dict[str, Any] | None
 
 
 def _circles(practitioner: Practitioner, user: Any) -> dict[str, Any]:
-    return {"circles": circles_of(practitioner=practitioner)}  # shown even when none: found one
+    # Shown even when none (found one). The signed-in viewer's own: from the memberships the
+    # request has read already (core.visibility.own_memberships, every current one, as
+    # `circles_of`), by name; no query of its own.
+    if user is None or getattr(user, "practitioner", None) != practitioner:
+        return {"circles": circles_of(practitioner=practitioner)}
+    circles = [
+        Circle(
+            pk=pk,
+            federation=Federation(pk=federation_id, name=federation_name),
+            status=status,
+            slug=slug,
+            name=name,
+            meeting_pattern=meeting_pattern,
+        )
+        for pk, federation_id, status, _2fa, slug, name, federation_name, meeting_pattern in (
+            own_memberships(user)
+        )
+    ]
+    return {"circles": sorted(circles, key=lambda c: (c.name.casefold(), c.name, c.pk))}
 
 
 def _memberships(practitioner: Practitioner) -> dict[str, Any]:

@@ -159,6 +159,30 @@ def current_covenant(federation: Federation) -> CovenantVersion | None:
     return covenant
 
 
+def current_covenant_with(
+    federation: Federation, extra: Mapping[str, Any]
+) -> tuple[CovenantVersion | None, dict[str, Any]]:
+    """`current_covenant`, and in the same query the values of `extra` (expressions that do not
+    depend on the covenant row, e.g. counts as subqueries), by name: a page that needs both asks
+    once. The covenant is remembered for the request as `current_covenant` remembers it; when it
+    is remembered already, or the federation has none, `extra` costs one query of its own."""
+    memo = request_memo.current()
+    key = ("circles.covenant.current", federation.pk)
+    if memo is None or key not in memo:
+        found = (
+            CovenantVersion.objects.filter(federation=federation)
+            .annotate(**extra)
+            .order_by("-number")
+            .first()
+        )
+        if memo is not None:
+            memo[key] = found
+        if found is not None:
+            return found, {name: getattr(found, name) for name in extra}
+    values = Federation.objects.filter(pk=federation.pk).annotate(**extra).values(*extra).first()
+    return current_covenant(federation), dict(values or {})
+
+
 def federation_rules(federation: Federation) -> FederationRules:
     covenant = current_covenant(federation)
     return rules_from(covenant.parameters if covenant is not None else {})

@@ -120,7 +120,7 @@ def _circles_needing_it(user: Any) -> dict[int, tuple[str, str]]:
     rows the audience is made of (core.visibility.own_memberships): no query of its own."""
     return {
         pk: (slug, name)
-        for pk, _fed, _status, requires_two_factor, slug, name in own_memberships(user)
+        for pk, _fed, _status, requires_two_factor, slug, name, *_rest in own_memberships(user)
         if requires_two_factor
     }
 

@@ -8,6 +8,10 @@ Headings written in the text belong under the heading of the page section that s
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -55,17 +59,75 @@ def _nest_headings(tokens: list[Token], under: int) -> None:
             inline.children = [strong_open, *(inline.children or []), strong_close]
 
 
-def render_markdown(text: str, under: int = DEFAULT_UNDER) -> SafeString:
-    """Render ``text`` as safe HTML whose headings nest under an ``h{under}`` (1 to 6)."""
-    under = max(1, min(6, under))
-    tokens = _md.parse(text or "")
+def _render_uncached(text: str, under: int) -> str:
+    tokens = _md.parse(text)
     _nest_headings(tokens, under)
     html = _md.renderer.render(tokens, _md.options, {})
-    clean = nh3.clean(
+    return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+# --- The cache of rendered text. The same text is shown on many pages and to many readers, and
+# rendering it (parse, renumber headings, sanitise) costs more than the rest of a small template.
+# The key is a digest of the text with everything else the output depends on (``under`` and
+# RENDERER_VERSION, which changes whenever the parser, its options, _nest_headings or the
+# sanitiser settings above change): an edited text has a new key, so nothing is ever invalidated
+# and an entry can never be stale. The value is the sanitised HTML, byte for byte what
+# _render_uncached returns (tests/core/test_markdown_cache.py).
+#
+# Where it lives: in each process's own memory, never in Django's shared cache (Redis). The texts
+# include what is kept encrypted in the database (reasons, circle-only proposals); their rendered
+# plaintext in Redis would sit outside that protection, and a production Redis may write its
+# memory to disk (RDB/AOF snapshots) or be read by whoever can reach it. Nothing is lost by
+# keeping it local: a Redis round trip costs about as much as rendering a typical text, and a
+# worker soon holds the texts its pages show. The memory is bounded by size, not entries: a text
+# longer than _MAX_CACHED_CHARS is rendered every time (rare, and large texts are costly to keep),
+# and the oldest entries give way once the HTML kept passes _MAX_CACHED_HTML characters.
+RENDERER_VERSION = b"1"
+_MAX_CACHED_CHARS = 32_000
+_MAX_CACHED_HTML = 8_000_000
+_cache: OrderedDict[bytes, SafeString] = OrderedDict()
+_cache_size = 0
+_cache_lock = threading.Lock()
+
+
+def _cache_key(text: str, under: int) -> bytes:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20)
+    digest.update(b"|%d|" % under + RENDERER_VERSION)
+    return digest.digest()
+
+
+def clear_markdown_cache() -> None:
+    global _cache_size
+    with _cache_lock:
+        _cache.clear()
+        _cache_size = 0
+
+
+def render_markdown(text: str, under: int = DEFAULT_UNDER) -> SafeString:
+    """Render ``text`` as safe HTML whose headings nest under an ``h{under}`` (1 to 6)."""
+    global _cache_size
+    under = max(1, min(6, under))
+    text = text or ""
+    if len(text) > _MAX_CACHED_CHARS:
+        return mark_safe(_render_uncached(text, under))  # noqa: S308 - sanitised by nh3
+    key = _cache_key(text, under)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    clean = mark_safe(_render_uncached(text, under))  # noqa: S308 - sanitised by nh3
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = clean
+            _cache_size += len(clean)
+            while _cache_size > _MAX_CACHED_HTML:
+                _, dropped = _cache.popitem(last=False)
+                _cache_size -= len(dropped)
+    return clean

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from circlework.core.models_by_label import practitioner_model
-from circlework.core.visibility import A_FORMER_MEMBER, Audience, names_for
+from circlework.core.visibility import A_FORMER_MEMBER, Audience, people_and_names
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{practitioner:(\d+)\}")
 
@@ -104,22 +103,12 @@ def clip(value: str, length: int) -> Stored:
 
 def render_all(items: Sequence[tuple[str, datetime | None]], audience: Audience) -> list[str]:
     """Each stored text (with when it was written) as this audience may read it, names put in by
-    the one name rule. Two queries however many texts."""
+    the one name rule. One query however many texts (the people, read with their reach)."""
     ids: set[int] = set()
     for value, _written in items:
         ids |= practitioner_ids(value)
     ids.discard(0)  # a former member's token
-    people = (
-        {
-            p.pk: p
-            for p in practitioner_model()
-            .objects.filter(pk__in=ids)
-            .only("pk", "display_name", "display_name_visibility", "created_at")
-        }
-        if ids
-        else {}
-    )
-    shown = names_for(audience, people.values())
+    people, shown = people_and_names(audience, ids)
     former = str(A_FORMER_MEMBER)
 
     def one(value: str, written: datetime | None) -> str:

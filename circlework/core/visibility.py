@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import FilteredRelation, Q
 from django.utils.translation import gettext_lazy as _
 
 from circlework.core import request_memo
@@ -105,15 +105,16 @@ def audience_for(user: Any) -> Audience:
 
 
 # A current membership of the viewer's: (circle id, its federation id, its status, whether it
-# requires a second factor, its slug, its name).
-OwnMembership = tuple[int, int, str, bool, str, str]
+# requires a second factor, its slug, its name, its federation's name, its meeting pattern).
+OwnMembership = tuple[int, int, str, bool, str, str, str, str]
 
 
 def own_memberships(user: Any) -> list[OwnMembership]:
     """The signed-in user's current memberships, whatever the second factor: one query, kept
     on the user object for the request (like the audience made from them). What the audience
     counts of them is `audience_for`'s to decide; the two-factor hint
-    (circles.two_factor) reads the circles that ask for a second factor from the same rows."""
+    (circles.two_factor) reads the circles that ask for a second factor from the same rows, and
+    the home page's "Your circles" (circles.contributions) its list."""
     cached = getattr(user, "_circlework_memberships", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -131,6 +132,8 @@ def own_memberships(user: Any) -> list[OwnMembership]:
             "circle__requires_two_factor",
             "circle__slug",
             "circle__name",
+            "circle__federation__name",
+            "circle__meeting_pattern",
         )
     )
     user._circlework_memberships = rows
@@ -346,7 +349,8 @@ def names_for(
     audience: Audience, practitioners: Iterable[Any], *, hidden: str | None = None
 ) -> dict[int, str]:
     """`name_for` for many at once (practitioners or their ids; None is skipped), by id, in two
-    queries. An id with no practitioner (a deleted account) is "a former member"."""
+    queries at most; those given by id are read with their reach (`name_reach`) in one. An id
+    with no practitioner (a deleted account) is "a former member"."""
     objects: dict[int, Any] = {}
     ids: set[int] = set()
     for item in practitioners:
@@ -357,14 +361,19 @@ def names_for(
         else:
             objects[item.pk] = item
     missing = ids - set(objects)
-    if missing:
-        for p in (
-            practitioner_model()
-            .objects.filter(pk__in=missing)
-            .only("pk", "display_name", "display_name_visibility", "created_at")
-        ):
-            objects[p.pk] = p
-    reach = name_reach(objects)
+    read, reach = _read_with_reach(missing) if missing else ({}, {})
+    reach.update(name_reach(set(objects) - set(read)))
+    objects.update(read)
+    return _shown_names(audience, objects, reach, ids, hidden)
+
+
+def _shown_names(
+    audience: Audience,
+    objects: dict[int, Any],
+    reach: dict[int, Reach],
+    ids: set[int],
+    hidden: str | None,
+) -> dict[int, str]:
     shown = {
         pk: (
             str(p.display_name)
@@ -376,3 +385,53 @@ def names_for(
     for pk in ids - set(objects):
         shown[pk] = str(A_FORMER_MEMBER)
     return shown
+
+
+def people_and_names(
+    audience: Audience, ids: Iterable[int], *, hidden: str | None = None
+) -> tuple[dict[int, Any], dict[int, str]]:
+    """The practitioners with these ids (pk, name, its level, when they joined) and `names_for`
+    them, in one query: they are read with their reach."""
+    wanted = set(ids)
+    if not wanted:
+        return {}, {}
+    people, reach = _read_with_reach(wanted)
+    return people, _shown_names(audience, people, reach, wanted, hidden)
+
+
+def _read_with_reach(ids: set[int]) -> tuple[dict[int, Any], dict[int, Reach]]:
+    """The practitioners with these ids (what the name rule reads of them), and in the same
+    query their reach as `name_reach` reads it (their current memberships, `current()`), which
+    is remembered for the request as `name_reach` remembers it."""
+    model = practitioner_model()
+    rows = (
+        model.objects.filter(pk__in=ids)
+        .annotate(
+            _now_in=FilteredRelation("memberships", condition=Q(memberships__left_at__isnull=True))
+        )
+        .values_list(
+            "pk",
+            "display_name",
+            "display_name_visibility",
+            "created_at",
+            "_now_in__circle_id",
+            "_now_in__circle__federation_id",
+        )
+        .order_by()
+    )
+    found: dict[int, Any] = {}
+    reach: dict[int, Reach] = {}
+    for pk, name, level, created_at, circle_id, federation_id in rows:
+        if pk not in found:
+            found[pk] = model(
+                pk=pk, display_name=name, display_name_visibility=level, created_at=created_at
+            )
+            reach[pk] = (set(), set())
+        if circle_id is not None:
+            reach[pk][0].add(circle_id)
+            reach[pk][1].add(federation_id)
+    known = _reach_memo()
+    if known is not None:
+        for pk, (circles, federations) in reach.items():
+            known.setdefault(pk, (set(circles), set(federations)))
+    return found, reach

@@ -22,6 +22,7 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.covenant import in_federation_q
 from circlework.circles.models import Circle, Federation, Membership
 from circlework.circles.roles import ROLES, Method
+from circlework.core import request_memo
 from circlework.core.names import fill
 from circlework.core.visibility import (
     A_MEMBER,
@@ -29,6 +30,7 @@ from circlework.core.visibility import (
     Visibility,
     audience_for,
     can_see_name,
+    own_memberships,
 )
 from circlework.elections import counting
 from circlework.elections.models import (
@@ -179,21 +181,31 @@ def electorate_ids(election: Election) -> set[int]:
     return electorates_for([election])[election.pk]
 
 
+_USER = Practitioner._meta.get_field("user")
+
+
 def my_electorates(practitioner: Practitioner, elections: Iterable[Election]) -> set[int]:
     """The ids of those of these elections whose electorate this practitioner is in, now: the
     rule of `electorates_for`, asked of one person (their memberships, and their live delegate
     mandates when an election is the delegates'). Two queries at most, whatever the size of the
-    federation."""
+    federation. In a read-only request, when the practitioner came with their user (the signed-in
+    user), their memberships are those the request has read already (core.visibility.own_memberships: every
+    current membership, whatever the second factor, as the electorate counts them)."""
     elections = list(elections)
     if not elections:
         return set()
     circles: set[int] = set()
     federations: set[int] = set()
-    for circle_id, federation_id, status in (
-        Membership.objects.current()
-        .filter(practitioner=practitioner)
-        .values_list("circle_id", "circle__federation_id", "circle__status")
-    ):
+    rows: Iterable[tuple[int, int, str]]
+    if request_memo.current() is not None and _USER.is_cached(practitioner):
+        rows = [(r[0], r[1], r[2]) for r in own_memberships(practitioner.user)]
+    else:
+        rows = (
+            Membership.objects.current()
+            .filter(practitioner=practitioner)
+            .values_list("circle_id", "circle__federation_id", "circle__status")
+        )
+    for circle_id, federation_id, status in rows:
         circles.add(circle_id)
         if status in FEDERATION_STATUSES:
             federations.add(federation_id)
@@ -474,65 +486,53 @@ def awaiting_me(*, practitioner: Practitioner, user: Any = None) -> list[Awaitin
     """
     # The audience, as everywhere: a forming circle's members are not yet the federation (its
     # elections do not wait for them), nor a 2FA circle's members without the second factor.
-    audience = audience_for(user if user is not None else practitioner.user)
+    viewer = user if user is not None else practitioner.user
+    audience = audience_for(viewer)
     circle_ids, federation_ids = audience.circle_ids, audience.federation_ids
     if not circle_ids and not federation_ids:
         return []
+    # One query, however many elections: each open election with what concerns me in it
+    # (asking about me only, not about every member of the federation).
+    me = practitioner.pk
+    mine_q = {"election_id": OuterRef("pk")}
     open_elections = list(
         Election.objects.filter(Q(circle_id__in=circle_ids) | Q(federation_id__in=federation_ids))
         .exclude(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED])
         .select_related("circle", "circle__federation", "federation")
+        .annotate(
+            _to_answer=Exists(
+                Nomination.objects.filter(
+                    **mine_q, is_current=True, nominee_id=me, accepted__isnull=True
+                )
+            ),
+            _nominated=Exists(
+                Nomination.objects.filter(**mine_q, is_current=True, nominated_by_id=me)
+            ),
+            _consented=Exists(
+                ConsentResponse.objects.filter(
+                    **mine_q,
+                    voter_id=me,
+                    is_current=True,
+                    stance=ConsentStance.CONSENT,
+                    candidate_id=OuterRef("proposed_id"),
+                )
+            ),
+            _cast=Exists(BallotCast.objects.filter(**mine_q, voter_id=me)),
+        )
         .order_by("voting_closes_at")
     )
     if not open_elections:
         return []
-    # A constant number of queries, however many elections: what concerns me, for all at once,
-    # asking about me only (not about every member of the federation).
-    election_ids = [e.pk for e in open_elections]
     mine = my_electorates(practitioner, open_elections)
-    to_answer: set[int] = set()
-    nominated: set[int] = set()
-    for election_id, nominee_id, nominated_by_id, accepted in Nomination.objects.filter(
-        Q(nominee=practitioner) | Q(nominated_by=practitioner),
-        election_id__in=election_ids,
-        is_current=True,
-    ).values_list("election_id", "nominee_id", "nominated_by_id", "accepted"):
-        if nominee_id == practitioner.pk and accepted is None:
-            to_answer.add(election_id)
-        if nominated_by_id == practitioner.pk:
-            nominated.add(election_id)
-    consenting = [e.pk for e in open_elections if e.status == ElectionStatus.CONSENT_ROUND]
-    consented = (
-        set(
-            ConsentResponse.objects.filter(
-                election_id__in=consenting,
-                voter=practitioner,
-                is_current=True,
-                stance=ConsentStance.CONSENT,
-            ).values_list("election_id", "candidate_id")
-        )
-        if consenting
-        else set()
-    )
-    voting = [e.pk for e in open_elections if e.status == ElectionStatus.VOTING]
-    cast = (
-        set(
-            BallotCast.objects.filter(election_id__in=voting, voter=practitioner).values_list(
-                "election_id", flat=True
-            )
-        )
-        if voting
-        else set()
-    )
     out: list[Awaiting] = []
     for election in open_elections:
         what = _awaiting_what(
             election,
-            to_answer=election.pk in to_answer,
+            to_answer=election._to_answer,
             is_elector=election.pk in mine,
-            nominated=election.pk in nominated,
-            consented=(election.pk, election.proposed_id) in consented,
-            cast=election.pk in cast,
+            nominated=election._nominated,
+            consented=election._consented,
+            cast=election._cast,
         )
         if what:
             out.append(Awaiting(election, what, scope_name(election), role_name(election)))

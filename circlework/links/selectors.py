@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -97,10 +99,27 @@ class LinkTally:
         )
 
 
-def live_links_asked(circle: Circle, today: date | None = None) -> int:
+def live_links_asked_qs(circle_id: int, today: date | None = None) -> QuerySet[CircleLink]:
     """The circle's live links that count toward its validation
     (links.validation_rule.link_counts)."""
-    return CircleLink.objects.live(today).counting().filter(asking_circle=circle).count()
+    return CircleLink.objects.live(today).counting().filter(asking_circle_id=circle_id)
+
+
+def live_links_asked(circle: Circle, today: date | None = None) -> int:
+    return live_links_asked_qs(circle.pk, today).count()
+
+
+def members_counted_qs(circle_id: int) -> QuerySet[Membership]:
+    """The circle's members now, as the validation rule counts them."""
+    return Membership.objects.current().filter(circle_id=circle_id, practitioner__isnull=False)
+
+
+def count_of(qs: QuerySet[Any]) -> Subquery:
+    """How many rows `qs` has, as a subquery for another query (one row, never NULL)."""
+    return Subquery(
+        qs.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n")[:1],
+        output_field=IntegerField(),
+    )
 
 
 def validated_elsewhere(asking_circle: Circle) -> int:
@@ -135,7 +154,7 @@ def link_would_count(
 
 
 def member_count(circle: Circle) -> int:
-    return Membership.objects.current().filter(circle=circle, practitioner__isnull=False).count()
+    return members_counted_qs(circle.pk).count()
 
 
 def link_tally(

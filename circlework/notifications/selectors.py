@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, Subquery
+from django.db.models import Count, Q, Subquery, Window
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
@@ -186,10 +186,17 @@ def inbox_page(
 
 
 def unread(*, practitioner: Practitioner, limit: int = 8, user: Any = None) -> list[Notification]:
-    rows = list(Notification.objects.filter(recipient=practitioner, read_at__isnull=True)[:limit])
+    """The newest `limit` unread notifications. The same query counts all the unread ones (a
+    window over the whole filter, before the limit), remembered for the header's badge
+    (`unread_count`), which then asks nothing."""
+    rows = list(
+        Notification.objects.filter(recipient=practitioner, read_at__isnull=True).annotate(
+            unread_total=Window(Count("pk"))
+        )[:limit]
+    )
     memo = request_memo.current()
-    if memo is not None and len(rows) < limit:
-        memo[_unread_key(practitioner)] = len(rows)  # all of them: that is the count
+    if memo is not None:
+        memo[_unread_key(practitioner)] = rows[0].unread_total if rows else 0
     return readable(rows, audience_for(user if user is not None else practitioner.user))
 
 

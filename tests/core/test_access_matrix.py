@@ -418,6 +418,10 @@ API: dict[str, Rule] = {
     "federation_election_open": Rule(FEDERATION, "post"),
     "election_get": Rule(CIRCLE),
     "election_result": Rule(CIRCLE),  # 409 while open
+    # The election's lists a page at a time: the same view rule as the election itself.
+    "nomination_list": Rule(CIRCLE),
+    "consent_list": Rule(CIRCLE),
+    "election_people": Rule(CIRCLE),
     "nomination_add": Rule(CIRCLE, "post"),
     "nomination_answer": Rule(AUTHOR, "post"),
     "nomination_change": Rule(CIRCLE, "post"),  # 409: not the change round

@@ -11,6 +11,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import models
 from django.db.models import Count
 from django.test import Client
@@ -29,6 +30,7 @@ from circlework.links.services.common import federation_edges
 from circlework.links.validation_rule import has_triangle
 from circlework.mandates.models import Mandate
 from circlework.polls.models import Poll
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +245,15 @@ def test_on_top_of_the_demo_leeds_grows_to_a_twelve_voice_proposal_and_pages_ren
         ).status_code
         == 200
     )
+
+
+def test_refuses_a_database_with_real_accounts_unless_forced() -> None:
+    factories.make_practitioner("Real Person")
+    before = Practitioner.objects.count()
+    with pytest.raises(CommandError, match="not demo or generated"):
+        call_command("seed_scale", practitioners=5, circles=2, records=50, seed=3, verbosity=0)
+    assert Practitioner.objects.count() == before
+    call_command(
+        "seed_scale", practitioners=5, circles=2, records=50, seed=3, force=True, verbosity=0
+    )
+    assert Practitioner.objects.count() > before

@@ -7,7 +7,6 @@ counts the live links of the circles the page lists with one query per page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import template
@@ -17,59 +16,63 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
-from circlework.circles.covenant import FederationRules, federation_rules, size_note
+from circlework.circles.covenant import (
+    FederationRules,
+    current_covenant_with,
+    federation_rules,
+    rules_from,
+    size_note,
+)
 from circlework.core.permissions import allowed
 from circlework.links import selectors
-from circlework.links.models import CircleLink
 
 register = template.Library()
 
 
-@dataclass(frozen=True)
-class _CircleLinks:
-    live: list[CircleLink]  # its live links that count, with the validating circles
-    tally: selectors.LinkTally
-    rules: FederationRules
-
-
-def _circle_links(circle: Any) -> _CircleLinks:
-    """The circle's counted live links and tally, read once per page (kept on the circle
-    object: the header's status badge and the status section beside it read the same)."""
-    cached = getattr(circle, "_circlework_links", None)
+def _tally(circle: Any) -> tuple[selectors.LinkTally, FederationRules]:
+    """The circle's counted live links and members, and its federation's rules: one query (the
+    covenant in force, with the two counts beside it), kept on the circle object, so the tabs'
+    status badge and the status section beside it read the same."""
+    cached = getattr(circle, "_circlework_link_tally", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    # Only the links that count toward its validation (links.validation_rule.link_counts).
-    live = list(
-        CircleLink.objects.live(timezone.localdate())
-        .counting()
-        .filter(asking_circle=circle)
-        .select_related("validating_circle", "validating_circle__federation", "asking_circle")
-        .order_by("validating_circle__name")
+    covenant, counts = current_covenant_with(
+        circle.federation,
+        {
+            "_live_links": selectors.count_of(
+                selectors.live_links_asked_qs(circle.pk, timezone.localdate())
+            ),
+            "_members": selectors.count_of(selectors.members_counted_qs(circle.pk)),
+        },
     )
-    rules = federation_rules(circle.federation)
+    rules = rules_from(covenant.parameters if covenant is not None else {})
     tally = selectors.LinkTally(
-        live_links=len(live),
-        members=selectors.member_count(circle),
+        live_links=counts["_live_links"],
+        members=counts["_members"],
         links_required=rules.links_required,
         min_circle_size=rules.min_circle_size,
     )
-    cached = _CircleLinks(live, tally, rules)
-    circle._circlework_links = cached
-    return cached
+    circle._circlework_link_tally = (tally, rules)
+    return tally, rules
 
 
 @register.inclusion_tag("links/_circle_status.html", takes_context=True)
 def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]:
     """The circle's status in words, its live links (the validating circles) and what it lacks."""
     user = context.get("user")
-    found = _circle_links(circle)
-    live, tally = found.live, found.tally
+    tally, rules = _tally(circle)
+    # Only the links that count toward its validation (links.validation_rule.link_counts).
+    live = list(
+        selectors.live_links_asked_qs(circle.pk, timezone.localdate())
+        .select_related("validating_circle", "validating_circle__federation", "asking_circle")
+        .order_by("validating_circle__name")
+    )
     may_see_note = allowed("circles.change_circle", user, circle)  # the circle's members
     return {
         "circle": circle,
         "tally": tally,
         # A gentle note past the covenant's recommended size, for the circle's members.
-        "size_note": size_note(tally.members, found.rules) if may_see_note else "",
+        "size_note": size_note(tally.members, rules) if may_see_note else "",
         "live": [link for link in live if allowed("links.view_link", user, link)],
         "hidden_count": len([link for link in live if not allowed("links.view_link", user, link)]),
     }
@@ -79,7 +82,7 @@ def circle_link_status(context: template.Context, circle: Any) -> dict[str, Any]
 def circle_status(circle: Any) -> SafeString:
     """The circle's status as a badge, from its counted links and members now
     (LinkTally.status): never "member" beside "1 of 2 links" before the worker has run."""
-    tally = _circle_links(circle).tally
+    tally, _rules = _tally(circle)
     return format_html('<span class="status status-{}">{}</span>', tally.status, tally.status_label)
 
 

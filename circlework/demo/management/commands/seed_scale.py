@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from circlework.accounts.models import User
 from circlework.demo.scale.accounts import email_for
 from circlework.demo.scale.run import SCALE_PASSWORD, seed_scale
+
+# The demo's addresses (seed_demo) and the generated ones (email_for).
+DEMO_DOMAINS = ("@demo.circlework.org", "@scale.circlework.org")
 
 
 class Command(BaseCommand):
@@ -29,9 +33,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--federation", default=None, help="The federation's slug (default: the largest)."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Generate even though the database holds accounts other than demo ones.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbose = options.get("verbosity", 1) >= 1
+        # It writes made-up members, proposals and notifications into the federation it grows,
+        # with one printed password: never into a database that real people use.
+        real = User.objects.exclude(email__iendswith=DEMO_DOMAINS[0]).exclude(
+            email__iendswith=DEMO_DOMAINS[1]
+        )
+        if real.exists() and not options["force"]:
+            raise CommandError(
+                "This database holds accounts that are not demo or generated ones, so it may be "
+                "in use. seed_scale is for scratch databases; use --force if this one is."
+            )
         result = seed_scale(
             practitioners=options["practitioners"],
             circles_count=options["circles"],
