@@ -10,7 +10,18 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,11 +221,30 @@ BORROWINGS_PER_PAGE = 25
 
 
 def _borrowed(*, user: Any, federation_id: int) -> QuerySet[Agreement]:
+    """The borrowings this viewer may read: first those of circles they may see named, by the
+    circle's name (then title); then those of circles shown as "a circle", by when they were
+    made (pk) alone, so that where one sits tells nothing of its circle's real name."""
+    audience = audience_for(user)
+    named = visible_q(
+        audience,
+        level_field="circle__visibility",
+        circle_field="circle_id",
+        federation_field="circle__federation_id",
+    )  # circles.rules.can_view_circle as a filter, as circles_visible_to has it
     return (
         Agreement.objects.filter(circle__federation_id=federation_id, borrowed_from__isnull=False)
-        .filter(visible_agreements_q(audience_for(user)))
+        .filter(visible_agreements_q(audience))
         .select_related("circle", "current_version", "borrowed_from__agreement__circle")
-        .order_by("circle__name", "title", "pk")
+        .annotate(
+            hidden_circle=Case(When(named, then=Value(0)), default=Value(1)),
+            shown_circle_name=Case(
+                When(named, then=F("circle__name")), default=Value(""), output_field=CharField()
+            ),
+            shown_title=Case(
+                When(named, then=F("title")), default=Value(""), output_field=CharField()
+            ),
+        )
+        .order_by("hidden_circle", "shown_circle_name", "shown_title", "pk")
     )
 
 

@@ -35,7 +35,14 @@ from circlework.circles.names import a_circle
 from circlework.circles.selectors import circles_of, circles_visible_to
 from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError
-from circlework.core.http import flash_error, form_error, me, require_perm
+from circlework.core.http import (
+    flash_error,
+    form_error,
+    me,
+    page_number,
+    query_number,
+    require_perm,
+)
 from circlework.core.permissions import allowed
 from circlework.core.visibility import Visibility
 
@@ -118,11 +125,10 @@ class VersionRow:
 
 
 def _wanted(request: HttpRequest) -> tuple[int | None, int | None]:
-    """The two versions asked for (`?from=&to=`), if given as numbers."""
-    try:
-        a = int(request.GET["from"]) if "from" in request.GET else None
-        b = int(request.GET["to"]) if "to" in request.GET else None
-    except ValueError:
+    """The two versions asked for (`?from=&to=`), if both are given as numbers a version could
+    have (core.http.query_number); otherwise neither, and the page compares its default two."""
+    a, b = (query_number(request.GET.get(name)) for name in ("from", "to"))
+    if ("from" in request.GET and a is None) or ("to" in request.GET and b is None):
         return None, None
     return a, b
 
@@ -312,7 +318,7 @@ def lineage(request: HttpRequest, slug: str) -> HttpResponse:
     borrowings at a time (plain links), the picture drawing the circles of that page."""
     federation = get_object_or_404(Federation, slug=slug)
     page = selectors.lineage_page(
-        user=request.user, federation_id=federation.pk, page=request.GET.get("page", 1)
+        user=request.user, federation_id=federation.pk, page=page_number(request)
     )
     borrowings = page.borrowings
     involved = {b.agreement.circle_id for b in borrowings} | {
@@ -498,7 +504,7 @@ def ethics_register(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.published_statements_page(
         user=request.user,
         federation_id=federation.pk,
-        page=request.GET.get("page", 1),
+        page=page_number(request),
         query=request.GET.get("q", ""),
     )
     keep = {"q": page.query} if page.query else {}

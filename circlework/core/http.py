@@ -1,5 +1,6 @@
-"""Small helpers shared by views: asking the rules, showing service errors on forms, and the
-page of a form that calls one service (`form_page`)."""
+"""Small helpers shared by views: asking the rules, showing service errors on forms, the page
+of a form that calls one service (`form_page`), and numbers read from a query string
+(`page_number`, `query_number`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,41 @@ def me(request: HttpRequest) -> Any:
     """The signed-in practitioner (views that call this are behind login_required). Typed `Any`:
     `accounts.Practitioner` lives on a floor above core (docs/architecture.md)."""
     return request.user.practitioner  # type: ignore[union-attr]
+
+
+# The largest number read from a query string (a page, a version). Python's ints have no bound
+# but the database's have: a bigger one would end in a server error (SQLite: OverflowError;
+# PostgreSQL: bigint out of range) once it reaches a query, as an OFFSET or a compared value.
+MAX_QUERY_NUMBER = 10**6
+
+
+def _digits(value: str | None) -> str | None:
+    """The plain digits of a query-string value, leading zeros dropped; None if it is not one."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return value.lstrip("0") or "0"
+
+
+def query_number(value: str | None, *, limit: int = MAX_QUERY_NUMBER) -> int | None:
+    """A whole number from 1 to `limit` written in plain digits, else None (absent, empty, signed,
+    not a number, or too large to be one: `?to=99999999999999999999` names no version)."""
+    digits = _digits(value)
+    if digits is None or len(digits) > len(str(limit)):
+        return None
+    number = int(digits)
+    return number if 1 <= number <= limit else None
+
+
+def page_number(request: HttpRequest, name: str = "page") -> int:
+    """`?page=` as a page number: 1 when absent or not a number, at most MAX_QUERY_NUMBER (a page
+    past the last is for the caller to bring back to the last one, as Paginator.get_page does)."""
+    digits = _digits(request.GET.get(name))
+    if digits is None:
+        return 1
+    if len(digits) > len(str(MAX_QUERY_NUMBER)):
+        return MAX_QUERY_NUMBER
+    return max(1, min(int(digits), MAX_QUERY_NUMBER))
 
 
 def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:

@@ -23,6 +23,7 @@ from circlework.circles.covenant import in_federation_q
 from circlework.circles.models import Circle, Federation, Membership
 from circlework.circles.roles import ROLES, Method
 from circlework.core import request_memo
+from circlework.core.http import MAX_QUERY_NUMBER
 from circlework.core.names import fill
 from circlework.core.visibility import (
     A_MEMBER,
@@ -430,7 +431,9 @@ def election_lists(
             "voting_closes_at"
         )
     )
-    start = (max(page, 1) - 1) * PAST_PER_PAGE
+    start = (
+        min(max(page, 1), MAX_QUERY_NUMBER) - 1
+    ) * PAST_PER_PAGE  # an OFFSET the database takes
     past = list(
         qs.filter(status__in=[ElectionStatus.CLOSED, ElectionStatus.CANCELLED]).order_by(
             "-closed_at", "-pk"
@@ -763,9 +766,8 @@ def election_page(
     open_ballots_rows: list[Ballot] = []
     if not is_consent and closed and not election.secret:
         # An open election's ballots name their voters: who voted, without BallotCast.
-        open_ballots_rows = list(
-            Ballot.objects.filter(election=election).order_by("voter__display_name", "pk")
-        )
+        # In the order cast: sorted below by the names this viewer sees, never by hidden ones.
+        open_ballots_rows = list(Ballot.objects.filter(election=election).order_by("pk"))
         voted_ids: set[int | None] = {b.voter_id for b in open_ballots_rows}
     elif not is_consent and election.status != ElectionStatus.NOMINATING:
         # A deleted account's vote is still counted, unattributed: "a former member".
@@ -867,13 +869,11 @@ def election_page(
         ConsentRow(r, _name(names, r.voter_id), _name(names, r.candidate_id))
         for r in earlier_consents_all[window]
     ]
+    # By the voter's name as this viewer sees it (as people_page sorts): a name kept from them
+    # reads "a member" and sits among the others so named, in the order cast, so its place in
+    # the list tells nothing of the real name.
     open_ballots = (
-        [
-            OpenBallot(_name(names, b.voter_id), [_name(names, int(c)) for c in b.choices])
-            for b in open_ballots_rows
-        ]
-        if len(open_ballots_rows) <= INLINE_PEOPLE
-        else []
+        _sorted_ballots(open_ballots_rows, names) if len(open_ballots_rows) <= INLINE_PEOPLE else []
     )
     return ElectionPage(
         election=election,
@@ -943,6 +943,40 @@ def nominee_picker(
     rows = nominee_choices(election, q=q, limit=SEARCH_LIMIT + 1)
     shown = names_with_visibility(user, [pk for pk, _name in rows])
     return _picker(election, practitioner, rows, shown, q)
+
+
+def _sorted_ballots(rows: list[Ballot], names: dict[int, str]) -> list[OpenBallot]:
+    """An open election's ballots by the voter's name as this viewer sees it (never by a hidden
+    one), in the order cast where names are alike."""
+    return [
+        OpenBallot(voter, [_name(names, int(c)) for c in b.choices])
+        for voter, _pk, b in sorted(
+            ((_name(names, b.voter_id), b.pk, b) for b in rows),
+            key=lambda item: (item[0].casefold(), item[0], item[1]),
+        )
+    ]
+
+
+def ballots_page(
+    *, user: Any, election: Election, page: int
+) -> tuple[list[OpenBallot], int, int] | None:
+    """One page of a closed open election's ballots (who chose whom: an open election keeps
+    every ballot on the record), with their number and the number of pages. None: this election
+    keeps no such record (secret, consent, or not closed)."""
+    if (
+        election.method == Method.CONSENT
+        or election.status != ElectionStatus.CLOSED
+        or election.secret
+    ):
+        return None
+    rows = list(Ballot.objects.filter(election=election).order_by("pk"))
+    ids = {b.voter_id for b in rows} | {int(c) for b in rows for c in b.choices}
+    names = {pk: name for pk, (name, _shown) in names_with_visibility(user, ids).items()}
+    ordered = _sorted_ballots(rows, names)
+    pages = max(1, -(-len(ordered) // PEOPLE_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PEOPLE_PER_PAGE
+    return ordered[start : start + PEOPLE_PER_PAGE], len(ordered), pages
 
 
 def people_page(

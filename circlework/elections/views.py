@@ -21,7 +21,7 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle, Federation
 from circlework.circles.roles import Method
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, form_page, me, require_perm, saved
+from circlework.core.http import form_error, form_page, me, page_number, require_perm, saved
 from circlework.elections import selectors, services
 from circlework.elections.forms import (
     BallotForm,
@@ -66,10 +66,9 @@ def _scope_context(election: Election | None = None, **scope: Any) -> dict[str, 
 
 
 def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
+    """`?page=`: 1 if absent or not a number, at most core.http.MAX_QUERY_NUMBER (a page past
+    the last is empty; a number past the database's integers would be a server error)."""
+    return page_number(request)
 
 
 def _list(request: HttpRequest, **scope: Any) -> HttpResponse:
@@ -246,10 +245,18 @@ def election_people(request: HttpRequest, pk: int, which: str) -> HttpResponse:
     election = _election(pk)
     require_perm(request, "elections.view_election", election)
     number = _page_number(request)
-    listed = selectors.people_page(user=request.user, election=election, key=which, page=number)
-    if listed is None:
-        raise Http404
-    names, count, pages = listed
+    names: list[str] = []
+    ballots: list[selectors.OpenBallot] = []
+    if which == "ballots":
+        found = selectors.ballots_page(user=request.user, election=election, page=number)
+        if found is None:
+            raise Http404
+        ballots, count, pages = found
+    else:
+        listed = selectors.people_page(user=request.user, election=election, key=which, page=number)
+        if listed is None:
+            raise Http404
+        names, count, pages = listed
     number = min(max(number, 1), pages)
     return render(
         request,
@@ -260,6 +267,7 @@ def election_people(request: HttpRequest, pk: int, which: str) -> HttpResponse:
             "role_name": selectors.role_name(election),
             "which": which,
             "names": names,
+            "ballots": ballots,
             "count": count,
             "page_number": number,
             "pages": pages,

@@ -36,7 +36,7 @@ from circlework.circles.covenant import (
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
 from circlework.circles.selectors import circles_visible_to
 from circlework.core.permissions import allowed
-from circlework.core.visibility import audience_for, can_see_name, name_reach
+from circlework.core.visibility import audience_for, can_see_name, name_reach, own_memberships
 from circlework.links.models import (
     REQUEST_EXPIRES_AFTER,
     CircleLink,
@@ -590,6 +590,26 @@ def _current_links_q(today: date) -> Q:
     )
 
 
+def _my_circles_here(user: Any, federation: Federation) -> list[int]:
+    """The viewer's circles in this federation that their audience counts (no query: the
+    memberships are the ones `audience_for` read and kept for the request)."""
+    counted = audience_for(user).circle_ids
+    return sorted(
+        row[0] for row in own_memberships(user) if row[1] == federation.pk and row[0] in counted
+    )[:MAP_PAGE_SIZE]
+
+
+def _map_links(federation: Federation, today: date, where: Q) -> list[CircleLink]:
+    """The federation's current links matching `where`, by name, at most MAP_MAX_DRAWN * 20."""
+    return list(
+        CircleLink.objects.filter(federation=federation)
+        .filter(_current_links_q(today))
+        .filter(where)
+        .select_related("asking_circle", "validating_circle")
+        .order_by("validating_circle__name", "asking_circle__name", "pk")[: MAP_MAX_DRAWN * 20]
+    )
+
+
 def map_page(
     *,
     user: Any,
@@ -606,7 +626,8 @@ def map_page(
     (circles_visible_to); a link is shown only between two such circles. `circle_url` is the
     circle page's address with `{}` for its slug (reversed once by the caller).
 
-    A constant number of queries (at most six here) however many circles and links there are.
+    A constant number of queries (at most six here, seven when the focus asked for is not a
+    circle here the viewer can see) however many circles and links there are.
     """
     today = timezone.localdate()
     rules = federation_rules(federation)
@@ -637,22 +658,18 @@ def map_page(
         focus_q = Q(pk__in=visible.values("pk"))
     elif around:
         focus, focus_q = "around", Q(slug=around)
-    elif mine := sorted(audience_for(user).circle_ids)[:MAP_PAGE_SIZE]:
+    elif mine := _my_circles_here(user, federation):
         focus, focus_ids = "mine", mine
         focus_q = Q(pk__in=mine)
     else:
         focus, focus_ids = "page", fallback
         focus_q = Q(pk__in=fallback)
     # The current links touching the focus (one query)...
-    touching = list(
-        CircleLink.objects.filter(federation=federation)
-        .filter(_current_links_q(today))
-        .filter(
-            Q(asking_circle__in=Circle.objects.filter(focus_q))
-            | Q(validating_circle__in=Circle.objects.filter(focus_q))
-        )
-        .select_related("asking_circle", "validating_circle")
-        .order_by("validating_circle__name", "asking_circle__name", "pk")[: MAP_MAX_DRAWN * 20]
+    touching = _map_links(
+        federation,
+        today,
+        Q(asking_circle__in=Circle.objects.filter(focus_q))
+        | Q(validating_circle__in=Circle.objects.filter(focus_q)),
     )
     neighbours = {
         pk for link in touching for pk in (link.asking_circle_id, link.validating_circle_id)
@@ -667,7 +684,8 @@ def map_page(
     if focus == "around":
         around_circle = next((pk for pk, c in drawn.items() if c.slug == around), None)
         focus_ids = [around_circle] if around_circle is not None else []
-    if focus in ("around", "mine") and not any(pk in drawn for pk in focus_ids):
+    refocused = focus in ("around", "mine") and not any(pk in drawn for pk in focus_ids)
+    if refocused:
         focus, focus_ids = "page", fallback  # not a circle here the viewer can see
     if focus == "all":
         drawn_ids = list(drawn)[:MAP_MAX_DRAWN]
@@ -682,6 +700,12 @@ def map_page(
             if pk in neighbours and pk not in drawn_ids:
                 drawn_ids.append(pk)
     in_picture = set(drawn_ids)
+    if refocused:  # the links read were the failed focus's: read those of the circles drawn
+        touching = _map_links(
+            federation,
+            today,
+            Q(asking_circle_id__in=drawn_ids, validating_circle_id__in=drawn_ids),
+        )
     nodes = [_map_node(c, rules, circle_url) for pk, c in drawn.items() if pk in in_picture]
     shown = [
         link

@@ -232,3 +232,47 @@ def test_hidden_circles_stay_hidden_at_scale(net: Net) -> None:
     body = _client(founder).get(_url(net.federation, f"?around={hidden.slug}")).content.decode()
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert "Quiet hidden" in svg and "Quiet hidden has asked A for a link." in svg
+
+
+def _links_table_rows(body: str) -> int:
+    table = body[body.index('id="map-links"') :]
+    return table[: table.index("</table>")].count("<tr>") - 1  # less the header
+
+
+def test_a_focus_that_is_not_here_falls_back_with_its_links(net: Net) -> None:
+    """`?around=` naming no circle here falls back to the table's first circles, and draws
+    the links between them, at the same cost as the first view plus one query."""
+    grow(net.federation, 30)
+    client = _client()
+    plain, plain_body = _count(client, _url(net.federation))
+    lost, lost_body = _count(client, _url(net.federation, "?around=no-such-circle"))
+    for body in (plain_body.decode(), lost_body.decode()):
+        svg = body[body.index("<svg") : body.index("</svg>")]
+        assert svg.count('<g class="map-circle') == MAP_MAX_DRAWN
+        assert 'class="map-link' in svg
+        assert _links_table_rows(body) > 0
+    assert _links_table_rows(lost_body.decode()) == _links_table_rows(plain_body.decode())
+    assert lost <= plain + 1
+    grow(net.federation, 60, prefix="More")
+    assert _count(client, _url(net.federation, "?around=no-such-circle"))[0] == lost
+
+
+def test_a_viewer_whose_circles_are_all_elsewhere_sees_the_first_circles_linked(
+    net: Net,
+) -> None:
+    grow(net.federation, 30)
+    other = make_net(["X"])
+    grow(other.federation, 12, prefix="Far")
+    viewer = _client(other.first("X"))
+    mine = viewer.get(_url(other.federation)).content.decode()
+    assert "yours and the circles linked to them" in mine  # their own federation centres on X
+    body = viewer.get(_url(net.federation)).content.decode()
+    assert "yours and the circles linked to them" not in body
+    svg = body[body.index("<svg") : body.index("</svg>")]
+    assert svg.count('<g class="map-circle') == MAP_MAX_DRAWN
+    assert ">X<" not in svg
+    assert 'class="map-link' in svg
+    assert _links_table_rows(body) > 0
+    before = _count(viewer, _url(net.federation))[0]
+    grow(net.federation, 60, prefix="More")
+    assert _count(viewer, _url(net.federation))[0] == before
