@@ -46,13 +46,15 @@ test-fast: venv
 	$(PY) -m pytest $(XDIST) -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 # Key pages through gunicorn + wrk against the bare-Django floor, on PostgreSQL and SQLite, small
-# and large data; writes bench/report.md and report.json. BENCH_ARGS adds options, e.g. "--quick".
+# and large data, each page with the page cache off (first view) and on (repeat view); writes
+# bench/report.md and report.json. BENCH_ARGS adds options, e.g. "--quick", "--page-cache off".
 bench: venv
 	@bin/ensure-wrk
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Load test against a real server (gunicorn + PostgreSQL on loopback) with a database restart and
 # a killed worker mid-run; writes bench/reports/load.md. Not part of `test`: it restarts PostgreSQL.
+# LOAD_ARGS="--large": on the demo plus seed_scale at the bench's large size (--report to name it).
 load: venv
 	$(PY) bench/load.py $(LOAD_ARGS)
 

@@ -3,11 +3,16 @@ with a database restart and a killed worker mid-run. Writes bench/reports/load.m
 
 Run with `make load` (options: `make load LOAD_ARGS="--rate 40 --duration 60"`). Not part of
 `make test` or CI: it restarts the local PostgreSQL server, which other databases share.
+`make load LOAD_ARGS="--large"` runs it on the demo plus `seed_scale` at make bench's large size
+(3000 practitioners, 400 circles, 300,000 records; `--scale P,C,R` for other numbers).
+`--setup-only` builds all that, starts the server and the task worker, warms them up and stops:
+no load, no faults, PostgreSQL not restarted (with `--db-name`, beside other users' databases).
 
 What it does, in order:
-1. Creates a fresh PostgreSQL database (circlework_load), migrates it, loads the demo federation,
-   makes sure every circle has an open proposal and an open poll, and creates an API token and a
-   signed-in session for every demo practitioner.
+1. Creates a fresh PostgreSQL database (circlework_load, or --db-name), migrates it, loads the
+   demo federation (and with --large or --scale, seed_scale's on top, then ANALYZE), makes sure
+   every circle has an open proposal and an open poll, and creates an API token and a signed-in
+   session for every practitioner in a circle.
 2. Starts gunicorn (production settings, N sync workers on 127.0.0.1:<free port>) and the task
    worker (`manage.py run_worker`).
 3. Sends an open-loop stream of requests: each one at its scheduled time whatever the others are
@@ -44,7 +49,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,9 +63,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.server import HOST, Gunicorn, stop_process  # noqa: E402
+
 REPORTS = ROOT / "bench" / "reports"
 DB_NAME = "circlework_load"
-PG_HOST = "127.0.0.1"
+# The large size, as `make bench` measures it: `seed_scale` on top of the demo (--large).
+LARGE = {"practitioners": 3000, "circles": 400, "records": 300_000}
+PG_HOST = HOST  # loopback: the server, the database and the load generator share the machine
 PG_PORT = 5432
 GRACE = 1.0  # seconds after a fault's observed recovery that still count as its window
 RETRY_FOR = 60.0  # how long a failed write keeps being retried, from its scheduled time
@@ -729,42 +740,35 @@ def pg_ctl(action: str) -> None:
     )
 
 
-def other_sessions() -> list[str]:
+def other_sessions(database: str = DB_NAME) -> list[str]:
     """Other clients of the PostgreSQL server (a restart interrupts them)."""
     with pg_connect() as conn:
         rows = conn.execute(
             "SELECT datname, state, count(*) FROM pg_stat_activity "
             "WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND datname <> %s "
             "GROUP BY datname, state ORDER BY datname",
-            [DB_NAME],
+            [database],
         ).fetchall()
     return [f"{d} ({s}: {n})" for d, s, n in rows]
 
 
-def recreate_database() -> None:
+def recreate_database(database: str = DB_NAME) -> None:
     with pg_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
 
 
-def drop_database() -> None:
+def drop_database(database: str = DB_NAME) -> None:
     with pg_connect() as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((PG_HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def environment(scratch: Path) -> dict[str, str]:
+def environment(scratch: Path, database: str = DB_NAME) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DATABASE_URL": f"postgres://postgres@{PG_HOST}:{PG_PORT}/{DB_NAME}",
+        "DATABASE_URL": f"postgres://postgres@{PG_HOST}:{PG_PORT}/{database}",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": PG_HOST,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -779,19 +783,29 @@ def environment(scratch: Path) -> dict[str, str]:
     }
 
 
-def children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+def row_counts() -> dict[str, int]:
+    """Rows of the key tables, and of every table together (Django set up)."""
+    from django.apps import apps
+
+    tables = {}
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
             continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # the parent pid is the 2nd field after the parenthesised command name
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.add(int(entry))
-    return found
+        tables[model._meta.label] = model._base_manager.count()
+    key = {
+        "practitioners": "accounts.Practitioner",
+        "circles": "circles.Circle",
+        "memberships": "circles.Membership",
+        "proposals": "decisions.Proposal",
+        "positions": "decisions.Position",
+        "agreement_versions": "agreements.AgreementVersion",
+        "elections": "elections.Election",
+        "notifications": "notifications.Notification",
+        "audit_events": "core.AuditEvent",
+    }
+    counts = {k: tables.get(label, 0) for k, label in key.items()}
+    counts["rows"] = sum(tables.values())
+    return counts
 
 
 def build_world(run: str) -> World:
@@ -885,45 +899,26 @@ class Server:
 
     def __init__(self, env: dict[str, str], scratch: Path, workers: int) -> None:
         self.env = {**os.environ, **env}
-        self.port = free_port()
         self.workers = workers
         self.gunicorn_log = scratch / "gunicorn.log"
         self.worker_log = scratch / "run_worker.log"
-        self.gunicorn: subprocess.Popen[bytes] | None = None
+        probe = Request(0, "probe", "GET", "/", {}, None, "200")
+        self.web = Gunicorn(
+            "config.wsgi",
+            env,
+            workers,
+            self.gunicorn_log,
+            probe=lambda port: send(port, probe)[0] == 200,
+            poll_every=0.5,
+        )
+        self.port = self.web.port
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_exits: list[dict[str, Any]] = []
 
     def start(self) -> None:
-        bin_dir = Path(sys.executable).parent
-        log = self.gunicorn_log.open("ab")  # Django's own error log goes to the workers' stderr
-        self.gunicorn = subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "config.wsgi",
-                "--workers",
-                str(self.workers),
-                "--bind",
-                f"{PG_HOST}:{self.port}",
-                "--timeout",
-                "30",
-                "--error-logfile",
-                str(self.gunicorn_log),
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        self.web.spawn()
         self.start_worker()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            status, _, _ = send(self.port, Request(0, "probe", "GET", "/", {}, None, "200"))
-            if status == 200 and len(children(self.gunicorn.pid)) == self.workers:
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"gunicorn did not answer; see {self.gunicorn_log}")
+        self.web.wait_ready()
 
     def warm_up(self, requests: Sequence[Request]) -> None:
         """Each worker loads the URL conf, templates and so on at its first requests: do that
@@ -952,19 +947,11 @@ class Server:
             self.start_worker()
 
     def web_workers(self) -> set[int]:
-        assert self.gunicorn is not None
-        return children(self.gunicorn.pid)
+        return self.web.worker_pids()
 
     def stop(self) -> None:
-        for proc in (self.gunicorn, self.worker):
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        self.web.stop()
+        stop_process(self.worker)
 
 
 @dataclass
@@ -1193,7 +1180,7 @@ def summarise(
 def run(args: argparse.Namespace) -> int:
     run_id = secrets.token_hex(3)
     scratch = Path(tempfile.mkdtemp(prefix="circlework-load-"))
-    env = environment(scratch)
+    env = environment(scratch, args.db_name)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     log = print
@@ -1202,7 +1189,8 @@ def run(args: argparse.Namespace) -> int:
         log("starting PostgreSQL")
         pg_ctl("start")
     waited = 0.0
-    while args.faults and (busy := other_sessions()):
+    # Only a run that restarts PostgreSQL needs it to itself (--setup-only restarts nothing).
+    while args.faults and not args.setup_only and (busy := other_sessions(args.db_name)):
         if waited >= args.wait_quiet:
             if not args.disturb_others:
                 log(
@@ -1215,20 +1203,38 @@ def run(args: argparse.Namespace) -> int:
         time.sleep(5)
         waited += 5
     load_before = os.getloadavg()
-    recreate_database()
+    recreate_database(args.db_name)
 
     import django
 
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connection, connections
 
-    log(f"run {run_id}: migrating {DB_NAME}, loading the demo, collecting static files")
+    setup_s: dict[str, float] = {}
+    began = time.monotonic()
+    log(f"run {run_id}: migrating {args.db_name}, loading the demo, collecting static files")
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
+    setup_s["migrate_and_seed_demo"] = round(time.monotonic() - began, 1)
+    if args.scale:
+        began = time.monotonic()
+        log(f"seed_scale {args.scale} (seed 1), then ANALYZE")
+        call_command("seed_scale", **args.scale, seed=1, verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        setup_s["seed_scale"] = round(time.monotonic() - began, 1)
+    data = row_counts()
+    log(f"data: {data}")
+    began = time.monotonic()
     world = build_world(run_id)
+    setup_s["tokens_sessions_open_items"] = round(time.monotonic() - began, 1)
+    log(
+        f"{len(world.actors)} practitioners with a token and a session, {len(world.circles)} "
+        f"circles with an open proposal and poll; set-up times {setup_s} s"
+    )
     connections.close_all()
     db = settings.DATABASES["default"]
     server_settings = {
@@ -1248,6 +1254,13 @@ def run(args: argparse.Namespace) -> int:
         log(f"gunicorn on 127.0.0.1:{server.port} with {args.workers} workers; task worker up")
         warm = Builder(world, run_id, args.seed + 100)
         server.warm_up([warm.build(i, "read") for i in range(args.workers * 15)])
+        if args.setup_only:
+            log("set-up only: the server answered every warm-up read with 200; no load, no faults")
+            server.stop()
+            if not args.keep:
+                drop_database(args.db_name)
+            log(f"server and task worker logs: {scratch}")
+            return 0
         pids_before = sorted(server.web_workers())
         t0 = time.monotonic() + 0.5  # the run's time 0, on the clock every timing uses
         started_at = datetime.now(UTC) + timedelta(seconds=0.5)
@@ -1368,6 +1381,10 @@ def run(args: argparse.Namespace) -> int:
             "retry_for_s": RETRY_FOR,
             "server_settings": server_settings,
             "practitioners_with_tokens": len(world.actors),
+            "database": args.db_name,
+            "scale": args.scale,
+            "data": data,
+            "setup_s": setup_s,
             "circles": {
                 s: {
                     "members": len(c.members),
@@ -1412,7 +1429,7 @@ def run(args: argparse.Namespace) -> int:
     (REPORTS / f"{args.report}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     (REPORTS / f"{args.report}.md").write_text(markdown(report, args.report))
     if not args.keep:
-        drop_database()
+        drop_database(args.db_name)
     log((REPORTS / f"{args.report}.md").read_text())
     log(f"server and task worker logs: {scratch}")
     return 0 if defects == 0 else 1
@@ -1439,6 +1456,30 @@ def _ms(v: Any) -> str:
     return "–" if v is None else f"{v:.1f}"
 
 
+SETUP_STEPS = {
+    "migrate_and_seed_demo": "migrate, seed_demo and collectstatic",
+    "seed_scale": "seed_scale and ANALYZE",
+    "tokens_sessions_open_items": "tokens, sessions and open proposals and polls",
+}
+
+
+def _scale_text(scale: Mapping[str, int] | None, data: Mapping[str, int] | None) -> str:
+    """The set-up's data beyond the demo, for the report's first bullet."""
+    text = ""
+    if scale:
+        text += (
+            f", then `seed_scale --practitioners {scale['practitioners']} --circles "
+            f"{scale['circles']} --records {scale['records']} --seed 1` on top of it and ANALYZE"
+        )
+    if data:
+        text += (
+            f" ({data.get('practitioners', 0):,} practitioners, {data.get('circles', 0):,} circles, "
+            f"{data.get('positions', 0):,} positions, {data.get('notifications', 0):,} "
+            f"notifications; {data.get('rows', 0):,} rows in all)"
+        )
+    return text
+
+
 def markdown(r: dict[str, Any], name: str = "load") -> str:
     c = r["config"]
     w = r["writes"]
@@ -1463,10 +1504,19 @@ def markdown(r: dict[str, Any], name: str = "load") -> str:
         "",
         "## Set-up",
         "",
-        f"- A fresh PostgreSQL database `{DB_NAME}`: migrated, the demo federation loaded "
-        "(`seed_demo`), every circle given an open proposal and an open poll if it had none, and an "
+        f"- A fresh PostgreSQL database `{c.get('database', DB_NAME)}`: migrated, the demo "
+        "federation loaded (`seed_demo`)"
+        + _scale_text(c.get("scale"), c.get("data"))
+        + ", every circle given an open proposal and an open poll if it had none, and an "
         f"API token and a signed-in session for each of the {c['practitioners_with_tokens']} "
-        "practitioners in a circle. Dropped at the end.",
+        "practitioners in a circle. Dropped at the end."
+        + (
+            " Set-up took "
+            + ", ".join(f"{SETUP_STEPS.get(k, k)} {v} s" for k, v in setup.items())
+            + "."
+            if (setup := c.get("setup_s"))
+            else ""
+        ),
         f"- gunicorn with {c['gunicorn_workers']} sync workers on 127.0.0.1, and the task worker "
         "(`manage.py run_worker`), both with the production settings: "
         + ", ".join(f"`{k}={v}`" for k, v in c["server_settings"].items())
@@ -1654,7 +1704,21 @@ def markdown(r: dict[str, Any], name: str = "load") -> str:
     return "\n".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_scale(text: str) -> dict[str, int]:
+    """--scale PRACTITIONERS,CIRCLES,RECORDS: seed_scale's three sizes."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 3 or any(n < 0 for n in numbers):
+        raise argparse.ArgumentTypeError(
+            "three whole numbers, practitioners,circles,records (e.g. 3000,400,300000)"
+        )
+    return dict(zip(("practitioners", "circles", "records"), numbers, strict=True))
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rate", type=float, default=RATE, help="requests per second")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
@@ -1662,7 +1726,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="client threads")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--no-faults", dest="faults", action="store_false")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {DB_NAME} database")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--db-name", default=DB_NAME, help=f"the scratch PostgreSQL database (default {DB_NAME})"
+    )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        "--large",
+        dest="scale",
+        action="store_const",
+        const=dict(LARGE),
+        help="the demo plus seed_scale at make bench's large size "
+        f"({LARGE['practitioners']},{LARGE['circles']},{LARGE['records']})",
+    )
+    size.add_argument(
+        "--scale",
+        type=parse_scale,
+        metavar="P,C,R",
+        help="the demo plus seed_scale --practitioners P --circles C --records R",
+    )
+    parser.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="build the database and world, start the server and task worker, warm them up, "
+        "then stop: no load, no faults, PostgreSQL not restarted",
+    )
     parser.add_argument(
         "--wait-quiet",
         type=float,
@@ -1677,7 +1765,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--report", default="load", help="report name: bench/reports/<name>.md and .json"
     )
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.db_name):
+        parser.error("--db-name: lower-case letters, digits and underscores")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from circlework.accounts.models import Practitioner
 from circlework.accounts.services import api_token_create
 from circlework.agreements.models import Agreement, AgreementKind
 from circlework.circles.models import Federation
+from circlework.core import page_cache
 from circlework.decisions.models import Proposal, ProposalStatus
 from circlework.elections.models import Election
 
@@ -88,6 +89,23 @@ def _agreement() -> str:
     return reverse("agreements:agreement_detail", args=[CIRCLE, agreement.pk])
 
 
+def _statement() -> str:
+    """The circle's ethical statement with the most comments from the federation (then the most
+    circulations, then the first made): the demo's has none yet, seed_scale's some."""
+    statement = (
+        Agreement.objects.filter(circle__slug=CIRCLE, kind=AgreementKind.ETHICS)
+        .annotate(
+            comments=Count("circulations__comments", distinct=True),
+            circulated=Count("circulations", distinct=True),
+        )
+        .order_by("-comments", "-circulated", "pk")
+        .first()
+    )
+    if statement is None:
+        raise LookupError(f"no ethical statement in {CIRCLE}")
+    return reverse("agreements:agreement_detail", args=[CIRCLE, statement.pk])
+
+
 def _federation() -> str:
     return reverse("circles:federation_detail", args=[FEDERATION])
 
@@ -149,6 +167,12 @@ PAGES: list[KeyPage] = [
         RUTH,
         f"the agreement (not an ethical statement) in {CIRCLE} with the most versions",
         _agreement,
+    ),
+    KeyPage(
+        "ethical statement with comments",
+        RUTH,
+        f"the ethical statement of {CIRCLE} with the most comments from the federation",
+        _statement,
     ),
     KeyPage("federation page", RUTH, f"the federation {FEDERATION}", _federation),
     KeyPage("federation map", RUTH, f"the map of {FEDERATION}", _map),
@@ -275,6 +299,8 @@ def measure(visitors: Visitors, page: KeyPage, url: str | None = None) -> Measur
     whatever per-process caches the page uses)."""
     url = url or page.find()
     visitors.get(page, url)
+    # Drawn, not handed out again (core/page_cache.py): the cost of the page is what is measured.
+    page_cache.pages.clear()
     with counting() as executed:
         response = visitors.get(page, url)
     return Measure(url, response.status_code, len(executed), len(response.content), executed)

@@ -15,25 +15,29 @@ large: that plus `seed_scale`), in this order:
    p50/p95/p99, then -t1 -c1 (one request in flight) for p95_single. The floor is measured
    before the pages, after every few pages and after the last, and each page is reported as
    ratio_to_floor = its requests per second / the floor's (the mean of this size's floor runs).
+   With --page-cache both (the default) the pages have two servers, CIRCLEWORK_PAGE_CACHE=0
+   (first view) and =1 (repeat view), and each page is measured through one, then the other:
+   the report's *_cached keys (rps_large_cached, ratio_to_floor_cached, ...) are the repeat
+   view, the keys without the suffix the first view.
 3. At the largest size, profiles the three slowest pages (by p50 with one request in flight)
    in-process with pyinstrument.
 
-Report files: bench/report-<database>.json for each database measured; bench/report.json is the
-PostgreSQL one (the shape of issue 13), or the only database measured; bench/report.md has them
-all. Times are for comparison between runs on one machine; tests assert only query counts and
-page sizes (tests/perf/).
+Report files (in bench/, or --output DIR): report-<database>.json for each database measured;
+report.json is the PostgreSQL one (the shape of issue 13), or the only database measured;
+report.md has them all. Times are for comparison between runs on one machine; tests assert only
+query counts and page sizes (tests/perf/).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import http.client
 import json
 import math
 import os
 import platform
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +47,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +55,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import server as loopback  # noqa: E402
 from bench.load import (  # noqa: E402
+    LARGE,  # the large size: seed_scale's three numbers, the load test's --large too
     PG_HOST,
     PG_PORT,
     Request,
-    children,
     environment,
-    free_port,
     git_commit,
     pg_connect,
     pg_ctl,
     pg_ready,
     pg_version,
+    row_counts,
     send,
     server_errors,
 )
@@ -70,7 +76,6 @@ BENCH = ROOT / "bench"
 DB_NAME = "circlework_bench"
 DATABASES = ("postgresql", "sqlite")
 SIZES = ("small", "large")
-LARGE = {"practitioners": 3000, "circles": 400, "records": 300_000}
 # One sync worker per core: the issue's measurement (2 workers on 2 cores). CPU-bound pages gain
 # nothing from more workers than cores while wrk shares the machine; --workers changes it.
 WORKERS = os.cpu_count() or 2
@@ -81,6 +86,11 @@ PROFILE_PAGES = 3
 PROFILE_REQUESTS = 50
 PROFILE_LINES = 25
 REDIS_DEFAULT = "redis://127.0.0.1:6379/14"  # a Redis database of the benchmark's own
+# The rendered-page cache (circlework/core/page_cache.py), switched per server by this variable:
+# off = every request draws its page (a first view), on = a page already drawn for this visitor
+# is handed out again (a repeat view). "both" measures each page through one server of each.
+PAGE_CACHE_ENV = "CIRCLEWORK_PAGE_CACHE"
+PAGE_CACHE_MODES = ("off", "on", "both")
 
 # Issue 13's targets. tests/perf asserts the queries and bytes; the report marks them all.
 TARGETS: dict[str, float] = {
@@ -208,6 +218,45 @@ def floor_order(count: int, every: int) -> list[int | None]:
     return order
 
 
+def page_cache_modes(choice: str) -> list[bool]:
+    """The page-cache settings to serve the pages with, in measuring order (off first)."""
+    return {"off": [False], "on": [True], "both": [False, True]}[choice]
+
+
+def app_log_name(size: str, cached: bool) -> str:
+    return f"app-{size}{'-page-cache' if cached else ''}.log"
+
+
+def with_cookies(headers: Mapping[str, str], cookies: Mapping[str, str]) -> dict[str, str]:
+    """The headers with `cookies` (name → value) added to their Cookie header, replacing any of
+    the same name, as a browser sends back what it was given."""
+    jar: dict[str, str] = {}
+    for part in headers.get("Cookie", "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            jar[name] = value
+    jar.update(cookies)
+    out = dict(headers)
+    if jar:
+        out["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+    return out
+
+
+def served_numbers(many: WrkResult, one: WrkResult) -> dict[str, Any]:
+    """A page's served numbers at one size: `many` with -t2 -c8, `one` with one in flight."""
+    return {
+        "rps": many.rps,
+        "p50_ms": many.p50_ms,
+        "p95_ms": many.p95_ms,
+        "p99_ms": many.p99_ms,
+        "p95_single_ms": one.p95_ms,
+        "p50_single_ms": one.p50_ms,
+        "non2xx": many.non2xx + one.non2xx,
+        "socket_errors": many.socket_errors + one.socket_errors,
+        "requests": many.requests + one.requests,
+    }
+
+
 def target_ratio(anonymous: bool) -> float:
     return TARGETS["anonymous_ratio"] if anonymous else TARGETS["signed_in_ratio"]
 
@@ -238,18 +287,26 @@ def page_entry(
     in_process: Mapping[str, Mapping[str, Any]],
     served: Mapping[str, Mapping[str, Any]],
     floors: Mapping[str, Mapping[str, Any]],
+    served_cached: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One page of report.json: issue 13's keys (the large size; None where it was not
-    measured), then the numbers of every size under by_size."""
+    measured), then the numbers of every size under by_size.
+
+    `served` is through a server with the page cache off (a first view), `served_cached` with
+    it on (a repeat view): the *_cached keys, beside the uncached ones."""
+    cached = served_cached or {}
     by_size: dict[str, dict[str, Any]] = {}
     for size in SIZES:
-        if size not in in_process and size not in served:
+        if size not in in_process and size not in served and size not in cached:
             continue
         row: dict[str, Any] = dict(in_process.get(size, {}))
         run = served.get(size, {})
         row.update(run)
         floor_rps = floors.get(size, {}).get("rps")
         row["ratio_to_floor"] = ratio(run.get("rps"), floor_rps)
+        repeat = cached.get(size, {})
+        row.update({f"{k}_cached": v for k, v in repeat.items()})
+        row["ratio_to_floor_cached"] = ratio(repeat.get("rps"), floor_rps)
         by_size[size] = row
     large = by_size.get("large", {})
     small = by_size.get("small", {})
@@ -265,6 +322,12 @@ def page_entry(
         "ratio_to_floor": large.get("ratio_to_floor"),
         "bytes": last.get("bytes"),
         "p95_single_ms_large": large.get("p95_single_ms"),
+        "p50_ms_large_cached": large.get("p50_ms_cached"),
+        "p95_ms_large_cached": large.get("p95_ms_cached"),
+        "p99_ms_large_cached": large.get("p99_ms_cached"),
+        "rps_large_cached": large.get("rps_cached"),
+        "ratio_to_floor_cached": large.get("ratio_to_floor_cached"),
+        "p95_single_ms_large_cached": large.get("p95_single_ms_cached"),
         "who": who,
         "anonymous": anonymous,
         "how": how,
@@ -333,14 +396,16 @@ def markdown(reports: Sequence[Mapping[str, Any]]) -> str:
         "## How to run it",
         "",
         "```sh",
-        "make bench                                  # both databases, small and large (~30 min)",
+        "make bench                                  # both databases and sizes, page cache off and on (~50 min)",
+        'make bench BENCH_ARGS="--page-cache off"     # first views only (~30 min)',
         'make bench BENCH_ARGS="--quick --sizes small"   # smoke run: 2 s per wrk run',
         'make bench BENCH_ARGS="--database postgresql --practitioners 3000 --circles 400 --records 300000"',
         "```",
         "",
         "Options: `--database sqlite|postgresql|both`, `--sizes small,large`, `--duration` (seconds "
         "per wrk run, 10), `--workers` (gunicorn sync workers, one per core), `--practitioners`, "
-        "`--circles`, `--records` (the large size's `seed_scale`), `--redis URL|none`, `--quick`.",
+        "`--circles`, `--records` (the large size's `seed_scale`), `--redis URL|none`, "
+        "`--page-cache off|on|both` (both), `--output DIR` (bench/), `--quick`.",
         "",
         "## Method",
         "",
@@ -355,6 +420,12 @@ def markdown(reports: Sequence[Mapping[str, Any]]) -> str:
         "would), sync workers on 127.0.0.1, Redis cache and sessions when Redis answers "
         "(`--redis`). The floor, bench/floor (no middleware, one view, no database), under the same "
         "gunicorn settings.",
+        f"- Page cache (`--page-cache`): the pages' server runs with `{PAGE_CACHE_ENV}=0` (first "
+        f"view: every page drawn) or `=1` (repeat view: a page drawn before for the same visitor is "
+        "handed out again); with `both`, two servers side by side and each page measured through "
+        "the first, then the second. For the repeat view the requests also carry back the cookies "
+        "the page's first answer set (the CSRF cookie of a page with a form), as a browser would. "
+        "Queries, bytes and profiles are always in-process with the page cache off.",
         "- Load: wrk (Debian's), per page `-t2 -c8` for requests/s and p50/p95/p99, then `-t1 -c1` "
         "for p95 with one request in flight; requests carry the session cookie (signed-in pages) "
         "or `Authorization: Bearer` (API), `Accept-Encoding: gzip`. A run with answers other than "
@@ -400,20 +471,41 @@ def _database_section(r: Mapping[str, Any]) -> list[str]:
             f"| {size} | {data} | {_cell(f.get('rps'), 0)} ({runs}) | {_cell(f.get('p95_ms'))} "
             f"| {_cell(f.get('p95_single_ms'))} |"
         )
+    repeat = any("rps_cached" in s for p in r["pages"] for s in p["by_size"].values())
+    first = "first view (page cache off): " if repeat else ""
     out += [
         "",
-        "| page | who | queries small → large | KB | p50 / p95 / p99 ms | req/s | × floor "
-        "(small → large) | p95 ms, one in flight | ≤12 q | same q | ≤60 KB | × target | p95 ≤ 50 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| page | who | queries small → large | KB | {first}p50 / p95 / p99 ms | req/s | × floor "
+        "(small → large) | p95 ms, one in flight | "
+        + (
+            "repeat view (page cache on): p50 / p95 ms | req/s | × floor (small → large) "
+            "| p95 ms, one in flight | "
+            if repeat
+            else ""
+        )
+        + "≤12 q | same q | ≤60 KB | × target | p95 ≤ 50 |",
+        "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if repeat else "") + "---|" * 5,
     ]
     for p in r["pages"]:
         last = p["by_size"].get("large") or p["by_size"].get("small") or {}
         small = p["by_size"].get("small", {})
         warn = (
             " ⚠"
-            if any(s.get("non2xx") or s.get("status", 200) != 200 for s in p["by_size"].values())
+            if any(
+                s.get("non2xx") or s.get("non2xx_cached") or s.get("status", 200) != 200
+                for s in p["by_size"].values()
+            )
             else ""
         )
+        repeat_cells = ""
+        if repeat:
+            repeat_cells = (
+                f"{_cell(last.get('p50_ms_cached'))} / {_cell(last.get('p95_ms_cached'))} "
+                f"| {_cell(last.get('rps_cached'), 0)} "
+                f"| {_cell(small.get('ratio_to_floor_cached'), 3)} → "
+                f"{_cell(p['by_size'].get('large', {}).get('ratio_to_floor_cached'), 3)} "
+                f"| {_cell(last.get('p95_single_ms_cached'))} | "
+            )
         m = p["marks"]
         kb = None if p.get("bytes") is None else p["bytes"] / 1024
         ratios = f"{_cell(small.get('ratio_to_floor'), 3)} → {_cell(p['by_size'].get('large', {}).get('ratio_to_floor'), 3)}"
@@ -422,26 +514,41 @@ def _database_section(r: Mapping[str, Any]) -> list[str]:
             f"| {_cell(p['queries_small'])} → {_cell(p['queries_large'])} | {_cell(kb)} "
             f"| {_cell(last.get('p50_ms'))} / {_cell(last.get('p95_ms'))} / {_cell(last.get('p99_ms'))} "
             f"| {_cell(last.get('rps'), 0)} | {ratios} | {_cell(last.get('p95_single_ms'))} "
-            f"| {_mark(m['queries'])} | {_mark(m['constant_queries'])} | {_mark(m['bytes'])} "
+            f"| {repeat_cells}{_mark(m['queries'])} | {_mark(m['constant_queries'])} | {_mark(m['bytes'])} "
             f"| {_mark(m['ratio'])} | {_mark(m['p95_single'])} |"
         )
     measured_at = "large" if "large" in sizes else "small"
     if measured_at == "small":
         out += ["", "Latency and × floor columns: small size (the large size was not measured)."]
+    if repeat:
+        out += [
+            "",
+            "First view: served with the page cache off, every request draws its page. Repeat "
+            "view: the page cache on, the same visitor asking again for a page nobody changed "
+            "(answered from the worker's memory; API answers are not kept). The targets are "
+            "marked on the first view.",
+        ]
     met = sum(all(v is not False for v in p["marks"].values()) for p in r["pages"])
     out += ["", f"{met} of {len(r['pages'])} pages meet every target measured.", ""]
-    chart_rows = []
-    for p in r["pages"]:
-        row = p["by_size"].get(measured_at, {})
-        chart_rows.append((p["name"], row.get("ratio_to_floor"), target_ratio(p["anonymous"])))
-    out += [
-        f"Requests per second as a share of the floor's ({measured_at} size; | marks the target):",
-        "",
-        "```",
-        bar_chart(chart_rows),
-        "```",
-        "",
-    ]
+    views = [("", "")]
+    if repeat:
+        views = [("", ", first view"), ("_cached", ", repeat view")]
+    for suffix, title in views:
+        chart_rows = []
+        for p in r["pages"]:
+            row = p["by_size"].get(measured_at, {})
+            chart_rows.append(
+                (p["name"], row.get(f"ratio_to_floor{suffix}"), target_ratio(p["anonymous"]))
+            )
+        out += [
+            f"Requests per second as a share of the floor's ({measured_at} size{title}; "
+            "| marks the target):",
+            "",
+            "```",
+            bar_chart(chart_rows),
+            "```",
+            "",
+        ]
     for prof in r.get("profiles", []):
         out += [
             f"Profile: {prof['page']} ({prof['size']} size, {prof['requests']} requests in-process, "
@@ -464,7 +571,8 @@ def _config_line(r: Mapping[str, Any]) -> str:
     c = r.get("config", {})
     return (
         f"gunicorn {c.get('workers')} sync workers, wrk {c.get('duration_s')} s per run, "
-        f"cache {c.get('cache')}, large = seed_scale {c.get('large')}"
+        f"cache {c.get('cache')}, page cache {c.get('page_cache', 'off')}, "
+        f"large = seed_scale {c.get('large')}"
     )
 
 
@@ -483,67 +591,74 @@ def report_files(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"}
 
 
-class Gunicorn:
-    """A gunicorn server of sync workers on loopback, the same flags for the app and the floor."""
+class Gunicorn(loopback.Gunicorn):
+    """A gunicorn server of sync workers on loopback, the same flags for the app and the floor
+    (bench/server.py, as the load test starts it); up once /robots.txt answers at all."""
 
     def __init__(self, app: str, env: Mapping[str, str], workers: int, log: Path) -> None:
-        self.app = app
-        self.env = {**os.environ, **env}
-        self.workers = workers
-        self.log = log
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    str(gunicorn),
-                    self.app,
-                    "--workers",
-                    str(self.workers),
-                    "--worker-class",
-                    "sync",
-                    "--bind",
-                    f"{PG_HOST}:{self.port}",
-                    "--timeout",
-                    "30",
-                    "--error-logfile",
-                    str(self.log),
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
         probe = Request(0, "probe", "GET", "/robots.txt", dict(PROXY_HEADERS), None, "200")
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            status, _, _ = send(self.port, probe)
-            if status is not None and len(children(self.proc.pid)) == self.workers:
-                return
-            time.sleep(0.3)
-        raise RuntimeError(f"gunicorn {self.app} did not start; see {self.log}")
+        super().__init__(
+            app,
+            env,
+            workers,
+            log,
+            probe=lambda port: send(port, probe)[0] is not None,
+            poll_every=0.3,
+        )
 
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+    def cookies(self, path: str, headers: Mapping[str, str]) -> dict[str, str]:
+        """The cookies one answer sets (name → value), e.g. the CSRF cookie of a page with a
+        form, which a browser would send back on its next view."""
+        conn = http.client.HTTPConnection(PG_HOST, self.port, timeout=30)
         try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            conn.request("GET", path, headers={**PROXY_HEADERS, **headers})
+            response = conn.getresponse()
+            response.read()
+            jar: SimpleCookie = SimpleCookie()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                jar.load(header)
+            return {name: morsel.value for name, morsel in jar.items()}
+        finally:
+            conn.close()
 
     def warm_up(self, path: str, headers: Mapping[str, str], count: int) -> list[int | None]:
         """Several requests at a time, so that every worker has served the page before wrk."""
         req = Request(0, "warm-up", "GET", path, {**PROXY_HEADERS, **headers}, None, "200")
         with ThreadPoolExecutor(max_workers=self.workers * 2) as pool:
             return list(pool.map(lambda _: send(self.port, req)[0], range(count)))
+
+
+def measure_target(
+    target: Gunicorn,
+    path: str,
+    headers: Mapping[str, str],
+    label: str,
+    args: argparse.Namespace,
+    script: Path,
+    log: Callable[[str], None],
+) -> tuple[WrkResult, WrkResult]:
+    """Warm every worker up, then wrk with -t2 -c8 and with one request in flight."""
+    statuses = target.warm_up(path, headers, args.workers * 4)
+    if any(s != 200 for s in statuses):
+        log(f"  {label}: warm-up answered {sorted(set(map(str, statuses)))}")
+    many, one = (
+        wrk(
+            target.port,
+            path,
+            headers,
+            threads=threads,
+            connections=conns,
+            duration=args.duration,
+            script=script,
+        )
+        for threads, conns in (CONCURRENT, SINGLE)
+    )
+    log(
+        f"  {label}: {many.rps:.0f} req/s, p50 {many.p50_ms} p95 {many.p95_ms} "
+        f"p99 {many.p99_ms} ms; one in flight p95 {one.p95_ms} ms"
+        + (f"; NOT 2xx: {many.non2xx + one.non2xx}" if many.non2xx + one.non2xx else "")
+    )
+    return many, one
 
 
 def wrk(
@@ -631,6 +746,9 @@ def bench_environment(database: str, scratch: Path, redis: str) -> dict[str, str
     env["SECURE_SSL_REDIRECT"] = "true"
     env["SITE_URL"] = f"https://{PG_HOST}"
     env["REDIS_URL"] = redis
+    # In-process (queries, bytes, profiles) and the floor: every page drawn. The pages' servers
+    # set it per --page-cache.
+    env[PAGE_CACHE_ENV] = "0"
     return env
 
 
@@ -643,30 +761,6 @@ def recreate_database() -> None:
 def drop_database() -> None:
     with pg_connect() as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def row_counts() -> dict[str, int]:
-    from django.apps import apps
-
-    tables = {}
-    for model in apps.get_models():
-        if model._meta.proxy or not model._meta.managed:
-            continue
-        tables[model._meta.label] = model._base_manager.count()
-    key = {
-        "practitioners": "accounts.Practitioner",
-        "circles": "circles.Circle",
-        "memberships": "circles.Membership",
-        "proposals": "decisions.Proposal",
-        "positions": "decisions.Position",
-        "agreement_versions": "agreements.AgreementVersion",
-        "elections": "elections.Election",
-        "notifications": "notifications.Notification",
-        "audit_events": "core.AuditEvent",
-    }
-    counts = {k: tables.get(label, 0) for k, label in key.items()}
-    counts["rows"] = sum(tables.values())
-    return counts
 
 
 # Where a profile's time went, by the file each sample was in (a built-in counts in its caller's).
@@ -750,7 +844,8 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
             pg_ctl("start")
         recreate_database()
     floor = Gunicorn("bench.floor.wsgi", env, args.workers, scratch / "floor.log")
-    app: Gunicorn | None = None
+    modes = page_cache_modes(args.page_cache)
+    apps: dict[bool, Gunicorn] = {}  # page cache on → its server
     script = scratch / "report.lua"
     script.write_text(WRK_SCRIPT)
     try:
@@ -775,6 +870,7 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
         visitors = key.Visitors(secure=True, host=PG_HOST)
         in_process: dict[str, dict[str, dict[str, Any]]] = {p.name: {} for p in key.PAGES}
         served: dict[str, dict[str, dict[str, Any]]] = {p.name: {} for p in key.PAGES}
+        served_cached: dict[str, dict[str, dict[str, Any]]] = {p.name: {} for p in key.PAGES}
         floors: dict[str, dict[str, Any]] = {}
         sizes: dict[str, dict[str, int]] = {}
         urls: dict[str, str] = {}
@@ -813,69 +909,62 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
                 }
                 log(f"  {page.name}: {m.status}, {m.queries} queries, {m.bytes} bytes")
             connections.close_all()
-            app = Gunicorn("config.wsgi", env, args.workers, scratch / f"app-{size}.log")
-            app.start()
+            # One server per page-cache setting, side by side; each page is measured through
+            # each in turn (first view, then repeat view), between the same floor runs.
+            for cached in modes:
+                apps[cached] = Gunicorn(
+                    "config.wsgi",
+                    {**env, PAGE_CACHE_ENV: "1" if cached else "0"},
+                    args.workers,
+                    scratch / app_log_name(size, cached),
+                )
+                apps[cached].start()
             log(
-                f"gunicorn on {app.port} and the floor on {floor.port}, {args.workers} workers each"
+                "gunicorn on "
+                + ", ".join(
+                    f"{a.port} (page cache {'on' if c else 'off'})" for c, a in apps.items()
+                )
+                + f" and the floor on {floor.port}, {args.workers} workers each"
             )
             floor_runs: tuple[list[WrkResult], list[WrkResult]] = ([], [])
             for index in floor_order(len(key.PAGES), FLOOR_EVERY):
                 if index is None:
-                    target, path, headers, label = floor, "/", {}, "floor"
-                else:
-                    page = key.PAGES[index]
-                    if page.name not in urls:
-                        continue
-                    path, label = urls[page.name], page.name
-                    headers = visitors.headers(page)
-                    cookie = visitors.session_cookie(page)
-                    if cookie:
-                        headers["Cookie"] = cookie
-                    target = app
-                statuses = target.warm_up(path, headers, args.workers * 4)
-                if any(s != 200 for s in statuses):
-                    log(f"  {label}: warm-up answered {sorted(set(map(str, statuses)))}")
-                runs = []
-                for threads, conns in (CONCURRENT, SINGLE):
-                    runs.append(
-                        wrk(
-                            target.port,
-                            path,
-                            headers,
-                            threads=threads,
-                            connections=conns,
-                            duration=args.duration,
-                            script=script,
-                        )
-                    )
-                many, one = runs
-                log(
-                    f"  {label}: {many.rps:.0f} req/s, p50 {many.p50_ms} p95 {many.p95_ms} "
-                    f"p99 {many.p99_ms} ms; one in flight p95 {one.p95_ms} ms"
-                    + (f"; NOT 2xx: {many.non2xx + one.non2xx}" if many.non2xx + one.non2xx else "")
-                )
-                if index is None:
+                    many, one = measure_target(floor, "/", {}, "floor", args, script, log)
                     floor_runs[0].append(many)
                     floor_runs[1].append(one)
-                else:
-                    served[label][size] = {
-                        "rps": many.rps,
-                        "p50_ms": many.p50_ms,
-                        "p95_ms": many.p95_ms,
-                        "p99_ms": many.p99_ms,
-                        "p95_single_ms": one.p95_ms,
-                        "p50_single_ms": one.p50_ms,
-                        "non2xx": many.non2xx + one.non2xx,
-                        "socket_errors": many.socket_errors + one.socket_errors,
-                        "requests": many.requests + one.requests,
-                    }
+                    continue
+                page = key.PAGES[index]
+                if page.name not in urls:
+                    continue
+                path = urls[page.name]
+                headers = visitors.headers(page)
+                cookie = visitors.session_cookie(page)
+                if cookie:
+                    headers["Cookie"] = cookie
+                for cached in modes:
+                    label = page.name + (" (repeat view)" if cached and len(modes) > 1 else "")
+                    page_headers = dict(headers)
+                    if cached:  # a repeat view: the browser sends back the cookies it was given
+                        given = apps[cached].cookies(path, page_headers)
+                        if given:
+                            log(f"  {label}: sends back the cookies {', '.join(sorted(given))}")
+                        page_headers = with_cookies(page_headers, given)
+                    many, one = measure_target(
+                        apps[cached], path, page_headers, label, args, script, log
+                    )
+                    (served_cached if cached else served)[page.name][size] = served_numbers(
+                        many, one
+                    )
             floors[size] = floor_summary(*floor_runs)
-            app.stop()
+            for app in apps.values():
+                app.stop()
+            apps.clear()
             log(f"floor at {size}: {floors[size]}")
         largest = args.sizes[-1]
+        timed = served_cached if modes == [True] else served
         slowest = sorted(
-            (p for p in key.PAGES if largest in served[p.name]),
-            key=lambda p: -served[p.name][largest]["p50_single_ms"],
+            (p for p in key.PAGES if largest in timed[p.name]),
+            key=lambda p: -timed[p.name][largest]["p50_single_ms"],
         )[:PROFILE_PAGES]
         profiles = []
         for page in slowest:
@@ -883,7 +972,7 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
             prof = profile(visitors, page, urls[page.name], args.profile_requests)
             profiles.append({**prof, "size": largest})
         connections.close_all()
-        logs = [scratch / f"app-{s}.log" for s in args.sizes]
+        logs = [scratch / app_log_name(s, c) for s in args.sizes for c in modes]
         errors: dict[str, int] = {}
         for app_log in logs:
             for line, n in server_errors(app_log):
@@ -903,6 +992,7 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
                     in_process=in_process[p.name],
                     served=served[p.name],
                     floors=floors,
+                    served_cached=served_cached[p.name],
                 )
                 for p in key.PAGES
             ],
@@ -922,15 +1012,15 @@ def measure_database(args: argparse.Namespace) -> dict[str, Any]:
                 "floor_every": FLOOR_EVERY,
                 "large": args.large,
                 "cache": "redis" if args.redis else "per-process memory",
+                "page_cache": args.page_cache,
                 "settings": "config.settings.prod",
             },
             "server_errors": sorted(errors.items(), key=lambda e: -e[1])[:10],
         }
         return report
     finally:
-        for server in (app, floor):
-            if server is not None:
-                server.stop()
+        for server in (*apps.values(), floor):
+            server.stop()
         try:
             from django.db import connections as django_connections
 
@@ -958,6 +1048,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--circles", type=int, default=LARGE["circles"])
     parser.add_argument("--records", type=int, default=LARGE["records"])
     parser.add_argument("--redis", default=REDIS_DEFAULT, help="cache URL, or none")
+    parser.add_argument(
+        "--page-cache",
+        choices=PAGE_CACHE_MODES,
+        default="both",
+        help=f"serve the pages with {PAGE_CACHE_ENV}=0 (off: first view), =1 (on: repeat view), "
+        "or measure each page both ways (both)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=BENCH,
+        help="directory for report.md and the report*.json files (default: bench/)",
+    )
     parser.add_argument("--profile-requests", type=int, default=PROFILE_REQUESTS)
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s per wrk run")
     parser.add_argument("--keep", action="store_true", help="keep scratch databases and logs")
@@ -1004,10 +1107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports.append(json.loads(part.read_text()))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    out: Path = args.output
+    out.mkdir(parents=True, exist_ok=True)
     for name, content in report_files(reports).items():
-        (BENCH / name).write_text(json.dumps(content, indent=2, default=str) + "\n")
-    (BENCH / "report.md").write_text(markdown(reports))
-    print((BENCH / "report.md").read_text())
+        (out / name).write_text(json.dumps(content, indent=2, default=str) + "\n")
+    (out / "report.md").write_text(markdown(reports))
+    print((out / "report.md").read_text())
     return 0
 
 

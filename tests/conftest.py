@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from circlework.core import page_cache
 from tests import factories
 
 _TESTS = Path(__file__).resolve().parent
@@ -25,6 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_pages() -> None:
+    """Each test starts with no page kept by another (core/page_cache.py); within a test the
+    page cache runs as in production, so a page served out of date after a write fails it."""
+    page_cache.pages.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from circlework.accounts import views
+from circlework.core.page_cache import cacheable
 
 app_name = "accounts"
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("me/data/", views.data_page, name="data"),
     path("me/data/delete/", views.account_delete, name="account_delete"),
-    path("practitioners/<int:pk>/", views.practitioner_detail, name="practitioner_detail"),
+    path(
+        "practitioners/<int:pk>/", cacheable(views.practitioner_detail), name="practitioner_detail"
+    ),
     path("credentials/<int:pk>/document/", views.credential_document, name="credential_document"),
 ]

@@ -1,13 +1,16 @@
 from django.urls import path
 
 from circlework.agreements import views
+from circlework.core.page_cache import cacheable
 
 app_name = "agreements"
 
 urlpatterns = [
     path("circles/<slug:slug>/agreements/", views.agreement_list, name="agreement_list"),
     path(
-        "circles/<slug:slug>/agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"
+        "circles/<slug:slug>/agreements/<int:pk>/",
+        cacheable(views.agreement_detail),
+        name="agreement_detail",
     ),
     path(
         "circles/<slug:slug>/agreements/<int:pk>/review/",
@@ -25,7 +28,7 @@ urlpatterns = [
         name="agreement_borrow",
     ),
     path("federations/<slug:slug>/lineage/", views.lineage, name="lineage"),
-    path("federations/<slug:slug>/covenant/", views.covenant, name="covenant"),
+    path("federations/<slug:slug>/covenant/", cacheable(views.covenant), name="covenant"),
     # Ethical statements: circulated to the federation, published on the public register.
     path(
         "circles/<slug:slug>/agreements/<int:pk>/circulate/",
@@ -52,7 +55,9 @@ urlpatterns = [
         views.ethics_comment_add,
         name="ethics_comment_add",
     ),
-    path("federations/<slug:slug>/ethics/", views.ethics_register, name="ethics_register"),
+    path(
+        "federations/<slug:slug>/ethics/", cacheable(views.ethics_register), name="ethics_register"
+    ),
     path(
         "federations/<slug:slug>/ethics/circulated/",
         views.ethics_circulations,

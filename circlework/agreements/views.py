@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from circlework.agreements import proposals, selectors, services
+from circlework.agreements import discussion, proposals, selectors, services
 from circlework.agreements.lineage_svg import Edge
 from circlework.agreements.lineage_svg import render as render_svg
 from circlework.agreements.models import (
@@ -28,6 +28,7 @@ from circlework.agreements.models import (
     AgreementKind,
     EthicsCirculation,
 )
+from circlework.agreements.paging import pager_urls
 from circlework.agreements.rules import borrow_targets, visibility_choices
 from circlework.circles.covenant import review_due, rules_from, rules_in_words
 from circlework.circles.models import Circle, Federation
@@ -220,29 +221,31 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _ethics_context(request: HttpRequest, agreement: Agreement, is_member: bool) -> dict[str, Any]:
-    """For an ethical statement: circulate/publish for its circle, comments for the federation."""
+    """For an ethical statement: circulate/publish for its circle; for the federation, its
+    circulations and the comments on them, each a page at a time from the latest
+    (`?circulations=`, `?comments=`)."""
     if agreement.kind != AgreementKind.ETHICS:
         return {"is_ethics": False}
-    circulations = [
-        c
-        for c in selectors.circulations_of(agreement=agreement)
-        if allowed("agreements.view_circulation", request.user, c)
-    ]
-    circulated = next(
-        (c for c in circulations if c.version_id and c.version_id == agreement.current_version_id),
-        None,
-    )
-    read = selectors.circulation_rows(user=request.user, circulations=circulations)
+    # Every circulation of the statement is its circle's: read by the federation's members.
+    if not allowed("agreements.view_circle_circulations", request.user, agreement.circle):
+        circulations = comments = None
+    else:
+        circulations = discussion.statement_circulations(
+            user=request.user, agreement=agreement, page=page_number(request, "circulations")
+        )
+        comments = discussion.statement_comments(
+            user=request.user, agreement=agreement, page=page_number(request, "comments")
+        )
+    circulated_at = circulations.current_circulated_at if circulations else None
     return {
         "is_ethics": True,
-        "circulations": [
-            {"circulation": c, "by": read.by[c.pk], "comments": read.comments[c.pk]}
-            for c in circulations
-        ],
-        "comment_form": EthicsCommentForm() if circulations else None,
-        "latest_circulation": circulations[0] if circulations else None,
-        "circulated": circulated,
-        "can_circulate": is_member and agreement.current_version is not None and not circulated,
+        "circulations": circulations,
+        "ethics_comments": comments,
+        "ethics_pager": pager_urls(request.GET, "circulations", "comments"),
+        "comment_form": EthicsCommentForm() if circulations and circulations.latest_id else None,
+        "latest_circulation_id": circulations.latest_id if circulations else None,
+        "circulated_at": circulated_at,
+        "can_circulate": is_member and agreement.current_version is not None and not circulated_at,
         "can_publish": is_member
         and agreement.current_version is not None
         and agreement.visibility != Visibility.PUBLIC,
@@ -440,7 +443,10 @@ def _circulation_page(
             "federation": circulation.circle.federation,
             "circulation": circulation,
             "by": selectors.circulated_by_name(user=request.user, circulation=circulation),
-            "comments": selectors.comment_rows(user=request.user, circulation=circulation),
+            "ethics_comments": discussion.circulation_comments(
+                user=request.user, circulation=circulation, page=page_number(request, "comments")
+            ),
+            "ethics_pager": pager_urls(request.GET, "comments"),
             "form": form,
             "agreement": agreement
             if agreement and allowed("agreements.view_agreement", request.user, agreement)

@@ -253,6 +253,10 @@ class Comment(TimeStamped):
     def __str__(self) -> str:
         return f"Comment on {self.proposal}"
 
+    def get_absolute_url(self) -> str:
+        """The proposal's page at the page of comments holding this one, at the comment."""
+        return f"{self.proposal.get_absolute_url()}?comment={self.pk}#comment-{self.pk}"
+
 
 class CommentRevision(models.Model):
     """The text a comment had before each edit."""

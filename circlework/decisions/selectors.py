@@ -7,17 +7,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from circlework.accounts.models import Practitioner
 from circlework.agreements.models import Agreement, AgreementKind
+from circlework.agreements.paging import LatestPage, latest_page, page_holding
 from circlework.circles.models import Circle, Membership
 from circlework.circles.selectors import MemberRow, circle_members
 from circlework.core.diff import DiffLine, diff
 from circlework.core.visibility import A_FORMER_MEMBER, audience_for
 from circlework.decisions.decision_rule import Rule, RuleKind, Silence, Stance, Verdict, evaluate
 from circlework.decisions.models import (
+    Amendment,
+    Comment,
+    CommentRevision,
     Outcome,
     Position,
     Proposal,
@@ -221,6 +236,54 @@ def proposal_page(
         versions=versions,
         latest_changes=latest_changes,
         latest_agreement_changes=latest_agreement_changes,
+    )
+
+
+# A proposal's page shows its latest comments and amendments, with links to the earlier ones
+# (agreements.paging: one query a list, the count with it, however long the conversation).
+COMMENTS_PER_PAGE = 20
+AMENDMENTS_PER_PAGE = 10
+# A comment's earlier texts shown at once (asked for with ?comment=), the latest first.
+REVISIONS_SHOWN = 10
+NEWEST_FIRST = ("-created_at", "-id")
+
+
+def comments_page(
+    *, proposal: Proposal, page: int = 1, holding: int | None = None
+) -> LatestPage[Comment]:
+    """A page of the proposal's comments, 1 being the latest; `holding`: the page holding that
+    comment instead (a link to a comment lands where it is), or the latest if it is none of
+    the proposal's."""
+    comments = Comment.objects.filter(proposal=proposal)
+    if holding is not None:
+        at = Subquery(comments.filter(pk=holding).values("created_at")[:1])
+        newer = comments.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=holding)).count()
+        page = page_holding(newer, COMMENTS_PER_PAGE)
+    return latest_page(
+        comments.select_related("author"),
+        number=page,
+        size=COMMENTS_PER_PAGE,
+        newest_first=NEWEST_FIRST,
+    )
+
+
+def comment_history(*, comment: Comment) -> tuple[list[CommentRevision], bool]:
+    """The comment's earlier texts, the latest first, at most REVISIONS_SHOWN; and whether there
+    are older ones besides."""
+    rows = list(comment.revisions.order_by("-created_at", "-id")[: REVISIONS_SHOWN + 1])
+    return rows[:REVISIONS_SHOWN], len(rows) > REVISIONS_SHOWN
+
+
+def amendments_page(*, proposal: Proposal, page: int = 1) -> LatestPage[Amendment]:
+    """A page of the proposal's amendments, 1 being the latest, without their texts (their own
+    pages show them, amendments.amendment_changes)."""
+    return latest_page(
+        Amendment.objects.filter(proposal=proposal)
+        .select_related("author")
+        .defer("text", "agreement_text"),
+        number=page,
+        size=AMENDMENTS_PER_PAGE,
+        newest_first=NEWEST_FIRST,
     )
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from circlework.core.page_cache import cacheable
 from circlework.decisions import views
 
 app_name = "decisions"
@@ -8,9 +9,9 @@ P = "circles/<slug:slug>/decisions/"
 F = "federations/<slug:slug>/decisions/"
 
 urlpatterns = [
-    path(P, views.proposal_list, name="proposal_list"),
+    path(P, cacheable(views.proposal_list), name="proposal_list"),
     path(P + "new/", views.proposal_new, name="proposal_new"),
-    path(P + "<int:pk>/", views.proposal_detail, name="proposal_detail"),
+    path(P + "<int:pk>/", cacheable(views.proposal_detail), name="proposal_detail"),
     path(P + "<int:pk>/versions/", views.version_diff, name="version_diff"),
     path(P + "<int:pk>/position/", views.position_take, name="position_take"),
     path(P + "<int:pk>/amendments/", views.amendment_propose, name="amendment_propose"),

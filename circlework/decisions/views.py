@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,12 +18,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from circlework.agreements.paging import pager_urls
 from circlework.circles.covenant import federation_rules, in_federation_q, parameters_of
 from circlework.circles.models import Circle, Federation
 from circlework.circles.selectors import circle_members, circles_of
 from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError, StaleEdit
-from circlework.core.http import flash_error, form_error, form_page, me, require_perm, saved
+from circlework.core.http import (
+    flash_error,
+    form_error,
+    form_page,
+    me,
+    page_number,
+    query_number,
+    require_perm,
+    saved,
+)
 from circlework.core.permissions import allowed
 from circlework.core.visibility import A_FORMER_MEMBER, audience_for, names_for
 from circlework.decisions import selectors, services
@@ -169,12 +178,22 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
     )
     practitioner = me(request)
     mine = next((m for m in page.members if m.practitioner_id == practitioner.pk), None)
-    amendments = list(proposal.amendments.select_related("author"))
-    comments = list(proposal.comments.select_related("author"))
-    # The earlier texts of edited comments only (most never are).
-    edited = [c for c in comments if c.edited_at is not None]
-    if edited:
-        prefetch_related_objects(edited, "revisions")
+    # The latest comments and amendments, a page at a time (`?comments=`, `?amendments=`), or
+    # the page holding one comment (`?comment=`, with its earlier texts if it was edited).
+    asked = query_number(request.GET.get("comment"))
+    comments_page = selectors.comments_page(
+        proposal=proposal, page=page_number(request, "comments"), holding=asked
+    )
+    amendments_page = selectors.amendments_page(
+        proposal=proposal, page=page_number(request, "amendments")
+    )
+    comments, amendments = comments_page.rows, amendments_page.rows
+    for n, amendment in enumerate(amendments, start=amendments_page.first_ordinal):
+        amendment.ordinal = n  # type: ignore[attr-defined]
+    history_of = next((c for c in comments if c.pk == asked and c.edited_at is not None), None)
+    history, more_history = (
+        selectors.comment_history(comment=history_of) if history_of else ([], False)
+    )
     # Every other name on the page in one read, each as far as its owner lets this viewer see.
     names = names_for(
         audience_for(request.user),
@@ -213,7 +232,14 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "amendment_stale_from": forms.get("amendment_stale_from"),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "amendments": amendments,
+        "amendments_page": amendments_page,
         "comments": comments,
+        "comments_page": comments_page,
+        "shown_comment_ids": {c.pk for c in comments},
+        "history_of": history_of.pk if history_of else None,
+        "history": history,
+        "more_history": more_history,
+        "pager": pager_urls(request.GET, "comments", "amendments", drop=["comment"]),
         "urls": _proposal_urls(proposal),
         "my_id": practitioner.pk,
         "tab": "decisions",
@@ -403,7 +429,7 @@ def comment_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 pk=form.cleaned_data["parent"], proposal=proposal
             ).first()
         try:
-            services.comment_add(
+            comment = services.comment_add(
                 actor=me(request),
                 proposal=proposal,
                 text=form.cleaned_data["text"],
@@ -413,7 +439,7 @@ def comment_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
             return _rerender(request, proposal, exc.status_code, comment_form=form)
-        return redirect(f"{proposal.get_absolute_url()}#discussion")
+        return redirect(comment.get_absolute_url())
     return _rerender(request, proposal, 400, comment_form=form)
 
 
@@ -443,7 +469,7 @@ def comment_edit(request: HttpRequest, slug: str, pk: int, comment_pk: int) -> H
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            return redirect(f"{proposal.get_absolute_url()}#comment-{comment.pk}")
+            return redirect(comment.get_absolute_url())
     return render(
         request,
         "decisions/comment_edit.html",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from circlework.core.page_cache import cacheable
 from circlework.elections import views
 
 app_name = "elections"
@@ -23,7 +24,7 @@ urlpatterns = [
         views.election_open_federation,
         name="election_open_federation",
     ),
-    path(E, views.election_detail, name="election_detail"),
+    path(E, cacheable(views.election_detail), name="election_detail"),
     path(E + "nominees/", views.nominee_search, name="nominee_search"),
     path(E + "people/<slug:which>/", views.election_people, name="election_people"),
     path(E + "nominate/", views.nomination_add, name="nomination_add"),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from circlework.core.page_cache import cacheable
 from circlework.links import views
 
 app_name = "links"
@@ -14,5 +15,5 @@ urlpatterns = [
     path(L + "decision/", views.decision_open, name="decision_open"),
     path(L + "statement/", views.statement_set, name="statement_set"),
     path(L + "withdraw/", views.link_withdraw, name="link_withdraw"),
-    path("federations/<slug:slug>/map/", views.federation_map, name="federation_map"),
+    path("federations/<slug:slug>/map/", cacheable(views.federation_map), name="federation_map"),
 ]

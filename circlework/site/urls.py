@@ -1,9 +1,10 @@
 from django.urls import path
 
+from circlework.core.page_cache import cacheable
 from circlework.site import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", cacheable(views.home), name="home"),
 ]
 
 # "Download everything" sits with the other "My practice" pages and keeps their namespace:

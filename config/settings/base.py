@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A page drawn before and unchanged since is answered from memory, before the user is loaded
+    # (core/page_cache.py; its key needs the session, the language and the CSRF cookie above).
+    "circlework.core.page_cache.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Right after the user is known: did this session use a second factor (core.visibility)?
     "circlework.circles.middleware.SecondFactorSessionMiddleware",
@@ -149,6 +152,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Kept pages (core/page_cache.py). On only with a cache every process shares: a write in one
+# process (a worker, the task runner) must reach every other one. CIRCLEWORK_PAGE_CACHE=0 or 1
+# decides otherwise (the benchmark measures both ways).
+PAGE_CACHE = os.environ.get("CIRCLEWORK_PAGE_CACHE", "1" if REDIS_URL else "0").strip() == "1"
+# What changes with the clock alone ("closes in 3 hours") is at most this many seconds behind.
+PAGE_CACHE_SECONDS = 60
+PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024  # per worker process
+PAGE_CACHE_MAX_PAGE_BYTES = 256 * 1024
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

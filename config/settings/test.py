@@ -11,6 +11,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # test reads what another run (or another test process) left in a shared cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Every cacheable page goes through the page cache in tests (one process, so its memory cache is
+# shared): a page served out of date fails the test that wrote and looked again.
+PAGE_CACHE = True
 # Fast hashing in tests only; production and dev use Argon2 (tested in tests/accounts).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",

@@ -24,6 +24,7 @@ from django.utils import timezone
 from circlework.agreements import services
 from circlework.agreements.models import Agreement, EthicsComment
 from circlework.agreements.selectors import BORROWINGS_PER_PAGE, STATEMENTS_PER_PAGE
+from circlework.core import page_cache
 from circlework.core.contributions import home_sections
 from tests import factories
 from tests.agreements import grow
@@ -40,6 +41,7 @@ LONG = "We hold our clients' welfare first. " * 120  # about 4,300 characters
 
 def queries(client: Client, url: str) -> int:
     assert client.get(url).status_code == 200  # warm any per-process caches first
+    page_cache.pages.clear()  # the page as drawn, not as kept (core/page_cache.py)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200

@@ -6,10 +6,13 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.load import (
+    DB_NAME,
+    LARGE,
     MIX,
     Actor,
     Attempt,
@@ -21,10 +24,12 @@ from bench.load import (
     Window,
     World,
     WriteRecord,
+    _scale_text,
     account_ballots,
     account_writes,
     allocate,
     latency_summary,
+    parse_args,
     percentile,
     plan,
     schedule,
@@ -299,3 +304,51 @@ def test_server_errors_counts_what_each_request_ended_with(tmp_path) -> None:
     )
     assert server_errors(log) == [("django.db.utils.OperationalError: deadlock detected", 1)]
     assert server_errors(tmp_path / "missing.log") == []
+
+
+# --- the command line: the data it runs on, a set-up-only run -------------------------------
+
+
+def test_by_default_the_load_runs_on_the_demo_alone() -> None:
+    args = parse_args([])
+    assert args.scale is None and args.db_name == DB_NAME
+    assert not args.setup_only and args.faults
+
+
+def test_large_is_make_benchs_large_size() -> None:
+    from bench.run import parse_args as bench_args
+
+    assert parse_args(["--large"]).scale == LARGE
+    assert LARGE == {"practitioners": 3000, "circles": 400, "records": 300_000}
+    assert bench_args([]).large == LARGE
+
+
+def test_scale_takes_seed_scales_three_numbers() -> None:
+    args = parse_args(["--scale", "300, 40,20000", "--setup-only", "--db-name", "cw_h3_load"])
+    assert args.scale == {"practitioners": 300, "circles": 40, "records": 20000}
+    assert args.setup_only and args.db_name == "cw_h3_load"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--scale", "300,40"],
+        ["--scale", "300,40,many"],
+        ["--scale", "300,-1,20000"],
+        ["--large", "--scale", "1,1,1"],
+        ["--db-name", "x; DROP DATABASE postgres"],
+        ["--db-name", "Load"],
+    ],
+)
+def test_bad_command_lines_are_refused(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+
+
+def test_the_set_up_says_what_data_it_ran_on() -> None:
+    data = {"practitioners": 3018, "circles": 404, "positions": 70282, "rows": 347459}
+    text = _scale_text(LARGE, data)
+    assert "seed_scale --practitioners 3000 --circles 400 --records 300000 --seed 1" in text
+    assert "3,018 practitioners, 404 circles" in text and "347,459 rows" in text
+    assert _scale_text(None, None) == ""
+    assert "seed_scale" not in _scale_text(None, data)

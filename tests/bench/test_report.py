@@ -13,21 +13,29 @@ from typing import Any
 import pytest
 
 from bench.run import (
+    PAGE_CACHE_ENV,
     SIZES,
     TARGETS,
     WRK_SCRIPT,
+    Gunicorn,
     WrkResult,
+    app_log_name,
     area_of,
     areas,
     bar_chart,
+    bench_environment,
     floor_order,
     floor_summary,
     markdown,
     marks,
+    page_cache_modes,
     page_entry,
+    parse_args,
     parse_wrk,
     ratio,
     report_files,
+    served_numbers,
+    with_cookies,
     wrk,
 )
 
@@ -335,3 +343,116 @@ def test_profile_areas_put_each_sample_in_its_file_and_built_ins_in_their_caller
         "Circlework's own code": 0.2,
         "other": 0.1,
     }
+
+
+# --- the page cache: first view (off) and repeat view (on) -------------------------------------
+
+
+CACHED_KEYS = {
+    "p50_ms_large_cached",
+    "p95_ms_large_cached",
+    "p99_ms_large_cached",
+    "rps_large_cached",
+    "ratio_to_floor_cached",
+    "p95_single_ms_large_cached",
+}
+
+
+def test_the_page_cache_is_measured_both_ways_by_default_off_first() -> None:
+    assert parse_args([]).page_cache == "both"
+    assert page_cache_modes("both") == [False, True]
+    assert page_cache_modes("off") == [False]
+    assert page_cache_modes("on") == [True]
+    assert parse_args(["--page-cache", "off"]).page_cache == "off"
+    with pytest.raises(SystemExit):
+        parse_args(["--page-cache", "maybe"])
+    assert app_log_name("large", False) == "app-large.log"
+    assert app_log_name("large", True) != app_log_name("large", False)
+
+
+def test_output_directory_defaults_to_bench(tmp_path: Path) -> None:
+    assert parse_args([]).output == Path(__file__).resolve().parents[2] / "bench"
+    assert parse_args(["--output", str(tmp_path)]).output == tmp_path
+
+
+def test_in_process_and_the_floor_draw_every_page(tmp_path: Path) -> None:
+    env = bench_environment("sqlite", tmp_path, "")
+    assert env[PAGE_CACHE_ENV] == "0"  # the pages' servers set their own
+
+
+def test_cached_keys_sit_beside_the_uncached_ones_which_stay_the_first_view() -> None:
+    e = entry(served_cached={"small": served(600, 8), "large": served(400, 9)})
+    assert set(e) >= CACHED_KEYS
+    assert e["rps_large"] == 100 and e["ratio_to_floor"] == 0.125  # first view, as before
+    assert e["rps_large_cached"] == 400 and e["ratio_to_floor_cached"] == 0.5
+    assert e["p95_ms_large_cached"] == 40.0 and e["p95_single_ms_large_cached"] == 9
+    assert e["by_size"]["small"]["ratio_to_floor_cached"] == 0.6
+    assert e["by_size"]["large"]["rps_cached"] == 400
+    # the targets are marked on the first view
+    assert e["marks"] == entry()["marks"]
+    json.dumps(e)
+
+
+def test_without_a_repeat_view_the_cached_keys_are_empty() -> None:
+    e = entry()
+    assert all(e[k] is None for k in CACHED_KEYS)
+    assert "rps_cached" not in e["by_size"]["large"]
+
+
+def test_only_the_repeat_view_measured() -> None:
+    e = entry(served={}, served_cached={"large": served(400, 9)})
+    assert e["rps_large"] is None and e["ratio_to_floor"] is None
+    assert e["rps_large_cached"] == 400
+    assert e["marks"]["ratio"] is None
+
+
+def test_markdown_shows_the_repeat_view_when_measured() -> None:
+    both = entry(name="cached page", served_cached={"large": served(400, 9)})
+    md = markdown([report("postgresql", [both])])
+    assert "repeat view (page cache on)" in md
+    row = next(line for line in md.splitlines() if line.startswith("| cached page "))
+    header = next(line for line in md.splitlines() if line.startswith("| page |"))
+    assert row.count("|") == header.count("|")
+    assert "0.500" in row and "400" in row
+    assert "first view" in md and md.count("0.500×") == 1  # the repeat view's own bar chart
+    plain = markdown([report("postgresql", [entry(name="plain page")])])
+    assert "repeat view (page cache on)" not in plain
+    plain_row = next(line for line in plain.splitlines() if line.startswith("| plain page "))
+    assert plain_row.count("|") == 14
+
+
+def test_a_repeat_view_that_was_not_2xx_is_flagged() -> None:
+    bad = served(400, 9) | {"non2xx": 3}
+    md = markdown([report("postgresql", [entry(name="p", served_cached={"large": bad})])])
+    assert "| p ⚠ " in md
+
+
+def test_served_numbers_add_both_runs_errors() -> None:
+    many = result(100)
+    one = WrkResult(50, 10.0, 5.0, 2, 2, 3, 4, 5, 6, non2xx=2, socket_errors=1)
+    n = served_numbers(many, one)
+    assert n["rps"] == 100 and n["p95_single_ms"] == 4 and n["p50_single_ms"] == 2
+    assert n["non2xx"] == 2 and n["socket_errors"] == 1 and n["requests"] == 1050
+
+
+def test_a_repeat_view_sends_back_the_cookies_it_was_given() -> None:
+    headers = {"Accept": "text/html", "Cookie": "sessionid=abc"}
+    out = with_cookies(headers, {"csrftoken": "xyz"})
+    assert out["Cookie"] == "sessionid=abc; csrftoken=xyz"
+    assert headers["Cookie"] == "sessionid=abc"  # a copy
+    assert with_cookies(out, {"sessionid": "new"})["Cookie"] == "sessionid=new; csrftoken=xyz"
+    assert with_cookies({"Accept": "x"}, {}) == {"Accept": "x"}
+    assert with_cookies({}, {"a": "1"}) == {"Cookie": "a=1"}
+
+
+def test_the_shared_gunicorn_starts_answers_and_stops(tmp_path: Path) -> None:
+    """bench/server.py through bench/run.py's Gunicorn, on the floor project (no database)."""
+    server = Gunicorn("bench.floor.wsgi", {"ALLOWED_HOSTS": "127.0.0.1"}, 1, tmp_path / "f.log")
+    try:
+        server.start()
+        assert len(server.worker_pids()) == 1
+        assert server.warm_up("/", {}, 3) == [200, 200, 200]
+        assert server.cookies("/", {}) == {}
+    finally:
+        server.stop()
+    assert server.proc is not None and server.proc.poll() is not None

@@ -26,6 +26,11 @@ from tests import factories
 Commits = Callable[..., AbstractContextManager[list[Callable[[], Any]]]]
 
 
+def _seals(callbacks: list[Callable[[], Any]]) -> int:
+    """The seals among what runs on commit (the page cache moves on there too)."""
+    return sum(1 for callback in callbacks if callback is audit.seal_pending)
+
+
 def _breaks() -> list[audit.ChainBreak]:
     return list(audit.verify())
 
@@ -39,7 +44,7 @@ def test_every_event_follows_the_one_before(
         # Inside the writer's transaction nothing is sealed yet, and nothing is locked.
         assert not AuditEvent.objects.filter(seq__isnull=False).exists()
     # One seal per transaction, however many events it recorded.
-    assert len(callbacks) == 1
+    assert _seals(callbacks) == 1
     events = list(AuditEvent.objects.order_by("seq"))
     assert len(events) >= 2
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -61,7 +66,7 @@ def test_a_rolled_back_write_leaves_no_event_and_later_writes_still_seal(
             audit.record(actor=None, verb="test.undone", target=founder, summary="undone")
             raise RuntimeError
         audit.record(actor=None, verb="test.kept", target=founder, summary="kept")
-    assert len(callbacks) == 1  # the rolled-back savepoint took its seal with it; a new one came
+    assert _seals(callbacks) == 1  # the rolled-back savepoint took its seal with it; a new one came
     assert not AuditEvent.objects.filter(verb="test.undone").exists()
     assert AuditEvent.objects.get(verb="test.kept").seq is not None
     assert AuditEvent.objects.filter(seq__isnull=True).count() == 0

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circlework.circles.models import Membership
+from circlework.core import page_cache
 from circlework.core.contributions import home_sections
 from circlework.decisions import services
 from circlework.decisions.models import (
@@ -48,6 +49,7 @@ AROUND = 4
 
 def queries(client: Client, url: str) -> int:
     assert client.get(url).status_code == 200  # warm any per-process caches first
+    page_cache.pages.clear()  # the page as drawn, not as kept (core/page_cache.py)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200

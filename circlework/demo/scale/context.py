@@ -27,7 +27,7 @@ from django.db import connection, models
 from django.db.models import Max
 from psycopg.types.json import Jsonb
 
-from circlework.core import audit, names
+from circlework.core import audit, names, page_cache
 from circlework.core.models import AuditEvent
 
 BATCH = 5000  # rows per executemany
@@ -376,6 +376,8 @@ def _copy(
                 copy.write_row(
                     [adapt(obj[name]) for adapt, name in zip(adapters, attnames, strict=True)]
                 )
+    # COPY goes round Django's cursor, so round the page cache's watch too: said here.
+    page_cache.written(connection)
 
 
 def person(pk: int | None) -> str:
