@@ -13,7 +13,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -110,6 +111,18 @@ def _federation_id(election: Election) -> int:
     return election.circle.federation_id
 
 
+# A mandate's permissions as stored when they are the delegate's permission alone.
+_DELEGATE_ONLY = json.dumps([DELEGATE_PERMISSION])
+
+
+def _names_permission(mandates: QuerySet[Mandate], permission: str) -> QuerySet[Mandate]:
+    """The mandates whose permissions, as text, hold the permission's name: every mandate
+    granting it, and perhaps others (the caller checks the list itself, in Python)."""
+    return mandates.alias(_permissions_text=Cast("permissions", TextField())).filter(
+        _permissions_text__contains=permission
+    )
+
+
 def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
     """Who may vote (or consent) in each election, now, by election id: the circle's current
     members; every current member of the federation's circles; or the holders of live delegate
@@ -148,24 +161,27 @@ def electorates_for(elections: Iterable[Election]) -> dict[int, set[int]]:
     delegates: dict[int, set[int]] = defaultdict(set)
     if delegate_federations:
         # A delegate still belongs to the circle they speak for: asked in the same query.
-        # Permissions are a JSON list (containment differs between databases): filter in Python.
-        for holder_id, federation_id, permissions, is_member in (
-            Mandate.objects.live()
+        # Permissions are a JSON list (containment differs between databases): filter in Python,
+        # after a coarse filter in SQL (`_names_permission`) that leaves out the federation's
+        # other mandates, so their lists are neither sent nor decoded. Read as text: a list of
+        # just this permission (most delegates') needs no decoding to be known.
+        for holder_id, federation_id, text in (
+            _names_permission(Mandate.objects.live(), DELEGATE_PERMISSION)
             .filter(
+                Exists(
+                    Membership.objects.current().filter(
+                        practitioner_id=OuterRef("holder_id"), circle_id=OuterRef("circle_id")
+                    )
+                ),
                 in_federation_q("circle__"),
                 circle__federation_id__in=delegate_federations,
                 holder__isnull=False,
             )
-            .annotate(
-                holder_is_member=Exists(
-                    Membership.objects.current().filter(
-                        practitioner_id=OuterRef("holder_id"), circle_id=OuterRef("circle_id")
-                    )
-                )
-            )
-            .values_list("holder_id", "circle__federation_id", "permissions", "holder_is_member")
+            .order_by()
+            .annotate(_permissions=Cast("permissions", TextField()))
+            .values_list("holder_id", "circle__federation_id", "_permissions")
         ):
-            if is_member and DELEGATE_PERMISSION in (permissions or []):
+            if text == _DELEGATE_ONLY or DELEGATE_PERMISSION in (json.loads(text) or []):
                 delegates[federation_id].add(holder_id)
     for e in elections:
         if e.electorate == Electorate.CIRCLE_MEMBERS:

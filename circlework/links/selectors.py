@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -29,14 +30,17 @@ from circlework.accounts.models import Practitioner
 from circlework.circles.covenant import (
     FederationRules,
     counts_in_federation,
+    current_covenant_with,
     federation_circles,
     federation_rules,
     in_federation_q,
+    rules_from,
 )
 from circlework.circles.models import Circle, CircleStatus, Federation, Membership
 from circlework.circles.selectors import circles_visible_to
 from circlework.core.permissions import allowed
 from circlework.core.visibility import audience_for, can_see_name, name_reach, own_memberships
+from circlework.decisions.models import Proposal, ProposalStatus
 from circlework.links.models import (
     REQUEST_EXPIRES_AFTER,
     CircleLink,
@@ -539,8 +543,10 @@ class MapPage:
         return {n.id: n.name for n in self.nodes}
 
 
-def _with_counts(qs: QuerySet[Circle], today: date) -> QuerySet[Circle]:
-    """Each circle's counted live links and current members, in the same query (subqueries)."""
+def _with_counts(qs: QuerySet[Circle], today: date) -> QuerySet[Any]:
+    """Each circle's id, name and slug with its counted live links and current members, in the
+    same query (subqueries), as rows (`pk`, `name`, `slug`, `live_count`, `member_total`): the
+    map shows no more of a circle, so no circle (nor its federation) is built."""
     live = (
         CircleLink.objects.live(today)
         .counting()
@@ -561,23 +567,28 @@ def _with_counts(qs: QuerySet[Circle], today: date) -> QuerySet[Circle]:
     return qs.annotate(
         live_count=Coalesce(Subquery(live, output_field=IntegerField()), 0),
         member_total=Coalesce(Subquery(members, output_field=IntegerField()), 0),
-    )
+    ).values_list("pk", "name", "slug", "live_count", "member_total", named=True)
 
 
-def _map_node(c: Any, rules: FederationRules, circle_url: str) -> MapNode:
+def _map_node(c: Any, rules: FederationRules, circle_url: str, labels: dict[str, str]) -> MapNode:
+    """`labels`: the status labels said so far on this map (each said once, not once a circle)."""
     tally = LinkTally(
         live_links=c.live_count,
         members=c.member_total,
         links_required=rules.links_required,
         min_circle_size=rules.min_circle_size,
     )
+    # From the same counted links as the number beside it (LinkTally.status).
+    status = tally.status
+    label = labels.get(status)
+    if label is None:
+        label = labels[status] = tally.status_label
     return MapNode(
         id=c.pk,
         name=c.name,
         slug=c.slug,
-        # From the same counted links as the number beside it (LinkTally.status).
-        status=tally.status,
-        status_label=tally.status_label,
+        status=status,
+        status_label=label,
         live_links=c.live_count,
         links_required=rules.links_required,
         url=circle_url.format(c.slug),
@@ -585,8 +596,16 @@ def _map_node(c: Any, rules: FederationRules, circle_url: str) -> MapNode:
 
 
 def _current_links_q(today: date) -> Q:
+    """Live links, and requests not expired (`CircleLink.objects.live(today)`, and `pending()`:
+    not `stale_request_q`, its rule said the other way round — asked since the cutoff, or with
+    the validating circle's proposal still open). The proposal is asked with EXISTS rather than
+    joined: PostgreSQL takes longer to plan that join than to read the map's links."""
+    cutoff = timezone.now() - REQUEST_EXPIRES_AFTER
+    open_decision = Exists(
+        Proposal.objects.filter(pk=OuterRef("decision_id"), status=ProposalStatus.OPEN)
+    )
     return Q(status=LinkStatus.VALIDATED, lapses_on__gt=today) | (
-        Q(status__in=PENDING) & ~stale_request_q()
+        Q(status__in=PENDING) & (Q(requested_at__gt=cutoff) | Q(open_decision))
     )
 
 
@@ -599,15 +618,41 @@ def _my_circles_here(user: Any, federation: Federation) -> list[int]:
     )[:MAP_PAGE_SIZE]
 
 
+# What the map's links table and its API read of a link and its two circles.
+_MAP_LINK_FIELDS = (
+    "pk",
+    "status",
+    "asking_circle_id",
+    "validating_circle_id",
+    "counterpart_id",
+    "requested_at",
+    "validated_on",
+    "lapses_on",
+    "asking_circle__name",
+    "validating_circle__name",
+)
+
+
 def _map_links(federation: Federation, today: date, where: Q) -> list[CircleLink]:
-    """The federation's current links matching `where`, by name, at most MAP_MAX_DRAWN * 20."""
+    """The federation's current links matching `where`, by name, at most MAP_MAX_DRAWN * 20
+    (with their circles' names, and no more of them than the map shows)."""
     return list(
         CircleLink.objects.filter(federation=federation)
         .filter(_current_links_q(today))
         .filter(where)
         .select_related("asking_circle", "validating_circle")
+        .only(*_MAP_LINK_FIELDS)
         .order_by("validating_circle__name", "asking_circle__name", "pk")[: MAP_MAX_DRAWN * 20]
     )
+
+
+def _touching_q(focus_q: Q, focus_ids: list[int] | None) -> Q:
+    """Links from or to the focus: by the circles' ids when they are known (the planner then
+    reads just their links), else by the circles `focus_q` finds."""
+    if focus_ids is not None:
+        return Q(asking_circle_id__in=focus_ids) | Q(validating_circle_id__in=focus_ids)
+    focus = Circle.objects.filter(focus_q)
+    return Q(asking_circle__in=focus) | Q(validating_circle__in=focus)
 
 
 def map_page(
@@ -627,25 +672,26 @@ def map_page(
     circle page's address with `{}` for its slug (reversed once by the caller).
 
     A constant number of queries (at most six here, seven when the focus asked for is not a
-    circle here the viewer can see) however many circles and links there are.
+    circle here the viewer can see) however many circles and links there are: the covenant in
+    force is read with the circles' counts beside it.
     """
     today = timezone.localdate()
-    rules = federation_rules(federation)
     q = q.strip()[:MAP_QUERY_MAX]
     visible = circles_visible_to(user=user, federation=federation).order_by()
     table = visible.filter(name__icontains=q) if q else visible
-    if q:  # both counts in one query
-        counted = visible.aggregate(
-            all=Count("pk"), matching=Count("pk", filter=Q(name__icontains=q))
-        )
-        visible_total, filtered_total = counted["all"], counted["matching"]
-    else:
-        visible_total = filtered_total = visible.count()
+    counts = {"_visible": count_of(visible)}
+    if q:
+        counts["_matching"] = count_of(table)
+    covenant, counted = current_covenant_with(federation, counts)
+    rules = rules_from(covenant.parameters if covenant is not None else {})  # federation_rules
+    visible_total = counted["_visible"]
+    filtered_total = counted.get("_matching", visible_total)
     pages = max((filtered_total + MAP_PAGE_SIZE - 1) // MAP_PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     start = (page - 1) * MAP_PAGE_SIZE
+    labels: dict[str, str] = {}
     rows = [
-        _map_node(c, rules, circle_url)
+        _map_node(c, rules, circle_url, labels)
         for c in _with_counts(table, today).order_by("name", "pk")[start : start + MAP_PAGE_SIZE]
     ]
 
@@ -665,22 +711,18 @@ def map_page(
         focus, focus_ids = "page", fallback
         focus_q = Q(pk__in=fallback)
     # The current links touching the focus (one query)...
-    touching = _map_links(
-        federation,
-        today,
-        Q(asking_circle__in=Circle.objects.filter(focus_q))
-        | Q(validating_circle__in=Circle.objects.filter(focus_q)),
-    )
+    known = focus in ("mine", "page")  # the focus by ids, not to be looked up
+    touching = _map_links(federation, today, _touching_q(focus_q, focus_ids if known else None))
     neighbours = {
         pk for link in touching for pk in (link.asking_circle_id, link.validating_circle_id)
     }
     # ...and the circles they and the focus reach, as far as the viewer can see them (one query).
-    drawn = {
-        c.pk: c
-        for c in _with_counts(
-            visible.filter(focus_q | Q(pk__in=neighbours) | Q(pk__in=fallback)), today
-        ).order_by("name", "pk")
-    }
+    reached = (
+        Q(pk__in=sorted({*focus_ids, *neighbours, *fallback}))
+        if known
+        else focus_q | Q(pk__in=neighbours) | Q(pk__in=fallback)
+    )
+    drawn = {c.pk: c for c in _with_counts(visible.filter(reached), today).order_by("name", "pk")}
     if focus == "around":
         around_circle = next((pk for pk, c in drawn.items() if c.slug == around), None)
         focus_ids = [around_circle] if around_circle is not None else []
@@ -706,7 +748,7 @@ def map_page(
             today,
             Q(asking_circle_id__in=drawn_ids, validating_circle_id__in=drawn_ids),
         )
-    nodes = [_map_node(c, rules, circle_url) for pk, c in drawn.items() if pk in in_picture]
+    nodes = [_map_node(c, rules, circle_url, labels) for pk, c in drawn.items() if pk in in_picture]
     shown = [
         link
         for link in touching
