@@ -331,6 +331,7 @@ class CircleInfo:
     proposals: list[int]  # open
     polls: list[Poll]  # open
     comment_ids: list[int]  # comments on this circle's proposals (for "other proposal" parents)
+    public: bool = True  # its page open to visitors (seed_scale makes some for the federation only)
 
 
 @dataclass
@@ -430,9 +431,11 @@ class Builder:
         if kind == "read:home-anonymous":
             path, headers = "/", {"Accept": "text/html"}
         elif kind == "read:public-pages":
+            # A visitor reads a circle's page only where the circle shows it to everyone.
+            shown = [f"/circles/{circle.slug}/"] if circle.public else []
             path = self.rng.choice(
                 [
-                    f"/circles/{circle.slug}/",
+                    *shown,
                     f"/federations/{circle.federation}/",
                     f"/federations/{circle.federation}/map/",
                     f"/federations/{circle.federation}/ethics/",
@@ -870,6 +873,7 @@ def build_world(run: str) -> World:
             comment_ids=list(
                 Comment.objects.filter(proposal__circle=circle).values_list("pk", flat=True)[:20]
             ),
+            public=circle.visibility == "public",
         )
         for m in members:
             member_of[m.pk].append(circle.slug)
@@ -1026,6 +1030,8 @@ def markers_found(run: str) -> tuple[dict[str, int], dict[str, int]]:
 def ballots_found(
     writes: Sequence[BallotWrite], since: datetime
 ) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], int]]:
+    from django.db.models import Q
+
     from circlework.core.models import AuditEvent
     from circlework.polls.models import PollAnswer
 
@@ -1036,12 +1042,19 @@ def ballots_found(
         if ballot is None:
             continue
         final[(voter, poll)] = canonical(ballot.choices)
-        events[(voter, poll)] = AuditEvent.objects.filter(
-            verb__in=["ballot.cast", "ballot.changed"],
-            object_id=str(ballot.pk),
-            actor_id=voter,
-            created_at__gte=since,
-        ).count()
+        # An anonymous poll's events name the poll, not the answer (polls.services.ballot_cast).
+        events[(voter, poll)] = (
+            AuditEvent.objects.filter(
+                verb__in=["ballot.cast", "ballot.changed"],
+                actor_id=voter,
+                created_at__gte=since,
+            )
+            .filter(
+                Q(object_type="polls.pollanswer", object_id=str(ballot.pk))
+                | Q(object_type="polls.poll", object_id=str(poll))
+            )
+            .count()
+        )
     return final, events
 
 

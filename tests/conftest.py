@@ -32,7 +32,7 @@ def _media(settings: Any, tmp_path: Any) -> None:
 def _no_kept_pages() -> None:
     """Each test starts with no page kept by another (core/page_cache.py); within a test the
     page cache runs as in production, so a page served out of date after a write fails it."""
-    page_cache.pages.clear()
+    page_cache.forget()
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ Exact by construction, for what the database holds:
   under the generation read *before* it was drawn, so any write that could have changed it —
   committed before, during or after the drawing — moves the generation on and the kept copy is
   never found again.
-- The key also holds everything else a page depends on: the address with its query string, the
-  host and scheme, the language, the htmx headers, the session (its key and a digest of all it
+- The key also holds everything else a page depends on: the path and the query as the view
+  reads them, the host and scheme, the language, the htmx headers, the session (its key and a digest of all it
   holds: who is signed in, whether with a second factor) and the CSRF cookie (the page's forms
   carry a token made from it).
 - A response is kept only when it is a complete 200 HTML page that set no cookie, changed no
@@ -27,7 +27,10 @@ Exact by construction, for what the database holds:
 
 Kept pages never leave the worker's memory (they may hold decrypted sensitive text, which is
 never written to Redis or disk: docs/threat-model.md); only the generation lives in the shared
-cache. Without a shared cache (no REDIS_URL) a write in one process could not reach the others,
+cache, and every process whose cache is shared watches its writes, whether it keeps pages or
+not (the task runner, management commands). If a write cannot move the generation (Redis away),
+the writing process keeps no pages for PAGE_CACHE_SECONDS and the others may lag that long.
+Without a shared cache (no REDIS_URL) a write in one process could not reach the others,
 so settings turn the page cache off there (base.py: PAGE_CACHE), except in the test suite, which
 runs every page through it in one process so any stale page fails a test.
 """
@@ -47,10 +50,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -86,7 +91,22 @@ def cacheable(view: V) -> V:
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "PAGE_CACHE", False))
+    return bool(getattr(settings, "PAGE_CACHE", False)) and time.monotonic() >= _bypass_until
+
+
+def _watching() -> bool:
+    """Whether this process's writes move the generation: whenever the page cache is on here,
+    and whenever the cache is shared, so a process that keeps no pages itself (the task runner,
+    a management command, a worker with CIRCLEWORK_PAGE_CACHE=0) still tells those that do."""
+    if getattr(settings, "PAGE_CACHE", False):
+        return True
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+# Set when a write could not move the generation: this process draws every page for a while,
+# so at least the writer sees what it wrote (other processes may lag by PAGE_CACHE_SECONDS).
+_bypass_until = 0.0
 
 
 # --- The generation --------------------------------------------------------------------------
@@ -111,8 +131,12 @@ def bump() -> None:
             cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
             cache.incr(GENERATION_KEY)
     except Exception:
-        # Pages kept before the write may now be served for up to PAGE_CACHE_SECONDS (the clock
-        # is part of the key): said loudly, never a failed write.
+        # Pages kept before the write may be handed out by other processes for up to
+        # PAGE_CACHE_SECONDS (the clock is part of the key): said loudly, never a failed write.
+        # This process forgets its pages and keeps none for that long.
+        global _bypass_until
+        _bypass_until = time.monotonic() + settings.PAGE_CACHE_SECONDS
+        pages.clear()
         logger.exception("page cache: the generation could not be moved on after a write")
 
 
@@ -136,14 +160,16 @@ def written(conn: BaseDatabaseWrapper) -> None:
 def _watch_writes(
     execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    result = execute(sql, params, many, context)
-    if _is_write(sql):
-        written(context["connection"])
-    return result
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        # Even when it failed: an executemany may have written some rows before it did.
+        if _is_write(sql):
+            written(context["connection"])
 
 
 def _install(connection: BaseDatabaseWrapper, **_: Any) -> None:
-    if enabled() and _watch_writes not in connection.execute_wrappers:
+    if _watching() and _watch_writes not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch_writes)
 
 
@@ -185,15 +211,21 @@ def _session_part(request: HttpRequest) -> str:
     return f"{session.session_key}:{items!r}"
 
 
-def page_key(request: HttpRequest, generation_now: int) -> str:
-    bucket = int(timezone.now().timestamp() // max(1, settings.PAGE_CACHE_SECONDS))
+Stamp = tuple[int, int]  # the generation, and the clock's step (PAGE_CACHE_SECONDS)
+
+
+def stamp_now() -> Stamp:
+    return (generation(), int(timezone.now().timestamp() // max(1, settings.PAGE_CACHE_SECONDS)))
+
+
+def page_key(request: HttpRequest, stamp: Stamp) -> str:
     parts: Iterable[object] = (
         _code_version(),
-        generation_now,
-        bucket,
+        stamp,
         request.scheme,
         request.get_host(),
-        request.get_full_path(),
+        request.path,
+        tuple(request.GET.lists()),  # as the view reads it (two spellings of one text agree)
         getattr(request, "LANGUAGE_CODE", ""),
         tuple(request.META.get(name, "") for name in _HTMX_HEADERS),
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
@@ -234,7 +266,7 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 @dataclass(frozen=True)
 class Kept:
-    generation: int
+    stamp: Stamp
     content: bytes
     headers: tuple[tuple[str, str], ...]
 
@@ -247,24 +279,30 @@ class Kept:
 
 class Pages:
     """The kept pages of one process, least recently used dropped first, within a byte budget.
-    Every page of an older generation is dropped as soon as a newer one is seen: none of them
-    can be found again."""
+    Every page of an older stamp (an earlier generation, or an earlier step of the clock) is
+    dropped as soon as a newer stamp is seen: none of them can be found again."""
 
     def __init__(self) -> None:
         self._pages: OrderedDict[str, Kept] = OrderedDict()
         self._bytes = 0
-        self._generation = 0
+        self._stamp: Stamp = (0, 0)
         self._lock = threading.Lock()
 
-    def _see(self, generation_now: int) -> None:
-        if generation_now != self._generation:
-            self._pages.clear()
-            self._bytes = 0
-            self._generation = generation_now
+    def _see(self, stamp: Stamp) -> bool:
+        """Move on to `stamp` if it is newer; False if it is older than what is kept."""
+        if stamp == self._stamp:
+            return True
+        if stamp < self._stamp:
+            return False
+        self._pages.clear()
+        self._bytes = 0
+        self._stamp = stamp
+        return True
 
-    def get(self, key: str, generation_now: int) -> Kept | None:
+    def get(self, key: str, stamp: Stamp) -> Kept | None:
         with self._lock:
-            self._see(generation_now)
+            if not self._see(stamp):
+                return None
             kept = self._pages.get(key)
             if kept is not None:
                 self._pages.move_to_end(key)
@@ -273,7 +311,8 @@ class Pages:
     def put(self, key: str, kept: Kept) -> None:
         budget = settings.PAGE_CACHE_MAX_BYTES
         with self._lock:
-            self._see(kept.generation)
+            if not self._see(kept.stamp):
+                return  # drawn before a write another request has already seen
             old = self._pages.pop(key, None)
             if old is not None:
                 self._bytes -= len(old.content)
@@ -295,6 +334,13 @@ class Pages:
 pages = Pages()
 
 
+def forget() -> None:
+    """Drop every kept page of this process and draw again from now (tests start with this)."""
+    global _bypass_until
+    _bypass_until = 0.0
+    pages.clear()
+
+
 class PageCacheMiddleware:
     """Answer a GET for a kept page from memory; keep a cacheable page once drawn.
 
@@ -305,15 +351,23 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method != "GET" or not enabled() or _brings_message(request):
+        if (
+            request.method != "GET"
+            or not enabled()
+            or _brings_message(request)
+            or not _marked(request.path_info)
+        ):
             return self.get_response(request)
         try:
-            generation_now = generation()
-            key = page_key(request, generation_now)
-        except Exception:
-            logger.exception("page cache: no key for this request; drawing the page")
+            stamp = stamp_now()
+            key = page_key(request, stamp)
+        except DisallowedHost:
+            return self.get_response(request)  # refused there, as without the page cache
+        except Exception as exc:
+            # Not a traceback per request while Redis is away: one line each.
+            logger.warning("page cache: no key for this request (%s); drawing the page", exc)
             return self.get_response(request)
-        kept = pages.get(key, generation_now)
+        kept = pages.get(key, stamp)
         if kept is not None:
             return kept.response()
         response = self.get_response(request)
@@ -324,5 +378,15 @@ class PageCacheMiddleware:
                 for name, value in response.items()
                 if name.lower() not in ("content-length", "set-cookie")
             )
-            pages.put(key, Kept(generation_now, response.content, headers))
+            pages.put(key, Kept(stamp, response.content, headers))
         return response
+
+
+def _marked(path: str) -> bool:
+    """Whether the page at `path` is marked `cacheable`: nothing else (the API, forms, files)
+    pays for the page cache, not even a read of the session."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "page_cacheable", False))
