@@ -449,10 +449,17 @@ def _database_section(r: Mapping[str, Any]) -> list[str]:
     if detail.get("load_average"):
         before = detail["load_average"][0]
         after = detail.get("load_average_after", [None])[0]
+        cpus = detail.get("cpus")
+        busy = isinstance(cpus, int) and max(before or 0, after or 0) > cpus
+        verdict = (
+            "above the CPU count, other work shared the machine and the times are inflated (the "
+            "ratios less so: the floor shares it too)"
+            if busy
+            else "within the CPU count: little else ran beside the benchmark"
+        )
         out += [
             f"Load average (1 min) before the run {_cell(before, 2)}, after {_cell(after, 2)} "
-            f"on {detail.get('cpus', '?')} CPUs: above the CPU count, other work shared the "
-            "machine and the times are inflated (the ratios less so: the floor shares it too).",
+            f"on {cpus or '?'} CPUs: {verdict}.",
             "",
         ]
     sizes = r.get("sizes", {})

@@ -456,3 +456,22 @@ def test_the_shared_gunicorn_starts_answers_and_stops(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert server.proc is not None and server.proc.poll() is not None
+
+
+@pytest.mark.parametrize(
+    ("load", "says"),
+    [((0.9, 1.4), "within the CPU count"), ((1.2, 3.5), "above the CPU count")],
+)
+def test_the_report_says_whether_other_work_shared_the_machine(
+    load: tuple[float, float], says: str
+) -> None:
+    r = report("postgresql", [entry()])
+    r["machine_detail"] = {
+        "cpus": 2,
+        "load_average": [load[0], 0.0, 0.0],
+        "load_average_after": [load[1], 0.0, 0.0],
+    }
+    md = markdown([r])
+    assert says in md
+    other = "above" if "within" in says else "within"
+    assert f"{other} the CPU count" not in md
