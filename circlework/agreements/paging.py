@@ -77,15 +77,19 @@ def latest_page(
     return LatestPage(rows=got, number=number, pages=pages_for(count, size), count=count, size=size)
 
 
-def pager_urls(query: QueryDict, *names: str, drop: Sequence[str] = ()) -> dict[str, str]:
-    """For each paged list of a page (by its query parameter), the page's address less that
-    parameter (and those in `drop`), ready for a pager link to add `name=N`: a list's pager
-    keeps where the page's other lists are."""
+def pager_urls(
+    page: str, query: QueryDict, *names: str, drop: Sequence[str] = ()
+) -> dict[str, str]:
+    """For each paged list of a page (by its query parameter), the page's address `page` with
+    its query less that parameter (and those in `drop`), ready for a pager link to add `name=N`:
+    a list's pager keeps where the page's other lists are. The address is given, never left
+    to the browser: the same page is shown again at a form's address after a refused answer,
+    where a bare `?comments=2` would ask that form's address for a page."""
     urls = {}
     for name in names:
         keep = query.copy()
         for gone in (name, *drop):
             keep.pop(gone, None)
         rest = keep.urlencode()
-        urls[name] = f"?{rest}&" if rest else "?"
+        urls[name] = f"{page}?{rest}&" if rest else f"{page}?"
     return urls

@@ -241,7 +241,9 @@ def _ethics_context(request: HttpRequest, agreement: Agreement, is_member: bool)
         "is_ethics": True,
         "circulations": circulations,
         "ethics_comments": comments,
-        "ethics_pager": pager_urls(request.GET, "circulations", "comments"),
+        "ethics_pager": pager_urls(
+            agreement.get_absolute_url(), request.GET, "circulations", "comments"
+        ),
         "comment_form": EthicsCommentForm() if circulations and circulations.latest_id else None,
         "latest_circulation_id": circulations.latest_id if circulations else None,
         "circulated_at": circulated_at,
@@ -446,7 +448,7 @@ def _circulation_page(
             "ethics_comments": discussion.circulation_comments(
                 user=request.user, circulation=circulation, page=page_number(request, "comments")
             ),
-            "ethics_pager": pager_urls(request.GET, "comments"),
+            "ethics_pager": pager_urls(circulation.get_absolute_url(), request.GET, "comments"),
             "form": form,
             "agreement": agreement
             if agreement and allowed("agreements.view_agreement", request.user, agreement)

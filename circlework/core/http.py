@@ -27,6 +27,8 @@ def me(request: HttpRequest) -> Any:
 # but the database's have: a bigger one would end in a server error (SQLite: OverflowError;
 # PostgreSQL: bigint out of range) once it reaches a query, as an OFFSET or a compared value.
 MAX_QUERY_NUMBER = 10**6
+# The largest id a record can have (BigAutoField): `query_number(..., limit=MAX_ID)` reads one.
+MAX_ID = 2**63 - 1
 
 
 def _digits(value: str | None) -> str | None:

@@ -25,6 +25,7 @@ from circlework.circles.selectors import circle_members, circles_of
 from circlework.core.diff import diff
 from circlework.core.errors import ApplicationError, StaleEdit
 from circlework.core.http import (
+    MAX_ID,
     flash_error,
     form_error,
     form_page,
@@ -180,7 +181,7 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
     mine = next((m for m in page.members if m.practitioner_id == practitioner.pk), None)
     # The latest comments and amendments, a page at a time (`?comments=`, `?amendments=`), or
     # the page holding one comment (`?comment=`, with its earlier texts if it was edited).
-    asked = query_number(request.GET.get("comment"))
+    asked = query_number(request.GET.get("comment"), limit=MAX_ID)
     comments_page = selectors.comments_page(
         proposal=proposal, page=page_number(request, "comments"), holding=asked
     )
@@ -239,7 +240,9 @@ def _detail_context(request: HttpRequest, proposal: Proposal, **forms: Any) -> d
         "history_of": history_of.pk if history_of else None,
         "history": history,
         "more_history": more_history,
-        "pager": pager_urls(request.GET, "comments", "amendments", drop=["comment"]),
+        "pager": pager_urls(
+            proposal.get_absolute_url(), request.GET, "comments", "amendments", drop=["comment"]
+        ),
         "urls": _proposal_urls(proposal),
         "my_id": practitioner.pk,
         "tab": "decisions",

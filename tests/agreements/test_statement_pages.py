@@ -93,20 +93,23 @@ def test_the_latest_comments_and_circulations_are_shown_with_links_to_earlier_on
     everything = _all_comments(world["statement"])
     assert _shown(body) == everything[-COMMENTS_PER_PAGE:]
     assert "Page 1 of 3" in body
-    assert 'href="?comments=2#ethics-comments" rel="next">Earlier comments</a>' in body
+    assert f'href="{url}?comments=2#ethics-comments" rel="next">Earlier comments</a>' in body
     # The comments are under the circulation each answers.
     assert body.count("On version 8, circulated on") == 1
     # The latest five circulations, newest first, each with its comments counted.
     listed = re.findall(r"Version (\d+) circulated on", body)
     assert listed == ["8", "7", "6", "5", "4"][:CIRCULATIONS_PER_PAGE]
     assert "(7 comments)" in body
-    assert 'href="?circulations=2#ethics-circulations" rel="next">Earlier circulations</a>' in body
+    assert (
+        f'href="{url}?circulations=2#ethics-circulations" rel="next">Earlier circulations</a>'
+        in body
+    )
     earlier = _get(client, url + "?circulations=2&comments=3")
     assert re.findall(r"Version (\d+) circulated on", earlier) == ["3", "2"]
     assert _shown(earlier) == everything[:9]
     # Each list's pager keeps where the other is.
-    assert 'href="?comments=3&amp;circulations=1#ethics-circulations"' in earlier
-    assert 'href="?circulations=2&amp;comments=2#ethics-comments"' in earlier
+    assert f'href="{url}?comments=3&amp;circulations=1#ethics-circulations"' in earlier
+    assert f'href="{url}?circulations=2&amp;comments=2#ethics-comments"' in earlier
     # The comment form answers the latest circulation; the current version is circulated.
     latest = EthicsCirculation.objects.filter(agreement=world["statement"]).first()
     assert latest is not None and f"/ethics/circulated/{latest.pk}/comments/" in earlier
@@ -148,7 +151,7 @@ def test_the_circulations_page_pages_its_comments_too(world: dict[str, Any]) -> 
     ids = list(circulation.comments.order_by("created_at", "id").values_list("pk", flat=True))
     body = _get(client, url)
     assert _shown(body) == ids[-COMMENTS_PER_PAGE:]
-    assert 'href="?comments=2#comments" rel="next">Earlier comments</a>' in body
+    assert f'href="{url}?comments=2#comments" rel="next">Earlier comments</a>' in body
     seen: list[int] = []
     for number in (3, 2, 1):
         seen += _shown(_get(client, f"{url}?comments={number}"))

@@ -71,12 +71,12 @@ def test_the_latest_comments_are_shown_with_links_to_the_earlier_ones(
     # The latest 20, in the order they were written.
     assert _shown(body) == [c.pk for c in comments[-COMMENTS_PER_PAGE:]]
     assert "Page 1 of 3" in body
-    assert 'href="?comments=2#discussion" rel="next">Earlier comments</a>' in body
+    assert f'href="{url}?comments=2#discussion" rel="next">Earlier comments</a>' in body
     assert "Later comments" not in body
     earliest = _get(client, url + "?comments=3")
     assert _shown(earliest) == [c.pk for c in comments[:7]]
     assert "Page 3 of 3" in earliest and "Earlier comments" not in earliest
-    assert 'href="?comments=2#discussion" rel="prev">Later comments</a>' in earliest
+    assert f'href="{url}?comments=2#discussion" rel="prev">Later comments</a>' in earliest
 
 
 def test_no_comment_is_missing_or_shown_twice_across_the_pages(world: dict[str, Any]) -> None:
@@ -132,7 +132,8 @@ def test_a_reply_links_to_its_comment_on_whichever_page_holds_it(world: dict[str
     body = _get(login(Client(), world["ana"]), world["proposal"].get_absolute_url())
     assert {near.pk, far.pk} <= set(_shown(body))
     assert f'href="#comment-{latest.pk}"' in body  # on this page
-    assert f'href="?comment={earliest.pk}#comment-{earliest.pk}"' in body  # on the earliest
+    url = world["proposal"].get_absolute_url()
+    assert f'href="{url}?comment={earliest.pk}#comment-{earliest.pk}"' in body  # on the earliest
 
 
 def test_adding_or_editing_a_comment_lands_on_it(world: dict[str, Any]) -> None:
@@ -166,7 +167,10 @@ def test_an_edited_comment_shows_its_earlier_texts_where_it_is_asked_for(
     # On its page without asking: "edited", with the link to its earlier texts.
     plain = _get(client, f"{world['proposal'].get_absolute_url()}?comments=3")
     assert "Edit history" not in plain and "Thought number 0." not in plain
-    assert f'href="?comment={first.pk}#comment-{first.pk}">edited (see the earlier text)' in plain
+    url = world["proposal"].get_absolute_url()
+    assert (
+        f'href="{url}?comment={first.pk}#comment-{first.pk}">edited (see the earlier text)' in plain
+    )
 
 
 def _queries(client: Client, url: str) -> int:
@@ -227,9 +231,37 @@ def test_amendments_are_paged_too(world: dict[str, Any]) -> None:
         seen += re.findall(r"Suggestion (\d+)\.", body)
     assert seen == [f"{i:02d}" for i in range(count)]
     latest = _get(client, url)
-    assert 'href="?comments=1&amp;amendments=2#amendments"' not in latest  # nothing kept twice
-    assert 'href="?amendments=2#amendments" rel="next">Earlier amendments</a>' in latest
+    assert (
+        f'href="{url}?comments=1&amp;amendments=2#amendments"' not in latest
+    )  # nothing kept twice
+    assert f'href="{url}?amendments=2#amendments" rel="next">Earlier amendments</a>' in latest
     # Each is named by its place in the whole list, not on its page.
     assert f"(amendment {count})" in latest and "(amendment 1)" not in latest
     kept = _get(client, f"{url}?comments=1&amendments=2")
-    assert 'href="?comments=1&amp;amendments=3#amendments"' in kept  # the other list stays
+    assert f'href="{url}?comments=1&amp;amendments=3#amendments"' in kept  # the other list stays
+
+
+def test_the_page_shown_again_after_a_refused_comment_links_to_the_proposal(
+    world: dict[str, Any],
+) -> None:
+    """Refused, the page is shown at the form's address (which takes only a POST): its links
+    name the proposal's own address, never a bare `?…` that would ask the form's."""
+    comments = _comments(world["proposal"], world["ben"], COMMENTS)
+    services.comment_edit(actor=world["ben"], comment=comments[-1], text="Changed my mind.")
+    client = login(Client(), world["ana"])
+    proposal_url = world["proposal"].get_absolute_url()
+    response = client.post(f"{proposal_url}comments/", {"text": ""})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f'href="{proposal_url}?comments=2#discussion" rel="next">Earlier comments</a>' in body
+    assert f'href="{proposal_url}?comment={comments[-1].pk}#comment-' in body
+    assert 'href="?' not in body
+
+
+def test_a_link_to_a_comment_with_a_very_large_id_lands_on_it(world: dict[str, Any]) -> None:
+    comments = _comments(world["proposal"], world["ben"], COMMENTS)
+    Comment.objects.filter(pk=comments[0].pk).update(id=5_000_000_000)
+    moved = Comment.objects.get(pk=5_000_000_000)
+    body = _get(login(Client(), world["ana"]), moved.get_absolute_url())
+    assert moved.pk in _shown(body)
+    assert "Page 3 of 3" in body
