@@ -13,11 +13,17 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Set in this process by the browser tests (live_server); no deployment has it, so a check of
+# the production settings runs without it, whichever tests ran before in this worker.
+HARNESS_ONLY = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if k not in HARNESS_ONLY}
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=120,
