@@ -45,6 +45,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -384,9 +385,15 @@ class PageCacheMiddleware:
 
 def _marked(path: str) -> bool:
     """Whether the page at `path` is marked `cacheable`: nothing else (the API, forms, files)
-    pays for the page cache, not even a read of the session."""
+    pays for the page cache, not even a read of the session. Remembered per address, so a
+    request is not resolved twice (here, then by the handler) every time."""
+    return _marked_in(settings.ROOT_URLCONF, path)
+
+
+@lru_cache(maxsize=4096)
+def _marked_in(urlconf: str, path: str) -> bool:
     try:
-        match = resolve(path)
+        match = resolve(path, urlconf)
     except Resolver404:
         return False
     return bool(getattr(match.func, "page_cacheable", False))

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner, User
 from circlework.circles.models import Circle, Federation, Membership
 from circlework.circles.selectors import FEDERATION_CIRCLES_PER_PAGE
-from circlework.core import names, page_cache
+from circlework.core import names
 from circlework.notifications.models import Notification, NotificationKind
-from tests import factories
+from tests import factories, pages
 
 pytestmark = pytest.mark.django_db
 
@@ -104,13 +102,7 @@ def grow(world: World, *, circles: int = 60, members: int = 6, notifications: in
     _notify(world.viewer, notifications, world.circle, [*people[-4:], world.colleague])
 
 
-def _cost(client: Client, url: str) -> tuple[int, int]:
-    client.get(url)  # warm: compiled templates, the time-zone list
-    page_cache.pages.clear()  # the cost of drawing it, not of handing it out again
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(ctx.captured_queries), len(response.content)
+_cost = pages.drawn_cost
 
 
 def _pages(world: World) -> dict[str, str]:
