@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("circlework.links.urls")),
     path("", include("circlework.mandates.urls")),
     path("", include("circlework.elections.urls")),
+    path("", include("circlework.gatherings.urls")),
     path("api/v1/", api.urls),
 ]
 

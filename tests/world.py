@@ -37,6 +37,8 @@ from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal
 from circlework.elections import services as election_services
 from circlework.elections.models import Election
+from circlework.gatherings.services import calendars as gathering_calendars
+from circlework.gatherings.services import planning as gathering_planning
 from circlework.links import services as link_services
 from circlework.notifications.models import Notification
 from circlework.polls import services as poll_services
@@ -273,11 +275,13 @@ def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True
         message="We would value your eyes on our process.",
         reciprocal=False,
     )
+    gatherings = _gatherings(author=author, member=member, circle=circle, link=link)
     more: dict[str, Any] = {}
     if full:
         more = _two_factor_and_former_members(author, circle, proposal, roles)
     return {
         **more,
+        **gatherings,
         "link": link,
         "election": election,
         "nomination": nomination,
@@ -302,6 +306,116 @@ def build_world(name: str = "Matrix", *, public: bool = False, full: bool = True
         "secret": secret,
         "notification": notification,
     }
+
+
+def _gatherings(
+    *, author: Practitioner, member: Practitioner, circle: Circle, link: Any
+) -> dict[str, Any]:
+    """The circle's monthly meeting (MARK_CIRCLE in what it is for: only those invited see it)
+    and its first occurrence, and what each part of gatherings adds to them."""
+    start = (timezone.now() + timedelta(days=7)).replace(microsecond=0, second=0, minute=0)
+    gathering = gathering_planning.gathering_plan(
+        actor=author,
+        circle=circle,
+        title="Monthly meeting",
+        details=MARK_CIRCLE,
+        place="Room 4",
+        when=gathering_planning.When(
+            start, start + timedelta(hours=2), "Europe/London", "FREQ=MONTHLY;COUNT=6"
+        ),
+    )
+    occurrence = gathering.occurrences.order_by("starts_at")[0]
+    records: dict[str, Any] = {"gathering": gathering, "occurrence": occurrence}
+    # --- gatherings world: api ---
+    # An agenda item (MARK_CIRCLE in its details) and the author's calendar feed of the circle,
+    # for the API's {agenda_item_id} and {calendar_feed_id}: a circle feed, so that the personal
+    # feed made below (which replaces any personal one) leaves it live. Made before the circle
+    # asks for two-factor sign-in, as a feed made earlier would be.
+    from circlework.gatherings.services import meeting as gathering_meeting
+
+    records["agenda_item"] = gathering_meeting.agenda_item_add(
+        actor=author, occurrence=occurrence, title="How we practise", details=MARK_CIRCLE
+    )
+    records["calendar_feed"], _feed_token = gathering_calendars.feed_create(
+        actor=author, circle=circle
+    )
+    # --- end gatherings world: api ---
+    # --- gatherings world: at the meeting ---
+    # A meeting two days ago (planned after the fact) whose minutes (MARK_CIRCLE) the author
+    # wrote with the author and the member there; a suggestion waiting on the coming meeting.
+    from circlework.gatherings.services import meeting as at_the_meeting
+
+    began = (timezone.now() - timedelta(days=2)).replace(microsecond=0, second=0, minute=0)
+    past_gathering = gathering_planning.gathering_plan(
+        actor=author,
+        circle=circle,
+        title="Last meeting",
+        when=gathering_planning.When(began, began + timedelta(hours=2), "Europe/London"),
+    )
+    past_occurrence = past_gathering.occurrences.get()
+    at_the_meeting.minutes_write(
+        actor=author,
+        occurrence=past_occurrence,
+        text=f"We met. {MARK_CIRCLE}",
+        present_ids=[author.pk, member.pk],
+    )
+    past_occurrence.refresh_from_db()
+    records["past_occurrence"] = past_occurrence
+    records["suggested_item"] = at_the_meeting.agenda_suggest(
+        occurrence=occurrence,
+        title="A welcome",
+        kind="ceremony",
+        reason="Someone joined",
+        suggestion_key="world:welcome",
+    )
+    # --- end gatherings world: at the meeting ---
+    # --- gatherings world: calendars ---
+    # The author's personal calendar feed: read with the token alone (no session, so no second
+    # factor), it must leave out the matrix circle, which asks for one.
+    _feed, records["calendar_feed_token"] = gathering_calendars.feed_create(actor=author)
+    # --- end gatherings world: calendars ---
+    # --- gatherings world: federation ---
+    # A federation gathering hosted by the circle (planned by the author; nothing secret in it:
+    # the federation sees it), with the author's session offered and the circle signed up; and
+    # a second one open to the public, with one registration from the public.
+    from circlework.gatherings.services import federation as federation_gatherings
+
+    opens = (timezone.now() + timedelta(days=9)).replace(microsecond=0, second=0, minute=0)
+    federation_gathering = gathering_planning.gathering_plan(
+        actor=author,
+        federation=circle.federation,
+        host_circle=circle,
+        title="Federation gathering",
+        details="Exchange among the circles.",
+        place="Leeds",
+        when=gathering_planning.When(opens, opens + timedelta(days=2), "Europe/London"),
+    )
+    public_gathering = gathering_planning.gathering_plan(
+        actor=author,
+        federation=circle.federation,
+        host_circle=circle,
+        title="Open day",
+        when=gathering_planning.When(
+            opens + timedelta(days=3), opens + timedelta(days=3, hours=6), "Europe/London"
+        ),
+        is_public=True,
+    )
+    records["federation_gathering"] = federation_gathering
+    records["public_gathering"] = public_gathering
+    records["programme_session"] = federation_gatherings.session_offer(
+        actor=author, gathering=federation_gathering, title="A workshop"
+    )
+    records["circle_signup"] = federation_gatherings.circle_signup(
+        actor=author,
+        gathering=federation_gathering,
+        circle=circle,
+        attendee_ids=[author.pk, member.pk],
+    )
+    _registration, records["registration_token"] = federation_gatherings.public_register(
+        gathering=public_gathering, name="Public Person", email="public.person@example.org"
+    )
+    # --- end gatherings world: federation ---
+    return records
 
 
 def _mandate_holders(author: Practitioner, circle: Circle) -> dict[str, Practitioner]:
@@ -446,6 +560,8 @@ def page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     }
     if name in by_name:
         return by_name[name]
+    if name.startswith("gatherings:"):
+        return _gathering_kwargs(name, world)
     if name.startswith("links:"):
         if name == "links:circle_links":
             return {"slug": world["circle"].slug}
@@ -519,6 +635,80 @@ def page_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _meeting_kwargs(
+    world: dict[str, Any], on_occurrence: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """At the meeting: the world's agenda items on the coming meeting; who came and the minutes
+    on the past one."""
+    past = world["past_occurrence"]
+    on_past = {"pk": past.gathering_id, "occurrence": past.pk}
+    item = {**on_occurrence, "item": world["agenda_item"].pk}
+    suggested = {**on_occurrence, "item": world["suggested_item"].pk}
+    return {
+        "gatherings:agenda_item_edit": item,
+        "gatherings:agenda_item_remove": item,
+        "gatherings:agenda_item_move": item,
+        "gatherings:agenda_suggestion_accept": suggested,
+        "gatherings:agenda_suggestion_dismiss": suggested,
+        "gatherings:attendance_answer": on_occurrence,
+        "gatherings:attendance_record": on_past,
+        "gatherings:minutes_write": on_past,
+        "gatherings:minutes_confirm": on_past,
+        "gatherings:minutes_correction": on_past,
+        "gatherings:minutes_history": on_past,
+    }
+
+
+def _gathering_kwargs(name: str, world: dict[str, Any]) -> dict[str, Any]:
+    gathering, occurrence = world["gathering"], world["occurrence"]
+    on_occurrence = {"pk": gathering.pk, "occurrence": occurrence.pk}
+    by_name: dict[str, dict[str, Any]] = {
+        "gatherings:gathering_list": {"slug": world["circle"].slug},
+        "gatherings:gathering_new": {"slug": world["circle"].slug},
+        # --- gatherings kwargs: planning ---
+        "gatherings:gathering_from_poll": {"slug": world["circle"].slug, "poll": world["poll"].pk},
+        # --- end gatherings kwargs: planning ---
+        # --- gatherings kwargs: at the meeting ---
+        **_meeting_kwargs(world, on_occurrence),
+        # --- end gatherings kwargs: at the meeting ---
+        # --- gatherings kwargs: calendars ---
+        "gatherings:calendar_feeds": {},
+        "gatherings:calendar_feed": {"token": world["calendar_feed_token"]},
+        # --- end gatherings kwargs: calendars ---
+        # --- gatherings kwargs: federation ---
+        "gatherings:federation_gathering_list": {"slug": world["federation"].slug},
+        "gatherings:federation_gathering_new": {"slug": world["federation"].slug},
+        "gatherings:programme": {"pk": world["federation_gathering"].pk},
+        "gatherings:session_offer": {"pk": world["federation_gathering"].pk},
+        "gatherings:session_decide": {
+            "pk": world["federation_gathering"].pk,
+            "session": world["programme_session"].pk,
+        },
+        "gatherings:session_withdraw": {
+            "pk": world["federation_gathering"].pk,
+            "session": world["programme_session"].pk,
+        },
+        "gatherings:circle_signup": {
+            "pk": world["federation_gathering"].pk,
+            "circle": world["circle"].slug,
+        },
+        "gatherings:circle_signup_withdraw": {
+            "pk": world["federation_gathering"].pk,
+            "circle": world["circle"].slug,
+        },
+        "gatherings:public_register": {"pk": world["public_gathering"].pk},
+        "gatherings:public_register_thanks": {"pk": world["public_gathering"].pk},
+        "gatherings:registration_cancel": {"token": world["registration_token"]},
+        "gatherings:registrations_csv": {"pk": world["public_gathering"].pk},
+        # --- end gatherings kwargs: federation ---
+    }
+    if name in by_name:
+        return by_name[name]
+    if "occurrence" in name or name.startswith(("gatherings:agenda", "gatherings:minutes")):
+        return on_occurrence
+    return {"pk": gathering.pk}
+
+
 # The world's records that API paths name by "<record>_id".
 ID_RECORDS = (
     "credential",
@@ -534,6 +724,15 @@ ID_RECORDS = (
     "election",
     "nomination",
     "link",
+    "gathering",
+    "occurrence",
+    # --- gatherings ID_RECORDS ---
+    "agenda_item",
+    "calendar_feed",
+    # federation
+    "federation_gathering",
+    "programme_session",
+    # --- end gatherings ID_RECORDS ---
 )
 
 
@@ -611,6 +810,47 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "link_decision_open": {"closes_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()},
     "link_statement_set": {"statement": "They review with care."},
     "link_withdraw": {"reason": "They stopped meeting."},
+    # --- gatherings VALID_BODIES ---
+    "gathering_plan": {
+        "title": "Another meeting",
+        "starts_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        "ends_at": (datetime.now(UTC) + timedelta(days=10, hours=2)).isoformat(),
+        "time_zone": "Europe/London",
+    },
+    "gathering_change": {"title": "Our monthly meeting"},
+    "gathering_cancel": {"reason": "We pause for the summer."},
+    "occurrence_move": {
+        "starts_at": (datetime.now(UTC) + timedelta(days=9)).isoformat(),
+        "ends_at": (datetime.now(UTC) + timedelta(days=9, hours=2)).isoformat(),
+    },
+    "occurrence_cancel": {"reason": "Too few can come."},
+    "attendance_answer": {"answer": "yes"},
+    # The meeting has not started: 409 for those who may.
+    "attendance_record": {"present_ids": ["{practitioner_id}"]},
+    "agenda_item_add": {"title": "Supervision round", "minutes": 30},
+    "agenda_item_change": {"title": "How we practise now"},
+    "agenda_reorder": {"item_ids": ["{agenda_item_id}"]},
+    "minutes_write": {"text": "We met.", "present_ids": ["{practitioner_id}"]},
+    "minutes_confirm": {"version": 1},  # 409 for those who may: no minutes yet
+    "minutes_ask_correction": {"version": 1, "correction": "I was there too."},
+    "feed_create": {},
+    # federation
+    "federation_gathering_plan": {
+        "title": "Summer gathering",
+        "starts_at": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
+        "ends_at": (datetime.now(UTC) + timedelta(days=21)).isoformat(),
+        "time_zone": "Europe/London",
+        "host_circle": "matrix-circle",
+    },
+    "circle_signup": {"attendee_ids": ["{practitioner_id}"], "note": "We come by train."},
+    "session_offer": {"title": "A talk", "minutes": 45},
+    # Within the world's federation gathering (in 9 to 11 days).
+    "session_decide": {
+        "accept": True,
+        "starts_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        "room": "Hall",
+    },
+    # --- end gatherings VALID_BODIES ---
 }
 
 

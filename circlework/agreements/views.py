@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from circlework.agreements import discussion, proposals, selectors, services
+from circlework.agreements import ceremonies, discussion, proposals, selectors, services
 from circlework.agreements.lineage_svg import Edge
 from circlework.agreements.lineage_svg import render as render_svg
 from circlework.agreements.models import (
@@ -215,6 +215,10 @@ def agreement_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             else None,
             "tab": "agreements",
             "is_member": is_member,
+            # A ceremony's moment and the roles people take in it, beside its text.
+            "ceremony": ceremonies.read(agreement.current_version.parameters)
+            if agreement.kind == AgreementKind.CEREMONY and agreement.current_version
+            else None,
             **_ethics_context(request, agreement, is_member),
         },
     )

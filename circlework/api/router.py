@@ -11,6 +11,8 @@ from circlework.api import (
     circles,
     decisions,
     elections,
+    federation_gatherings,
+    gatherings,
     links,
     mandates,
     me,
@@ -19,7 +21,19 @@ from circlework.api import (
 )
 from circlework.api.base import api
 
-for module in (me, circles, decisions, agreements, polls, standing, mandates, links, elections):
+for module in (
+    me,
+    circles,
+    decisions,
+    agreements,
+    polls,
+    standing,
+    mandates,
+    links,
+    elections,
+    gatherings,
+    federation_gatherings,
+):
     api.add_router("", module.router)
 
 __all__ = ["api"]

@@ -1248,3 +1248,397 @@ class BallotCastOut(Schema):
 
 class CancelIn(InSchema):
     reason: str = Field(..., max_length=1000)
+
+
+# --- gatherings ---
+# Times go out as ISO 8601 in the gathering's own time zone (its offset shows), with
+# `time_zone` beside them; a time sent without an offset is read in the gathering's time zone.
+
+AnswerName = Literal["yes", "maybe", "no"]
+MinutesStateName = Literal["none", "awaiting", "confirmed"]
+AgendaKindName = Literal["topic", "proposal", "agreement", "link", "election", "ceremony"]
+AgendaStateName = Literal["on", "suggested", "dismissed"]
+ConfirmationName = Literal["confirmed", "correction"]
+
+_WALL_TIME = (
+    "ISO 8601. With an offset it is that instant; without one it is the time on the wall in "
+    "the gathering's time zone (a time the clocks skip there is refused)."
+)
+_RRULE = (
+    "How it repeats: an RFC 5545 RRULE body such as `FREQ=MONTHLY;BYDAY=+2WE` (DAILY, WEEKLY, "
+    "MONTHLY or YEARLY; no time of day: that comes from `starts_at`; COUNT or UNTIL optional, "
+    'a rule that never ends is allowed). "" for a gathering that happens once.'
+)
+
+
+class GatheringIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+    details: str = Field("", max_length=5000, description="What it is for (simple formatting).")
+    starts_at: datetime = Field(..., description="The first time it starts. " + _WALL_TIME)
+    ends_at: datetime = Field(..., description="The first time it ends. " + _WALL_TIME)
+    time_zone: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Where the clock is: an IANA time zone such as Europe/London. "
+        "Default: your own time zone.",
+    )
+    place: str = Field("", max_length=300, description="Shown only to those invited.")
+    online_link: str = Field("", max_length=500, description="Shown only to those invited.")
+    recurrence: str = Field("", max_length=300, description=_RRULE)
+
+
+class GatheringPatch(InSchema):
+    """What to change; what is left out stays as it is."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    details: str | None = Field(None, max_length=5000)
+    starts_at: datetime | None = Field(None, description=_WALL_TIME)
+    ends_at: datetime | None = Field(None, description=_WALL_TIME)
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
+    place: str | None = Field(None, max_length=300)
+    online_link: str | None = Field(None, max_length=500)
+    recurrence: str | None = Field(None, max_length=300, description=_RRULE)
+
+
+class GatheringCancelIn(InSchema):
+    reason: str = Field("", max_length=300, description="Told to those invited.")
+
+
+class OccurrenceMoveIn(InSchema):
+    starts_at: datetime = Field(..., description=_WALL_TIME)
+    ends_at: datetime = Field(..., description=_WALL_TIME)
+    reason: str = Field("", max_length=300)
+
+
+class GatheringMayOut(Schema):
+    """What you may do with it (the rules, asked for you)."""
+
+    arrange: bool = Field(description="Change it, move or cancel a meeting, order the agenda.")
+    answer: bool
+    add_agenda_item: bool
+    take_minutes: bool
+
+
+class GatheringSummaryOut(Schema):
+    id: int
+    title: str
+    circle: str | None = Field(description="The circle's slug; null for a link or federation one.")
+    link_id: int | None
+    federation: str
+    starts_at: datetime = Field(description="The first meeting's start, in `time_zone`.")
+    ends_at: datetime
+    time_zone: str
+    recurrence: str = Field(description='The RRULE body, "" if it happens once.')
+    repeats_text: str = Field(description='The pattern in words: "Every month on the 14th".')
+    cancelled_at: datetime | None
+
+
+class GatheringOut(GatheringSummaryOut):
+    details: str
+    place: str | None = Field(description="Null unless you are invited.")
+    online_link: str | None = Field(description="Null unless you are invited.")
+    is_public: bool
+    planned_by: PersonOut
+    sequence: int = Field(description="Its revision, as calendars see it.")
+    invited: bool
+    next_occurrence_id: int | None = Field(description="The next meeting not yet over.")
+    may: GatheringMayOut
+
+
+class OccurrenceSummaryOut(Schema):
+    id: int
+    gathering_id: int
+    title: str
+    circle: str | None
+    starts_at: datetime = Field(description="In `time_zone`.")
+    ends_at: datetime
+    time_zone: str
+    original_start: datetime = Field(description="When the pattern put it (before any move).")
+    moved_at: datetime | None
+    cancelled_at: datetime | None
+    minutes_state: MinutesStateName
+
+
+class AnswerCountsOut(Schema):
+    yes: int
+    maybe: int
+    no: int
+    not_answered: int = Field(description="Those invited now who have not answered.")
+    attended: int = Field(description="Recorded as present.")
+
+
+class AttendanceOut(Schema):
+    person: PersonOut
+    answer: Literal["yes", "maybe", "no", ""]
+    attended: bool | None
+
+
+class AgendaItemOut(Schema):
+    id: int
+    position: int
+    title: str
+    details: str
+    minutes: int | None = Field(description="Its time box, in minutes.")
+    kind: AgendaKindName
+    state: AgendaStateName = Field(
+        description="on: on the agenda; suggested: the platform suggests it (accept or dismiss); "
+        "dismissed: set aside."
+    )
+    added_by: PersonOut | None = Field(description="Null when the platform suggested it.")
+    reason: str = Field(description="Why the platform suggested it.")
+    proposal_id: int | None
+    agreement_id: int | None
+    election_id: int | None
+    link_id: int | None
+
+
+class MinutesSummaryOut(Schema):
+    state: MinutesStateName
+    current_version: int | None
+    confirm_by: datetime | None = Field(description="Silence counts as confirming after this.")
+    confirmed_at: datetime | None
+
+
+class OccurrenceMayOut(Schema):
+    answer: bool
+    add_agenda_item: bool
+    arrange: bool
+    take_minutes: bool
+    confirm_minutes: bool = Field(
+        description="You are invited; the confirmation also needs you "
+        "to have been recorded as present."
+    )
+
+
+class OccurrenceOut(OccurrenceSummaryOut):
+    """One meeting. Its place, link, answers, agenda and minutes only for those invited."""
+
+    invited: bool
+    cancel_reason: str | None
+    place: str | None
+    online_link: str | None
+    my_answer: AnswerName | None
+    i_attended: bool | None
+    counts: AnswerCountsOut | None
+    attendance: list[AttendanceOut] | None = Field(description="Who answered, by name.")
+    agenda: list[AgendaItemOut] | None = Field(description="Items on it or suggested for it.")
+    minutes: MinutesSummaryOut | None
+    may: OccurrenceMayOut
+
+
+class OccurrenceListIn(Schema):
+    when: Literal["coming", "past"] = Field(
+        "coming",
+        description="coming: not yet over, soonest first; past: over, latest first. Only the "
+        "next months of a repeating gathering exist as meetings.",
+    )
+
+
+class AttendanceIn(InSchema):
+    answer: AnswerName = Field(description="Coming, maybe, or not coming.")
+
+
+class PresentIn(InSchema):
+    present_ids: list[StrictInt] = Field(
+        ..., max_length=500, description="The practitioners who came (those invited)."
+    )
+
+
+class AgendaItemIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+    details: str = Field("", max_length=2000)
+    minutes: int | None = Field(None, ge=1, le=480, description="A time box, in minutes.")
+    kind: Literal["topic", "proposal", "agreement", "link", "election"] = "topic"
+    proposal_id: StrictInt | None = Field(None, description="For kind proposal.")
+    agreement_id: StrictInt | None = Field(None, description="For kind agreement.")
+    election_id: StrictInt | None = Field(None, description="For kind election.")
+    link_id: StrictInt | None = Field(None, description="For kind link.")
+
+
+class AgendaItemPatch(InSchema):
+    """What to change; what is left out stays. `minutes`: null clears the time box."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    details: str | None = Field(None, max_length=2000)
+    minutes: int | None = Field(None, ge=1, le=480)
+
+
+class AgendaOrderIn(InSchema):
+    item_ids: list[StrictInt] = Field(
+        ..., max_length=200, description="Every item on the agenda, in the new order."
+    )
+
+
+class MinutesIn(InSchema):
+    text: str = Field(..., min_length=1, max_length=50_000)
+    present_ids: list[StrictInt] = Field(..., max_length=500, description="Who was there.")
+    change_note: str = Field("", max_length=500, description="For a new version: what changed.")
+
+
+class MinutesConfirmIn(InSchema):
+    version: StrictInt = Field(..., ge=1, le=100_000, description="The version you read.")
+
+
+class MinutesCorrectionIn(InSchema):
+    version: StrictInt = Field(..., ge=1, le=100_000)
+    correction: str = Field(..., min_length=1, max_length=5000, description="What should change.")
+
+
+class MinutesVersionOut(Schema):
+    number: int
+    written_by: PersonOut
+    written_at: datetime
+    change_note: str
+
+
+class MinutesConfirmationOut(Schema):
+    person: PersonOut
+    version: int
+    answer: ConfirmationName
+    correction: str
+    answered_at: datetime
+
+
+class MinutesOut(Schema):
+    occurrence_id: int
+    state: MinutesStateName
+    confirm_by: datetime | None
+    confirmed_at: datetime | None
+    text: str | None = Field(description="The current version's text; null before any.")
+    current_version: int | None
+    versions: list[MinutesVersionOut] = Field(description="Every version, the first first.")
+    present: list[PersonOut] = Field(description="Recorded as present: those who confirm.")
+    confirmations: list[MinutesConfirmationOut]
+    may_write: bool
+    may_confirm: bool
+
+
+class CalendarFeedIn(InSchema):
+    circle: str | None = Field(
+        None, max_length=100, description="A circle's slug for its feed; leave out for yours."
+    )
+
+
+class CalendarFeedOut(Schema):
+    id: int
+    circle: str | None = Field(description="Null for your personal feed.")
+    address: str = Field(description="The secret address to subscribe to: keep it to yourself.")
+    created_at: datetime
+    last_read_at: datetime | None
+    revoked_at: datetime | None
+
+
+# --- end gatherings ---
+
+# --- federation gatherings ---
+# Times as in the gatherings section above: out in the gathering's own time zone (its offset
+# shows); a time sent without an offset is read in the gathering's time zone.
+
+SessionStateName = Literal["offered", "accepted", "declined"]
+
+
+class FederationGatheringOut(Schema):
+    id: int
+    title: str
+    federation: str
+    host_circle: str | None = Field(
+        description="The hosting circle's slug; null where you may not see that circle."
+    )
+    details: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    is_public: bool = Field(description="Anyone may see it and register (on its pages).")
+    cancelled: bool
+    place: str | None = Field(description="For the federation's members only (else null).")
+    online_link: str | None = Field(description="For the federation's members only (else null).")
+
+
+class FederationGatheringIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+    details: str = Field("", max_length=5000, description="What it is for (simple formatting).")
+    starts_at: datetime = Field(..., description="When it starts. " + _WALL_TIME)
+    ends_at: datetime = Field(..., description="When it ends (at most a week on). " + _WALL_TIME)
+    time_zone: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone such as Europe/London. Default: your own time zone.",
+    )
+    place: str = Field("", max_length=300, description="Shown to the federation's members only.")
+    online_link: str = Field(
+        "", max_length=500, description="Shown to the federation's members only."
+    )
+    host_circle: str = Field(
+        ..., min_length=1, max_length=200, description="The slug of your circle that hosts it."
+    )
+    is_public: bool = False
+
+
+class ProgrammeSessionOut(Schema):
+    id: int
+    title: str
+    description: str
+    minutes: int
+    state: SessionStateName
+    starts_at: datetime | None = Field(description="Set once it is in the programme.")
+    room: str
+    offered_by_me: bool
+
+
+class CircleSignupOut(Schema):
+    circle: str | None = Field(description="The circle's slug; null where you may not see it.")
+    circle_name: str
+    attendees: list[PersonOut]
+    note: str | None = Field(description="For those who arrange it and the circle's members.")
+
+
+class ProgrammeMayOut(Schema):
+    offer: bool = Field(description="Offer a session.")
+    arrange: bool = Field(description="Decide on offered sessions; see who registered.")
+    sign_up: list[str] = Field(description="The slugs of your circles you may sign up.")
+
+
+class ProgrammeOut(Schema):
+    gathering: FederationGatheringOut
+    programme: list[ProgrammeSessionOut] = Field(description="Accepted sessions, by time.")
+    offered: list[ProgrammeSessionOut] | None = Field(
+        description="Sessions offered or declined: for those who arrange it (else null)."
+    )
+    mine: list[ProgrammeSessionOut] | None = Field(
+        description="Sessions you offered (null for the public)."
+    )
+    signups: list[CircleSignupOut] | None = Field(
+        description="The circles coming and who: for the federation's members (else null)."
+    )
+    registrations: int | None = Field(
+        description="How many of the public registered: for those who arrange a public one."
+    )
+    may: ProgrammeMayOut
+
+
+class CircleSignupIn(InSchema):
+    attendee_ids: list[StrictInt] = Field(
+        ..., description="Who from the circle is coming: its current members' ids."
+    )
+    note: str = Field("", max_length=500, description="A note for the organisers.")
+
+
+class SessionOfferIn(InSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+    description: str = Field("", max_length=3000)
+    minutes: StrictInt = Field(60, ge=10, le=480, description="How long, 10 to 480 minutes.")
+
+
+class SessionDecisionIn(InSchema):
+    accept: bool
+    starts_at: datetime | None = Field(
+        None,
+        description="Required to accept: it must start and end while the gathering is on. "
+        + _WALL_TIME,
+    )
+    room: str = Field("", max_length=100)
+
+
+# --- end federation gatherings ---

@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, Promise] = {
     "links.record_meeting": _("Record the circle's meetings with other circles"),
     "elections.facilitate": _("Facilitate consent elections: propose the candidate"),
     "federation.notice": _("Send a notice to every member of the federation"),
+    "gatherings.take_minutes": _("Write the minutes of the circle's meetings"),
 }
 
 
@@ -94,6 +95,13 @@ ROLES: dict[str, Role] = {
             Level.CIRCLE,
             ("elections.facilitate",),
             _("Holds the process in meetings and consent elections."),
+        ),
+        Role(
+            "note_taker",
+            _("Note-taker"),
+            Level.CIRCLE,
+            ("gatherings.take_minutes",),
+            _("Writes the minutes of the circle's meetings for those present to confirm."),
         ),
         Role(
             "delegate",

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.agreements import ceremonies
 from circlework.agreements.models import AGREEMENT_LEVEL_WORDS, Agreement, AgreementKind
 from circlework.agreements.rules import agreement_levels, default_level
 from circlework.agreements.selectors import review_draft
@@ -18,6 +19,7 @@ from circlework.circles.covenant import (
     OfficerElectorate,
 )
 from circlework.circles.models import Circle
+from circlework.core.errors import InvalidInput
 from circlework.decisions.models import Process, RuleChoice, SilenceChoice, StanceChoice
 from circlework.decisions.selectors import revisable
 
@@ -34,6 +36,8 @@ class ProposalForm(forms.Form):
     BASE_FIELDS = ("adopts", "title", "text", "process", "closes_at")
     # The decision rule's parameters, for a decision-rule agreement.
     RULE_FIELDS = ("rule", "fallback_after_rounds", "silence")
+    # A ceremony's moment and roles (agreements.ceremonies), for a ceremony agreement.
+    CEREMONY_FIELDS = ("ceremony_moment", "ceremony_roles")
     # The fields a kind keeps are all needed.
     REQUIRED_MESSAGES = {
         "agreement": _("Choose the agreement to revise."),
@@ -139,6 +143,24 @@ class ProposalForm(forms.Form):
             "needed for consensus."
         ),
     )
+    ceremony_moment = forms.ChoiceField(
+        label=_("When it is used"),
+        choices=[("", ceremonies.NO_MOMENT_LABEL), *ceremonies.MOMENTS],
+        required=False,
+        help_text=_(
+            "When a moment like this comes, the ceremony is suggested for the circle's next "
+            "meeting."
+        ),
+    )
+    ceremony_roles = forms.CharField(
+        label=_("The roles people take"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text=_(
+            "One role a line, with what the person does. For example: Convener: opens with a round"
+        ),
+    )
 
     def __init__(self, *args: Any, circle: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
@@ -152,12 +174,12 @@ class ProposalForm(forms.Form):
         self.kind = self._chosen("adopts") if self._chosen("adopts") in KINDS else "none"
         self.revised = self._revised_agreement() if self.kind == "revise" else None
         self.new_kind = self._chosen("new_agreement_kind") if self.kind == "new" else ""
-        needs_rule = (
-            self.revised.kind if self.revised is not None else self.new_kind
-        ) == AgreementKind.DECISION_RULE
+        agreement_kind = self.revised.kind if self.revised is not None else self.new_kind
         keep = set(self.BASE_FIELDS) | set(self.KIND_FIELDS[self.kind])
-        if needs_rule:
+        if agreement_kind == AgreementKind.DECISION_RULE:
             keep |= set(self.RULE_FIELDS)
+        if self.kind != "none" and agreement_kind == AgreementKind.CEREMONY:
+            keep |= set(self.CEREMONY_FIELDS)
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -191,6 +213,15 @@ class ProposalForm(forms.Form):
         data["adopts"] = self.kind
         for name in ("agreement", "new_agreement_kind", "new_agreement_title", "agreement_text"):
             data.setdefault(name, None if name == "agreement" else "")
+        if "ceremony_moment" in self.fields:
+            # The ceremony's settings, checked by the one vocabulary (agreements.ceremonies).
+            try:
+                data["ceremony_parameters"] = ceremonies.ceremony_parameters(
+                    data.get("ceremony_moment") or "", data.get("ceremony_roles") or ""
+                )
+            except InvalidInput as exc:
+                for name, messages in exc.fields.items():
+                    self.add_error(name, messages)
         return data
 
 
@@ -219,6 +250,10 @@ def proposal_start(circle: Circle, query: Mapping[str, str]) -> dict[str, Any]:
     draft = review_draft(agreement)
     start.update(agreement=agreement.pk, agreement_text=draft.agreement_text)
     start.update({k: v for k, v in draft.parameters.items() if k in ProposalForm.RULE_FIELDS})
+    if agreement.kind == AgreementKind.CEREMONY:
+        # A revision starts from the ceremony's moment and roles as they are.
+        ceremony = ceremonies.read(draft.parameters)
+        start.update(ceremony_moment=ceremony.moment, ceremony_roles=ceremony.roles_text)
     if query.get("review"):
         start.update(
             title=draft.title,

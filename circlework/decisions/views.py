@@ -129,6 +129,8 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
             }
             if d.get("silence"):
                 params["silence"] = d["silence"]
+        # A ceremony's moment and roles, as the form read them (agreements.ceremonies).
+        params.update(d.get("ceremony_parameters") or {})
         # A new agreement is opened with who will read it once adopted (agreement_propose).
         opener = services.proposal_open
         if adopts == "new" and d.get("new_agreement_visibility"):

@@ -216,7 +216,7 @@ def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
         actor=p["ruth"],
         asking_circle=leeds,
         validating_circle=york,
-        message="We are five practitioners meeting every other Wednesday for peer supervision "
+        message="We are five practitioners meeting monthly on Wednesdays for peer supervision "
         "and a yearly audit. We would value York's eyes on our process, and offer ours in return.",
         reciprocal=True,
     )

@@ -17,7 +17,7 @@ from circlework.core.contributions import (
     register_home_section,
 )
 from circlework.core.visibility import audience_for
-from circlework.notifications.models import Notification, NotificationPreference
+from circlework.notifications.models import Notification, NotificationPreference, ReminderSetting
 from circlework.notifications.selectors import readable, unread
 
 
@@ -48,6 +48,9 @@ def _export(practitioner: Practitioner) -> dict[str, Any]:
                 "kind", "delivery"
             )
         ),
+        "gathering_reminders": ReminderSetting.objects.filter(practitioner=practitioner)
+        .values_list("gatherings", flat=True)
+        .first(),
     }
 
 
@@ -55,7 +58,8 @@ def _circle_seeds(circle: Any) -> list[BackupSeed]:
     """The members' notification settings (their notifications belong to the old server)."""
     members = Practitioner.objects.filter(memberships__circle=circle).distinct()
     return [
-        (NotificationPreference, NotificationPreference.objects.filter(practitioner__in=members))
+        (NotificationPreference, NotificationPreference.objects.filter(practitioner__in=members)),
+        (ReminderSetting, ReminderSetting.objects.filter(practitioner__in=members)),
     ]
 
 
@@ -76,6 +80,7 @@ def register() -> None:
             exported={
                 "notifications.Notification.recipient": "notifications",
                 "notifications.NotificationPreference.practitioner": "notification_preferences",
+                "notifications.ReminderSetting.practitioner": "gathering_reminders",
             },
         )
     )

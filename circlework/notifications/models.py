@@ -27,6 +27,9 @@ class NotificationKind(models.TextChoices):
     MANDATE = "mandate", _("Mandates you hold: start, review and end")
     ELECTION = "election", _("Elections: nominations, votes and results")
     FEDERATION_NOTICE = "federation_notice", _("Notices from the federation's officers")
+    GATHERING = "gathering", _("Gatherings planned, moved or cancelled, and agenda suggestions")
+    GATHERING_REMINDER = "gathering_reminder", _("Reminders before gatherings")
+    MINUTES = "minutes", _("Minutes to confirm, and corrections asked for")
 
 
 class Delivery(models.TextChoices):
@@ -42,6 +45,8 @@ DEFAULT_DELIVERY = {
     NotificationKind.OUTCOME: Delivery.IMMEDIATE,
     NotificationKind.CIRCLE_STATUS: Delivery.IMMEDIATE,
     NotificationKind.MANDATE: Delivery.IMMEDIATE,
+    # A reminder in tomorrow's digest would come after the gathering it reminds of.
+    NotificationKind.GATHERING_REMINDER: Delivery.IMMEDIATE,
 }
 
 
@@ -109,3 +114,29 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.delivery}"
+
+
+class ReminderLead(models.TextChoices):
+    """When a member wants to be reminded before a gathering they are invited to."""
+
+    DAY = "day", _("A day before")
+    HOUR = "hour", _("An hour before")
+    BOTH = "both", _("A day before and an hour before")
+    OFF = "off", _("No reminders")
+
+
+class ReminderSetting(models.Model):
+    """A practitioner's choice of reminders before gatherings. No row: the default (a day)."""
+
+    practitioner = models.OneToOneField(
+        "accounts.Practitioner", on_delete=models.CASCADE, related_name="reminder_setting"
+    )
+    gatherings = models.CharField(
+        _("reminders before gatherings"),
+        max_length=4,
+        choices=ReminderLead.choices,
+        default=ReminderLead.DAY,
+    )
+
+    def __str__(self) -> str:
+        return f"Reminders: {self.gatherings}"

@@ -22,6 +22,8 @@ from circlework.notifications.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    ReminderLead,
+    ReminderSetting,
 )
 
 
@@ -210,3 +212,19 @@ def preferences(*, practitioner: Practitioner) -> dict[str, str]:
         kind: str(chosen.get(kind) or DEFAULT_DELIVERY.get(kind, Delivery.DAILY))  # type: ignore[call-overload]
         for kind in NotificationKind.values
     }
+
+
+def reminder_lead(*, practitioner: Practitioner) -> str:
+    """When this practitioner wants reminding before a gathering (ReminderLead; default a day)."""
+    return reminder_leads([practitioner.pk])[practitioner.pk]
+
+
+def reminder_leads(practitioner_ids: Iterable[int]) -> dict[int, str]:
+    """When each of these practitioners wants reminding before a gathering: one query."""
+    ids = list(dict.fromkeys(practitioner_ids))
+    chosen = dict(
+        ReminderSetting.objects.filter(practitioner_id__in=ids).values_list(
+            "practitioner_id", "gatherings"
+        )
+    )
+    return {pk: str(chosen.get(pk) or ReminderLead.DAY) for pk in ids}

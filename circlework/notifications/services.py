@@ -24,7 +24,12 @@ from circlework.notifications.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    ReminderLead,
+    ReminderSetting,
 )
+
+# The settings form's field (and the error's key) for when to be reminded before a gathering.
+REMINDERS_FIELD = "gathering_reminders"
 
 
 def deliveries_for(practitioner_ids: Iterable[int], kind: str) -> dict[int, str]:
@@ -185,10 +190,16 @@ def notification_mark_all_read(*, actor: Practitioner) -> int:
 
 
 @transaction.atomic
-def notification_preferences_set(*, actor: Practitioner, choices: Mapping[str, str]) -> None:
+def notification_preferences_set(
+    *, actor: Practitioner, choices: Mapping[str, str], reminders: str | None = None
+) -> None:
+    """Save how each kind of notice is delivered and, when given, when to be reminded before a
+    gathering (`reminders`: a ReminderLead)."""
     valid_kinds = set(NotificationKind.values)
     valid_deliveries = set(Delivery.values)
     errors = {k: [_("Unknown kind of notification.")] for k in choices if k not in valid_kinds}
+    if reminders is not None and reminders not in ReminderLead.values:
+        errors[REMINDERS_FIELD] = [_("Choose when to be reminded.")]
     errors.update(
         {
             k: [_("Choose immediate, daily or off.")]
@@ -202,10 +213,16 @@ def notification_preferences_set(*, actor: Practitioner, choices: Mapping[str, s
         NotificationPreference.objects.update_or_create(
             practitioner=actor, kind=kind, defaults={"delivery": delivery}
         )
+    data = dict(choices)
+    if reminders is not None:
+        ReminderSetting.objects.update_or_create(
+            practitioner=actor, defaults={"gatherings": reminders}
+        )
+        data[REMINDERS_FIELD] = reminders
     audit.record(
         actor=actor,
         verb="notification_preferences.updated",
         target=actor,
         summary=_("Changed notification settings"),
-        data=dict(choices),
+        data=data,
     )

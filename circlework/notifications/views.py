@@ -63,12 +63,21 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     practitioner = me(request)
     form = PreferencesForm(
-        request.POST or None, initial_choices=selectors.preferences(practitioner=practitioner)
+        request.POST or None,
+        initial_choices=selectors.preferences(practitioner=practitioner),
+        initial_reminders=selectors.reminder_lead(practitioner=practitioner),
     )
+
+    def save(_data: dict[str, str]) -> None:
+        choices, reminders = form.split()
+        services.notification_preferences_set(
+            actor=practitioner, choices=choices, reminders=reminders
+        )
+
     return form_page(
         request,
         form,
-        action=lambda d: services.notification_preferences_set(actor=practitioner, choices=d),
+        action=save,
         done=lambda _r: saved(
             request, _("Your notification settings are saved."), "notifications:preferences"
         ),

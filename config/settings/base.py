@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "circlework.links",
     "circlework.mandates",
     "circlework.elections",
+    "circlework.gatherings",
     # Above the domain apps: home page, "Download everything", backup (core.contributions).
     "circlework.site",
     "circlework.api",
@@ -226,6 +227,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "change_email": "3/m/user",
+    # Registering for a public federation gathering (gatherings/views/federation.py).
+    "gatherings_public_register": "10/h/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Circlework"

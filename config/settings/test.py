@@ -1,7 +1,7 @@
 """The test suite. Runs on SQLite unless DATABASE_URL points at PostgreSQL (as CI does)."""
 
 from .base import *  # noqa: F403
-from .base import FIELD_ENCRYPTION_KEYS, SECRET_KEY, TASKS
+from .base import ACCOUNT_RATE_LIMITS, FIELD_ENCRYPTION_KEYS, SECRET_KEY, TASKS
 from .dev_keys import DEV_AUDIT_DIGEST_KEY, DEV_FIELD_ENCRYPTION_KEY, DEV_SECRET_KEY
 
 DEBUG = False
@@ -19,6 +19,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# The access matrix registers for a public gathering from one address many times a module; the
+# limit itself is tested in tests/gatherings/test_federation_views.py, which sets its own.
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "gatherings_public_register": "1000/m/ip"}
 # Tasks run at once in tests unless a test asks for the database backend explicitly.
 TASKS = {**TASKS, "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {

@@ -100,6 +100,40 @@ OPERATIONS = {
     ("post", "/links/{link_id}/decision"),
     ("post", "/links/{link_id}/statement"),
     ("post", "/links/{link_id}/withdraw"),
+    ("get", "/circles/{slug}/gatherings"),
+    ("post", "/circles/{slug}/gatherings"),
+    ("get", "/gatherings/{gathering_id}"),
+    ("patch", "/gatherings/{gathering_id}"),
+    ("post", "/gatherings/{gathering_id}/cancel"),
+    ("get", "/gatherings/{gathering_id}/occurrences"),
+    ("get", "/occurrences/{occurrence_id}"),
+    ("post", "/occurrences/{occurrence_id}/move"),
+    ("post", "/occurrences/{occurrence_id}/cancel"),
+    ("put", "/occurrences/{occurrence_id}/attendance"),
+    ("put", "/occurrences/{occurrence_id}/present"),
+    ("get", "/occurrences/{occurrence_id}/agenda"),
+    ("post", "/occurrences/{occurrence_id}/agenda"),
+    ("put", "/occurrences/{occurrence_id}/agenda/order"),
+    ("patch", "/agenda-items/{agenda_item_id}"),
+    ("delete", "/agenda-items/{agenda_item_id}"),
+    ("post", "/agenda-items/{agenda_item_id}/accept"),
+    ("post", "/agenda-items/{agenda_item_id}/dismiss"),
+    ("get", "/occurrences/{occurrence_id}/minutes"),
+    ("post", "/occurrences/{occurrence_id}/minutes"),
+    ("post", "/occurrences/{occurrence_id}/minutes/confirm"),
+    ("post", "/occurrences/{occurrence_id}/minutes/correction"),
+    ("get", "/me/gatherings"),
+    ("get", "/me/calendar-feeds"),
+    ("post", "/me/calendar-feeds"),
+    ("post", "/me/calendar-feeds/{calendar_feed_id}/revoke"),
+    ("get", "/federations/{federation_slug}/gatherings"),
+    ("post", "/federations/{federation_slug}/gatherings"),
+    ("get", "/gatherings/{federation_gathering_id}/programme"),
+    ("put", "/gatherings/{federation_gathering_id}/signups/{slug}"),
+    ("delete", "/gatherings/{federation_gathering_id}/signups/{slug}"),
+    ("post", "/gatherings/{federation_gathering_id}/sessions"),
+    ("post", "/programme-sessions/{programme_session_id}/decision"),
+    ("delete", "/programme-sessions/{programme_session_id}"),
     ("get", "/federations/{federation_slug}/map"),
 }
 PUBLIC = {
@@ -115,6 +149,8 @@ PUBLIC = {
     ("get", "/circles/{slug}/memberships"),
     ("get", "/circles/{slug}/agreements"),  # each agreement has its own visibility
     ("get", "/circles/{slug}/agreements/{agreement_id}"),
+    ("get", "/federations/{federation_slug}/gatherings"),  # public ones to everyone
+    ("get", "/gatherings/{federation_gathering_id}/programme"),  # a public gathering's
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 

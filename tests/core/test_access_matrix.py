@@ -211,6 +211,74 @@ PAGES: dict[str, Rule] = {
     "links:statement_set": Rule(frozenset({"other_member"}), "post"),
     "links:link_withdraw": Rule(CIRCLE | {"other_member"}, "post"),  # either circle ends it
     "links:federation_map": Rule(ALL),  # hidden circles are left out
+    # Gatherings: the world's gathering is the matrix circle's monthly meeting (tests/world.py).
+    # --- gatherings: planning ---
+    "gatherings:gathering_list": Rule(CIRCLE),
+    "gatherings:gathering_new": Rule(CIRCLE),
+    # A circle's meeting: those invited are its members (other_member's circle is not invited).
+    "gatherings:gathering_detail": Rule(CIRCLE),
+    # Arranging a circle's meeting is for its members (WRITES: the forms post to themselves).
+    "gatherings:gathering_edit": Rule(CIRCLE),
+    "gatherings:gathering_cancel": Rule(CIRCLE),
+    "gatherings:occurrence_move": Rule(CIRCLE),
+    "gatherings:occurrence_cancel": Rule(CIRCLE),
+    # The world's poll is not a find-a-time poll: members are sent back to it with the reason.
+    "gatherings:gathering_from_poll": Rule(CIRCLE, "post"),
+    # --- end gatherings: planning ---
+    # --- gatherings: at the meeting ---
+    # The meeting's page and its forms: those invited (the circle). Minutes, who came and the
+    # history are tried on the world's past meeting (author and member were there): holders get
+    # a message, not a refusal, when the service says only those present confirm.
+    "gatherings:occurrence_detail": Rule(CIRCLE),
+    "gatherings:attendance_answer": Rule(CIRCLE, "post", data=(("answer", "yes"),)),
+    "gatherings:attendance_record": Rule(CIRCLE, "post", data=(("present", "{author}"),)),
+    "gatherings:agenda_add": Rule(CIRCLE, "post", data=(("title", "Check-in"),)),
+    "gatherings:agenda_item_edit": Rule(CIRCLE),  # every member arranges a circle's meeting
+    "gatherings:agenda_item_remove": Rule(CIRCLE, "post"),
+    "gatherings:agenda_item_move": Rule(CIRCLE, "post", data=(("direction", "up"),)),
+    "gatherings:agenda_suggestion_accept": Rule(CIRCLE, "post"),
+    "gatherings:agenda_suggestion_dismiss": Rule(CIRCLE, "post"),
+    "gatherings:minutes_write": Rule(
+        CIRCLE,
+        "post",
+        data=(("text", "Shorter minutes"), ("present", "{author}"), ("change_note", "Shorter")),
+    ),
+    "gatherings:minutes_confirm": Rule(CIRCLE, "post", data=(("version", "1"),)),
+    "gatherings:minutes_correction": Rule(
+        CIRCLE, "post", data=(("version", "1"), ("correction", "Say weekly"))
+    ),
+    "gatherings:minutes_history": Rule(CIRCLE),
+    # --- end gatherings: at the meeting ---
+    # --- gatherings: calendars ---
+    "gatherings:calendar_feeds": Rule(SIGNED_IN),
+    # Whoever holds the address reads the author's feed: read with no session (so no second
+    # factor), it leaves out the matrix circle, which asks for one: no marker may show.
+    "gatherings:calendar_feed": Rule(ALL),
+    "gatherings:gathering_ics": Rule(CIRCLE),
+    # --- end gatherings: calendars ---
+    # --- gatherings: federation ---
+    # The world's federation gathering is hosted by the circle (the author planned it) and not
+    # public; its session is the author's, and the circle has signed up. The second one is open
+    # to the public, with one registration whose cancel link the world holds.
+    "gatherings:federation_gathering_list": Rule(ALL),
+    "gatherings:federation_gathering_new": Rule(FEDERATION),
+    "gatherings:programme": Rule(FEDERATION),
+    "gatherings:session_offer": Rule(
+        FEDERATION, "post", data=(("title", "A talk"), ("minutes", "45"))
+    ),
+    "gatherings:session_decide": Rule(
+        CIRCLE,
+        "post",
+        data=(("decision", "accept"), ("starts_at", "{closes_at}"), ("room", "Hall")),
+    ),
+    "gatherings:session_withdraw": Rule(AUTHOR, "post"),
+    "gatherings:circle_signup": Rule(CIRCLE, "post", data=(("attendees", "{author}"),)),
+    "gatherings:circle_signup_withdraw": Rule(CIRCLE, "post"),
+    "gatherings:public_register": Rule(ALL),
+    "gatherings:public_register_thanks": Rule(ALL),
+    "gatherings:registration_cancel": Rule(ALL),  # whoever holds the e-mailed link
+    "gatherings:registrations_csv": Rule(CIRCLE),  # those who arrange it: the host circle
+    # --- end gatherings: federation ---
 }
 
 # Pages read with GET whose POST writes (a form on the page). A POST to any other GET page must
@@ -333,6 +401,70 @@ WRITES: dict[str, Writes] = {
     # Asks Another Circle: already asked, so a 409 for the circle's members.
     "links:circle_links": Writes(CIRCLE, (("validating_circle", "{another}"), ("message", "Hi"))),
     "notifications:preferences": Writes(SIGNED_IN),
+    # --- gatherings: planning ---
+    # Each test runs in its own savepoint: a change or cancellation here is gone before the next.
+    "gatherings:gathering_new": Writes(
+        CIRCLE,
+        (
+            ("title", "Extra meeting"),
+            ("date", (timezone.now() + timedelta(days=20)).date().isoformat()),
+            ("start", "18:00"),
+            ("end", "20:00"),
+            ("time_zone", "Europe/London"),
+            ("repeat", "weekly"),
+            ("ends", "count"),
+            ("count", "4"),
+        ),
+    ),
+    "gatherings:gathering_edit": Writes(
+        CIRCLE,
+        (
+            ("title", "Monthly meeting, changed"),
+            ("details", "What it is for, changed"),
+            ("date", (timezone.now() + timedelta(days=8)).date().isoformat()),
+            ("start", "18:30"),
+            ("end", "20:30"),
+            ("time_zone", "Europe/London"),
+            ("place", "Room 5"),
+            ("repeat", "monthly_weekday"),
+            ("ends", "never"),
+        ),
+    ),
+    "gatherings:gathering_cancel": Writes(CIRCLE, (("reason", "We pause for the summer"),)),
+    "gatherings:occurrence_move": Writes(
+        CIRCLE,
+        (
+            ("date", (timezone.now() + timedelta(days=9)).date().isoformat()),
+            ("start", "18:00"),
+            ("end", "20:00"),
+            ("reason", "The room is taken"),
+        ),
+    ),
+    "gatherings:occurrence_cancel": Writes(CIRCLE, (("reason", "Too few can come"),)),
+    # --- end gatherings: planning ---
+    # --- gatherings: at the meeting ---
+    "gatherings:agenda_item_edit": Writes(CIRCLE, (("title", "Renamed item"),)),
+    # --- end gatherings: at the meeting ---
+    # --- gatherings: calendars ---
+    # Each signed-in role makes (or renews) their own personal feed address.
+    "gatherings:calendar_feeds": Writes(SIGNED_IN, (("action", "create"),)),
+    # --- end gatherings: calendars ---
+    # --- gatherings: federation ---
+    # Another circle's member may propose one, but not hosted by a circle not theirs: a 400.
+    "gatherings:federation_gathering_new": Writes(
+        FEDERATION,
+        (
+            ("title", "Summer gathering"),
+            ("starts_at", "{soon}"),
+            ("time_zone", "Europe/London"),
+            ("host_circle", "{circle}"),
+        ),
+    ),
+    "gatherings:public_register": Writes(
+        ALL, (("name", "Pat Public"), ("email", "pat.public@example.org"))
+    ),
+    "gatherings:registration_cancel": Writes(ALL),
+    # --- end gatherings: federation ---
 }
 # Writes whose form above does not write for the first writer, and why.
 WRITES_THAT_CHANGE_NOTHING = {
@@ -439,6 +571,45 @@ API: dict[str, Rule] = {
     "link_statement_set": Rule(frozenset({"other_member"}), "post"),  # 409: not validated
     "link_withdraw": Rule(CIRCLE | {"other_member"}, "post"),  # either circle; 409: not validated
     "federation_map": Rule(ALL),
+    # --- gatherings API ---
+    # The world's gathering is the circle's monthly meeting; its first meeting is a week away,
+    # so attendance, minutes and their answers are 409 for those who may (not started yet).
+    "gathering_list": Rule(CIRCLE),
+    "gathering_plan": Rule(CIRCLE, "post"),
+    "gathering_get": Rule(CIRCLE),
+    "gathering_change": Rule(CIRCLE, "patch"),
+    "gathering_cancel": Rule(CIRCLE, "post"),
+    "occurrence_list": Rule(CIRCLE),
+    "occurrence_get": Rule(CIRCLE),
+    "occurrence_move": Rule(CIRCLE, "post"),
+    "occurrence_cancel": Rule(CIRCLE, "post"),
+    "attendance_answer": Rule(CIRCLE, "put"),
+    "attendance_record": Rule(CIRCLE, "put"),
+    "agenda_list": Rule(CIRCLE),
+    "agenda_item_add": Rule(CIRCLE, "post"),
+    "agenda_item_change": Rule(CIRCLE, "patch"),  # the author added it; members arrange
+    "agenda_item_remove": Rule(CIRCLE, "delete"),
+    "agenda_reorder": Rule(CIRCLE, "put"),
+    "agenda_suggestion_accept": Rule(CIRCLE, "post"),  # 409: the item is no suggestion
+    "agenda_suggestion_dismiss": Rule(CIRCLE, "post"),
+    "minutes_get": Rule(CIRCLE),
+    "minutes_write": Rule(CIRCLE, "post"),
+    "minutes_confirm": Rule(CIRCLE, "post"),
+    "minutes_ask_correction": Rule(CIRCLE, "post"),
+    "my_gatherings": Rule(SIGNED_IN),
+    "feed_list": Rule(SIGNED_IN),
+    "feed_create": Rule(SIGNED_IN, "post"),  # a personal feed: anyone signed in
+    "feed_revoke": Rule(AUTHOR, "post"),  # the author's own feed; anyone else's is not there
+    # federation: the world's federation gathering, hosted by the circle; the author's session
+    "federation_gathering_list": Rule(ALL),
+    "federation_gathering_plan": Rule(FEDERATION, "post"),  # 400 for another circle's member
+    "programme_get": Rule(FEDERATION),
+    "circle_signup": Rule(CIRCLE, "put"),
+    "circle_signup_withdraw": Rule(CIRCLE, "delete"),
+    "session_offer": Rule(FEDERATION, "post"),
+    "session_decide": Rule(CIRCLE, "post"),
+    "session_withdraw": Rule(AUTHOR, "delete"),
+    # --- end gatherings API ---
 }
 # Where a mandate is the question, the rules above name holder / expired_holder themselves;
 # everywhere else the two are members of the circle like "member".

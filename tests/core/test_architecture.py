@@ -137,8 +137,8 @@ def test_pages_below_get_their_parts_from_above() -> None:
         "preview_audiences": ["circles"],
         "colleagues": ["circles"],
     }
-    assert page_parts.registered() == ["standing"]
-    assert two_factor.record_kinds() == ["elections", "links", "mandates"]
+    assert page_parts.registered() == ["standing", "gatherings"]
+    assert two_factor.record_kinds() == ["elections", "gatherings", "links", "mandates"]
 
 
 def test_every_app_brings_its_own_tab_in_the_old_order() -> None:
@@ -149,6 +149,7 @@ def test_every_app_brings_its_own_tab_in_the_old_order() -> None:
             "agreements",
             "polls",
             "standing",
+            "gatherings",
             "links",
             "mandates",
             "elections",
@@ -159,6 +160,7 @@ def test_every_app_brings_its_own_tab_in_the_old_order() -> None:
             "overview",
             "map",
             "decisions",
+            "gatherings",
             "mandates",
             "elections",
             "notices",
@@ -171,4 +173,5 @@ def test_every_app_brings_its_own_tab_in_the_old_order() -> None:
 
 def test_a_federation_tab_for_members_is_not_shown_to_visitors() -> None:
     shown = [t.key for t in tabs.federation_tabs("f", "map", signed_in=False)]
-    assert shown == ["overview", "map", "lineage", "covenant", "ethics"]
+    # Gatherings stays: public federation gatherings are listed to everyone.
+    assert shown == ["overview", "map", "gatherings", "lineage", "covenant", "ethics"]

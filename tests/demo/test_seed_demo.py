@@ -52,6 +52,47 @@ def test_seed_demo_builds_the_story() -> None:
         CirclePosition.objects.filter(federation_proposal=gathering, is_current=True).count() == 2
     )
     assert Mandate.objects.live().filter(role="delegate").count() == 3
+    _gatherings_are_in_the_story()
     # Loading again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert Circle.objects.count() == 4
+
+
+def _gatherings_are_in_the_story() -> None:
+    """DEMO.md: each circle's next meeting with an agenda (Leeds's repeats monthly), minutes
+    waiting for Ruth's confirmation, a federation gathering with a programme, and a welcome
+    ceremony for Manchester's newest member."""
+    from django.utils import timezone
+
+    from circlework.gatherings.models import (
+        AgendaItem,
+        Gathering,
+        MinutesState,
+        Occurrence,
+        ProgrammeSession,
+    )
+
+    now = timezone.now()
+    for circle in Circle.objects.all():
+        coming = (
+            Occurrence.objects.filter(gathering__circle=circle, starts_at__gte=now)
+            .order_by("starts_at")
+            .first()
+        )
+        assert coming is not None, circle.name
+        assert AgendaItem.objects.filter(occurrence=coming, state="on").exists(), circle.name
+    leeds = Gathering.objects.get(circle__name="Leeds Wednesday Circle")
+    assert leeds.recurrence.startswith("FREQ=MONTHLY")
+    waiting = Occurrence.objects.get(gathering=leeds, minutes_state=MinutesState.AWAITING)
+    assert waiting.minutes_versions.count() == 2
+    assert not waiting.minutes_confirmations.filter(
+        practitioner__user__email="ruth@demo.circlework.org", version=2
+    ).exists()
+    spring = Gathering.objects.get(circle__isnull=True, link__isnull=True)
+    assert spring.is_public
+    assert ProgrammeSession.objects.filter(gathering=spring, state="accepted").count() == 3
+    welcome = AgendaItem.objects.get(
+        kind="ceremony", occurrence__gathering__circle__name="Manchester Forming Circle"
+    )
+    assert welcome.state == "on" and welcome.agreement is not None
+    assert Gathering.objects.filter(link__isnull=False).count() == 1

@@ -12,6 +12,8 @@ from circlework.notifications.models import (
     Notification,
     NotificationKind,
     NotificationPreference,
+    ReminderLead,
+    ReminderSetting,
 )
 
 KIND_OF_REF = {
@@ -105,3 +107,9 @@ def preferences(s: Scale) -> None:
                 kind=kind,
                 delivery=plan.pick(rng, (Delivery.IMMEDIATE, Delivery.DAILY, Delivery.OFF)),
             )
+    # Every fifth practitioner chose when gatherings remind them (no random draw: the other
+    # tables' rows stay as they were for a seed).
+    leads = list(ReminderLead.values)
+    for i, pid in enumerate(s.practitioners):
+        if i % 5 == 0:
+            s.add(ReminderSetting, practitioner_id=pid, gatherings=leads[(i // 5) % len(leads)])

@@ -18,6 +18,7 @@ from circlework.demo.scale import (
     decisions,
     elections,
     federation,
+    gatherings,
     links,
     mandates,
     notifications,
@@ -82,6 +83,8 @@ def seed_scale(
         step("mandates and elections")
         federation.build(s, min(plan.MAX_FEDERATION_PROPOSALS, budget["federation_proposals"]))
         step("federation proposals")
+        gatherings.build(s)
+        step("gatherings")
         notifications.preferences(s)
         notifications.build(s, budget["notifications"])
         step("notifications")

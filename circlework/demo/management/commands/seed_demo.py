@@ -24,6 +24,7 @@ from circlework.core.visibility import forget_audience
 from circlework.demo import agreements as agreements_demo
 from circlework.demo import decisions as decisions_demo
 from circlework.demo import elections as elections_demo
+from circlework.demo import gatherings as gatherings_demo
 from circlework.demo import links as links_demo
 from circlework.demo import mandates as mandates_demo
 from circlework.demo import polls as polls_demo
@@ -244,7 +245,7 @@ CIRCLES: list[dict[str, Any]] = [
         "members": ["tom", "amira", "dev", "helen"],
         "status": CircleStatus.MEMBER,
         "locality": "Leeds",
-        "meeting_pattern": "every other Wednesday, 7–9.30 pm, plus a day each spring",
+        "meeting_pattern": "second Wednesday of the month, 7–9.30 pm, plus a day each spring",
         "founded_days_ago": 1100,
         "purpose": "We meet to **stand by** one another's practice: peer supervision, support and challenge, and a yearly peer review audit of our work with clients.",
     },
@@ -426,6 +427,7 @@ class Command(BaseCommand):
         mandates_demo.seed(people, circles_by_name)
         links_demo.seed(people, circles_by_name)
         elections_demo.seed(people, circles_by_name)
+        gatherings_demo.seed(people, circles_by_name)
 
         # The demo's back-story happened before today: its e-mails are not sent again
         # (deadline tasks for the open proposals stay queued).
