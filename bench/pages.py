@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from bench.run import TARGETS
 from circlework.accounts.models import Practitioner
@@ -26,6 +27,7 @@ from circlework.circles.models import Federation
 from circlework.core import page_cache
 from circlework.decisions.models import Proposal, ProposalStatus
 from circlework.elections.models import Election
+from circlework.gatherings.models import Gathering, Occurrence
 
 ANONYMOUS = "anonymous"
 RUTH = "ruth@demo.circlework.org"
@@ -139,6 +141,66 @@ def _covenant() -> str:
     return reverse("agreements:covenant", args=[FEDERATION])
 
 
+def _gatherings() -> str:
+    return reverse("gatherings:gathering_list", args=[CIRCLE])
+
+
+def _monthly() -> Gathering:
+    """The circle's first repeating meeting still on (the demo's monthly meeting)."""
+    gathering = (
+        Gathering.objects.filter(circle__slug=CIRCLE, cancelled_at__isnull=True)
+        .exclude(recurrence="")
+        .order_by("pk")
+        .first()
+    )
+    if gathering is None:
+        raise LookupError(f"no repeating gathering in {CIRCLE}")
+    return gathering
+
+
+def _gathering() -> str:
+    return reverse("gatherings:gathering_detail", args=[_monthly().pk])
+
+
+def _meeting() -> str:
+    gathering = _monthly()
+    occurrence = (
+        Occurrence.objects.filter(
+            gathering=gathering, cancelled_at__isnull=True, starts_at__gte=timezone.now()
+        )
+        .filter(agenda__isnull=False)
+        .order_by("starts_at", "pk")
+        .first()
+    )
+    if occurrence is None:
+        raise LookupError(f"no coming meeting with an agenda of {gathering.title}")
+    return reverse(
+        "gatherings:occurrence_detail", kwargs={"pk": gathering.pk, "occurrence": occurrence.pk}
+    )
+
+
+def _federation_gatherings() -> str:
+    return reverse("gatherings:federation_gathering_list", args=[FEDERATION])
+
+
+def _programme() -> str:
+    gathering = (
+        Gathering.objects.filter(
+            federation__slug=FEDERATION,
+            circle__isnull=True,
+            link__isnull=True,
+            is_public=True,
+            cancelled_at__isnull=True,
+            starts_at__gte=timezone.now(),
+        )
+        .order_by("starts_at", "pk")
+        .first()
+    )
+    if gathering is None:
+        raise LookupError(f"no coming public gathering of {FEDERATION}")
+    return reverse("gatherings:programme", args=[gathering.pk])
+
+
 def _api_circles() -> str:
     return "/api/v1/circles"
 
@@ -187,6 +249,33 @@ PAGES: list[KeyPage] = [
     ),
     KeyPage("practitioner profile (public)", ANONYMOUS, "Ruth's public profile", _profile, "none"),
     KeyPage("covenant", RUTH, f"the covenant of {FEDERATION}", _covenant),
+    KeyPage("circle gatherings", RUTH, f"the gatherings of {CIRCLE}", _gatherings),
+    KeyPage(
+        "gathering page",
+        RUTH,
+        f"the first repeating gathering of {CIRCLE} (its monthly meeting)",
+        _gathering,
+    ),
+    KeyPage(
+        "gathering meeting with agenda",
+        RUTH,
+        f"the next meeting of {CIRCLE}'s monthly meeting that has an agenda",
+        _meeting,
+    ),
+    KeyPage(
+        "federation gatherings (public)",
+        ANONYMOUS,
+        f"the gatherings of {FEDERATION}, signed out",
+        _federation_gatherings,
+        "none",
+    ),
+    KeyPage(
+        "gathering programme (public)",
+        ANONYMOUS,
+        f"the programme of the next public gathering of {FEDERATION}, signed out",
+        _programme,
+        "none",
+    ),
     KeyPage("API circles list", ANONYMOUS, "GET /api/v1/circles", _api_circles, "none", api=True),
     KeyPage(
         "API notifications list",

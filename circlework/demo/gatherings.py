@@ -10,6 +10,8 @@
 - The federation's spring gathering, hosted by Leeds and open to the public, has a programme:
   sessions offered and accepted, York and Sheffield signed up, and one registration from the
   public.
+- Ruth follows her gatherings from her own calendar app (a calendar address) and is reminded a
+  day and an hour before each meeting.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from circlework.decisions.models import Proposal, ProposalStatus
 from circlework.demo.decisions import adopt
 from circlework.gatherings import recurrence
 from circlework.gatherings.models import Occurrence
-from circlework.gatherings.services import federation, meeting, planning
+from circlework.gatherings.services import calendars, federation, meeting, planning
 from circlework.links.models import CircleLink
+from circlework.notifications.models import ReminderLead
+from circlework.notifications.services import notification_preferences_set
 
 LEEDS, YORK = "Leeds Wednesday Circle", "York Riverside Group"
 SHEFFIELD, MANCHESTER = "Sheffield Peer Circle", "Manchester Forming Circle"
@@ -342,7 +346,16 @@ def _spring_gathering(people: dict[str, Practitioner], circles: dict[str, Circle
     )
 
 
+def _calendars(people: dict[str, Practitioner]) -> None:
+    """Ruth follows her gatherings in her own calendar and wants both reminders; Tom wants an
+    hour's notice only."""
+    calendars.feed_create(actor=people["ruth"])
+    notification_preferences_set(actor=people["ruth"], choices={}, reminders=ReminderLead.BOTH)
+    notification_preferences_set(actor=people["tom"], choices={}, reminders=ReminderLead.HOUR)
+
+
 def seed(people: dict[str, Practitioner], circles: dict[str, Circle]) -> None:
+    _calendars(people)
     _leeds(people, circles[LEEDS])
     manchester_next = _others(people, circles)
     _welcome(people, circles[MANCHESTER], manchester_next)

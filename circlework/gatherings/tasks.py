@@ -11,7 +11,7 @@ from circlework.core.scheduling import recurring
 
 # The use cases are read at call time (a module import), as polls/tasks.py does.
 from circlework.gatherings.models import Occurrence
-from circlework.gatherings.services import calendars, ceremonies, meeting
+from circlework.gatherings.services import calendars, ceremonies, federation, meeting
 
 # --- at the meeting: minutes confirmed by silence ---
 
@@ -61,3 +61,16 @@ def sweep_gathering_reminders() -> int:
 
 
 # --- end calendars ---
+
+
+# --- federation: the public's registrations are not kept for ever ---
+
+
+@recurring(every=timedelta(days=1))
+@task()
+def forget_public_registrations() -> int:
+    """A month after a public gathering, its registrations no longer name anyone."""
+    return federation.registrations_forget()
+
+
+# --- end federation ---

@@ -47,6 +47,22 @@ def test_the_list_is_public_for_public_gatherings_only(
     assert {g["place"] for g in members} == {"Leeds"}
 
 
+def test_the_list_comes_a_page_at_a_time_earliest_first(
+    fed: dict[str, Any], c: dict[str, Client]
+) -> None:
+    later, sooner, latest = plan(fed, days=20), plan(fed, days=10), plan(fed, days=30)
+    path = url(f"/federations/{fed['federation'].slug}/gatherings")
+    first = c["cy"].get(path, {"limit": 2})
+    assert first.status_code == 200
+    assert [g["id"] for g in first.json()] == [sooner.pk, later.pk]
+    link = first["Link"]
+    assert link.endswith('>; rel="next"') and "limit=2" in link
+    rest = c["cy"].get(link[link.index("/api/") : link.index(">")])
+    assert [g["id"] for g in rest.json()] == [latest.pk]
+    assert "Link" not in rest
+    assert_error(c["cy"].get(path, {"cursor": "not a cursor"}), 400, "cursor")
+
+
 def test_a_member_proposes_one_through_the_api(fed: dict[str, Any], c: dict[str, Client]) -> None:
     starts = timezone.now() + timedelta(days=20)
     body = {

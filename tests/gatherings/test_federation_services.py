@@ -330,3 +330,23 @@ def test_only_those_who_arrange_download_the_registrations(fed: dict[str, Any]) 
     rows = federation.registrations_downloaded(actor=fed["ben"], gathering=public)
     assert rows == [("Pat", "pat@example.org")]
     assert _verbs()[-1] == "gathering.registrations_downloaded"
+
+
+def test_a_month_after_the_gathering_the_publics_names_are_forgotten(fed: dict[str, Any]) -> None:
+    public = plan(fed, public=True)
+    registration, _token = federation.public_register(
+        gathering=public, name="Pat Doe", email="pat@example.org"
+    )
+    just_after = public.ends_at + timedelta(days=29)
+    assert federation.registrations_forget(now=just_after) == 0
+    registration.refresh_from_db()
+    assert registration.name == "Pat Doe"
+    later = public.ends_at + timedelta(days=31)
+    assert federation.registrations_forget(now=later) == 1
+    registration.refresh_from_db()
+    assert (registration.name, registration.email) == ("", "")
+    assert registration.email_digest == f"forgotten-{registration.pk}"
+    assert "gathering.public_registrations_forgotten" in _verbs()
+    # Idempotent: nothing more to forget, and the count of registrations is kept.
+    assert federation.registrations_forget(now=later) == 0
+    assert PublicRegistration.objects.filter(gathering=public).count() == 1

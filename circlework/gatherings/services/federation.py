@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -525,3 +525,48 @@ def send_registration_email(registration_id: int, base_url: str = "") -> bool:
     subject = _("You are registered: %(t)s") % {"t": gathering.title}
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [registration.email])
     return True
+
+
+# How long after a public gathering its organisers keep the names and addresses of those who
+# came from the public: long enough to send a note afterwards, then they are forgotten.
+REGISTRATIONS_KEPT_FOR = timedelta(days=30)
+
+
+def registrations_forget(*, now: datetime | None = None) -> int:
+    """Forget the names and addresses of the public's registrations for gatherings that ended
+    (or were cancelled) more than `REGISTRATIONS_KEPT_FOR` ago. The rows stay, so the number who
+    registered is kept; nothing in them identifies anyone. Idempotent."""
+    cutoff = (now or timezone.now()) - REGISTRATIONS_KEPT_FOR
+    gathering_ids = list(
+        PublicRegistration.objects.exclude(email_digest__startswith="forgotten-")
+        .filter(
+            models.Q(gathering__ends_at__lt=cutoff, gathering__recurrence="")
+            | models.Q(gathering__cancelled_at__lt=cutoff)
+        )
+        .values_list("gathering_id", flat=True)
+        .distinct()
+    )
+    forgotten = 0
+    for gathering_id in gathering_ids:
+        with transaction.atomic():
+            rows = list(
+                PublicRegistration.objects.select_for_update(no_key=True)
+                .filter(gathering_id=gathering_id)
+                .exclude(email_digest__startswith="forgotten-")
+                .values_list("pk", flat=True)
+            )
+            for pk in rows:
+                PublicRegistration.objects.filter(pk=pk).update(
+                    name="", email="", email_digest=f"forgotten-{pk}"
+                )
+            gathering = Gathering.objects.select_related("federation").get(pk=gathering_id)
+            audit.record(
+                actor=None,
+                verb="gathering.public_registrations_forgotten",
+                target=gathering,
+                federation=gathering.federation,
+                summary=_("The public's names and addresses for this gathering were forgotten"),
+                data={"registrations": len(rows)},
+            )
+            forgotten += len(rows)
+    return forgotten

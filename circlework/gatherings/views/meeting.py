@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import CharField, DateTimeField, F, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
@@ -155,12 +156,37 @@ def _about_choices(gathering: Gathering) -> list[tuple[str, str]]:
     circles = list(circle_ids_of(gathering))
     if not circles:
         return []
-    proposals = Proposal.objects.filter(circle_id__in=circles, status=ProposalStatus.OPEN)
     soon = timezone.localdate() + REVIEW_SOON
-    agreements = Agreement.objects.filter(circle_id__in=circles, review_due__lte=soon)
-    return [(f"proposal:{p.pk}", _("Proposal: %(t)s") % {"t": p.title}) for p in proposals] + [
-        (f"agreement:{a.pk}", _("Agreement due for review: %(t)s") % {"t": a.title})
-        for a in agreements
+    # One query (a UNION) for both, each in its model's order: proposals newest first, then
+    # agreements by kind and title.
+    proposals = (
+        Proposal.objects.filter(circle_id__in=circles, status=ProposalStatus.OPEN)
+        .annotate(
+            what=Value("proposal", output_field=CharField()),
+            at=F("created_at"),
+            sort=Value("", output_field=CharField()),
+        )
+        .order_by()
+        .values_list("what", "pk", "title", "at", "sort")
+    )
+    agreements = (
+        Agreement.objects.filter(circle_id__in=circles, review_due__lte=soon)
+        .annotate(
+            what=Value("agreement", output_field=CharField()),
+            at=Value(None, output_field=DateTimeField()),
+            sort=F("kind"),
+        )
+        .order_by()
+        .values_list("what", "pk", "title", "at", "sort")
+    )
+    found = proposals.union(agreements, all=True).order_by("-what", "-at", "sort", "title")
+    return [
+        (
+            f"{what}:{pk}",
+            (_("Proposal: %(t)s") if what == "proposal" else _("Agreement due for review: %(t)s"))
+            % {"t": title},
+        )
+        for what, pk, title, _when, _kind in found
     ]
 
 
@@ -199,12 +225,17 @@ def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
         )
         .order_by("position", "pk")
     )
-    versions = list(
-        MinutesVersion.objects.filter(occurrence=occurrence)
-        .order_by("-number")
-        .only("pk", "number", "text", "written_by_id", "written_at", "change_note", "occurrence")[
-            :1
-        ]
+    # Minutes are only written with the state set (services.minutes_write): none to read before.
+    versions = (
+        list(
+            MinutesVersion.objects.filter(occurrence=occurrence)
+            .order_by("-number")
+            .only(
+                "pk", "number", "text", "written_by_id", "written_at", "change_note", "occurrence"
+            )[:1]
+        )
+        if occurrence.minutes_state != MinutesState.NONE
+        else []
     )
     count = versions[0].number if versions else 0
     answers = (
