@@ -11,7 +11,7 @@ from circlework.core.scheduling import recurring
 
 # The use cases are read at call time (a module import), as polls/tasks.py does.
 from circlework.gatherings.models import Occurrence
-from circlework.gatherings.services import calendars, ceremonies, federation, meeting
+from circlework.gatherings.services import calendars, ceremonies, federation, meeting, planning
 
 # --- at the meeting: minutes confirmed by silence ---
 
@@ -74,3 +74,17 @@ def forget_public_registrations() -> int:
 
 
 # --- end federation ---
+
+
+# --- planning: repeating gatherings keep their coming meetings made ahead ---
+
+
+@recurring(every=timedelta(hours=6))
+@task()
+def keep_occurrences_ahead() -> int:
+    """Each repeating gathering still going has its next meetings as rows (answers, agenda,
+    reminders and calendars hang on them): made as the months go by."""
+    return planning.occurrences_keep_ahead()
+
+
+# --- end planning ---

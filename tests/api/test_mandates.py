@@ -46,7 +46,12 @@ def test_my_mandates(mandates: dict[str, Any]) -> None:
 def test_circle_and_federation_mandates(mandates: dict[str, Any]) -> None:
     body = mandates["c"]["Ana"].get(url("/circles/four/mandates")).json()
     assert [m["id"] for m in body["live"]] == [mandates["delegate"].pk]
-    assert {r["slug"] for r in body["roles"]} == {"convener", "facilitator", "note_taker", "delegate"}
+    assert {r["slug"] for r in body["roles"]} == {
+        "convener",
+        "facilitator",
+        "note_taker",
+        "delegate",
+    }
     slug = mandates["circle"].federation.slug
     body = mandates["c"]["Dee"].get(url(f"/federations/{slug}/mandates")).json()
     assert [m["role"] for m in body["live"]] == ["coordinator"]

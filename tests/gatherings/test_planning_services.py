@@ -540,3 +540,111 @@ def test_only_a_find_a_time_poll_becomes_a_gathering(circle: dict[str, Any]) -> 
     with pytest.raises(NotAllowed):
         planning.gathering_from_poll(actor=circle["outsider"], poll=time_poll)
     assert not Gathering.objects.exists()
+
+
+# --- after review ---
+
+
+def test_a_meeting_under_way_is_left_where_it_is_by_the_keep_ahead_sweep(
+    circle: dict[str, Any],
+) -> None:
+    gathering = _plan(circle, rule="FREQ=WEEKLY")
+    first = gathering.occurrences.order_by("starts_at")[0]
+    meeting.attendance_answer(actor=circle["ben"], occurrence=first, answer="yes")
+    planning.occurrences_keep_ahead(now=first.starts_at + timedelta(minutes=30))
+    first.refresh_from_db()
+    assert first.original_start == first.starts_at and first.cancelled_at is None
+    assert Attendance.objects.get(occurrence=first).answer == "yes"
+    starts = list(gathering.occurrences.order_by("starts_at").values_list("starts_at", flat=True))
+    assert len(starts) == len(set(starts))
+    assert all(later - earlier == timedelta(weeks=1) for earlier, later in pairwise(starts[:3]))
+
+
+def test_a_gathering_once_moved_then_changed_keeps_one_meeting(circle: dict[str, Any]) -> None:
+    gathering = _plan(circle)
+    (only,) = gathering.occurrences.all()
+    later = timezone.localtime(only.starts_at, LONDON).replace(tzinfo=None) + timedelta(days=2)
+    planning.occurrence_move(
+        actor=circle["ana"], occurrence=only, starts_at=later, ends_at=later + timedelta(hours=2)
+    )
+    gathering.refresh_from_db()
+    even_later = later + timedelta(hours=1)
+    planning.gathering_change(
+        actor=circle["ana"],
+        gathering=gathering,
+        title=gathering.title,
+        when=When(even_later, even_later + timedelta(hours=2), "Europe/London"),
+    )
+    (still_only,) = gathering.occurrences.all()
+    assert still_only.pk == only.pk
+    assert still_only.starts_at == even_later.replace(tzinfo=LONDON)
+
+
+def test_a_repeating_gathering_of_long_standing_can_still_be_changed_in_its_words(
+    circle: dict[str, Any],
+) -> None:
+    gathering = _plan(circle, rule="FREQ=MONTHLY;BYDAY=+2WE")
+    long_ago = gathering.starts_at - timedelta(days=500)
+    Gathering.objects.filter(pk=gathering.pk).update(
+        starts_at=long_ago, ends_at=long_ago + timedelta(hours=2)
+    )
+    gathering.refresh_from_db()
+    first_local = timezone.localtime(gathering.starts_at, LONDON).replace(tzinfo=None)
+    changed = planning.gathering_change(
+        actor=circle["ana"],
+        gathering=gathering,
+        title="Our monthly meeting",
+        place="Room 5",
+        when=When(
+            first_local, first_local + timedelta(hours=2), "Europe/London", gathering.recurrence
+        ),
+    )
+    assert (changed.title, changed.place) == ("Our monthly meeting", "Room 5")
+    # A new first start still has to fall in the planning window.
+    with pytest.raises(InvalidInput) as refused:
+        planning.gathering_change(
+            actor=circle["ana"],
+            gathering=changed,
+            title="Our monthly meeting",
+            when=When(
+                first_local - timedelta(days=1),
+                first_local - timedelta(days=1) + timedelta(hours=2),
+                "Europe/London",
+            ),
+        )
+    assert "starts_at" in refused.value.fields
+
+
+def test_a_moved_meeting_is_reminded_again_at_its_new_time(circle: dict[str, Any]) -> None:
+    gathering = _plan(circle, rule="FREQ=WEEKLY")
+    first = gathering.occurrences.order_by("starts_at")[0]
+    Occurrence.objects.filter(pk=first.pk).update(reminded_day_at=timezone.now())
+    first.refresh_from_db()
+    later = timezone.localtime(first.starts_at, LONDON).replace(tzinfo=None) + timedelta(days=3)
+    moved = planning.occurrence_move(
+        actor=circle["ana"], occurrence=first, starts_at=later, ends_at=later + timedelta(hours=2)
+    )
+    moved.refresh_from_db()
+    assert moved.reminded_day_at is None and moved.reminded_hour_at is None
+    assert moved.moved_at is not None
+
+
+def test_a_meeting_that_has_happened_is_not_moved(circle: dict[str, Any]) -> None:
+    past = datetime.now() - timedelta(days=3)  # noqa: DTZ005 - a wall-clock time in London
+    gathering = _plan(circle, start=past.replace(minute=0, second=0, microsecond=0))
+    (only,) = gathering.occurrences.all()
+    soon = _next_weekday(2)
+    with pytest.raises(Conflict):
+        planning.occurrence_move(
+            actor=circle["ana"], occurrence=only, starts_at=soon, ends_at=soon + timedelta(hours=1)
+        )
+
+
+def test_a_date_at_the_edge_of_the_calendar_is_refused_on_its_field(
+    circle: dict[str, Any],
+) -> None:
+    edge = datetime(9999, 12, 31, 23, 0)  # noqa: DTZ001 - a wall-clock time
+    with pytest.raises(InvalidInput) as refused:
+        planning.checked_when(When(edge, edge + timedelta(minutes=30), "America/New_York"))
+    assert refused.value.fields
+    assert not Gathering.objects.exists()

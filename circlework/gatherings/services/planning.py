@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,10 +63,14 @@ def _field_error(field: str, message: str) -> InvalidInput:
 def local(value: datetime, time_zone: str, *, field: str = "starts_at") -> datetime:
     """The aware datetime for a wall-clock time where the gathering is (see the docstring)."""
     zone = zoneinfo.ZoneInfo(time_zone)
-    if value.tzinfo is not None:
-        return value.astimezone(zone)
-    placed = value.replace(tzinfo=zone)
-    if placed.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
+    try:
+        if value.tzinfo is not None:
+            return value.astimezone(zone)
+        placed = value.replace(tzinfo=zone)
+        round_trip = placed.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError as exc:  # the edge of the calendar (year 1 or 9999)
+        raise _field_error(field, _("Choose a date within the next three years.")) from exc
+    if round_trip != value:
         raise _field_error(
             field,
             _(
@@ -78,8 +82,12 @@ def local(value: datetime, time_zone: str, *, field: str = "starts_at") -> datet
     return placed
 
 
-def checked_when(when: When, *, now: datetime | None = None) -> When:
-    """`when` with aware times and a normalised rule, or a refusal naming the field."""
+def checked_when(
+    when: When, *, now: datetime | None = None, previous_start: datetime | None = None
+) -> When:
+    """`when` with aware times and a normalised rule, or a refusal naming the field. A start
+    kept as it was (`previous_start`: a gathering changed in its words or place) is not held to
+    the planning window, so a circle's meeting of long standing can still be changed."""
     if not recurrence.valid_time_zone(when.time_zone):
         raise _field_error("time_zone", _("Choose a time zone from the list."))
     starts = local(when.starts_at, when.time_zone, field="starts_at")
@@ -91,9 +99,10 @@ def checked_when(when: When, *, now: datetime | None = None) -> When:
     if ends - starts > MAX_LENGTH:
         raise _field_error("ends_at", _("A gathering lasts at most a week."))
     moment = now or timezone.now()
-    if starts < moment - MAX_PAST:
+    unchanged = previous_start is not None and starts == previous_start
+    if starts < moment - MAX_PAST and not unchanged:
         raise _field_error("starts_at", _("Choose a start within the last year."))
-    if starts > moment + MAX_AHEAD:
+    if starts > moment + MAX_AHEAD and not unchanged:
         raise _field_error("starts_at", _("Choose a start within the next three years."))
     rule = ""
     if when.recurrence.strip():
@@ -194,10 +203,11 @@ def sync_occurrences(gathering: Gathering, *, now: datetime | None = None) -> in
         # Once only: its one row, even when it is planned after the fact.
         moment = min(moment, gathering.starts_at)
     length = gathering.ends_at - gathering.starts_at
+    # A meeting already under way is left as it is: only those still to start follow the rule.
     plain = list(
-        gathering.occurrences.filter(
-            ends_at__gte=moment, moved_at__isnull=True, cancelled_at__isnull=True
-        ).order_by("original_start")
+        gathering.occurrences.select_for_update(no_key=True)
+        .filter(starts_at__gte=moment, moved_at__isnull=True, cancelled_at__isnull=True)
+        .order_by("original_start")
     )
     starts = _starts_ahead(gathering, after=moment, limit=OCCURRENCES_AHEAD)
     others = list(gathering.occurrences.exclude(pk__in=[o.pk for o in plain]))
@@ -216,7 +226,17 @@ def sync_occurrences(gathering: Gathering, *, now: datetime | None = None) -> in
     for occurrence, start in zip(spare, missing, strict=False):
         occurrence.original_start = occurrence.starts_at = start
         occurrence.ends_at = start + length
-        occurrence.save(update_fields=["original_start", "starts_at", "ends_at"])
+        # A new time: its reminders are still to come.
+        occurrence.reminded_day_at = occurrence.reminded_hour_at = None
+        occurrence.save(
+            update_fields=[
+                "original_start",
+                "starts_at",
+                "ends_at",
+                "reminded_day_at",
+                "reminded_hour_at",
+            ]
+        )
     left_over = spare[len(missing) :]
     if left_over:
         busy = _has_anything([o.pk for o in left_over])
@@ -345,7 +365,7 @@ def gathering_change(
     locked = _lock(gathering)
     if locked.cancelled_at is not None:
         raise Conflict(_("This gathering was cancelled; plan a new one instead."))
-    checked = checked_when(when)
+    checked = checked_when(when, previous_start=locked.starts_at)
     place, online_link = _place_and_link(place, online_link)
     times_changed = (
         checked.starts_at != locked.starts_at
@@ -402,12 +422,15 @@ def occurrence_move(
     ends_at: datetime,
     reason: str = "",
 ) -> Occurrence:
-    """Move one occurrence (this month's meeting a week later); the pattern stays."""
-    gathering = occurrence.gathering
-    require("gatherings.arrange", actor, gathering)
+    """Move one occurrence (this month's meeting a week later); the pattern stays. The one
+    meeting of a gathering that happens once moves the gathering with it."""
+    require("gatherings.arrange", actor, occurrence.gathering)
+    gathering = _lock(occurrence.gathering)  # the gathering first, as a change locks it
     locked = _lock_occurrence(occurrence)
     if locked.cancelled_at is not None or gathering.cancelled_at is not None:
         raise Conflict(_("This meeting was cancelled; it cannot be moved."))
+    if locked.ends_at < timezone.now():
+        raise Conflict(_("This meeting has already happened."))
     checked = checked_when(When(starts_at, ends_at, gathering.time_zone))
     clash = (
         Occurrence.objects.filter(gathering=gathering, starts_at=checked.starts_at)
@@ -417,13 +440,21 @@ def occurrence_move(
     if clash:
         raise _field_error("starts_at", _("Another meeting of this gathering starts then."))
     locked.starts_at, locked.ends_at = checked.starts_at, checked.ends_at
-    locked.moved_at = timezone.now()
-    locked.save(update_fields=["starts_at", "ends_at", "moved_at"])
-    if not gathering.recurrence:
-        # A gathering that happens once is its one occurrence: the series moves with it.
+    # A new time: its reminders are still to come.
+    locked.reminded_day_at = locked.reminded_hour_at = None
+    fields = ["starts_at", "ends_at", "reminded_day_at", "reminded_hour_at"]
+    if gathering.recurrence:
+        locked.moved_at = timezone.now()
+        fields.append("moved_at")
+    else:
+        # A gathering that happens once is its one occurrence: the gathering moves with it,
+        # so the row stays in step with it (no calendar override, no second row on a change).
+        locked.original_start = checked.starts_at
+        fields.append("original_start")
         Gathering.objects.filter(pk=gathering.pk).update(
             starts_at=checked.starts_at, ends_at=checked.ends_at
         )
+    locked.save(update_fields=fields)
     _bump(gathering)
     audit.record(
         actor=actor,
@@ -442,9 +473,10 @@ def occurrence_move(
 
 
 def _bump(gathering: Gathering) -> None:
-    """A new SEQUENCE: calendars replace what they hold."""
+    """A new SEQUENCE: calendars replace what they hold. Counted in the database, so two changes
+    at once both count."""
     Gathering.objects.filter(pk=gathering.pk).update(
-        sequence=gathering.sequence + 1, updated_at=timezone.now()
+        sequence=F("sequence") + 1, updated_at=timezone.now()
     )
     gathering.sequence += 1
 
@@ -454,8 +486,8 @@ def occurrence_cancel(
     *, actor: Practitioner, occurrence: Occurrence, reason: str = ""
 ) -> Occurrence:
     """Cancel one occurrence; the others go on."""
-    gathering = occurrence.gathering
-    require("gatherings.arrange", actor, gathering)
+    require("gatherings.arrange", actor, occurrence.gathering)
+    gathering = _lock(occurrence.gathering)  # the gathering first, as a change locks it
     locked = _lock_occurrence(occurrence)
     if locked.cancelled_at is not None:
         raise Conflict(_("This meeting is already cancelled."))
