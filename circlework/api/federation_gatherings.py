@@ -87,7 +87,9 @@ def _gathering_out(request: HttpRequest, gathering: Gathering) -> s.FederationGa
         time_zone=gathering.time_zone,
         is_public=gathering.is_public,
         cancelled=gathering.cancelled_at is not None,
-        place=gathering.place if invited else None,
+        place=gathering.place
+        if allowed("gatherings.view_place", request.user, gathering)
+        else None,
         online_link=gathering.online_link if invited else None,
     )
 
@@ -292,7 +294,7 @@ def circle_signup_withdraw(
         .first()
     )
     if signup is None:
-        raise NotFound("This circle is not signed up.")
+        raise NotFound("This circle has not said it is coming.")
     services.circle_signup_withdraw(actor=_me(request), signup=signup)
     return Status(204, None)
 

@@ -3,8 +3,9 @@ who came, the agenda, the minutes those present confirm, and calendar feeds.
 
 Who may is asked of `gatherings.rules` only. A gathering (or one of its meetings, agenda items)
 you may not see, or that does not exist → 404; one you see but may not act on → 403 with the
-reason. The place, the online link, answers, the agenda and the minutes are for those invited:
-a public federation gathering's page shows the rest to everyone signed in. Times go out in the
+reason. The online link, answers, the agenda and the minutes are for those invited, and the
+place too: a public federation gathering's page shows the rest, its place included, to everyone
+signed in. Times go out in the
 gathering's own time zone (ISO 8601 with its offset) with `time_zone` beside them; a time sent
 without an offset is read as the time on the wall there.
 """
@@ -222,7 +223,7 @@ def _gathering_out(request: HttpRequest, gathering: Gathering) -> s.GatheringOut
     return s.GatheringOut(
         **_summary_fields(gathering, zone),
         details=gathering.details,
-        place=gathering.place if invited else None,
+        place=gathering.place if allowed("gatherings.view_place", user, gathering) else None,
         online_link=gathering.online_link if invited else None,
         is_public=gathering.is_public,
         planned_by=name(gathering.planned_by_id),
@@ -238,7 +239,7 @@ def _gathering_out(request: HttpRequest, gathering: Gathering) -> s.GatheringOut
     )
 
 
-def _occurrence_fields(occurrence: Occurrence, zone: tzinfo) -> dict[str, Any]:
+def _occurrence_fields(occurrence: Occurrence, zone: tzinfo, invited: bool) -> dict[str, Any]:
     gathering = occurrence.gathering
     return {
         "id": occurrence.pk,
@@ -251,13 +252,16 @@ def _occurrence_fields(occurrence: Occurrence, zone: tzinfo) -> dict[str, Any]:
         "original_start": _there(occurrence.original_start, zone),
         "moved_at": _maybe_there(occurrence.moved_at, zone),
         "cancelled_at": _maybe_there(occurrence.cancelled_at, zone),
-        # The model's choices are exactly the literal's values.
-        "minutes_state": cast(s.MinutesStateName, occurrence.minutes_state),
+        # The model's choices are exactly the literal's values. The minutes are for those invited:
+        # whether there are any too.
+        "minutes_state": (cast(s.MinutesStateName, occurrence.minutes_state) if invited else None),
     }
 
 
-def _occurrence_summary(occurrence: Occurrence) -> s.OccurrenceSummaryOut:
-    return s.OccurrenceSummaryOut(**_occurrence_fields(occurrence, _zone(occurrence.gathering)))
+def _occurrence_summary(occurrence: Occurrence, *, invited: bool) -> s.OccurrenceSummaryOut:
+    return s.OccurrenceSummaryOut(
+        **_occurrence_fields(occurrence, _zone(occurrence.gathering), invited)
+    )
 
 
 def _agenda_item_out(item: AgendaItem, name: Namer, audience: Any) -> s.AgendaItemOut:
@@ -299,13 +303,13 @@ def _occurrence_out(request: HttpRequest, occurrence: Occurrence) -> s.Occurrenc
         take_minutes=allowed("gatherings.take_minutes", user, gathering),
         confirm_minutes=allowed("gatherings.confirm_minutes", user, gathering),
     )
-    fields = _occurrence_fields(occurrence, zone)
+    fields = _occurrence_fields(occurrence, zone, invited)
     if not invited:
         return s.OccurrenceOut(
             **fields,
             invited=False,
             cancel_reason=None,
-            place=None,
+            place=gathering.place if allowed("gatherings.view_place", user, gathering) else None,
             online_link=None,
             my_answer=None,
             i_attended=None,
@@ -496,7 +500,7 @@ def gathering_plan(
 @router.get("/gatherings/{gathering_id}", response={200: s.GatheringOut, **ERRORS})
 def gathering_get(request: HttpRequest, gathering_id: int) -> s.GatheringOut:
     """One gathering: its times, how it repeats (`repeats_text` in words), what it is for; the
-    place and the online link only if you are invited."""
+    online link only if you are invited, the place also if it is open to the public."""
     return _gathering_out(request, _gathering(request, gathering_id))
 
 
@@ -572,7 +576,8 @@ def occurrence_list(
         page = page_queryset(
             request, response, paging, rows.filter(ends_at__gte=now), order=("starts_at", "pk")
         )
-    return [_occurrence_summary(o) for o in page]
+    invited = allowed("gatherings.view_invited", request.user, gathering)
+    return [_occurrence_summary(o, invited=invited) for o in page]
 
 
 # --- one meeting ------------------------------------------------------------------------------
@@ -580,8 +585,9 @@ def occurrence_list(
 
 @router.get("/occurrences/{occurrence_id}", response={200: s.OccurrenceOut, **ERRORS})
 def occurrence_get(request: HttpRequest, occurrence_id: int) -> s.OccurrenceOut:
-    """One meeting: its times (moved or cancelled), and for those invited the place, your
-    answer, who answered what, the agenda and where the minutes are."""
+    """One meeting: its times (moved or cancelled), its place if you are invited or it is open to
+    the public, and for those invited your answer, who answered what, the agenda and where the
+    minutes are."""
     return _occurrence_out(request, _occurrence(request, occurrence_id))
 
 
@@ -845,7 +851,7 @@ def my_gatherings(
         gathering__cancelled_at__isnull=True,
     ).select_related("gathering", "gathering__circle")
     page = page_queryset(request, response, paging, rows, order=("starts_at", "pk"))
-    return [_occurrence_summary(o) for o in page]
+    return [_occurrence_summary(o, invited=True) for o in page]  # only those invited to
 
 
 @router.get("/me/calendar-feeds", response={200: list[s.CalendarFeedOut], **ERRORS})

@@ -1336,7 +1336,9 @@ class GatheringSummaryOut(Schema):
 
 class GatheringOut(GatheringSummaryOut):
     details: str
-    place: str | None = Field(description="Null unless you are invited.")
+    place: str | None = Field(
+        description="Null unless you are invited (or the gathering is open to the public)."
+    )
     online_link: str | None = Field(description="Null unless you are invited.")
     is_public: bool
     planned_by: PersonOut
@@ -1357,7 +1359,7 @@ class OccurrenceSummaryOut(Schema):
     original_start: datetime = Field(description="When the pattern put it (before any move).")
     moved_at: datetime | None
     cancelled_at: datetime | None
-    minutes_state: MinutesStateName
+    minutes_state: MinutesStateName | None = Field(description="Null unless you are invited.")
 
 
 class AnswerCountsOut(Schema):
@@ -1439,8 +1441,13 @@ class AttendanceIn(InSchema):
     answer: AnswerName = Field(description="Coming, maybe, or not coming.")
 
 
+# A record's id as gatherings' inputs take it: past the database's range it is refused here (422),
+# never sent to a query.
+RecordId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+
 class PresentIn(InSchema):
-    present_ids: list[StrictInt] = Field(
+    present_ids: list[RecordId] = Field(
         ..., max_length=500, description="The practitioners who came (those invited)."
     )
 
@@ -1450,10 +1457,10 @@ class AgendaItemIn(InSchema):
     details: str = Field("", max_length=2000)
     minutes: int | None = Field(None, ge=1, le=480, description="A time box, in minutes.")
     kind: Literal["topic", "proposal", "agreement", "link", "election"] = "topic"
-    proposal_id: StrictInt | None = Field(None, description="For kind proposal.")
-    agreement_id: StrictInt | None = Field(None, description="For kind agreement.")
-    election_id: StrictInt | None = Field(None, description="For kind election.")
-    link_id: StrictInt | None = Field(None, description="For kind link.")
+    proposal_id: RecordId | None = Field(None, description="For kind proposal.")
+    agreement_id: RecordId | None = Field(None, description="For kind agreement.")
+    election_id: RecordId | None = Field(None, description="For kind election.")
+    link_id: RecordId | None = Field(None, description="For kind link.")
 
 
 class AgendaItemPatch(InSchema):
@@ -1465,14 +1472,14 @@ class AgendaItemPatch(InSchema):
 
 
 class AgendaOrderIn(InSchema):
-    item_ids: list[StrictInt] = Field(
+    item_ids: list[RecordId] = Field(
         ..., max_length=200, description="Every item on the agenda, in the new order."
     )
 
 
 class MinutesIn(InSchema):
     text: str = Field(..., min_length=1, max_length=50_000)
-    present_ids: list[StrictInt] = Field(..., max_length=500, description="Who was there.")
+    present_ids: list[RecordId] = Field(..., max_length=500, description="Who was there.")
     change_note: str = Field("", max_length=500, description="For a new version: what changed.")
 
 
@@ -1551,7 +1558,9 @@ class FederationGatheringOut(Schema):
     time_zone: str
     is_public: bool = Field(description="Anyone may see it and register (on its pages).")
     cancelled: bool
-    place: str | None = Field(description="For the federation's members only (else null).")
+    place: str | None = Field(
+        description="For the federation's members, and anyone if it is open to the public."
+    )
     online_link: str | None = Field(description="For the federation's members only (else null).")
 
 
@@ -1597,7 +1606,9 @@ class CircleSignupOut(Schema):
 class ProgrammeMayOut(Schema):
     offer: bool = Field(description="Offer a session.")
     arrange: bool = Field(description="Decide on offered sessions; see who registered.")
-    sign_up: list[str] = Field(description="The slugs of your circles you may sign up.")
+    sign_up: list[str] = Field(
+        description="The slugs of your circles that may say they are coming."
+    )
 
 
 class ProgrammeOut(Schema):
@@ -1619,7 +1630,7 @@ class ProgrammeOut(Schema):
 
 
 class CircleSignupIn(InSchema):
-    attendee_ids: list[StrictInt] = Field(
+    attendee_ids: list[RecordId] = Field(
         ..., description="Who from the circle is coming: its current members' ids."
     )
     note: str = Field("", max_length=500, description="A note for the organisers.")

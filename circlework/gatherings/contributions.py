@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 
 from circlework.accounts.models import Practitioner
 from circlework.core.contributions import (
@@ -43,16 +43,10 @@ NEXT_ON_HOME = 5
 
 def _next_gatherings(practitioner: Practitioner, user: Any) -> dict[str, Any] | None:
     """The next meetings the practitioner is invited to, with what each belongs to (a circle,
-    a link's two circles or the federation): a fixed number of queries however many."""
+    a link's two circles or the federation, read with them): one query however many."""
     occurrences = coming_occurrences(user=user, limit=NEXT_ON_HOME)
     if not occurrences:
         return None
-    prefetch_related_objects(
-        occurrences,
-        "gathering__federation",
-        "gathering__link__asking_circle",
-        "gathering__link__validating_circle",
-    )
     return {"next_gatherings": occurrences}
 
 

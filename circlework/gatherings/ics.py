@@ -2,8 +2,9 @@
 
 Pure of the database: the caller (services/calendars.py) chooses the gatherings, loads the
 occurrences that differ from the pattern (moved or cancelled on their own, `exceptions`) and
-says for each gathering whether the reader is invited, which decides whether the place, the
-online link and what it is for are written.
+says for each gathering whether the reader is invited, which decides whether the online link
+and what it is for are written, and whether they may see its place (gatherings.view_place: also
+everyone, for a public federation gathering).
 
 The shape, in one place:
 
@@ -40,12 +41,18 @@ _ZONE_YEARS_AHEAD = 5
 
 @dataclass(frozen=True)
 class Entry:
-    """One gathering to write: whether the reader is invited (place, link, what it is for), and
-    its occurrences that differ from the pattern (moved or cancelled on their own)."""
+    """One gathering to write: whether the reader is invited (link, what it is for) and may see
+    its place (invited, or a public gathering), and its occurrences that differ from the pattern
+    (moved or cancelled on their own)."""
 
     gathering: Gathering
     invited: bool
     exceptions: Sequence[Occurrence] = field(default_factory=tuple)
+    show_place: bool = False  # besides those invited, who always see it
+
+    @property
+    def place_shown(self) -> bool:
+        return self.invited or self.show_place
 
 
 def site_url(path: str) -> str:
@@ -105,7 +112,8 @@ def _description(gathering: Gathering, invited: bool, page: str) -> str:
     return "\n\n".join(parts)
 
 
-def _common(event: Event, gathering: Gathering, invited: bool, page: str) -> None:
+def _common(event: Event, entry: Entry, page: str) -> None:
+    gathering, invited = entry.gathering, entry.invited
     event.add("uid", uid_of(gathering))
     event.add("sequence", gathering.sequence)
     event.add("dtstamp", gathering.updated_at)
@@ -113,7 +121,7 @@ def _common(event: Event, gathering: Gathering, invited: bool, page: str) -> Non
     event.add("summary", gathering.title)
     event.add("description", _description(gathering, invited, page))
     event.add("url", page)
-    if invited and gathering.place:
+    if entry.place_shown and gathering.place:
         event.add("location", gathering.place)
     event.add("status", "CANCELLED" if gathering.cancelled_at is not None else "CONFIRMED")
 
@@ -122,7 +130,7 @@ def _events(entry: Entry) -> list[Event]:
     gathering, zone = entry.gathering, entry.gathering.time_zone
     page = site_url(gathering.get_absolute_url())
     main = Event()
-    _common(main, gathering, entry.invited, page)
+    _common(main, entry, page)
     main.add("dtstart", _local(gathering.starts_at, zone))
     main.add("dtend", _local(gathering.ends_at, zone))
     cancelled = [o for o in entry.exceptions if o.cancelled_at is not None]
@@ -144,8 +152,7 @@ def _events(entry: Entry) -> list[Event]:
         override = Event()
         _common(
             override,
-            gathering,
-            entry.invited,
+            entry,
             site_url(
                 reverse(
                     "gatherings:occurrence_detail",

@@ -3,8 +3,10 @@ exports all ask these.
 
 - **Invited** (`invited`): a circle's meeting invites the circle's members; a link meeting the
   members of both circles; a federation gathering "the federation" (members of the circles it
-  has validated, as core.visibility decides). Only those invited see the place, the online link,
-  the agenda, who is coming and the minutes.
+  has validated, as core.visibility decides). Only those invited see the online link, the
+  agenda, who is coming and the minutes.
+- **Seeing the place** (`can_see_place`): those invited; for a public federation gathering
+  everyone (a conference open to anyone says where it is), still without the online link.
 - **Seeing a gathering** (`can_see_gathering`): those invited; a public federation gathering is
   also seen by everyone, without its online link, answers or minutes.
 - **Arranging** (`may_arrange`): the circle's members for its meetings; either circle's
@@ -65,6 +67,15 @@ def can_see_gathering(user: Any, gathering: Any) -> bool:
 
 
 @rules.predicate
+def can_see_place(user: Any, gathering: Any) -> bool:
+    """Where it happens: those invited, and everyone for a public federation gathering (a
+    conference open to anyone says where it is). The online link stays for those invited."""
+    if gathering is None:
+        return False
+    return bool(gathering.is_public) or audience_invited(audience_for(user), gathering)
+
+
+@rules.predicate
 def may_arrange(user: Any, gathering: Any) -> bool:
     if gathering is None or not audience_invited(audience_for(user), gathering):
         return False
@@ -112,7 +123,8 @@ rules.add_perm("gatherings.view_circle_gatherings", is_circle_member)  # the obj
 rules.add_perm("gatherings.plan", is_circle_member)  # the object: a circle
 rules.add_perm("gatherings.plan_federation", may_plan_federation_gathering)  # a federation
 rules.add_perm("gatherings.view", can_see_gathering)
-rules.add_perm("gatherings.view_invited", invited)  # place, link, agenda, answers, minutes
+rules.add_perm("gatherings.view_invited", invited)  # online link, agenda, answers, minutes
+rules.add_perm("gatherings.view_place", can_see_place)  # invited, or a public gathering
 rules.add_perm("gatherings.answer", invited)
 rules.add_perm("gatherings.add_agenda_item", invited)
 rules.add_perm("gatherings.arrange", may_arrange)  # change, move, cancel, order the agenda

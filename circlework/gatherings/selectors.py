@@ -91,7 +91,13 @@ def coming_occurrences(
     if circle is not None:
         qs = qs.filter(gathering__circle=circle)
     return list(
-        qs.select_related("gathering", "gathering__circle", "gathering__link").order_by(
-            "starts_at", "pk"
-        )[:limit]
+        # What each belongs to (a circle, a link's two circles, the federation), in the same
+        # query: the home page names it.
+        qs.select_related(
+            "gathering",
+            "gathering__circle",
+            "gathering__federation",
+            "gathering__link__asking_circle",
+            "gathering__link__validating_circle",
+        ).order_by("starts_at", "pk")[:limit]
     )

@@ -41,7 +41,9 @@ def test_the_list_is_public_for_public_gatherings_only(
     anonymous = Client().get(path)
     assert anonymous.status_code == 200
     assert [g["id"] for g in anonymous.json()] == [public.pk]
-    assert anonymous.json()[0]["place"] is None  # the place is for the federation
+    # Open to the public: so is its place (gatherings.view_place); the online link is not.
+    assert anonymous.json()[0]["place"] == "Leeds"
+    assert anonymous.json()[0]["online_link"] is None
     members = c["cy"].get(path).json()
     assert {g["id"] for g in members} == {private.pk, public.pk}
     assert {g["place"] for g in members} == {"Leeds"}
@@ -92,6 +94,12 @@ def test_the_programme_signups_and_sessions(fed: dict[str, Any], c: dict[str, Cl
         signup_path, {"attendee_ids": [fed["ana"].pk]}, content_type="application/json"
     )
     assert_error(refused, 400, "attendee_ids")
+    assert not CircleSignup.objects.exists()
+    for beyond in (0, 2**63):  # past the database's range: refused, not a server error
+        refused = c["cy"].put(
+            signup_path, {"attendee_ids": [fed["cy"].pk, beyond]}, content_type="application/json"
+        )
+        assert_error(refused, 422)
     assert not CircleSignup.objects.exists()
     assert_error(
         c["ana"].put(

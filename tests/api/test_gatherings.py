@@ -274,7 +274,7 @@ def test_outsiders_are_refused_and_hidden_gatherings_are_not_there(
     assert _get(c["Out"], "/me/gatherings") == []
 
 
-def test_a_public_federation_gathering_shows_its_place_only_to_those_invited(
+def test_a_public_federation_gathering_shows_its_place_to_all_and_the_rest_to_those_invited(
     four: dict[str, Any],
 ) -> None:
     people, c = four["people"], four["c"]
@@ -291,7 +291,8 @@ def test_a_public_federation_gathering_shows_its_place_only_to_those_invited(
     )
     outside = _get(c["Out"], f"/gatherings/{gathering.pk}")
     assert outside["title"] == "Spring gathering" and outside["invited"] is False
-    assert outside["place"] is None and outside["online_link"] is None
+    # Open to the public: its place is too (gatherings.view_place); its online link is not.
+    assert outside["place"] == "Town hall" and outside["online_link"] is None
     assert outside["may"] == {
         "arrange": False,
         "answer": False,
@@ -300,7 +301,14 @@ def test_a_public_federation_gathering_shows_its_place_only_to_those_invited(
     }
     occurrence = Occurrence.objects.get(gathering=gathering)
     seen = _get(c["Out"], f"/occurrences/{occurrence.pk}")
-    assert seen["place"] is None and seen["agenda"] is None and seen["counts"] is None
+    assert seen["place"] == "Town hall" and seen["online_link"] is None
+    assert seen["agenda"] is None and seen["counts"] is None
+    # Whether it has minutes is for those invited too.
+    assert seen["minutes_state"] is None
+    [summary] = _get(c["Out"], f"/gatherings/{gathering.pk}/occurrences")
+    assert summary["minutes_state"] is None
+    [summary] = _get(c["Ben"], f"/gatherings/{gathering.pk}/occurrences")
+    assert summary["minutes_state"] == "none"
     # Seeing it is not being invited: its agenda and minutes are refused, not hidden.
     assert_error(c["Out"].get(url(f"/occurrences/{occurrence.pk}/agenda")), 403)
     assert_error(_put(c["Out"], f"/occurrences/{occurrence.pk}/attendance", {"answer": "yes"}), 403)
@@ -587,6 +595,24 @@ def test_bad_minutes_change_nothing(four: dict[str, Any]) -> None:
         "present_ids",
     )
     assert_error(post_json(c["Ana"], path, {"text": "Hi"}), 422, "present_ids")
+    for beyond in (0, 2**63, -(2**63) - 1):  # past the database's range: refused, not a 500
+        assert_error(post_json(c["Ana"], path, {"text": "Hi", "present_ids": [beyond]}), 422)
+        assert_error(
+            _put(c["Ana"], f"/occurrences/{occurrence.pk}/present", {"present_ids": [beyond]}),
+            422,
+        )
+        assert_error(
+            _put(c["Ana"], f"/occurrences/{occurrence.pk}/agenda/order", {"item_ids": [beyond]}),
+            422,
+        )
+        assert_error(
+            post_json(
+                c["Ana"],
+                f"/occurrences/{occurrence.pk}/agenda",
+                {"title": "X", "kind": "proposal", "proposal_id": beyond},
+            ),
+            422,
+        )
     assert_error(post_json(c["Ben"], f"{path}/confirm", {"version": 1}), 409)
     # A meeting still to come has no minutes yet.
     planned = _plan(c["Ana"])

@@ -61,8 +61,8 @@ def test_a_public_federation_gathering_from_proposal_to_registration(
     other.goto(f"{live_server.url}/gatherings/{gathering.pk}/programme/")
     other.get_by_label("Cy Lam").check()
     other.get_by_label("Dee Park").check()
-    other.get_by_role("button", name="Sign up York").click()
-    expect(other.get_by_text("York is signed up.")).to_be_visible()
+    other.get_by_role("button", name="York is coming").click()
+    expect(other.get_by_text("York is coming.")).to_be_visible()
     assert CircleSignup.objects.get().attendees.count() == 2
     other.get_by_label("Session title").fill("Listening in pairs")
     other.get_by_label("What it offers").fill("An hour of practice in pairs.")

@@ -25,6 +25,13 @@ from circlework.core.crypto import EncryptedTextField
 from circlework.decisions.models import Position, Proposal
 from circlework.demo.scale import context
 from circlework.elections.models import Election
+from circlework.gatherings.models import CalendarFeed, PublicRegistration
+from circlework.gatherings.services.calendars import feed_by_token
+from circlework.gatherings.services.federation import (
+    cancel_token,
+    email_digest,
+    registration_for_token,
+)
 from circlework.links.selectors import link_tally
 from circlework.links.services.common import federation_edges
 from circlework.links.validation_rule import has_triangle
@@ -117,6 +124,17 @@ def assert_invariants(federation: Federation) -> None:
             )
         if election.status == "consent":
             assert election.proposed_id is not None
+    # Gatherings: a feed is found by its token, and a public registration by its cancel link's
+    # token and its address's digest, as the services look them up.
+    feeds = CalendarFeed.objects.filter(revoked_at__isnull=True)
+    assert feeds.exists()
+    for feed in feeds:
+        assert feed_by_token(feed.token) == feed
+    registrations = PublicRegistration.objects.filter(cancelled_at__isnull=True)
+    assert registrations.exists()
+    for registration in registrations:
+        assert registration_for_token(cancel_token(registration)) == registration
+        assert registration.email_digest == email_digest(registration.email)
 
 
 def test_every_model_gets_rows_and_the_audit_chain_verifies() -> None:

@@ -4,6 +4,7 @@ owner is invited to now, read without a second factor."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -132,6 +133,28 @@ def test_a_feed_leaves_out_what_ended_long_ago() -> None:
     uids = _uids(calendars.calendar_for_feed(feed))
     assert f"{recent.uid}@circlework" in uids
     assert f"{old.uid}@circlework" not in uids
+
+
+def test_a_full_feed_keeps_what_is_to_come_before_the_recent_past(monkeypatch: Any) -> None:
+    monkeypatch.setattr(calendars, "FEED_LIMIT", 3)
+    founder = factories.make_practitioner()
+    circle = factories.make_circle(founder=founder)
+
+    def plan(days: int) -> str:
+        start = (timezone.now() + timedelta(days=days)).replace(second=0, microsecond=0)
+        gathering = planning.gathering_plan(
+            actor=founder,
+            circle=circle,
+            title=f"In {days} days",
+            when=planning.When(start, start + timedelta(hours=1), "Europe/London"),
+        )
+        return f"{gathering.uid}@circlework"
+
+    past = [plan(days) for days in (-40, -30, -20, -10)]
+    coming = plan(5)
+    feed, _token = calendars.feed_create(actor=founder)
+    # The coming one, then the most recent of the past.
+    assert _uids(calendars.calendar_for_feed(feed)) == {coming, past[3], past[2]}
 
 
 def test_a_read_is_noted_at_most_once_an_hour() -> None:

@@ -221,12 +221,32 @@ def test_a_link_made_is_celebrated_in_both_circles_once_for_a_reciprocal_pair() 
         _plan(net.circles[name], net.first(name))
 
     assert suggest_ceremonies() == 2  # one in each circle; nobody welcomed (all founders)
-    for name, other in (("A", "B"), ("B", "A")):
+    for name in ("A", "B"):
         [item] = _suggested(net.circles[name])
         assert item.title == "Celebrating a new link"
         assert item.link is not None and item.link.pk in {link.pk, link.counterpart_id}
         assert item.suggestion_key == f"link:{min(link.pk, link.counterpart_id or link.pk)}"
-        assert other in names.render(item.reason, ANONYMOUS)
+        # No circle's name is stored: the page names the other circle when it is read.
+        assert names.render(item.reason, ANONYMOUS) == "A link with another circle was made."
+
+
+def test_the_link_item_names_the_other_circle_only_as_the_reader_may_see_it() -> None:
+    net = links.make_net(["A", "B"])
+    links.validate(net, "A", "B")
+    Circle.objects.filter(pk=net.circles["B"].pk).update(name="Birchwood Hidden")
+    _plan(net.circles["A"], net.first("A"))
+    assert suggest_ceremonies() >= 1
+    [item] = _suggested(net.circles["A"])
+    assert "Birchwood" not in item.reason
+
+    client = Client()
+    client.force_login(net.first("A").user)
+    url = item.occurrence.get_absolute_url()
+    page = client.get(url).content.decode()
+    assert "The link with Birchwood Hidden" in page  # the federation may see B
+    Circle.objects.filter(pk=net.circles["B"].pk).update(visibility="circle")
+    page = client.get(url).content.decode()
+    assert "Birchwood" not in page and "The link with a circle" in page
 
 
 def test_the_circle_s_own_ceremony_for_the_moment_is_offered(home: Home) -> None:
@@ -280,3 +300,20 @@ def test_the_meeting_page_shows_the_suggestion_and_the_circle_takes_it(home: Hom
     taken = meeting.agenda_suggestion_accept(actor=home.ana, item=item)
     assert taken.state == AgendaState.ON
     assert suggest_ceremonies() == 0  # taken: not suggested again
+
+
+def test_a_suggestion_taken_off_the_agenda_is_not_suggested_again(home: Home) -> None:
+    _plan(home.circle, home.ana)
+    factories.add_member(home.circle, factories.make_practitioner("Nia Newcomer"))
+    assert suggest_ceremonies() == 1
+    [item] = _suggested(home.circle)
+    meeting.agenda_suggestion_accept(actor=home.ana, item=item)
+
+    meeting.agenda_item_remove(actor=home.ana, item=item)
+    item.refresh_from_db()
+    assert item.state == AgendaState.DISMISSED  # kept, set aside
+    assert suggest_ceremonies() == 0
+    client = Client()
+    client.force_login(home.ben.user)
+    page = client.get(item.occurrence.get_absolute_url()).content.decode()
+    assert "Welcoming a new member" not in page

@@ -104,7 +104,9 @@ def test_a_member_signs_their_circle_up_and_the_organisers_are_told(
     assert _verbs()[-1] == "gathering.circle_signed_up"
     event = AuditEvent.objects.order_by("pk").last()
     assert event is not None and event.federation_id == fed["federation"].pk
-    assert Notification.objects.filter(recipient=fed["ana"], title__contains="signed up").exists()
+    assert Notification.objects.filter(
+        recipient=fed["ana"], title__contains="is coming to"
+    ).exists()
     assert Notification.objects.filter(recipient=fed["dee"], title__contains="with you").exists()
 
 
@@ -114,6 +116,21 @@ def test_signing_up_again_replaces_who_is_coming(fed: dict[str, Any], gathering:
     federation.circle_signup(**args, attendee_ids=[fed["dee"].pk])
     signup = CircleSignup.objects.get()
     assert list(signup.attendees.values_list("pk", flat=True)) == [fed["dee"].pk]
+
+
+@pytest.mark.parametrize("beyond", [0, 2**63])
+def test_an_id_outside_the_database_range_is_refused_on_its_field(
+    fed: dict[str, Any], gathering: Gathering, beyond: int
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        federation.circle_signup(
+            actor=fed["cy"],
+            gathering=gathering,
+            circle=fed["guest"],
+            attendee_ids=[fed["cy"].pk, beyond],
+        )
+    assert "attendee_ids" in refused.value.fields
+    assert not CircleSignup.objects.exists()
 
 
 def test_an_outsider_cannot_sign_a_circle_up(fed: dict[str, Any], gathering: Gathering) -> None:

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from circlework.circles.models import Circle
 from circlework.core.models import AuditEvent
 from circlework.gatherings.models import (
     CircleSignup,
@@ -22,7 +23,7 @@ from circlework.gatherings.models import (
     PublicRegistration,
     SessionState,
 )
-from circlework.gatherings.services import federation
+from circlework.gatherings.services import federation, meeting
 from tests.gatherings.test_federation_services import fed, plan
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,78 @@ def test_the_list_shows_public_gatherings_to_everyone_and_the_rest_to_members(
     member = client_for(fed["cy"]).get(url).content.decode()
     assert "Open to all" in member and "Members only" in member
     assert "Propose a gathering" in member
+
+
+def test_a_public_gathering_s_place_is_public_and_its_online_link_is_not(
+    fed: dict[str, Any],
+) -> None:
+    public = plan(fed, public=True)
+    Gathering.objects.filter(pk=public.pk).update(online_link="https://meet.example/secret-room")
+    occurrence = public.occurrences.get()
+    pages = {
+        "programme": reverse("gatherings:programme", args=[public.pk]),
+        "about": reverse("gatherings:gathering_detail", args=[public.pk]),
+        "meeting": occurrence.get_absolute_url(),
+        "calendar": reverse("gatherings:gathering_ics", args=[public.pk]),
+    }
+    for who, client in (("olga", client_for(fed["olga"])), ("cy", client_for(fed["cy"]))):
+        for name, url in pages.items():
+            body = client.get(url).content.decode().replace("\r\n ", "")  # iCalendar folds
+            assert "Leeds" in body, (who, name)
+            assert ("secret-room" in body) is (who == "cy"), (who, name)
+    calendar = Client().get(pages["calendar"]).content.decode()  # anyone, signed in or not
+    assert "LOCATION:Leeds" in calendar and "secret-room" not in calendar
+
+    private = plan(fed)
+    body = (
+        client_for(fed["cy"])
+        .get(reverse("gatherings:gathering_detail", args=[private.pk]))
+        .content.decode()
+    )
+    assert "Leeds" in body  # the members of a gathering not open to the public see it
+    assert client_for(fed["olga"]).get(
+        private.occurrences.get().get_absolute_url()
+    ).status_code in (
+        403,
+        404,
+    )
+
+
+def test_the_host_is_named_only_to_those_who_may_see_its_circle(fed: dict[str, Any]) -> None:
+    public = plan(fed, public=True)
+    Circle.objects.filter(pk=fed["host"].pk).update(name="Hazel Hosts", visibility="circle")
+    url = reverse("gatherings:gathering_detail", args=[public.pk])
+    assert "hosted by Hazel Hosts" in client_for(fed["ana"]).get(url).content.decode()
+    body = client_for(fed["olga"]).get(url).content.decode()
+    assert "Hazel" not in body and "hosted by a circle" in body
+
+
+def test_a_federation_meeting_names_who_answered_and_counts_the_rest(
+    fed: dict[str, Any],
+) -> None:
+    occurrence = plan(fed).occurrences.get()
+    meeting.attendance_answer(actor=fed["cy"], occurrence=occurrence, answer="yes")
+    body = client_for(fed["ana"]).get(occurrence.get_absolute_url()).content.decode()
+    assert "Cy Guest" in body  # answered: named
+    assert "3 not answered yet" in body and "Dee Guest" not in body  # not answered: a count
+
+
+def test_the_past_gatherings_come_a_page_at_a_time(fed: dict[str, Any]) -> None:
+    ago = timezone.now() - timedelta(days=400)
+    for i in range(23):
+        g = plan(fed, public=True)
+        start = ago + timedelta(days=i)
+        Gathering.objects.filter(pk=g.pk).update(
+            title=f"Old gathering {i:02}", starts_at=start, ends_at=start + timedelta(hours=2)
+        )
+    plan(fed, public=True)  # to come
+    url = reverse("gatherings:federation_gathering_list", args=[fed["federation"].slug])
+    first = Client().get(url).content.decode()
+    assert first.count("Old gathering") == 20 and "Old gathering 22" in first
+    assert "Spring gathering" in first and "Page 1 of 2" in first
+    second = Client().get(url + "?page=2").content.decode()
+    assert second.count("Old gathering") == 3 and "Old gathering 00" in second
+    assert "Old gathering 22" not in second
 
 
 def test_a_member_proposes_a_gathering_hosted_by_their_circle(fed: dict[str, Any]) -> None:
@@ -113,7 +186,7 @@ def test_the_programme_page_offers_a_session_and_the_host_accepts_it(
     cy = client_for(fed["cy"])
     body = cy.get(page).content.decode()
     assert (
-        "Offer a session" in body and "Sign up Guest" in body and "Sessions to decide" not in body
+        "Offer a session" in body and "Guest is coming" in body and "Sessions to decide" not in body
     )
     response = cy.post(
         reverse("gatherings:session_offer", args=[gathering.pk]),

@@ -120,6 +120,37 @@ def test_who_came_is_recorded_after_the_start_by_invitees_only(
     assert Attendance.objects.get(occurrence=past, practitioner=ana).attended is False
 
 
+@pytest.mark.parametrize("bad", [0, -1, 2**63, 10**30])
+def test_an_id_outside_the_database_range_is_refused_on_its_field(
+    four: dict[str, Any], past: Occurrence, bad: int
+) -> None:
+    ana = four["people"][0]
+    with pytest.raises(InvalidInput) as refused:
+        meeting.attendance_record(actor=ana, occurrence=past, present_ids=[ana.pk, bad])
+    assert "present" in refused.value.fields
+    with pytest.raises(InvalidInput) as refused:  # the minutes' own list: the same check
+        meeting.minutes_write(actor=ana, occurrence=past, text="Notes", present_ids=[bad])
+    assert "present" in refused.value.fields
+    assert meeting.present_ids(past) == set() and not MinutesVersion.objects.exists()
+
+
+def test_once_there_are_minutes_who_came_changes_only_with_a_new_version(
+    four: dict[str, Any], past: Occurrence
+) -> None:
+    ana, ben, *_ = four["people"]
+    _write(four, past, ana, ben)
+    with pytest.raises(Conflict) as refused:
+        meeting.attendance_record(actor=ana, occurrence=past, present_ids=[ana.pk])
+    assert "write a corrected version" in refused.value.message
+    assert meeting.present_ids(past) == {ana.pk, ben.pk}
+    # The corrected version sets who came and runs the state again: only the writer was
+    # there, so nobody else has to confirm.
+    _write(four, past, ana, text="Only Ana came.", change_note="Ben was not there")
+    past.refresh_from_db()
+    assert meeting.present_ids(past) == {ana.pk}
+    assert past.minutes_state == MinutesState.CONFIRMED
+
+
 def test_only_the_note_taker_records_who_came_when_there_is_one(
     four: dict[str, Any], past: Occurrence
 ) -> None:

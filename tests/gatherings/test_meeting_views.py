@@ -137,6 +137,22 @@ def test_minutes_written_confirmed_and_corrected_from_the_page(four: dict[str, A
     assert "Add Cy" in history
 
 
+def test_ids_past_the_database_range_are_a_form_error_not_a_server_error(
+    four: dict[str, Any],
+) -> None:
+    ana = four["people"][0]
+    occ = plan(ana, four["circle"], days=-1)
+    writer = _client(ana)
+    beyond = str(2**63)
+    minutes = writer.post(_url("minutes_write", occ), {"text": "Notes", "present": [beyond]})
+    assert minutes.status_code == 400
+    recorded = writer.post(_url("attendance_record", occ), {"present": [beyond]}, follow=True)
+    assert recorded.status_code == 200 and "Choose who came from the list." in (
+        recorded.content.decode()
+    )
+    assert not Attendance.objects.filter(occurrence=occ).exists()
+
+
 def test_the_public_sees_no_answers_agenda_or_minutes(
     four: dict[str, Any], federation: Any
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from django.urls import reverse
@@ -68,24 +68,33 @@ def _uid(s: Scale) -> uuid.UUID:
     return uuid.UUID(int=s.rng.getrandbits(128), version=4)
 
 
-def _gathering(s: Scale, circle: CircleInfo, planner: int, first: datetime) -> Row:
+def _gathering(
+    s: Scale,
+    circle: CircleInfo,
+    planner: int,
+    first: datetime,
+    *,
+    title: str = "Monthly meeting",
+    rule: str = RULE,
+) -> Row:
+    planned = min(first - timedelta(days=14), s.base - timedelta(days=1))
     row: Row = s.add(
         Gathering,
         federation_id=s.federation_id,
         circle_id=circle.id,
         planned_by_id=planner,
-        title="Monthly meeting",
+        title=title,
         details="Our usual meeting: check-in, the work we bring, and a closing round.",
         starts_at=first,
         ends_at=first + timedelta(hours=2),
         time_zone=ZONE,
         place="The community centre, room 2",
         online_link="",
-        recurrence=RULE,
+        recurrence=rule,
         uid=_uid(s),
         sequence=0,
-        created_at=first - timedelta(days=14),
-        updated_at=first - timedelta(days=14),
+        created_at=planned,
+        updated_at=planned,
     )
     s.audit(
         actor=planner,
@@ -93,9 +102,9 @@ def _gathering(s: Scale, circle: CircleInfo, planner: int, first: datetime) -> R
         object_type="gatherings.gathering",
         object_id=row.id,
         summary="Planned a gathering",
-        when=first - timedelta(days=14),
+        when=planned,
         circle=circle.id,
-        data={"starts_at": first.isoformat(), "repeats": RULE},
+        data={"starts_at": first.isoformat(), "repeats": rule},
     )
     return row
 
@@ -404,6 +413,20 @@ def build(s: Scale) -> None:
         ).values_list("circle_id", flat=True)
     )
     _grow_meetings(s, [c for c in circles if c.id in meeting])
+    # ...and plan a day together besides, so their lists of gatherings grow too.
+    day = (s.base + timedelta(days=40)).date()
+    local = datetime(day.year, day.month, day.day, 10, tzinfo=zoneinfo.ZoneInfo(ZONE))
+    together = local.astimezone(UTC)
+    coming_once = set(
+        Gathering.objects.filter(
+            circle_id__in=list(meeting), recurrence="", starts_at__gte=s.base
+        ).values_list("circle_id", flat=True)
+    )
+    for circle in circles:
+        if circle.id in meeting and circle.id not in coming_once:
+            planner = sorted(circle.members)[0]
+            once = _gathering(s, circle, planner, together, title="A day together", rule="")
+            _meeting(s, circle, once.id, together, past=False, latest=False)
     for circle in circles:
         if circle.id in meeting:
             continue

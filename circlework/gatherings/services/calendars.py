@@ -176,7 +176,16 @@ def feed_gatherings(feed: CalendarFeed, *, now: datetime | None = None) -> list[
         Q(ends_at__gte=since)
         | Exists(Occurrence.objects.filter(gathering=OuterRef("pk"), ends_at__gte=since))
     ).exclude(cancelled_at__lt=moment - FEED_KEEP_CANCELLED)
-    return list(_with_exceptions(qs).order_by("starts_at", "pk")[:FEED_LIMIT])
+    # Over the limit, what is still to come is kept first (soonest first), then the recent past
+    # (latest first): a federation with many gatherings in the last weeks still shows its next.
+    coming = Q(ends_at__gte=moment) | Exists(
+        Occurrence.objects.filter(gathering=OuterRef("pk"), ends_at__gte=moment)
+    )
+    kept = list(_with_exceptions(qs.filter(coming)).order_by("starts_at", "pk")[:FEED_LIMIT])
+    room = FEED_LIMIT - len(kept)
+    if room > 0:
+        kept += _with_exceptions(qs.exclude(coming)).order_by("-starts_at", "-pk")[:room]
+    return sorted(kept, key=lambda g: (g.starts_at, g.pk))
 
 
 def _name_of(feed: CalendarFeed) -> str:
@@ -201,12 +210,14 @@ def calendar_for_feed(feed: CalendarFeed, *, now: datetime | None = None) -> byt
 
 def calendar_for_gathering(gathering: Gathering, *, user: Any) -> bytes:
     """One gathering's calendar, for someone who may see it (the caller asked
-    gatherings.view): the place, the online link and what it is for only if they are invited."""
+    gatherings.view): the online link and what it is for only if they are invited; the place
+    if they may see it (gatherings.view_place: also anyone, for a public gathering)."""
     (loaded,) = _with_exceptions(Gathering.objects.filter(pk=gathering.pk))
     entry = ics.Entry(
         loaded,
         invited=allowed("gatherings.view_invited", user, loaded),
         exceptions=getattr(loaded, "calendar_exceptions", ()),
+        show_place=allowed("gatherings.view_place", user, loaded),
     )
     return ics.build(loaded.title, [entry], now=timezone.now())
 

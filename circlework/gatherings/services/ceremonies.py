@@ -131,23 +131,20 @@ def _links_made(since: datetime, now: datetime) -> list[Moment]:
         status=LinkStatus.VALIDATED,
         validated_on__gt=timezone.localdate(since),
         validated_on__lte=timezone.localdate(now),
-    ).select_related("asking_circle", "validating_circle")
+    )
     moments = []
     for link in rows:
         key = f"link:{min(link.pk, link.counterpart_id or link.pk)}"
-        for circle, other in (
-            (link.asking_circle, link.validating_circle),
-            (link.validating_circle, link.asking_circle),
-        ):
+        # No circle's name goes into the stored reason: who may read it is decided when it is
+        # read (circles.names), so the item carries the link and the page names the circle.
+        for circle_id in (link.asking_circle_id, link.validating_circle_id):
             moments.append(
                 Moment(
-                    circle_id=circle.pk,
+                    circle_id=circle_id,
                     moment=ceremonies.LINK_MADE,
                     key=key,
                     title=_("Celebrating a new link"),
-                    reason=names.text(
-                        _("The link between our circle and %(other)s was made."), other=other.name
-                    ),
+                    reason=names.text(_("A link with another circle was made.")),
                     link=link,
                 )
             )

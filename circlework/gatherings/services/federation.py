@@ -35,6 +35,7 @@ from circlework.circles.models import Circle, Membership
 from circlework.circles.rules import is_circle_member
 from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from circlework.core.http import MAX_ID
 from circlework.core.permissions import require
 from circlework.core.services import validate
 from circlework.core.visibility import FEDERATION_STATUSES
@@ -60,7 +61,7 @@ def _field_error(field: str, message: str) -> InvalidInput:
 
 def _federation_gathering(gathering: Gathering) -> None:
     if not gathering.is_federation_gathering:
-        raise InvalidInput(_("Only a federation gathering has a programme and sign-ups."))
+        raise InvalidInput(_("Only a federation gathering has a programme and circles coming."))
 
 
 def _lock(gathering: Gathering) -> Gathering:
@@ -100,7 +101,9 @@ def programme_url(gathering: Gathering) -> str:
 def _signing_circle(actor: Practitioner, gathering: Gathering, circle: Circle) -> None:
     require("gatherings.answer", actor, gathering)  # invited: the federation's members
     if circle.federation_id != gathering.federation_id or circle.status not in FEDERATION_STATUSES:
-        raise _field_error("circle", _("Only a validated circle of the federation can sign up."))
+        raise _field_error(
+            "circle", _("Only a validated circle of the federation can say it is coming.")
+        )
     if not is_circle_member(actor.user, circle):
         raise NotAllowed(_("Only the circle's own members sign it up."))
 
@@ -122,6 +125,11 @@ def circle_signup(
     wanted = set(attendee_ids)
     if not wanted:
         raise _field_error("attendee_ids", _("Choose who from the circle is coming."))
+    # An id no record can have (past the database's range) is refused before any query.
+    if any(not 1 <= pk <= MAX_ID for pk in wanted):
+        raise _field_error(
+            "attendee_ids", _("Only the circle's current members can come on its behalf.")
+        )
     members = set(
         Membership.objects.current()
         .filter(circle=circle, practitioner_id__in=wanted)
@@ -173,7 +181,7 @@ def circle_signup(
             kind=NotificationKind.GATHERING,
             # Those who arrange it may not see the circle's name: the programme page names it
             # as far as each reader may.
-            title=_("A circle signed up for %(t)s") % {"t": locked.title},
+            title=_("A circle is coming to %(t)s") % {"t": locked.title},
             url=programme_url(locked),
             federation=locked.federation,
         )
@@ -190,7 +198,7 @@ def circle_signup_withdraw(*, actor: Practitioner, signup: CircleSignup) -> None
     circle = signup.circle
     deleted, _rows = CircleSignup.objects.filter(pk=signup.pk).delete()
     if not deleted:
-        raise NotFound(_("This circle is not signed up."))
+        raise NotFound(_("This circle has not said it is coming."))
     audit.record(
         actor=actor,
         verb="gathering.circle_signup_withdrawn",

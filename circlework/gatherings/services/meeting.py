@@ -29,6 +29,7 @@ from circlework.agreements.parameters import current_parameters
 from circlework.circles.selectors import current_members
 from circlework.core import audit, deadlines, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed, StaleEdit
+from circlework.core.http import MAX_ID
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.core.visibility import audience_for
@@ -185,6 +186,9 @@ def _present_checked(occurrence: Occurrence, present_ids: Collection[int]) -> se
         ids = {int(pk) for pk in present_ids}
     except (TypeError, ValueError) as exc:
         raise _field_error("present", _("Choose who came from the list.")) from exc
+    # An id no record can have (past the database's range) is refused before any query.
+    if any(not 1 <= pk <= MAX_ID for pk in ids):
+        raise _field_error("present", _("Choose who came from the list."))
     known = set(invitees(occurrence.gathering).filter(pk__in=ids).values_list("pk", flat=True))
     known |= set(
         Attendance.objects.filter(occurrence=occurrence, practitioner_id__in=ids).values_list(
@@ -225,6 +229,10 @@ def attendance_record(
     gathering = locked.gathering
     _not_cancelled(locked)
     _started(locked, timezone.now())
+    if MinutesVersion.objects.filter(occurrence=locked).exists():
+        # The minutes say who came and those present confirm them: changing it on its own
+        # would change what they confirmed without a new version for them to see.
+        raise Conflict(_("Who came is set with the minutes: write a corrected version."))
     ids = _present_checked(locked, present_ids)
     present = _record_present(locked, ids)
     audit.record(
@@ -415,7 +423,13 @@ def agenda_item_remove(*, actor: Practitioner, item: AgendaItem) -> None:
     if deadlines.is_past(locked.occurrence.ends_at):
         raise Conflict(_("This meeting has ended: its agenda is closed."))
     occurrence_id, pk = locked.occurrence_id, locked.pk
-    locked.delete()
+    if locked.suggestion_key:
+        # A suggested item is kept, set aside: the sweep suggests each moment once, and an
+        # item deleted would be suggested again at the next sweep.
+        locked.state = AgendaState.DISMISSED
+        locked.save(update_fields=["state", "updated_at"])
+    else:
+        locked.delete()
     audit.record(
         actor=actor,
         verb="gathering.agenda_item_removed",

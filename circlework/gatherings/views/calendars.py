@@ -140,7 +140,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def gathering_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    """One gathering as a file to add to a calendar (place and link only for those invited)."""
+    """One gathering as a file to add to a calendar (the link only for those invited; the place
+    for those invited, and for anyone when the gathering is open to the public)."""
     gathering = selectors.gathering_for_page(pk)
     if gathering is None:
         raise Http404

@@ -18,6 +18,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from circlework.circles.models import Circle, Federation, Membership
 from circlework.core.errors import ApplicationError
-from circlework.core.http import form_error, form_page, me, require_perm, saved
+from circlework.core.http import form_error, form_page, me, page_number, require_perm, saved
 from circlework.core.permissions import allowed
 from circlework.core.visibility import FEDERATION_STATUSES, audience_for, names_for
 from circlework.gatherings import selectors
@@ -51,6 +52,9 @@ from circlework.gatherings.services.planning import DEFAULT_LENGTH, When, gather
 # The allauth rate limit (ACCOUNT_RATE_LIMITS, per client address as core/client_ip.py reads it)
 # that keeps the public registration form from being used to send e-mail to anyone, at speed.
 REGISTER_RATE_LIMIT = "gatherings_public_register"
+# The federation's gatherings list: at most this many to come, and the past a page at a time.
+COMING_SHOWN = 50
+PAST_PER_PAGE = 20
 
 
 def _federation(slug: str) -> Federation:
@@ -81,21 +85,25 @@ def federation_gathering_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The federation's gatherings, coming and past: public ones for everyone, the others for the
     federation's members."""
     federation = _federation(slug)
-    gatherings = list(
+    gatherings = (
         Gathering.objects.filter(federation=federation, circle__isnull=True, link__isnull=True)
         .filter(selectors.visible_q(audience_for(request.user)))
         .select_related("host_circle", "host_circle__federation")
-        .order_by("starts_at", "pk")
     )
     now = timezone.now()
+    past = Paginator(
+        gatherings.filter(ends_at__lt=now).order_by("-starts_at", "-pk"), PAST_PER_PAGE
+    ).get_page(page_number(request))
     return render(
         request,
         "gatherings/federation_gathering_list.html",
         {
             "federation": federation,
             "section": "gatherings",
-            "coming": [g for g in gatherings if g.ends_at >= now],
-            "past": [g for g in gatherings if g.ends_at < now][::-1],
+            "coming": list(
+                gatherings.filter(ends_at__gte=now).order_by("starts_at", "pk")[:COMING_SHOWN]
+            ),
+            "past": past,
             "may_plan": allowed("gatherings.plan_federation", request.user, federation),
         },
     )
@@ -187,6 +195,7 @@ def _programme_context(request: HttpRequest, gathering: Gathering, forms: Forms)
         "federation": gathering.federation,
         "section": "gatherings",
         "invited": invited,
+        "show_place": allowed("gatherings.view_place", user, gathering),
         "arranger": arranger,
         "is_open": is_open,
         "programme": [s for s in sessions if s.state == SessionState.ACCEPTED],
@@ -385,7 +394,7 @@ def circle_signup(request: HttpRequest, pk: int, circle: str) -> HttpResponse:
         except ApplicationError as exc:
             form_error(form, exc)
         else:
-            return _back(request, gathering, _("%(c)s is signed up.") % {"c": found.name})
+            return _back(request, gathering, _("%(c)s is coming.") % {"c": found.name})
     return _programme_page(request, gathering, Forms(signups={found.pk: form}), status=400)
 
 
@@ -403,7 +412,7 @@ def circle_signup_withdraw(request: HttpRequest, pk: int, circle: str) -> HttpRe
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("gatherings:programme", gathering.pk)
-    return _back(request, gathering, _("%(c)s is no longer signed up.") % {"c": found.name})
+    return _back(request, gathering, _("%(c)s is no longer coming.") % {"c": found.name})
 
 
 # --- the public's registration -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circlework.agreements.models import Agreement
+from circlework.circles.names import circle_name_for
 from circlework.core import names
 from circlework.core.diff import render_diff
 from circlework.core.errors import ApplicationError, StaleEdit
@@ -106,6 +107,7 @@ class ItemRow:
     first: bool = False
     last: bool = False
     may_change: bool = False
+    linked_circle: str = ""  # a link item: the other circle, as this viewer may see it named
 
 
 @dataclass
@@ -131,6 +133,7 @@ class Page:
     ended: bool
     cancelled: bool
     invited: bool
+    show_place: bool = False
     can_answer: bool = False
     can_add: bool = False
     can_arrange: bool = False
@@ -139,6 +142,7 @@ class Page:
     counts: dict[str, int] = field(default_factory=dict)
     answered: dict[str, list[str]] = field(default_factory=dict)
     not_answered: list[str] = field(default_factory=list)
+    not_answered_count: int = 0
     people: list[tuple[int, str]] = field(default_factory=list)
     present: set[int] = field(default_factory=set)
     came: list[str] = field(default_factory=list)
@@ -190,6 +194,17 @@ def _about_choices(gathering: Gathering) -> list[tuple[str, str]]:
     ]
 
 
+def _other_circle(item: AgendaItem, gathering: Gathering, user: Any) -> str:
+    """The circle a link item is with, named by the circle-name rule (the stored reason names
+    no circle)."""
+    link = item.link
+    if link is None:
+        return ""
+    ours = circle_ids_of(gathering)
+    other = link.validating_circle if link.asking_circle_id in ours else link.asking_circle
+    return circle_name_for(user, other)
+
+
 def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
     """Everything the meeting's page shows, in a fixed number of queries."""
     gathering = occurrence.gathering
@@ -205,6 +220,7 @@ def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
         ended=occurrence.ends_at <= now,
         cancelled=occurrence.cancelled_at is not None or gathering.cancelled_at is not None,
         invited=allowed("gatherings.view_invited", user, gathering),
+        show_place=allowed("gatherings.view_place", user, gathering),
     )
     if not page.invited:
         return page
@@ -215,13 +231,23 @@ def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
     practitioner = me(request)
     audience = audience_for(user)
 
-    invited = list(invitees(gathering))
+    # A federation gathering invites every member of the federation's circles: its page names
+    # only those who answered or came and counts the rest, so it stays the same size however
+    # large the federation grows.
+    federation = gathering.is_federation_gathering
+    invited = [] if federation else list(invitees(gathering))
     rows = list(Attendance.objects.filter(occurrence=occurrence).order_by("pk"))
     items = list(
         AgendaItem.objects.filter(occurrence=occurrence)
         .exclude(state=AgendaState.DISMISSED)
         .select_related(
-            "proposal", "proposal__circle", "agreement", "agreement__circle", "election", "link"
+            "proposal",
+            "proposal__circle",
+            "agreement",
+            "agreement__circle",
+            "election",
+            "link__asking_circle",
+            "link__validating_circle",
         )
         .order_by("position", "pk")
     )
@@ -262,13 +288,23 @@ def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
     page.not_answered = sorted(
         (shown.get(p.pk, "") for p in invited if p.pk not in answer_of), key=str.casefold
     )
+    if federation and not page.ended:
+        page.not_answered_count = (
+            invitees(gathering)
+            .exclude(
+                pk__in=Attendance.objects.filter(occurrence=occurrence)
+                .exclude(answer="")
+                .values("practitioner_id")
+            )
+            .count()
+        )
     page.present = {r.practitioner_id for r in rows if r.attended}
     page.came = sorted((shown.get(pk, "") for pk in page.present), key=str.casefold)
     in_list = {p.pk for p in invited}
     page.people = [(p.pk, shown.get(p.pk, "")) for p in invited] + [
         (r.practitioner_id, shown.get(r.practitioner_id, ""))
         for r in rows
-        if r.practitioner_id not in in_list and r.attended
+        if r.practitioner_id not in in_list and (r.attended or (federation and r.answer))
     ]
 
     # The agenda.
@@ -280,6 +316,7 @@ def build_page(request: HttpRequest, occurrence: Occurrence) -> Page:
             added_by=shown.get(item.added_by_id, "") if item.added_by_id else "",
             reason=reason,
             may_change=not page.ended and (page.can_arrange or item.added_by_id == practitioner.pk),
+            linked_circle=_other_circle(item, gathering, user),
         )
         (page.items if item.state == AgendaState.ON else page.suggested).append(row)
     if page.items:

@@ -249,6 +249,7 @@ def gathering_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_meeting": next((o for o in upcoming if not o.is_cancelled), None),
             "upcoming": meetings(upcoming) if invited else [],
             "invited": invited,
+            "show_place": allowed("gatherings.view_place", request.user, gathering),
             "may_arrange": may_arrange,
             "ics_url": _url("gatherings:gathering_ics", pk=gathering.pk),
         },
