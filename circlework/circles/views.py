@@ -34,7 +34,12 @@ def federation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "circles/federation_detail.html",
-        {"federation": federation, "circles": page.object_list, "page": page},
+        {
+            "federation": federation,
+            "circles": page.object_list,
+            "page": page,
+            **page_parts.federation_parts_context(request.user, federation),
+        },
     )
 
 

@@ -101,3 +101,21 @@ def coming_occurrences(
             "gathering__link__validating_circle",
         ).order_by("starts_at", "pk")[:limit]
     )
+
+
+def federation_coming(*, user: Any, federation: Any, limit: int = 3) -> list[Occurrence]:
+    """The federation's own gatherings still to come that the user may see (the public ones to
+    anyone), soonest first, with their host circle. One query."""
+    return list(
+        Occurrence.objects.filter(
+            visible_q(audience_for(user), "gathering__"),
+            gathering__federation=federation,
+            gathering__circle__isnull=True,
+            gathering__link__isnull=True,
+            gathering__cancelled_at__isnull=True,
+            cancelled_at__isnull=True,
+            ends_at__gte=timezone.now(),
+        )
+        .select_related("gathering", "gathering__host_circle")
+        .order_by("starts_at", "pk")[:limit]
+    )

@@ -138,6 +138,7 @@ def test_pages_below_get_their_parts_from_above() -> None:
         "colleagues": ["circles"],
     }
     assert page_parts.registered() == ["standing", "gatherings"]
+    assert page_parts.federation_registered() == ["gatherings"]
     assert two_factor.record_kinds() == ["elections", "gatherings", "links", "mandates"]
 
 

@@ -298,3 +298,19 @@ def test_the_arrangers_download_the_registrations(fed: dict[str, Any]) -> None:
     lines = response.content.decode().splitlines()
     assert lines[1] == "'=Pat,pat@example.org"  # a formula is written as text
     assert AuditEvent.objects.filter(verb="gathering.registrations_downloaded").count() == 1
+
+
+def test_the_federation_overview_shows_its_next_gatherings_to_those_who_may_see_them(
+    fed: dict[str, Any],
+) -> None:
+    private, public = plan(fed, days=10), plan(fed, public=True, days=20)
+    Gathering.objects.filter(pk=private.pk).update(title="Members only")
+    Gathering.objects.filter(pk=public.pk).update(title="Open to all")
+    url = reverse("circles:federation_detail", args=[fed["federation"].slug])
+    anonymous = Client().get(url).content.decode()
+    assert "Open to all" in anonymous and "Members only" not in anonymous
+    member = client_for(fed["cy"]).get(url).content.decode()
+    assert member.index("Members only") < member.index("Open to all")  # soonest first
+    elsewhere = client_for(fed["olga"]).get(url).content.decode()
+    assert "Members only" not in elsewhere and "Open to all" in elsewhere
+    assert reverse("gatherings:federation_gathering_list", args=[fed["federation"].slug]) in member
