@@ -87,7 +87,9 @@ def test_a_public_federation_gathering_from_proposal_to_registration(
     visitor = new_context().new_page()
     visitor.goto(f"{live_server.url}/gatherings/{gathering.pk}/programme/")
     expect(visitor.get_by_text("Listening in pairs")).to_be_visible()
-    expect(visitor.get_by_text("Friends Meeting House")).to_have_count(0)
+    # A public gathering's place is public (gatherings.view_place; its online link is not:
+    # tests/gatherings/test_federation_views.py).
+    expect(visitor.get_by_text("Friends Meeting House")).to_have_count(1)
     visitor.get_by_role("link", name="Register to come (for the public)").click()
     check_page(visitor, "gatherings-federation-06-register")
     visitor.get_by_label("Your name").fill("Pat Public")

@@ -35,6 +35,7 @@ PHONE = {"width": 390, "height": 844}
 _SKIP = re.compile(
     r"^/(api/|static/|accounts/logout|me/data/export|credentials/\d+/document|operator-admin)"
     r"|/(read|read-all|revoke|withdraw|resign|cancel|close|leave|delete)/$"
+    r"|\.(ics|csv)$"  # calendar files and lists download
 )
 
 # Every main page of the issue, by route name: the crawl must reach each of them.
