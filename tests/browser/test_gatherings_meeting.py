@@ -1,9 +1,10 @@
 """At the meeting, in a real browser: answer whether you are coming, put a proposal on the
-agenda, write the minutes, another member asks for a correction, the corrected minutes are
+agenda, take a suggested welcome ceremony onto it, write the minutes, another member asks for a correction, the corrected minutes are
 confirmed. axe-core on every page; screenshots go to test-artifacts/gatherings-meeting-*.png."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from circlework.core import names
 from circlework.decisions import services as decision_services
-from circlework.gatherings.services import planning
+from circlework.gatherings.services import meeting, planning
 from tests import factories
 from tests.browser.conftest import check_page, signed_in_context
 
@@ -69,7 +71,24 @@ def test_a_meeting_from_answers_to_confirmed_minutes(
     expect(page.get_by_role("link", name="Proposal: Meet every fortnight")).to_be_visible()
     check_page(page, "gatherings-meeting-02-agenda")
 
+    # A key moment suggests a ceremony (services/ceremonies.py does this after a member
+    # joins); whoever arranges the meeting takes it onto the agenda.
+    meeting.agenda_suggest(
+        occurrence=coming,
+        title="Welcoming a new member",
+        kind="ceremony",
+        reason=names.text("%(p)s joined the circle", p=names.person(cy)),
+        suggestion_key=f"joined:{cy.pk}",
+    )
     writer = signed_in_context(new_context, live_server, ana.user, javascript=False).new_page()
+    writer.goto(f"{live_server.url}{coming.get_absolute_url()}")
+    expect(writer.get_by_text("Cy Lam joined the circle")).to_be_visible()
+    writer.get_by_role("button", name=re.compile(r"^Accept\W+Welcoming a new member")).click()
+    agenda = writer.locator("section", has=writer.get_by_role("heading", name="Agenda"))
+    expect(agenda.get_by_text("Welcoming a new member", exact=True)).to_be_visible()
+    expect(writer.get_by_role("heading", name="Suggested for the agenda")).to_have_count(0)
+    check_page(writer, "gatherings-meeting-02b-ceremony")
+
     writer.goto(f"{live_server.url}{past.get_absolute_url()}")
     form = writer.locator("form", has=writer.get_by_role("button", name="Save the minutes"))
     form.get_by_label("Minutes:", exact=True).fill("We talked about **meeting more often**.")

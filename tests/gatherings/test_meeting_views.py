@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from circlework.elections import services as election_services
 from circlework.gatherings.models import AgendaItem, Attendance, MinutesConfirmation, Occurrence
 from circlework.gatherings.services import meeting, planning
 from tests import factories
@@ -83,6 +84,31 @@ def test_an_item_about_a_proposal_is_added_from_the_page(four: dict[str, Any]) -
     assert proposal.get_absolute_url() in body and "In all: 15 minutes" in body
     empty = client.post(_url("agenda_add", occ), {"title": ""})
     assert empty.status_code == 400 and AgendaItem.objects.count() == 1
+
+
+def test_an_item_about_an_election_under_way_is_added_from_the_page(
+    four: dict[str, Any],
+) -> None:
+    ana, ben, *_ = four["people"]
+    election = election_services.election_open(
+        actor=ana,
+        role="convener",
+        circle=four["circle"],
+        nominations_close_at=timezone.now() + timedelta(days=2),
+        voting_closes_at=timezone.now() + timedelta(days=6),
+    )
+    occ = plan(ana, four["circle"], days=7)
+    client = _client(ben)
+    body = client.get(occ.get_absolute_url()).content.decode()
+    assert f"election:{election.pk}" in body and "Election of the circle&#x27;s convener" in body
+    response = client.post(
+        _url("agenda_add", occ),
+        {"title": "Nominations for convener", "about": f"election:{election.pk}"},
+    )
+    assert response.status_code == 302
+    item = AgendaItem.objects.get()
+    assert item.election == election and item.kind == "election"
+    assert election.get_absolute_url() in client.get(occ.get_absolute_url()).content.decode()
 
 
 def test_the_agenda_moves_and_changes(four: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from circlework.core.http import flash_error, form_error, me, require_perm
 from circlework.core.permissions import allowed
 from circlework.core.visibility import audience_for, names_for
 from circlework.decisions.models import Proposal, ProposalStatus
+from circlework.elections.models import Election, ElectionStatus
 from circlework.gatherings import minutes_rule
 from circlework.gatherings.meeting_forms import (
     AgendaChangeForm,
@@ -50,6 +51,7 @@ from circlework.gatherings.models import (
 from circlework.gatherings.rules import circle_ids_of
 from circlework.gatherings.selectors import invitees
 from circlework.gatherings.services import meeting as services
+from circlework.mandates.selectors import role_label
 
 # Agreements whose review falls due within this many days are offered for the agenda.
 REVIEW_SOON = timedelta(days=45)
@@ -156,7 +158,8 @@ class Page:
 
 
 def _about_choices(gathering: Gathering) -> list[tuple[str, str]]:
-    """The circle's open proposals and agreements due for review soon (two queries)."""
+    """The circle's open proposals, agreements due for review soon and elections under way (a
+    nomination round, a vote): one query."""
     circles = list(circle_ids_of(gathering))
     if not circles:
         return []
@@ -183,15 +186,30 @@ def _about_choices(gathering: Gathering) -> list[tuple[str, str]]:
         .order_by()
         .values_list("what", "pk", "title", "at", "sort")
     )
-    found = proposals.union(agreements, all=True).order_by("-what", "-at", "sort", "title")
-    return [
-        (
-            f"{what}:{pk}",
-            (_("Proposal: %(t)s") if what == "proposal" else _("Agreement due for review: %(t)s"))
-            % {"t": title},
+    elections = (
+        Election.objects.filter(circle_id__in=circles)
+        .exclude(status__in=(ElectionStatus.CLOSED, ElectionStatus.CANCELLED))
+        .annotate(
+            what=Value("election", output_field=CharField()),
+            title=F("role"),
+            at=F("created_at"),
+            sort=Value("", output_field=CharField()),
         )
-        for what, pk, title, _when, _kind in found
-    ]
+        .order_by()
+        .values_list("what", "pk", "title", "at", "sort")
+    )
+    found = proposals.union(agreements, elections, all=True).order_by(
+        "-what", "-at", "sort", "title"
+    )
+    return [(f"{what}:{pk}", _about_label(what, title)) for what, pk, title, _when, _kind in found]
+
+
+def _about_label(what: str, title: str) -> str:
+    if what == "proposal":
+        return _("Proposal: %(t)s") % {"t": title}
+    if what == "agreement":
+        return _("Agreement due for review: %(t)s") % {"t": title}
+    return _("Election of the circle's %(r)s") % {"r": role_label(title).lower()}
 
 
 def _other_circle(item: AgendaItem, gathering: Gathering, user: Any) -> str:
@@ -453,6 +471,8 @@ def _about(value: str) -> dict[str, Any]:
         return {"proposal": Proposal.objects.filter(pk=int(raw)).first()}
     if kind == "agreement":
         return {"agreement": Agreement.objects.filter(pk=int(raw)).first()}
+    if kind == "election":
+        return {"election": Election.objects.filter(pk=int(raw)).first()}
     return {}
 
 
