@@ -33,7 +33,6 @@ from circlework.gatherings.models import (
     ProgrammeSession,
     PublicRegistration,
 )
-from circlework.gatherings.services.calendars import _digest as feed_digest
 from circlework.gatherings.services.federation import cancel_token, email_digest
 
 ZONE = "Europe/London"
@@ -473,7 +472,7 @@ def build(s: Scale) -> None:
             CalendarFeed,
             practitioner_id=who,
             circle_id=None,
-            token_digest=feed_digest(token),
+            token_digest=hash_token(token),
             token=token,
             created_at=s.base - timedelta(days=rng.randint(1, 90)),
         )

@@ -10,7 +10,6 @@ says so. The token is shown only to its owner; the database finds it by its SHA-
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import zoneinfo
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
+from circlework.accounts.services import hash_token
 from circlework.circles.models import Circle
 from circlework.core import audit, deadlines
 from circlework.core.errors import Conflict, NotFound
@@ -44,10 +44,6 @@ FEED_LIMIT = 500
 # A read is written down at most this often, so reading a feed mostly writes nothing.
 READ_NOTED_EVERY = timedelta(hours=1)
 _TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- feeds ------------------------------------------------------------------------------------
@@ -74,7 +70,11 @@ def feed_create(*, actor: Practitioner, circle: Circle | None = None) -> tuple[C
     CalendarFeed.objects.filter(pk__in=replaced).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(
-        practitioner=actor, circle=circle, token_digest=_digest(token), token=token, created_at=now
+        practitioner=actor,
+        circle=circle,
+        token_digest=hash_token(token),
+        token=token,
+        created_at=now,
     )
     audit.record(
         actor=actor,
@@ -116,7 +116,7 @@ def feed_by_token(token: str) -> CalendarFeed | None:
         return None
     return (
         CalendarFeed.objects.select_related("practitioner", "practitioner__user", "circle")
-        .filter(token_digest=_digest(token), revoked_at__isnull=True)
+        .filter(token_digest=hash_token(token), revoked_at__isnull=True)
         .first()
     )
 
