@@ -12,7 +12,7 @@ Gatherings read the moment to offer the circle's own ceremony when a key moment 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +98,30 @@ def ceremony_parameters(moment: str, roles_text: str) -> dict[str, Any]:
         msg = gettext("Choose when the ceremony is used from the list.")
         raise InvalidInput(msg, fields={"ceremony_moment": [msg]})
     return {"moment": moment, "roles": _roles_from_text(roles_text)}
+
+
+def checked_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """A proposal's parameters for a ceremony (from the form or the API), with the moment and
+    roles checked as `ceremony_parameters` checks them; anything else in them is kept as it
+    is. Roles come as a list of lines (the API) or as one text, a role a line (the form)."""
+    roles = parameters.get("roles") or []
+    if isinstance(roles, str):
+        lines = roles
+    elif isinstance(roles, list | tuple) and all(isinstance(r, str) for r in roles):
+        if any("\n" in r for r in roles):
+            msg = gettext("Keep each role to one short line (at most %(n)s characters).") % {
+                "n": MAX_ROLE_LENGTH
+            }
+            raise InvalidInput(msg, fields={"ceremony_roles": [msg]})
+        lines = "\n".join(roles)
+    else:
+        msg = gettext("Name the roles as a list of short lines.")
+        raise InvalidInput(msg, fields={"ceremony_roles": [msg]})
+    moment = parameters.get("moment") or ""
+    if not isinstance(moment, str):
+        msg = gettext("Choose when the ceremony is used from the list.")
+        raise InvalidInput(msg, fields={"ceremony_moment": [msg]})
+    return {**parameters, **ceremony_parameters(moment, lines)}
 
 
 def read(parameters: Any) -> Ceremony:

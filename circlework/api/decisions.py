@@ -283,7 +283,18 @@ def proposal_create(
             "Give the new agreement a title.",
             fields={"new_agreement_title": ["This field is required."]},
         )
-    params = payload.agreement_parameters
+    params: dict[str, Any] | None = (
+        payload.agreement_parameters.model_dump()
+        if payload.agreement_parameters is not None
+        else None
+    )
+    if payload.ceremony is not None:
+        # Checked against the kind being adopted, as the form's are (decisions.proposal_open).
+        params = {
+            **(params or {}),
+            "moment": payload.ceremony.moment or "",
+            "roles": payload.ceremony.roles,
+        }
     # Who will read a new agreement is the circle's choice (agreement_propose checks it).
     opening: Any = decision_services.proposal_open
     if payload.new_agreement_visibility is not None:
@@ -301,7 +312,7 @@ def proposal_create(
         new_agreement_kind=payload.new_agreement_kind or "",
         new_agreement_title=payload.new_agreement_title,
         agreement_text=payload.agreement_text,
-        agreement_parameters=params.model_dump() if params is not None else None,
+        agreement_parameters=params,
     )
     return Status(201, _reloaded(request, proposal))
 

@@ -31,7 +31,7 @@ from circlework.gatherings.models import (
     SessionState,
 )
 from circlework.gatherings.services import federation as services
-from circlework.gatherings.services.planning import When, gathering_plan
+from circlework.gatherings.services.planning import When, gathering_plan, planning_zone
 
 router = Router(tags=["federation gatherings"])
 
@@ -229,7 +229,7 @@ def federation_gathering_plan(
         title=payload.title,
         details=payload.details,
         # As sent: with an offset, that instant; without, the wall clock where it is.
-        when=When(payload.starts_at, payload.ends_at, payload.time_zone or actor.time_zone),
+        when=When(payload.starts_at, payload.ends_at, payload.time_zone or planning_zone(actor)),
         place=payload.place,
         online_link=payload.online_link,
         is_public=payload.is_public,

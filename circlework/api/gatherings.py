@@ -487,7 +487,7 @@ def gathering_plan(
         when=planning.When(
             payload.starts_at,
             payload.ends_at,
-            payload.time_zone or me.time_zone,
+            payload.time_zone or planning.planning_zone(me),
             payload.recurrence,
         ),
     )

@@ -264,6 +264,9 @@ AgreementKindName = Literal[
     "roles",
     "other",
 ]
+CeremonyMomentName = Literal[
+    "welcome", "farewell", "mandate_end", "link_made", "opening", "closing", "inquiry_end"
+]
 
 
 class PersonOut(Schema):
@@ -423,6 +426,20 @@ class ProposalOut(ProposalSummaryOut):
     outcome: OutcomeOut | None = Field(description="Once closed: the full record.")
 
 
+class CeremonyIn(InSchema):
+    moment: CeremonyMomentName | None = Field(
+        None,
+        description="When the circle uses it: welcome (a new member), farewell (a member "
+        "leaves), mandate_end, link_made, opening or closing (a meeting), inquiry_end; null "
+        "when the circle chooses. The moments suggest the ceremony at the next meeting.",
+    )
+    roles: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description='The roles people take, one each ("Convener: opens with a round").',
+    )
+
+
 class ProposalIn(InSchema):
     title: str = Field(..., min_length=1, max_length=200)
     text: str = Field(..., min_length=1, max_length=20_000)
@@ -442,6 +459,11 @@ class ProposalIn(InSchema):
     )
     agreement_parameters: RuleParameters | None = Field(
         None, description="For a decision-rule agreement: the rule it would adopt."
+    )
+    ceremony: CeremonyIn | None = Field(
+        None,
+        description="For a ceremony: when the circle uses it and the roles people take in it. "
+        "Left out when revising one: its moment and roles stay as they are.",
     )
     new_agreement_visibility: CircleVisibility | None = Field(
         None,

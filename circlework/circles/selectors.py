@@ -18,9 +18,11 @@ from circlework.core.models import AuditEvent
 from circlework.core.visibility import (
     A_FORMER_MEMBER,
     A_MEMBER,
+    Reach,
     audience_for,
     can_see_name,
     name_reach,
+    remember_reach,
     visible_q,
 )
 
@@ -72,19 +74,24 @@ class MemberRow:
 
 
 def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -> list[MemberRow]:
-    """Members of a circle, each name shown only as far as its owner allows."""
-    qs = Membership.objects.filter(circle=circle).select_related("practitioner")
-    if not include_former:
-        qs = qs.current()
+    """Members of a circle, each name shown only as far as its owner allows. The current ones
+    are read in one query with every other circle they belong to now (their reach for the
+    name rule); with `include_former`, the former ones too, and their reach in a second."""
     audience = audience_for(user)
-    memberships = list(qs.order_by("joined_at"))
-    memo = request_memo.current()
-    if memo is not None and not include_former:  # the same rows `current_member_ids` reads
-        memo[_member_ids_key(circle)] = [
-            m.practitioner_id for m in memberships if m.practitioner_id is not None
-        ]
-    # The one name rule (core.visibility): a member's name as far as they let this viewer see it.
-    reach = name_reach({m.practitioner_id for m in memberships if m.practitioner_id is not None})
+    if include_former:
+        memberships = list(
+            Membership.objects.filter(circle=circle)
+            .select_related("practitioner")
+            .order_by("joined_at")
+        )
+        reach = name_reach({m.practitioner_id for m in memberships if m.practitioner_id})
+    else:
+        memberships, reach = _current_members_with_reach(circle)
+        memo = request_memo.current()
+        if memo is not None:  # the same rows `current_member_ids` reads
+            memo[_member_ids_key(circle)] = [
+                m.practitioner_id for m in memberships if m.practitioner_id is not None
+            ]
     rows = []
     for m in memberships:
         p = m.practitioner
@@ -101,6 +108,31 @@ def circle_members(*, user: Any, circle: Circle, include_former: bool = False) -
             )
         )
     return rows
+
+
+def _current_members_with_reach(circle: Circle) -> tuple[list[Membership], dict[int, Reach]]:
+    """The circle's current memberships (by when they joined, with their practitioners) and
+    each member's reach for the name rule (`core.visibility.name_reach`: the circles they
+    belong to now and those circles' federations), from one query over every current
+    membership of the circle's members; the reaches are remembered for the request."""
+    members_here = Membership.objects.current().filter(circle=circle).values("practitioner_id")
+    rows = (
+        Membership.objects.current()
+        .filter(Q(circle=circle) | Q(practitioner_id__in=members_here))
+        .select_related("practitioner", "circle")
+        .order_by("joined_at", "pk")
+    )
+    memberships: list[Membership] = []
+    reach: dict[int, Reach] = {}
+    for m in rows:
+        if m.circle_id == circle.pk:
+            memberships.append(m)
+        if m.practitioner_id is not None:
+            circles, federations = reach.setdefault(m.practitioner_id, (set(), set()))
+            circles.add(m.circle_id)
+            federations.add(m.circle.federation_id)
+    remember_reach(reach)
+    return memberships, reach
 
 
 def _member_ids_key(circle: Circle) -> tuple[str, int]:

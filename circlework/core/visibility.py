@@ -293,6 +293,16 @@ def name_reach(practitioner_ids: Iterable[int]) -> dict[int, Reach]:
     return {pk: (set(c), set(f)) for pk, (c, f) in {**reach, **fresh}.items()}
 
 
+def remember_reach(reach: dict[int, Reach]) -> None:
+    """Reaches a selector read along with its own rows (every current membership of each of
+    these practitioners, as `name_reach` reads them): remembered for the request, so that
+    `name_reach` asks nothing more of them."""
+    known = _reach_memo()
+    if known is not None:
+        for pk, (circles, federations) in reach.items():
+            known.setdefault(pk, (set(circles), set(federations)))
+
+
 def circle_audience(circle: Any) -> Audience:
     """What every member of a circle may see, as one audience: for a text written once for all
     of them (a proposal put to the circle), which must show nothing one of them may not see."""
@@ -430,8 +440,5 @@ def _read_with_reach(ids: set[int]) -> tuple[dict[int, Any], dict[int, Reach]]:
         if circle_id is not None:
             reach[pk][0].add(circle_id)
             reach[pk][1].add(federation_id)
-    known = _reach_memo()
-    if known is not None:
-        for pk, (circles, federations) in reach.items():
-            known.setdefault(pk, (set(circles), set(federations)))
+    remember_reach(reach)
     return found, reach

@@ -34,54 +34,30 @@ from circlework.gatherings.models import (
     Occurrence,
     ProgrammeSession,
 )
-from circlework.gatherings.selectors import coming_occurrences
-from circlework.gatherings.services.meeting import minutes_to_confirm
+from circlework.gatherings.selectors import for_home
 
-# --- planning: the next meetings the practitioner is invited to ---
+# --- the home page: the next meetings, and the minutes waiting for the practitioner ---
 NEXT_ON_HOME = 5
 
 
-def _next_gatherings(practitioner: Practitioner, user: Any) -> dict[str, Any] | None:
-    """The next meetings the practitioner is invited to, with what each belongs to (a circle,
-    a link's two circles or the federation, read with them): one query however many."""
-    occurrences = coming_occurrences(user=user, limit=NEXT_ON_HOME)
-    if not occurrences:
+def _home(practitioner: Practitioner, user: Any) -> dict[str, Any] | None:
+    """The next meetings the practitioner is invited to, with what each belongs to, and the
+    minutes waiting for them to confirm: one query for both however many."""
+    coming, to_confirm = for_home(user=user, practitioner=practitioner, coming=NEXT_ON_HOME)
+    if not coming and not to_confirm:
         return None
-    return {"next_gatherings": occurrences}
+    return {"next_gatherings": coming, "minutes_to_confirm": to_confirm}
 
 
-def _register_next_home() -> None:
+def _register_home() -> None:
     register_home_section(
         HomeSection(
-            key="gatherings.next",
+            key="gatherings.home",
             order=45,
-            template="gatherings/home_sections.html#next",
-            context=_next_gatherings,
+            template="gatherings/home_sections.html#home",
+            context=_home,
         )
     )
-
-
-# --- end planning ---
-
-
-# --- at the meeting: minutes waiting for the practitioner to confirm ---
-def _minutes_to_confirm(practitioner: Practitioner, user: Any) -> dict[str, Any] | None:
-    occurrences = minutes_to_confirm(practitioner=practitioner, user=user)
-    return {"occurrences": occurrences} if occurrences else None
-
-
-def _register_minutes_home() -> None:
-    register_home_section(
-        HomeSection(
-            key="gatherings.minutes",
-            order=46,
-            template="gatherings/home_minutes.html#minutes",
-            context=_minutes_to_confirm,
-        )
-    )
-
-
-# --- end at the meeting ---
 
 
 # --- export and backup ---
@@ -296,6 +272,5 @@ def _register_export_and_backup() -> None:
 
 
 def register() -> None:
-    _register_next_home()
-    _register_minutes_home()
+    _register_home()
     _register_export_and_backup()

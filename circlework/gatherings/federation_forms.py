@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from circlework.accounts.time_zones import time_zone_choices
 from circlework.circles.models import Circle
+from circlework.gatherings.models import DEFAULT_TIME_ZONE
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -73,7 +74,7 @@ class FederationGatheringForm(forms.Form):
         self, *args: Any, circles: Iterable[Circle], time_zone: str = "", **kwargs: Any
     ) -> None:
         kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("time_zone", time_zone or "Europe/London")
+        kwargs["initial"].setdefault("time_zone", time_zone or DEFAULT_TIME_ZONE)
         super().__init__(*args, **kwargs)
         field = self.fields["host_circle"]
         assert isinstance(field, forms.ModelChoiceField)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from circlework.accounts.time_zones import time_zone_choices
 from circlework.core.errors import InvalidInput
 from circlework.gatherings import recurrence
-from circlework.gatherings.models import Gathering
+from circlework.gatherings.models import DEFAULT_TIME_ZONE, Gathering
 from circlework.gatherings.services.planning import When, local
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -157,7 +157,7 @@ class PlanForm(_WhenFields):
     def __init__(
         self,
         *args: Any,
-        time_zone: str = "Europe/London",
+        time_zone: str = DEFAULT_TIME_ZONE,
         gathering: Gathering | None = None,
         **kwargs: Any,
     ) -> None:

@@ -25,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from circlework.core.crypto import EncryptedTextField
 from circlework.core.models import TimeStamped
 
+# Where a gathering's clock is when nobody said (every account's default too).
+DEFAULT_TIME_ZONE = "Europe/London"
+
 
 class Gathering(TimeStamped):
     """A meeting that happens once or repeats. It belongs to a circle, to a link between two
@@ -72,7 +75,7 @@ class Gathering(TimeStamped):
     # The first occurrence: DTSTART and DTEND of the series, in `time_zone`'s local time.
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
+    time_zone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIME_ZONE)
     place = models.CharField(_("place"), max_length=300, blank=True)
     online_link = models.URLField(_("online link"), max_length=500, blank=True)
     # An RRULE body ("FREQ=MONTHLY;BYDAY=+2WE"), normalised by recurrence.normalise; "" = once.

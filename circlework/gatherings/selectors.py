@@ -6,13 +6,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
 from circlework.core.visibility import FEDERATION_STATUSES, Audience, audience_for
-from circlework.gatherings.models import Gathering, Occurrence
+from circlework.gatherings.models import (
+    Attendance,
+    Gathering,
+    MinutesConfirmation,
+    MinutesState,
+    MinutesVersion,
+    Occurrence,
+)
 
 
 def invited_q(audience: Audience, prefix: str = "") -> Q:
@@ -93,14 +113,102 @@ def coming_occurrences(
     return list(
         # What each belongs to (a circle, a link's two circles, the federation), in the same
         # query: the home page names it.
-        qs.select_related(
-            "gathering",
-            "gathering__circle",
-            "gathering__federation",
-            "gathering__link__asking_circle",
-            "gathering__link__validating_circle",
-        ).order_by("starts_at", "pk")[:limit]
+        qs.select_related(*_BELONGS_TO).order_by("starts_at", "pk")[:limit]
     )
+
+
+# What a home page names beside each meeting: what it belongs to (a circle, a link's two
+# circles, the federation), read in the same query.
+_BELONGS_TO = (
+    "gathering",
+    "gathering__circle",
+    "gathering__federation",
+    "gathering__link__asking_circle",
+    "gathering__link__validating_circle",
+)
+MINUTES_TO_CONFIRM_SHOWN = 10
+
+
+def _awaiting_me(practitioner: Practitioner) -> tuple[dict[str, Any], Q]:
+    """Meetings whose minutes wait for this practitioner: they were there, and have neither
+    written nor answered the current version. The annotations it needs, and the condition."""
+    current = MinutesVersion.objects.filter(occurrence=OuterRef("pk")).order_by("-number")
+    answered = MinutesConfirmation.objects.filter(
+        occurrence=OuterRef("pk"), practitioner=practitioner, version=OuterRef("current_number")
+    )
+    present = Attendance.objects.filter(
+        occurrence=OuterRef("pk"), practitioner=practitioner, attended=True
+    )
+    annotations = {
+        "current_number": Subquery(current.values("number")[:1]),
+        "current_writer": Subquery(current.values("written_by_id")[:1]),
+    }
+    condition = (
+        Q(minutes_state=MinutesState.AWAITING)
+        & Q(Exists(present))
+        & ~Q(Exists(answered))
+        & ~Q(current_writer=practitioner.pk)
+    )
+    return annotations, condition
+
+
+def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurrence]:
+    """The meetings whose minutes wait for this practitioner, the soonest taken as confirmed
+    first. One query."""
+    annotations, awaiting = _awaiting_me(practitioner)
+    return list(
+        Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
+        .annotate(**annotations)
+        .filter(awaiting)
+        .select_related("gathering")
+        .order_by("minutes_confirm_by", "pk")[:MINUTES_TO_CONFIRM_SHOWN]
+    )
+
+
+def for_home(
+    *, user: Any, practitioner: Practitioner, coming: int = 5
+) -> tuple[list[Occurrence], list[Occurrence]]:
+    """The home page's two lists in one query: the next meetings the user is invited to (as
+    `coming_occurrences`), and the minutes waiting for them (as `minutes_to_confirm`). Each
+    row is numbered within its list (a window) and only the first of each are read. A meeting
+    still under way with minutes already waiting is listed as coming until it ends."""
+    annotations, awaiting = _awaiting_me(practitioner)
+    is_coming = Q(ends_at__gte=timezone.now(), gathering__cancelled_at__isnull=True)
+    rows = (
+        Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
+        .annotate(**annotations)
+        .annotate(
+            _to_confirm=Case(
+                When(is_coming, then=Value(False)),
+                When(awaiting, then=Value(True)),
+                default=None,
+                output_field=BooleanField(null=True),
+            )
+        )
+        .filter(_to_confirm__isnull=False)
+        .annotate(
+            _when=Case(
+                When(_to_confirm=False, then=F("starts_at")), default=F("minutes_confirm_by")
+            ),
+            _cap=Case(
+                When(_to_confirm=False, then=Value(coming)), default=Value(MINUTES_TO_CONFIRM_SHOWN)
+            ),
+        )
+        .annotate(
+            _rank=Window(
+                RowNumber(),
+                partition_by=[F("_to_confirm")],
+                order_by=[F("_when").asc(), F("pk").asc()],
+            )
+        )
+        .filter(_rank__lte=F("_cap"))
+        .select_related(*_BELONGS_TO)
+        .order_by("_to_confirm", "_when", "pk")
+    )
+    listed: tuple[list[Occurrence], list[Occurrence]] = ([], [])
+    for o in rows:
+        listed[1 if o._to_confirm else 0].append(o)
+    return listed
 
 
 def federation_coming(*, user: Any, federation: Any, limit: int = 3) -> list[Occurrence]:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from circlework.agreements import ceremonies
 from circlework.agreements.models import Agreement, AgreementKind, ProposedVisibility
 from circlework.api import schemas as s
 from circlework.decisions import services
@@ -887,3 +888,60 @@ def test_the_circle_chooses_who_reads_a_new_agreement(four: dict[str, Any]) -> N
         },
     )
     assert response.status_code == 400
+
+
+def test_a_ceremony_proposed_through_the_api_carries_its_moment_and_roles(
+    four: dict[str, Any],
+) -> None:
+    """The API asks what the form asks of a ceremony: when it is used and the roles people take;
+    a revision that leaves them out keeps them, and they belong to ceremonies only."""
+    c = four["c"]
+    roles = ["Convener: opens with a round", "Newcomer: says why they came"]
+    opened = _open(
+        c["Ana"],
+        new_agreement_kind="ceremony",
+        new_agreement_title="Welcoming a new member",
+        agreement_text="We sit in a circle and each says one welcome.",
+        ceremony={"moment": "welcome", "roles": roles},
+    )
+    assert opened["agreement_parameters"] == {"moment": "welcome", "roles": roles}
+
+    before = Proposal.objects.count()
+    for wrong, field in (
+        ({"moment": "coronation"}, "ceremony.moment"),
+        ({"roles": [f"Role {i}" for i in range(21)]}, "ceremony.roles"),
+        ({"roles": ["x" * 201]}, "ceremony.roles.0"),
+    ):
+        response = post_json(
+            c["Ana"],
+            "/circles/four/proposals",
+            {
+                "title": "Another welcome",
+                "text": "Why.",
+                "closes_at": soon(),
+                "new_agreement_kind": "ceremony",
+                "new_agreement_title": "Another welcome",
+                "agreement_text": "A text.",
+                "ceremony": wrong,
+            },
+        )
+        assert_error(response, 422, field)
+    response = post_json(
+        c["Ana"],
+        "/circles/four/proposals",
+        {
+            "title": "A policy",
+            "text": "Why.",
+            "closes_at": soon(),
+            "new_agreement_kind": "policy",
+            "new_agreement_title": "Notes",
+            "agreement_text": "We keep notes.",
+            "ceremony": {"moment": "welcome"},
+        },
+    )
+    assert_error(response, 400, "ceremony")
+    assert Proposal.objects.count() == before
+
+
+def test_the_api_names_every_moment_a_ceremony_has() -> None:
+    assert set(get_args(s.CeremonyMomentName)) == set(ceremonies.MOMENT_LABELS)

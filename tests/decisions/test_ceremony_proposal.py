@@ -15,6 +15,7 @@ from django.utils import timezone
 from circlework.agreements import ceremonies
 from circlework.agreements.models import Agreement
 from circlework.circles.selectors import current_members
+from circlework.core.errors import InvalidInput
 from circlework.decisions import services as decision_services
 from circlework.decisions.models import Proposal
 from tests import factories
@@ -155,3 +156,39 @@ def test_an_unknown_moment_or_too_many_roles_are_refused_with_the_text_kept(
     assert "Name at most 20 roles, one a line." in body
     assert "Role 20: speaks</textarea>" in body
     assert not Proposal.objects.exists()
+
+
+def test_the_service_checks_a_ceremony_whoever_asks(member: dict[str, Any]) -> None:
+    """What the form checks, the service checks too (the API, anything else that opens one):
+    an unknown moment, roles that are not short lines, a moment on an agreement of another
+    kind; nothing is opened."""
+    opening = {
+        "actor": member["ana"],
+        "circle": member["circle"],
+        "title": "A welcome",
+        "text": "Why.",
+        "closes_at": timezone.now() + timedelta(days=3),
+        "new_agreement_title": "A welcome",
+        "agreement_text": "A text.",
+    }
+    refused = (
+        ("ceremony", {"moment": "coronation", "roles": []}, "ceremony_moment"),
+        ("ceremony", {"moment": "welcome", "roles": "x" * 201}, "ceremony_roles"),
+        ("ceremony", {"moment": "welcome", "roles": ["one\ntwo"]}, "ceremony_roles"),
+        ("ceremony", {"moment": "welcome", "roles": [1, 2]}, "ceremony_roles"),
+        ("ceremony", {"moment": 3, "roles": []}, "ceremony_moment"),
+        ("policy", {"moment": "welcome"}, "ceremony"),
+    )
+    for kind, parameters, field in refused:
+        with pytest.raises(InvalidInput) as caught:
+            decision_services.proposal_open(
+                **opening, new_agreement_kind=kind, agreement_parameters=parameters
+            )
+        assert field in caught.value.fields, (parameters, caught.value.fields)
+    assert not Proposal.objects.exists()
+    proposal = decision_services.proposal_open(
+        **opening,
+        new_agreement_kind="ceremony",
+        agreement_parameters={"moment": "farewell", "roles": "Elder: speaks last\n\n"},
+    )
+    assert proposal.agreement_parameters["roles"] == ["Elder: speaks last"]

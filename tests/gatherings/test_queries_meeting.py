@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from circlework.gatherings import selectors
 from circlework.gatherings.models import Occurrence
 from circlework.gatherings.services import meeting
 from tests import factories
@@ -78,17 +79,46 @@ def test_the_minutes_read_in_constant_queries(federation: Any) -> None:
     assert many == few, (few, many)
 
 
-def test_the_home_section_is_one_query(federation: Any) -> None:
+def _three_with_minutes(federation: Any) -> tuple[list[Any], Any]:
+    """Three members of a circle, and three past meetings whose minutes the first wrote with
+    all three present ("Past 1" to "Past 3", days ago)."""
     people = [factories.make_practitioner(f"Person {i}") for i in range(3)]
     circle = factories.make_circle(founder=people[0], federation=federation, members=people[1:])
-    for days in (-1, -2, -3):
-        occ = plan(people[0], circle, days=days, title=f"Meeting {days}")
+    for days in (-1, -3, -2):
+        occ = plan(people[0], circle, days=days, title=f"Past {-days}")
         meeting.minutes_write(
             actor=people[0], occurrence=occ, text="Done", present_ids=[p.pk for p in people]
         )
+    return people, circle
+
+
+def test_the_minutes_to_confirm_are_one_query(federation: Any) -> None:
+    people, _ = _three_with_minutes(federation)
     user = people[1].user
-    meeting.minutes_to_confirm(practitioner=people[1], user=user)  # the audience, kept
+    selectors.minutes_to_confirm(practitioner=people[1], user=user)  # the audience, kept
     with CaptureQueriesContext(connection) as captured:
-        found = meeting.minutes_to_confirm(practitioner=people[1], user=user)
+        found = selectors.minutes_to_confirm(practitioner=people[1], user=user)
         titles = [o.gathering.title for o in found]
     assert len(captured) == 1 and len(titles) == 3
+
+
+def test_the_home_page_reads_both_lists_in_one_query(federation: Any) -> None:
+    """The next meetings (five, soonest first) and the minutes waiting (the soonest taken as
+    confirmed first): one query, each list cut at its own length, whatever the other holds."""
+    people, circle = _three_with_minutes(federation)
+    for days in (9, 2, 7, 1, 8, 3, 5):
+        plan(people[0], circle, days=days, title=f"Coming {days}")
+    user = people[1].user
+    selectors.for_home(user=user, practitioner=people[1])  # the audience, kept
+    with CaptureQueriesContext(connection) as captured:
+        coming, to_confirm = selectors.for_home(user=user, practitioner=people[1], coming=5)
+        titles = ([o.gathering.title for o in coming], [o.gathering.title for o in to_confirm])
+    assert len(captured) == 1
+    assert titles[0] == [f"Coming {d}" for d in (1, 2, 3, 5, 7)]
+    assert titles[1] == [
+        o.gathering.title for o in selectors.minutes_to_confirm(practitioner=people[1], user=user)
+    ]
+    assert sorted(titles[1]) == ["Past 1", "Past 2", "Past 3"]
+    # The one who wrote them has nothing to confirm, and sees the same meetings coming.
+    coming_0, to_confirm_0 = selectors.for_home(user=people[0].user, practitioner=people[0])
+    assert to_confirm_0 == [] and [o.pk for o in coming_0] == [o.pk for o in coming]

@@ -3,8 +3,7 @@
 The demo (seed_demo) is measured, then `seed_scale` adds a federation's worth of circles,
 practitioners and records to it (more than any page shows at once; and conversations longer than
 a page on the proposal and the ethical statement measured), and every page is measured
-again: the same number of queries (none per row), at most 12 (13 for the member home and the
-circle overview: bench/pages.KeyPage.max_queries says why), and at most 60 KB of HTML or JSON.
+again: the same number of queries (none per row), at most 12, and at most 60 KB of HTML or JSON.
 The data is built once for the module inside a transaction that is rolled back at the end.
 Times are the benchmark's business (make bench), never a test's.
 """
@@ -189,7 +188,7 @@ def test_queries_do_not_grow_with_the_federation(measured: dict[str, Any], name:
 @pytest.mark.parametrize("name", NAMES)
 def test_at_most_12_queries(measured: dict[str, Any], name: str) -> None:
     worst = max(_at(measured, size, name).queries for size in ("small", "large"))
-    assert worst <= key.by_name(name).max_queries, f"{name}: {worst} queries"
+    assert worst <= key.MAX_QUERIES, f"{name}: {worst} queries"
 
 
 @pytest.mark.parametrize("name", NAMES)

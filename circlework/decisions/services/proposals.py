@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
+from circlework.agreements import ceremonies
 from circlework.agreements.models import Agreement, AgreementKind
 from circlework.agreements.parameters import current_parameters
 from circlework.circles.models import Circle
@@ -100,6 +101,15 @@ def proposal_open(
         agreement_parameters = {
             k: v for k, v in agreement_parameters.items() if not (k == "silence" and v is None)
         }
+    adopted_kind = agreement.kind if agreement is not None else new_agreement_kind
+    if agreement_parameters and adopted_kind == AgreementKind.CEREMONY:
+        # When the ceremony is used and the roles people take, in the one vocabulary.
+        agreement_parameters = ceremonies.checked_parameters(agreement_parameters)
+    elif agreement_parameters and {"moment", "roles"} & set(agreement_parameters):
+        raise InvalidInput(
+            _("Only a ceremony has a moment and roles."),
+            fields={"ceremony": [_("Leave this out: the agreement is not a ceremony.")]},
+        )
     rule = circle_rule(circle)
     proposal = Proposal(
         circle=circle,

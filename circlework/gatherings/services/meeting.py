@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,6 @@ from circlework.core.errors import Conflict, InvalidInput, NotAllowed, StaleEdit
 from circlework.core.http import MAX_ID
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
-from circlework.core.visibility import audience_for
 from circlework.decisions.models import Proposal
 from circlework.elections.models import Election
 from circlework.gatherings import minutes_rule
@@ -50,7 +49,7 @@ from circlework.gatherings.models import (
     Occurrence,
 )
 from circlework.gatherings.rules import circle_ids_of
-from circlework.gatherings.selectors import invited_q, invitees
+from circlework.gatherings.selectors import invitees
 from circlework.links.models import CircleLink
 from circlework.notifications.models import NotificationKind
 from circlework.notifications.services import notify_many
@@ -823,29 +822,4 @@ def minutes_due(*, now: datetime | None = None) -> QuerySet[Occurrence]:
     """Occurrences whose minutes await confirmation past their time to answer."""
     return Occurrence.objects.filter(
         minutes_state=MinutesState.AWAITING, minutes_confirm_by__lte=now or timezone.now()
-    )
-
-
-def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurrence]:
-    """Meetings whose minutes wait for this practitioner: they were there, and have neither
-    written nor answered the current version. One query."""
-    current = MinutesVersion.objects.filter(occurrence=OuterRef("pk")).order_by("-number")
-    answered = MinutesConfirmation.objects.filter(
-        occurrence=OuterRef("pk"), practitioner=practitioner, version=OuterRef("current_number")
-    )
-    return list(
-        Occurrence.objects.filter(
-            invited_q(audience_for(user), "gathering__"),
-            minutes_state=MinutesState.AWAITING,
-            attendance__practitioner=practitioner,
-            attendance__attended=True,
-        )
-        .annotate(
-            current_number=Subquery(current.values("number")[:1]),
-            current_writer=Subquery(current.values("written_by_id")[:1]),
-        )
-        .exclude(current_writer=practitioner.pk)
-        .exclude(Exists(answered))
-        .select_related("gathering")
-        .order_by("minutes_confirm_by", "pk")[:10]
     )

@@ -27,7 +27,13 @@ from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.gatherings import recurrence
-from circlework.gatherings.models import AgendaItem, Attendance, Gathering, Occurrence
+from circlework.gatherings.models import (
+    DEFAULT_TIME_ZONE,
+    AgendaItem,
+    Attendance,
+    Gathering,
+    Occurrence,
+)
 from circlework.gatherings.selectors import invitees
 from circlework.links.models import CircleLink
 from circlework.notifications.models import NotificationKind
@@ -58,6 +64,13 @@ class When:
 
 def _field_error(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, fields={field: [message]})
+
+
+def planning_zone(practitioner: Practitioner | None) -> str:
+    """The time zone a practitioner plans in, where a form or request does not say: their own,
+    or London's (every account's default) when it is unset or not one this machine knows."""
+    zone = getattr(practitioner, "time_zone", "") or DEFAULT_TIME_ZONE
+    return zone if recurrence.valid_time_zone(zone) else DEFAULT_TIME_ZONE
 
 
 def local(value: datetime, time_zone: str, *, field: str = "starts_at") -> datetime:
@@ -570,7 +583,7 @@ def gathering_from_poll(
     start = best_time(poll)
     if start is None:
         raise Conflict(_("Nobody can come at any of the poll's times yet."))
-    zone = actor.time_zone if recurrence.valid_time_zone(actor.time_zone) else "UTC"
+    zone = planning_zone(actor)
     return gathering_plan(
         actor=actor,
         circle=poll.circle,

@@ -47,7 +47,12 @@ from circlework.gatherings.models import (
     SessionState,
 )
 from circlework.gatherings.services import federation as services
-from circlework.gatherings.services.planning import DEFAULT_LENGTH, When, gathering_plan
+from circlework.gatherings.services.planning import (
+    DEFAULT_LENGTH,
+    When,
+    gathering_plan,
+    planning_zone,
+)
 
 # The allauth rate limit (ACCOUNT_RATE_LIMITS, per client address as core/client_ip.py reads it)
 # that keeps the public registration form from being used to send e-mail to anyone, at speed.
@@ -116,7 +121,7 @@ def federation_gathering_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = FederationGatheringForm(
         request.POST or None,
         circles=_my_circles(request.user, federation),
-        time_zone=me(request).time_zone,
+        time_zone=planning_zone(me(request)),
     )
     return form_page(
         request,

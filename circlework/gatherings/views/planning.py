@@ -78,11 +78,6 @@ def _on_form(call: Callable[[], R]) -> R:
         raise on_form(exc) from exc
 
 
-def _zone_of(user: Any) -> str:
-    zone = getattr(getattr(user, "practitioner", None), "time_zone", "") or "Europe/London"
-    return zone if recurrence.valid_time_zone(zone) else "Europe/London"
-
-
 def pattern_words(gathering: Gathering) -> str:
     """How the gathering repeats, in words ("Every month on the second Wednesday")."""
     first = gathering.starts_at.astimezone(recurrence_zone(gathering.time_zone))
@@ -177,7 +172,7 @@ def gathering_list(request: HttpRequest, slug: str) -> HttpResponse:
 def gathering_new(request: HttpRequest, slug: str) -> HttpResponse:
     circle = _circle(slug)
     require_perm(request, "gatherings.plan", circle)
-    form = PlanForm(request.POST or None, time_zone=_zone_of(request.user))
+    form = PlanForm(request.POST or None, time_zone=planning.planning_zone(me(request)))
     return form_page(
         request,
         form,
