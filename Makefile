@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast lint types pytest bench load venv browser-deps clean audit
+.PHONY: run test test-fast lint types pytest bench load venv browser-deps clean audit messages
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Circlework needs Python 3.11 or newer")'
@@ -30,6 +30,11 @@ lint: venv
 
 types: venv
 	$(VENV)/bin/mypy circlework config tests
+
+# The translation catalogue (circlework/locale/en): every marked text, refreshed from the code
+# and templates. Run it when texts change; a translator starts from a copy of it.
+messages: venv
+	cd circlework && ../$(PY) ../manage.py makemessages -l en --no-obsolete
 
 browser-deps:
 	@bin/ensure-chromium

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 
 from circlework.circles.models import Circle
 from circlework.circles.names import may_name_circle
@@ -50,7 +50,9 @@ def named_for(user: Any, circle_ids: Iterable[int]) -> str:
     if hidden and parts:
         parts.append(ngettext("one other circle", "%(n)d other circles", hidden) % {"n": hidden})
     elif hidden:
-        parts.append(ngettext("a circle", "%(n)d circles", hidden) % {"n": hidden})
+        parts.append(
+            npgettext("circles not shown", "a circle", "%(n)d circles", hidden) % {"n": hidden}
+        )
     return ", ".join(parts)
 
 
