@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from circlework.agreements.models import Agreement, AgreementVersion
+from circlework.agreements.models import Agreement, AgreementKind, AgreementVersion
 from circlework.api import schemas as s
 from circlework.api.base import ERRORS, People, _me, _people, _person, _provenance
 from circlework.api.loaders import member_circle
@@ -288,8 +288,14 @@ def proposal_create(
         if payload.agreement_parameters is not None
         else None
     )
+    adopted_kind = agreement.kind if agreement is not None else payload.new_agreement_kind
+    if payload.ceremony is not None and adopted_kind != AgreementKind.CEREMONY:
+        raise InvalidInput(
+            "Only a ceremony has a moment and roles.",
+            fields={"ceremony": ["Leave this out: the agreement is not a ceremony."]},
+        )
     if payload.ceremony is not None:
-        # Checked against the kind being adopted, as the form's are (decisions.proposal_open).
+        # Checked as the form's are (decisions.proposal_open, agreements.ceremonies).
         params = {
             **(params or {}),
             "moment": payload.ceremony.moment or "",

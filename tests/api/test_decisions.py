@@ -893,8 +893,8 @@ def test_the_circle_chooses_who_reads_a_new_agreement(four: dict[str, Any]) -> N
 def test_a_ceremony_proposed_through_the_api_carries_its_moment_and_roles(
     four: dict[str, Any],
 ) -> None:
-    """The API asks what the form asks of a ceremony: when it is used and the roles people take;
-    a revision that leaves them out keeps them, and they belong to ceremonies only."""
+    """The API asks what the form asks of a ceremony: when it is used and the roles people take,
+    checked as the form checks them; they belong to ceremonies only."""
     c = four["c"]
     roles = ["Convener: opens with a round", "Newcomer: says why they came"]
     opened = _open(

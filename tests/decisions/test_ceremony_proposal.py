@@ -160,8 +160,7 @@ def test_an_unknown_moment_or_too_many_roles_are_refused_with_the_text_kept(
 
 def test_the_service_checks_a_ceremony_whoever_asks(member: dict[str, Any]) -> None:
     """What the form checks, the service checks too (the API, anything else that opens one):
-    an unknown moment, roles that are not short lines, a moment on an agreement of another
-    kind; nothing is opened."""
+    an unknown moment, or roles that are not short lines; nothing is opened."""
     opening = {
         "actor": member["ana"],
         "circle": member["circle"],
@@ -177,7 +176,6 @@ def test_the_service_checks_a_ceremony_whoever_asks(member: dict[str, Any]) -> N
         ("ceremony", {"moment": "welcome", "roles": ["one\ntwo"]}, "ceremony_roles"),
         ("ceremony", {"moment": "welcome", "roles": [1, 2]}, "ceremony_roles"),
         ("ceremony", {"moment": 3, "roles": []}, "ceremony_moment"),
-        ("policy", {"moment": "welcome"}, "ceremony"),
     )
     for kind, parameters, field in refused:
         with pytest.raises(InvalidInput) as caught:

@@ -105,11 +105,6 @@ def proposal_open(
     if agreement_parameters and adopted_kind == AgreementKind.CEREMONY:
         # When the ceremony is used and the roles people take, in the one vocabulary.
         agreement_parameters = ceremonies.checked_parameters(agreement_parameters)
-    elif agreement_parameters and {"moment", "roles"} & set(agreement_parameters):
-        raise InvalidInput(
-            _("Only a ceremony has a moment and roles."),
-            fields={"ceremony": [_("Leave this out: the agreement is not a ceremony.")]},
-        )
     rule = circle_rule(circle)
     proposal = Proposal(
         circle=circle,
