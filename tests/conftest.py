@@ -10,17 +10,26 @@ from circlework.core import page_cache
 from tests import factories
 
 _TESTS = Path(__file__).resolve().parent
+# A test reaches the database through pytest-django's marker or one of these fixtures (asked
+# for itself or by a fixture it uses).
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark by place, so `-m "not browser and not fuzz"` (make test-fast, the PostgreSQL pass in
-    CI) needs no decorator on each test."""
+    """Mark by place and by what a test uses, so `-m "not browser and not fuzz"` (make
+    test-fast) and `-m "not browser and not fuzz and not no_database"` (CI's PostgreSQL pass:
+    only what the database engine can change) need no decorator on each test."""
     for item in items:
         path = Path(str(item.path)).resolve()
         if _TESTS / "browser" in path.parents:
             item.add_marker(pytest.mark.browser)
         if path.name.startswith("test_fuzz_schemathesis"):
             item.add_marker(pytest.mark.fuzz)
+        uses = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("django_db") is None and not uses & _DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.no_database)
 
 
 @pytest.fixture(autouse=True)
