@@ -18,6 +18,10 @@ from circlework.core.visibility import Visibility
 TIME_ZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones())
 
 
+# Where a practitioner's clock is until they say (and a gathering's, when nobody says).
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -137,7 +141,7 @@ class Practitioner(TimeStamped):
     )
     # Validated against the zone database in clean(); choices live on the form so that a tzdata
     # update does not need a migration.
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
+    time_zone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIME_ZONE)
 
     PROFILE_FIELDS = (
         "display_name",

@@ -108,10 +108,8 @@ def checked_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(roles, str):
         lines = roles
     elif isinstance(roles, list | tuple) and all(isinstance(r, str) for r in roles):
-        if any("\n" in r for r in roles):
-            msg = gettext("Keep each role to one short line (at most %(n)s characters).") % {
-                "n": MAX_ROLE_LENGTH
-            }
+        if any(len(r.splitlines()) != 1 or not r.strip() for r in roles):
+            msg = gettext("Give each role as one line of words.")
             raise InvalidInput(msg, fields={"ceremony_roles": [msg]})
         lines = "\n".join(roles)
     else:
@@ -122,6 +120,16 @@ def checked_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
         msg = gettext("Choose when the ceremony is used from the list.")
         raise InvalidInput(msg, fields={"ceremony_moment": [msg]})
     return {**parameters, **ceremony_parameters(moment, lines)}
+
+
+def carried_on(kind: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored version's parameters as a new proposal carries them on (a review, a borrowed
+    agreement): a ceremony's moment and roles as `read` gives them, so that whatever an older
+    version stored passes the checks a proposal's parameters pass; other kinds' as they are."""
+    if kind != AgreementKind.CEREMONY:
+        return dict(parameters)
+    ceremony = read(parameters)
+    return {**parameters, "moment": ceremony.moment, "roles": ceremony.roles}
 
 
 def read(parameters: Any) -> Ceremony:
@@ -136,7 +144,8 @@ def read(parameters: Any) -> Ceremony:
         raw = raw.splitlines()
     if not isinstance(raw, list | tuple):
         raw = []
-    roles = [r.strip()[:MAX_ROLE_LENGTH] for r in raw if isinstance(r, str) and r.strip()]
+    lines = (line for r in raw if isinstance(r, str) for line in r.splitlines())
+    roles = [line.strip()[:MAX_ROLE_LENGTH] for line in lines if line.strip()]
     return Ceremony(moment=moment, roles=roles[:MAX_ROLES])
 
 

@@ -294,13 +294,14 @@ def proposal_create(
             "Only a ceremony has a moment and roles.",
             fields={"ceremony": ["Leave this out: the agreement is not a ceremony."]},
         )
-    if payload.ceremony is not None:
-        # Checked as the form's are (decisions.proposal_open, agreements.ceremonies).
-        params = {
-            **(params or {}),
-            "moment": payload.ceremony.moment or "",
-            "roles": payload.ceremony.roles,
-        }
+    if adopted_kind == AgreementKind.CEREMONY:
+        # A ceremony carries its moment and roles, no decision rule; left out when revising
+        # one, they stay as they are (decisions.proposal_open). Checked as the form's are.
+        params = (
+            {"moment": payload.ceremony.moment or "", "roles": payload.ceremony.roles}
+            if payload.ceremony is not None
+            else None
+        )
     # Who will read a new agreement is the circle's choice (agreement_propose checks it).
     opening: Any = decision_services.proposal_open
     if payload.new_agreement_visibility is not None:

@@ -439,6 +439,13 @@ class CeremonyIn(InSchema):
         description='The roles people take, one each ("Convener: opens with a round").',
     )
 
+    @field_validator("roles")
+    @classmethod
+    def _one_line_each(cls, roles: list[str]) -> list[str]:
+        if any(len(role.splitlines()) != 1 or not role.strip() for role in roles):
+            raise ValueError("Give each role as one line of words.")
+        return roles
+
 
 class ProposalIn(InSchema):
     title: str = Field(..., min_length=1, max_length=200)

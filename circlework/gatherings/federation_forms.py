@@ -15,9 +15,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from circlework.accounts.models import DEFAULT_TIME_ZONE
 from circlework.accounts.time_zones import time_zone_choices
 from circlework.circles.models import Circle
-from circlework.gatherings.models import DEFAULT_TIME_ZONE
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

@@ -17,10 +17,11 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from circlework.accounts.models import DEFAULT_TIME_ZONE
 from circlework.accounts.time_zones import time_zone_choices
 from circlework.core.errors import InvalidInput
 from circlework.gatherings import recurrence
-from circlework.gatherings.models import DEFAULT_TIME_ZONE, Gathering
+from circlework.gatherings.models import Gathering
 from circlework.gatherings.services.planning import When, local
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -22,11 +22,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from circlework.accounts.models import DEFAULT_TIME_ZONE
 from circlework.core.crypto import EncryptedTextField
 from circlework.core.models import TimeStamped
-
-# Where a gathering's clock is when nobody said (every account's default too).
-DEFAULT_TIME_ZONE = "Europe/London"
 
 
 class Gathering(TimeStamped):
@@ -139,6 +137,9 @@ class Occurrence(models.Model):
     minutes_state = models.CharField(
         max_length=10, choices=MinutesState.choices, default=MinutesState.NONE
     )
+    # The number of the minutes' current version (0: none written yet), kept with the state so
+    # that "whose answer is still wanted" is read with joins, not a subquery a row.
+    minutes_version = models.PositiveIntegerField(default=0)
     # Silence counts as confirming after this time, unless a correction is still asked for.
     minutes_confirm_by = models.DateTimeField(null=True, blank=True)
     minutes_confirmed_at = models.DateTimeField(null=True, blank=True)

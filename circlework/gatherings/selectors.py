@@ -9,12 +9,10 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     F,
-    OuterRef,
+    FilteredRelation,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
     Window,
@@ -25,14 +23,7 @@ from django.utils import timezone
 from circlework.accounts.models import Practitioner
 from circlework.circles.models import Circle
 from circlework.core.visibility import FEDERATION_STATUSES, Audience, audience_for
-from circlework.gatherings.models import (
-    Attendance,
-    Gathering,
-    MinutesConfirmation,
-    MinutesState,
-    MinutesVersion,
-    Occurrence,
-)
+from circlework.gatherings.models import Gathering, MinutesState, Occurrence
 
 
 def invited_q(audience: Audience, prefix: str = "") -> Q:
@@ -127,38 +118,60 @@ _BELONGS_TO = (
     "gathering__link__validating_circle",
 )
 MINUTES_TO_CONFIRM_SHOWN = 10
+_SHOWN_ON_HOME = (
+    "gathering_id",
+    "starts_at",
+    "ends_at",
+    "cancelled_at",
+    "minutes_confirm_by",
+    "gathering__title",
+    "gathering__time_zone",
+    "gathering__circle__name",
+    "gathering__federation__name",
+    "gathering__link__asking_circle__name",
+    "gathering__link__validating_circle__name",
+)
 
 
 def _awaiting_me(practitioner: Practitioner) -> tuple[dict[str, Any], Q]:
     """Meetings whose minutes wait for this practitioner: they were there, and have neither
-    written nor answered the current version. The annotations it needs, and the condition."""
-    current = MinutesVersion.objects.filter(occurrence=OuterRef("pk")).order_by("-number")
-    answered = MinutesConfirmation.objects.filter(
-        occurrence=OuterRef("pk"), practitioner=practitioner, version=OuterRef("current_number")
-    )
-    present = Attendance.objects.filter(
-        occurrence=OuterRef("pk"), practitioner=practitioner, attended=True
-    )
-    annotations = {
-        "current_number": Subquery(current.values("number")[:1]),
-        "current_writer": Subquery(current.values("written_by_id")[:1]),
+    written nor answered the current version (`Occurrence.minutes_version`). The joins it
+    needs (each matches at most one row: the constraints on attendance, versions and
+    confirmations), and the condition."""
+    me = practitioner.pk
+    relations = {
+        "_present": FilteredRelation(
+            "attendance",
+            condition=Q(attendance__practitioner=me, attendance__attended=True),
+        ),
+        "_current": FilteredRelation(
+            "minutes_versions", condition=Q(minutes_versions__number=F("minutes_version"))
+        ),
+        "_answered": FilteredRelation(
+            "minutes_confirmations",
+            condition=Q(
+                minutes_confirmations__practitioner=me,
+                minutes_confirmations__version=F("minutes_version"),
+            ),
+        ),
     }
     condition = (
         Q(minutes_state=MinutesState.AWAITING)
-        & Q(Exists(present))
-        & ~Q(Exists(answered))
-        & ~Q(current_writer=practitioner.pk)
+        & Q(_present__isnull=False)
+        & Q(_answered__isnull=True)
+        # Not written by them; minutes whose writer's account is gone wait for everyone.
+        & (Q(_current__written_by__isnull=True) | ~Q(_current__written_by=me))
     )
-    return annotations, condition
+    return relations, condition
 
 
 def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurrence]:
     """The meetings whose minutes wait for this practitioner, the soonest taken as confirmed
     first. One query."""
-    annotations, awaiting = _awaiting_me(practitioner)
+    relations, awaiting = _awaiting_me(practitioner)
     return list(
         Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
-        .annotate(**annotations)
+        .alias(**relations)
         .filter(awaiting)
         .select_related("gathering")
         .order_by("minutes_confirm_by", "pk")[:MINUTES_TO_CONFIRM_SHOWN]
@@ -171,44 +184,53 @@ def for_home(
     """The home page's two lists in one query: the next meetings the user is invited to (as
     `coming_occurrences`), and the minutes waiting for them (as `minutes_to_confirm`). Each
     row is numbered within its list (a window) and only the first of each are read. A meeting
-    still under way with minutes already waiting is listed as coming until it ends."""
-    annotations, awaiting = _awaiting_me(practitioner)
-    is_coming = Q(ends_at__gte=timezone.now(), gathering__cancelled_at__isnull=True)
+    still under way whose minutes already wait for the practitioner is listed first with the
+    minutes (the days to answer them are already running), not with the coming ones."""
+    relations, awaiting = _awaiting_me(practitioner)
+    now = timezone.now()
+    is_coming = Q(ends_at__gte=now, gathering__cancelled_at__isnull=True)
     rows = (
         Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
-        .annotate(**annotations)
+        # Only rows that may be in either list (the `occurrence_minutes` index serves the
+        # second), before the per-row subqueries.
+        .filter(is_coming | Q(minutes_state=MinutesState.AWAITING))
+        .alias(**relations)
         .annotate(
             _to_confirm=Case(
-                When(is_coming, then=Value(False)),
                 When(awaiting, then=Value(True)),
+                When(is_coming, then=Value(False)),
                 default=None,
                 output_field=BooleanField(null=True),
             )
         )
         .filter(_to_confirm__isnull=False)
         .annotate(
-            _when=Case(
-                When(_to_confirm=False, then=F("starts_at")), default=F("minutes_confirm_by")
-            ),
-            _cap=Case(
-                When(_to_confirm=False, then=Value(coming)), default=Value(MINUTES_TO_CONFIRM_SHOWN)
-            ),
-        )
-        .annotate(
+            # Numbered within each list: the coming ones by when they start, the minutes of
+            # past meetings by when silence confirms them (after one still under way). Said
+            # without naming `_to_confirm` again: each naming draws its whole condition anew.
             _rank=Window(
                 RowNumber(),
                 partition_by=[F("_to_confirm")],
-                order_by=[F("_when").asc(), F("pk").asc()],
+                order_by=[
+                    Case(
+                        When(ends_at__lt=now, then=F("minutes_confirm_by")),
+                        default=F("starts_at"),
+                    ).asc(),
+                    F("pk").asc(),
+                ],
             )
         )
-        .filter(_rank__lte=F("_cap"))
+        .filter(_rank__lte=max(coming, MINUTES_TO_CONFIRM_SHOWN))
         .select_related(*_BELONGS_TO)
-        .order_by("_to_confirm", "_when", "pk")
+        # What the home page shows of each: fewer columns to draw twice (the window's query
+        # is wrapped in another).
+        .only(*_SHOWN_ON_HOME)
+        .order_by("_rank")
     )
     listed: tuple[list[Occurrence], list[Occurrence]] = ([], [])
     for o in rows:
         listed[1 if o._to_confirm else 0].append(o)
-    return listed
+    return listed[0][:coming], listed[1][:MINUTES_TO_CONFIRM_SHOWN]
 
 
 def federation_coming(*, user: Any, federation: Any, limit: int = 3) -> list[Occurrence]:

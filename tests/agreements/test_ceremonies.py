@@ -102,3 +102,23 @@ def test_the_ceremony_for_a_moment_is_the_first_adopted_for_it() -> None:
     assert ceremonies.for_moment(found, "farewell") is goodbye
     assert ceremonies.for_moment(found, "link_made") is None
     assert ceremonies.for_moment([_ceremony("Broken", "junk")], "welcome") is None
+
+
+@pytest.mark.parametrize(
+    "roles", [["Convener\rNewcomer"], ["Convener\u2028Newcomer"], ["  "], [""], [3]]
+)
+def test_a_list_of_roles_is_one_line_of_words_each(roles: list[Any]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        ceremonies.checked_parameters({"moment": "welcome", "roles": roles})
+    assert "ceremony_roles" in caught.value.fields
+
+
+def test_a_stored_version_is_carried_on_as_read() -> None:
+    """A review or a borrowed agreement carries on what an older version stored: a ceremony's
+    as the reader reads it (so it passes the checks), any other kind's untouched."""
+    stored = {"moment": "coronation", "roles": "A\r" + "\n".join(f"R{i}" for i in range(30))}
+    carried = ceremonies.carried_on(AgreementKind.CEREMONY, stored)
+    assert carried == {"moment": "", "roles": ["A", *[f"R{i}" for i in range(19)]]}
+    assert ceremonies.checked_parameters(carried) == carried
+    rule = {"rule": "consent", "roles": {"coordinator": 2}}
+    assert ceremonies.carried_on(AgreementKind.ROLES, rule) == rule

@@ -890,6 +890,17 @@ def test_the_circle_chooses_who_reads_a_new_agreement(four: dict[str, Any]) -> N
     assert response.status_code == 400
 
 
+def _welcome(client: Client, roles: list[str]) -> dict[str, Any]:
+    """A proposal, opened through the API, to adopt a welcome ceremony with these roles."""
+    return _open(
+        client,
+        new_agreement_kind="ceremony",
+        new_agreement_title="Welcoming a new member",
+        agreement_text="We sit in a circle.",
+        ceremony={"moment": "welcome", "roles": roles},
+    )
+
+
 def test_a_ceremony_proposed_through_the_api_carries_its_moment_and_roles(
     four: dict[str, Any],
 ) -> None:
@@ -897,13 +908,7 @@ def test_a_ceremony_proposed_through_the_api_carries_its_moment_and_roles(
     checked as the form checks them; they belong to ceremonies only."""
     c = four["c"]
     roles = ["Convener: opens with a round", "Newcomer: says why they came"]
-    opened = _open(
-        c["Ana"],
-        new_agreement_kind="ceremony",
-        new_agreement_title="Welcoming a new member",
-        agreement_text="We sit in a circle and each says one welcome.",
-        ceremony={"moment": "welcome", "roles": roles},
-    )
+    opened = _welcome(c["Ana"], roles)
     assert opened["agreement_parameters"] == {"moment": "welcome", "roles": roles}
 
     before = Proposal.objects.count()
@@ -945,3 +950,44 @@ def test_a_ceremony_proposed_through_the_api_carries_its_moment_and_roles(
 
 def test_the_api_names_every_moment_a_ceremony_has() -> None:
     assert set(get_args(s.CeremonyMomentName)) == set(ceremonies.MOMENT_LABELS)
+
+
+def test_revising_a_ceremony_through_the_api_keeps_what_is_not_sent(four: dict[str, Any]) -> None:
+    """Left out, a ceremony's moment and roles stay as they are (a decision rule's parameters
+    sent beside them mean nothing to a ceremony); sent, they replace them."""
+    c = four["c"]
+    roles = ["Convener: opens with a round"]
+    opened = _welcome(c["Ana"], roles)
+    for name in ("Ana", "Ben", "Cy", "Dee"):
+        assert _take(c[name], opened, "agree").status_code == 201
+    assert post_json(c["Ana"], _path(opened, "/close"), {}).status_code == 200
+    agreement = Agreement.objects.get(circle=four["circle"], title="Welcoming a new member")
+    kept = _open(
+        c["Ana"],
+        agreement_id=agreement.pk,
+        agreement_text="We sit in a circle, and stand at the end.",
+        agreement_parameters={"rule": "consent"},
+    )
+    assert kept["agreement_parameters"] == {"moment": "welcome", "roles": roles}
+    Proposal.objects.filter(pk=kept["id"]).update(status=ProposalStatus.WITHDRAWN)
+    changed = _open(
+        c["Ana"],
+        agreement_id=agreement.pk,
+        agreement_text="We sit in a circle.",
+        ceremony={"moment": "farewell", "roles": []},
+    )
+    assert changed["agreement_parameters"] == {"moment": "farewell", "roles": []}
+    response = post_json(
+        c["Ana"],
+        "/circles/four/proposals",
+        {
+            "title": "Two lines",
+            "text": "Why.",
+            "closes_at": soon(),
+            "new_agreement_kind": "ceremony",
+            "new_agreement_title": "Two lines",
+            "agreement_text": "A text.",
+            "ceremony": {"roles": ["Host\rGuest"]},
+        },
+    )
+    assert_error(response, 422, "ceremony.roles")

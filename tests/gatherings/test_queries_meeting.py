@@ -3,16 +3,19 @@ answers, agenda items, people present and confirmations there are."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from circlework.accounts import services as accounts_services
 from circlework.gatherings import selectors
 from circlework.gatherings.models import Occurrence
-from circlework.gatherings.services import meeting
+from circlework.gatherings.services import meeting, planning
 from tests import factories
 from tests.gatherings.test_meeting_services import _proposal, plan
 
@@ -122,3 +125,50 @@ def test_the_home_page_reads_both_lists_in_one_query(federation: Any) -> None:
     # The one who wrote them has nothing to confirm, and sees the same meetings coming.
     coming_0, to_confirm_0 = selectors.for_home(user=people[0].user, practitioner=people[0])
     assert to_confirm_0 == [] and [o.pk for o in coming_0] == [o.pk for o in coming]
+
+
+def test_the_home_page_lists_cut_at_ten_minutes_and_keep_the_edge_cases(federation: Any) -> None:
+    """More minutes waiting than the list shows (ten, the soonest taken as confirmed first); a
+    meeting still under way whose minutes wait is listed with the minutes, not as coming;
+    minutes whose writer has deleted their account still wait for everyone present, and a
+    cancelled gathering's minutes still wait."""
+    people, circle = _three_with_minutes(federation)
+    for n in range(9):  # 12 written by people[0] in all
+        occ = plan(people[0], circle, days=-10 - n, title=f"Older {n}")
+        meeting.minutes_write(
+            actor=people[0], occurrence=occ, text="Done", present_ids=[p.pk for p in people]
+        )
+    under_way = plan(people[0], circle, days=-1 / 48, title="Under way")  # began 30 min ago
+    meeting.minutes_write(
+        actor=people[2], occurrence=under_way, text="So far", present_ids=[p.pk for p in people]
+    )
+    # The under-way meeting's minutes are the soonest taken as confirmed.
+    Occurrence.objects.filter(pk=under_way.pk).update(
+        minutes_confirm_by=timezone.now() + timedelta(days=1)
+    )
+    by_people_0 = list(
+        Occurrence.objects.filter(minutes_state="awaiting")
+        .exclude(pk=under_way.pk)
+        .order_by("minutes_confirm_by", "pk")
+        .values_list("pk", flat=True)
+    )
+    assert len(by_people_0) == 12
+
+    def listed(who: Any) -> tuple[list[int], list[int]]:
+        coming, to_confirm = selectors.for_home(user=who.user, practitioner=who)
+        return [o.pk for o in coming], [o.pk for o in to_confirm]
+
+    coming, to_confirm = listed(people[1])
+    assert to_confirm == [under_way.pk, *by_people_0[:9]]
+    assert under_way.pk not in coming
+    assert listed(people[2])[1] == by_people_0[:10]  # they wrote the one under way
+    # A gathering cancelled, and the writer of the twelve gone: nothing changes for the others.
+    planning.gathering_cancel(
+        actor=people[0], gathering=Occurrence.objects.get(pk=by_people_0[0]).gathering
+    )
+    accounts_services.account_delete(actor=people[0], confirm_email=people[0].user.email)
+    assert listed(people[1])[1] == [under_way.pk, *by_people_0[:9]]
+    assert listed(people[2])[1] == by_people_0[:10]
+    assert [
+        o.pk for o in selectors.minutes_to_confirm(practitioner=people[1], user=people[1].user)
+    ] == [under_way.pk, *by_people_0[:9]]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from circlework.accounts.models import Practitioner
+from circlework.agreements import ceremonies
 from circlework.agreements.models import Agreement
 from circlework.agreements.rules import BorrowInto
 from circlework.agreements.selectors import review_draft
@@ -88,7 +89,7 @@ def agreement_review_open(
         closes_at=closes_at,
         agreement=agreement,
         agreement_text=draft.agreement_text,
-        agreement_parameters=draft.parameters,
+        agreement_parameters=ceremonies.carried_on(agreement.kind, draft.parameters),
     )
 
 
@@ -136,6 +137,6 @@ def agreement_borrow(
         new_agreement_kind=agreement.kind,
         new_agreement_title=agreement.title,
         agreement_text=source.text,
-        agreement_parameters=source.parameters,
+        agreement_parameters=ceremonies.carried_on(agreement.kind, source.parameters),
         borrowed_from=source,
     )

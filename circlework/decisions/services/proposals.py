@@ -92,17 +92,21 @@ def proposal_open(
         )
     if agreement is not None:
         agreement = _lock_agreement_for_revision(agreement)
+    adopted_kind = agreement.kind if agreement is not None else new_agreement_kind
+    sent = bool(agreement_parameters)
     if agreement is not None and not agreement_parameters and agreement.current_version is not None:
-        # Revising a decision rule's text must not silently drop the rule it encodes.
-        agreement_parameters = agreement.current_version.parameters
+        # Revising a decision rule's text must not silently drop the rule it encodes (nor a
+        # ceremony its moment and roles).
+        agreement_parameters = ceremonies.carried_on(
+            adopted_kind, agreement.current_version.parameters
+        )
     if agreement_parameters:
         _check_rule_parameters(agreement_parameters)
         # No choice of what silence means: the rule's usual way (decisions.decision_rule.default_silence).
         agreement_parameters = {
             k: v for k, v in agreement_parameters.items() if not (k == "silence" and v is None)
         }
-    adopted_kind = agreement.kind if agreement is not None else new_agreement_kind
-    if agreement_parameters and adopted_kind == AgreementKind.CEREMONY:
+    if sent and agreement_parameters and adopted_kind == AgreementKind.CEREMONY:
         # When the ceremony is used and the roles people take, in the one vocabulary.
         agreement_parameters = ceremonies.checked_parameters(agreement_parameters)
     rule = circle_rule(circle)

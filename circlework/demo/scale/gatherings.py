@@ -125,6 +125,7 @@ def _meeting(
         starts_at=start,
         ends_at=start + timedelta(hours=2),
         minutes_state=state,
+        minutes_version=1 if past else 0,
         minutes_confirm_by=start + timedelta(days=15) if past else None,
         minutes_confirmed_at=start + timedelta(days=5) if state == "confirmed" else None,
         reminded_day_at=start - timedelta(days=1) if past else None,

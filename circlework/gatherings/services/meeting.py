@@ -676,9 +676,17 @@ def minutes_write(
     validate(version)
     version.save()
     locked.minutes_state = MinutesState.AWAITING
+    locked.minutes_version = number
     locked.minutes_confirm_by = now + timedelta(days=confirm_days(gathering))
     locked.minutes_confirmed_at = None
-    locked.save(update_fields=["minutes_state", "minutes_confirm_by", "minutes_confirmed_at"])
+    locked.save(
+        update_fields=[
+            "minutes_state",
+            "minutes_version",
+            "minutes_confirm_by",
+            "minutes_confirmed_at",
+        ]
+    )
     audit.record(
         actor=actor,
         verb="gathering.minutes_written" if number == 1 else "gathering.minutes_corrected",

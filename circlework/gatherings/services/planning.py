@@ -20,20 +20,14 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circlework.accounts.models import Practitioner
+from circlework.accounts.models import DEFAULT_TIME_ZONE, Practitioner
 from circlework.circles.models import Circle, Federation
 from circlework.core import audit, names
 from circlework.core.errors import Conflict, InvalidInput, NotAllowed
 from circlework.core.permissions import allowed, require
 from circlework.core.services import validate
 from circlework.gatherings import recurrence
-from circlework.gatherings.models import (
-    DEFAULT_TIME_ZONE,
-    AgendaItem,
-    Attendance,
-    Gathering,
-    Occurrence,
-)
+from circlework.gatherings.models import AgendaItem, Attendance, Gathering, Occurrence
 from circlework.gatherings.selectors import invitees
 from circlework.links.models import CircleLink
 from circlework.notifications.models import NotificationKind
