@@ -126,10 +126,11 @@ def carried_on(kind: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """A stored version's parameters as a new proposal carries them on (a review, a borrowed
     agreement): a ceremony's moment and roles as `read` gives them, so that whatever an older
     version stored passes the checks a proposal's parameters pass; other kinds' as they are."""
+    kept = dict(parameters) if isinstance(parameters, Mapping) else {}
     if kind != AgreementKind.CEREMONY:
-        return dict(parameters)
-    ceremony = read(parameters)
-    return {**parameters, "moment": ceremony.moment, "roles": ceremony.roles}
+        return kept
+    ceremony = read(kept)
+    return {**kept, "moment": ceremony.moment, "roles": ceremony.roles}
 
 
 def read(parameters: Any) -> Ceremony:

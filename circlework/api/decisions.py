@@ -294,9 +294,14 @@ def proposal_create(
             "Only a ceremony has a moment and roles.",
             fields={"ceremony": ["Leave this out: the agreement is not a ceremony."]},
         )
+    if adopted_kind == AgreementKind.CEREMONY and payload.agreement_parameters is not None:
+        raise InvalidInput(
+            "A ceremony has no decision rule.",
+            fields={"agreement_parameters": ["Leave this out: send the ceremony's instead."]},
+        )
     if adopted_kind == AgreementKind.CEREMONY:
-        # A ceremony carries its moment and roles, no decision rule; left out when revising
-        # one, they stay as they are (decisions.proposal_open). Checked as the form's are.
+        # A ceremony carries its moment and roles; left out when revising one, they stay as
+        # they are (decisions.proposal_open). Checked as the form's are.
         params = (
             {"moment": payload.ceremony.moment or "", "roles": payload.ceremony.roles}
             if payload.ceremony is not None

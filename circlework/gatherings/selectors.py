@@ -159,10 +159,18 @@ def _awaiting_me(practitioner: Practitioner) -> tuple[dict[str, Any], Q]:
         Q(minutes_state=MinutesState.AWAITING)
         & Q(_present__isnull=False)
         & Q(_answered__isnull=True)
-        # Not written by them; minutes whose writer's account is gone wait for everyone.
-        & (Q(_current__written_by__isnull=True) | ~Q(_current__written_by=me))
+        # Not written by them; minutes whose writer's account is gone wait for everyone. (The
+        # writer is read through an alias: negating a lookup across `_current` itself would be
+        # a subquery a row.)
+        & (Q(_writer__isnull=True) | ~Q(_writer=me))
     )
-    return relations, condition
+    return {**relations, "_writer": F("_current__written_by")}, condition
+
+
+def _confirm_order(now: datetime) -> Any:
+    """The order of the minutes waiting: by when silence confirms them, after any meeting still
+    under way (by when it began; its minutes are being written as it goes)."""
+    return Case(When(ends_at__lt=now, then=F("minutes_confirm_by")), default=F("starts_at"))
 
 
 def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurrence]:
@@ -174,7 +182,7 @@ def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurre
         .alias(**relations)
         .filter(awaiting)
         .select_related("gathering")
-        .order_by("minutes_confirm_by", "pk")[:MINUTES_TO_CONFIRM_SHOWN]
+        .order_by(_confirm_order(timezone.now()).asc(), "pk")[:MINUTES_TO_CONFIRM_SHOWN]
     )
 
 
@@ -205,19 +213,13 @@ def for_home(
         )
         .filter(_to_confirm__isnull=False)
         .annotate(
-            # Numbered within each list: the coming ones by when they start, the minutes of
-            # past meetings by when silence confirms them (after one still under way). Said
-            # without naming `_to_confirm` again: each naming draws its whole condition anew.
+            # Numbered within each list: the coming ones by when they start (none has ended),
+            # the minutes as `minutes_to_confirm` orders them. Said without naming
+            # `_to_confirm` again: each naming draws its whole condition anew.
             _rank=Window(
                 RowNumber(),
                 partition_by=[F("_to_confirm")],
-                order_by=[
-                    Case(
-                        When(ends_at__lt=now, then=F("minutes_confirm_by")),
-                        default=F("starts_at"),
-                    ).asc(),
-                    F("pk").asc(),
-                ],
+                order_by=[_confirm_order(now).asc(), F("pk").asc()],
             )
         )
         .filter(_rank__lte=max(coming, MINUTES_TO_CONFIRM_SHOWN))

@@ -953,8 +953,8 @@ def test_the_api_names_every_moment_a_ceremony_has() -> None:
 
 
 def test_revising_a_ceremony_through_the_api_keeps_what_is_not_sent(four: dict[str, Any]) -> None:
-    """Left out, a ceremony's moment and roles stay as they are (a decision rule's parameters
-    sent beside them mean nothing to a ceremony); sent, they replace them."""
+    """Left out, a ceremony's moment and roles stay as they are; sent, they replace them. A
+    decision rule's parameters mean nothing to a ceremony and are refused."""
     c = four["c"]
     roles = ["Convener: opens with a round"]
     opened = _welcome(c["Ana"], roles)
@@ -962,11 +962,23 @@ def test_revising_a_ceremony_through_the_api_keeps_what_is_not_sent(four: dict[s
         assert _take(c[name], opened, "agree").status_code == 201
     assert post_json(c["Ana"], _path(opened, "/close"), {}).status_code == 200
     agreement = Agreement.objects.get(circle=four["circle"], title="Welcoming a new member")
+    response = post_json(
+        c["Ana"],
+        "/circles/four/proposals",
+        {
+            "title": "A rule for a ceremony",
+            "text": "Why.",
+            "closes_at": soon(),
+            "agreement_id": agreement.pk,
+            "agreement_text": "We sit in a circle.",
+            "agreement_parameters": {"rule": "consent"},
+        },
+    )
+    assert_error(response, 400, "agreement_parameters")
     kept = _open(
         c["Ana"],
         agreement_id=agreement.pk,
         agreement_text="We sit in a circle, and stand at the end.",
-        agreement_parameters={"rule": "consent"},
     )
     assert kept["agreement_parameters"] == {"moment": "welcome", "roles": roles}
     Proposal.objects.filter(pk=kept["id"]).update(status=ProposalStatus.WITHDRAWN)

@@ -142,10 +142,19 @@ def test_the_home_page_lists_cut_at_ten_minutes_and_keep_the_edge_cases(federati
     meeting.minutes_write(
         actor=people[2], occurrence=under_way, text="So far", present_ids=[p.pk for p in people]
     )
-    # The under-way meeting's minutes are the soonest taken as confirmed.
-    Occurrence.objects.filter(pk=under_way.pk).update(
-        minutes_confirm_by=timezone.now() + timedelta(days=1)
-    )
+    # Taken as confirmed on days in another order than they were written (the under-way
+    # meeting's, written last, is the latest: it is listed first all the same).
+    for days, pk in zip(
+        (5, 12, 3, 9, 1, 7, 11, 2, 8, 4, 10, 6),
+        Occurrence.objects.filter(minutes_state="awaiting")
+        .exclude(pk=under_way.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True),
+        strict=True,
+    ):
+        Occurrence.objects.filter(pk=pk).update(
+            minutes_confirm_by=timezone.now() + timedelta(days=days)
+        )
     by_people_0 = list(
         Occurrence.objects.filter(minutes_state="awaiting")
         .exclude(pk=under_way.pk)

@@ -125,6 +125,8 @@ def _meeting(
         starts_at=start,
         ends_at=start + timedelta(hours=2),
         minutes_state=state,
+        # Set with the state, when the row is made (a row may be written as soon as it is
+        # added); a past meeting nobody came to has neither minutes nor answers to wait for.
         minutes_version=1 if past else 0,
         minutes_confirm_by=start + timedelta(days=15) if past else None,
         minutes_confirmed_at=start + timedelta(days=5) if state == "confirmed" else None,
