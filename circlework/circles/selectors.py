@@ -117,8 +117,11 @@ def _current_members_with_reach(circle: Circle) -> tuple[list[Membership], dict[
     membership of the circle's members; the reaches are remembered for the request."""
     members_here = Membership.objects.current().filter(circle=circle).values("practitioner_id")
     rows = (
+        # A current membership always has its practitioner (an account leaves every circle
+        # before it goes: circles.registrations.leave_every_circle), so the circle's own rows
+        # are among these; no OR, which would make the database read every membership.
         Membership.objects.current()
-        .filter(Q(circle=circle) | Q(practitioner_id__in=members_here))
+        .filter(practitioner_id__in=members_here)
         .select_related("practitioner", "circle")
         .order_by("joined_at", "pk")
     )
