@@ -29,7 +29,8 @@ urlpatterns = [
     ),
     # --- end planning ---
     # --- at the meeting (views/meeting.py) ---
-    path(M, meeting.occurrence_detail, name="occurrence_detail"),
+    # Kept as the planning pages are (a POST here changes nothing).
+    path(M, cacheable(meeting.occurrence_detail), name="occurrence_detail"),
     path(M + "answer/", meeting.attendance_answer, name="attendance_answer"),
     path(M + "attended/", meeting.attendance_record, name="attendance_record"),
     path(M + "agenda/add/", meeting.agenda_add, name="agenda_add"),
@@ -57,9 +58,10 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendars.calendar_feed, name="calendar_feed"),
     # --- end calendars ---
     # --- federation gatherings (views/federation.py) ---
+    # The two busy read-only pages are kept, for visitors too (core/page_cache.py).
     path(
         "federations/<slug:slug>/gatherings/",
-        federation.federation_gathering_list,
+        cacheable(federation.federation_gathering_list),
         name="federation_gathering_list",
     ),
     path(
@@ -67,7 +69,7 @@ urlpatterns = [
         federation.federation_gathering_new,
         name="federation_gathering_new",
     ),
-    path(G + "programme/", federation.programme, name="programme"),
+    path(G + "programme/", cacheable(federation.programme), name="programme"),
     path(G + "programme/offer/", federation.session_offer, name="session_offer"),
     path(G + "programme/<int:session>/decide/", federation.session_decide, name="session_decide"),
     path(
