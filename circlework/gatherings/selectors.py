@@ -174,8 +174,8 @@ def _confirm_order(now: datetime) -> Any:
 
 
 def minutes_to_confirm(*, practitioner: Practitioner, user: Any) -> list[Occurrence]:
-    """The meetings whose minutes wait for this practitioner, the soonest taken as confirmed
-    first. One query."""
+    """The meetings whose minutes wait for this practitioner (`_confirm_order`: the soonest
+    taken as confirmed first, after one still under way). One query."""
     relations, awaiting = _awaiting_me(practitioner)
     return list(
         Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
@@ -200,7 +200,7 @@ def for_home(
     rows = (
         Occurrence.objects.filter(invited_q(audience_for(user), "gathering__"))
         # Only rows that may be in either list (the `occurrence_minutes` index serves the
-        # second), before the per-row subqueries.
+        # second), before the joins and the window.
         .filter(is_coming | Q(minutes_state=MinutesState.AWAITING))
         .alias(**relations)
         .annotate(
