@@ -196,11 +196,7 @@ def federation_gathering_list(
     (`limit`, `cursor`: see the Link header)."""
     authenticate_optional(request)
     federation = federation_by_slug(federation_slug)
-    gatherings = (
-        Gathering.objects.filter(federation=federation, circle__isnull=True, link__isnull=True)
-        .filter(selectors.visible_q(audience_for(request.user)))
-        .select_related("federation", "host_circle", "host_circle__federation")
-    )
+    gatherings = selectors.federation_gatherings(user=request.user, federation=federation)
     # Keyset pages in SQL: a federation's gatherings grow year on year, so the list is not
     # bounded by what it is; the start time, then the id, is unique and never null.
     rows = page_queryset(request, response, paging, gatherings, order=("starts_at", "pk"))

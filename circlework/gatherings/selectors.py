@@ -235,15 +235,33 @@ def for_home(
     return listed[0][:coming], listed[1][:MINUTES_TO_CONFIRM_SHOWN]
 
 
+def _federations_own(federation: Any, prefix: str = "") -> Q:
+    """The federation's own gatherings (not a circle's meeting or a link meeting), as a filter
+    on gatherings or, with `prefix="gathering__"`, on rows that point at one."""
+    return Q(
+        **{
+            f"{prefix}federation": federation,
+            f"{prefix}circle__isnull": True,
+            f"{prefix}link__isnull": True,
+        }
+    )
+
+
+def federation_gatherings(*, user: Any, federation: Any) -> QuerySet[Gathering]:
+    """The federation's own gatherings the user may see (the public ones to anyone), with their
+    federation and host circle; the caller orders and cuts them."""
+    return Gathering.objects.filter(
+        _federations_own(federation), visible_q(audience_for(user))
+    ).select_related("federation", "host_circle", "host_circle__federation")
+
+
 def federation_coming(*, user: Any, federation: Any, limit: int = 3) -> list[Occurrence]:
     """The federation's own gatherings still to come that the user may see (the public ones to
     anyone), soonest first, with their host circle. One query."""
     return list(
         Occurrence.objects.filter(
             visible_q(audience_for(user), "gathering__"),
-            gathering__federation=federation,
-            gathering__circle__isnull=True,
-            gathering__link__isnull=True,
+            _federations_own(federation, "gathering__"),
             gathering__cancelled_at__isnull=True,
             cancelled_at__isnull=True,
             ends_at__gte=timezone.now(),

@@ -90,11 +90,7 @@ def federation_gathering_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The federation's gatherings, coming and past: public ones for everyone, the others for the
     federation's members."""
     federation = _federation(slug)
-    gatherings = (
-        Gathering.objects.filter(federation=federation, circle__isnull=True, link__isnull=True)
-        .filter(selectors.visible_q(audience_for(request.user)))
-        .select_related("host_circle", "host_circle__federation")
-    )
+    gatherings = selectors.federation_gatherings(user=request.user, federation=federation)
     now = timezone.now()
     past = Paginator(
         gatherings.filter(ends_at__lt=now).order_by("-starts_at", "-pk"), PAST_PER_PAGE
